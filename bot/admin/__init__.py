@@ -1,0 +1,1 @@
+"""Admin services: feed management, health, usage statistics, broadcast, OPML, audit."""

@@ -1,0 +1,113 @@
+"""Wiring: the python-telegram-bot Application with Akhbar's services, handlers and jobs."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+
+import handlers
+from bot.config import Config
+from bot.db.database import open_database
+from bot.delivery import service as delivery_service
+from bot.feeds import scheduler as feed_scheduler
+from bot.services import KEY, Services, services
+from bot.sync import sync_config
+
+log = logging.getLogger(__name__)
+
+
+def build_application(config: Config, token: str) -> Application:  # type: ignore[type-arg]
+    tg = config.telegram
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(tg.api_base_url)
+        .base_file_url(tg.file_url)
+        # AIORateLimiter keeps the overall 30/s and 20/min-per-group limits and retries RetryAfter;
+        # the per-chat 1/s pacing lives in the delivery sender, which knows which messages are bulk.
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=tg.max_messages_per_second,
+                overall_time_period=1,
+                group_max_rate=tg.max_messages_per_group_per_minute,
+                group_time_period=60,
+                max_retries=3,
+            )
+        )
+        .defaults(Defaults(parse_mode="HTML", allow_sending_without_reply=True))
+        .concurrent_updates(8)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    application = builder.build()
+    application.bot_data["config"] = config
+    handlers.register_all(application)
+    return application
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    config: Config = application.bot_data["config"]
+    db = await open_database(config.database.url, echo=config.database.echo)
+    application.bot_data[KEY] = Services(config=config, db=db)
+    report = await sync_config(db, config)
+    if report.added or report.updated or report.retired:
+        log.info(
+            "config feeds: added %s, updated %s, paused %s", report.added, report.updated, report.retired
+        )
+    await handlers.setup_commands(application)
+    await feed_scheduler.start(application)
+    await delivery_service.start(application)
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    if KEY not in application.bot_data:
+        return
+    await delivery_service.stop(application)
+    await feed_scheduler.stop(application)
+    await services(application).db.close()
+
+
+def run(config: Config, token: str) -> None:
+    """Block until SIGINT/SIGTERM, in polling or webhook mode."""
+    application = build_application(config, token)
+    tg = config.telegram
+    if tg.mode == "webhook":
+        wh = tg.webhook
+        application.run_webhook(
+            listen=wh.listen,
+            port=wh.port,
+            url_path=wh.url_path,
+            webhook_url=wh.webhook_url,
+            secret_token=os.environ.get(wh.secret_token_env) or None,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=int(tg.poll_timeout))
+
+
+@asynccontextmanager
+async def running(application: Application, *, poll_timeout: float = 1.0) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run the application inside an existing event loop (tests, benchmarks), as run_polling would."""
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=0, timeout=int(poll_timeout), allowed_updates=Update.ALL_TYPES
+    )
+    try:
+        yield application
+    finally:
+        if application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)

@@ -1,0 +1,79 @@
+"""`akhbar`: the command line. Each subcommand lives in bot/commands/<name>_cmd.py.
+
+A command module has `add_arguments(parser)` and `run(args[, config]) -> int`; the commands that
+need config.toml get it loaded and validated here, so a bad config stops every one of them the same
+way: one clear message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, config_path, load_config
+
+# name -> (module, help, needs config)
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "run": ("run_cmd", "start the bot (polling or webhook, as config.toml says)", True),
+    "summarize": ("summarize_cmd", "summarise an Arabic story from a file, a URL or stdin", False),
+    "digest": ("digest_cmd", "poll every configured feed once and print the new stories' summaries", True),
+    "feeds": ("feeds_cmd", "list, add, remove, pause, resume, import and export feeds", True),
+    "search": ("search_cmd", "search stored stories by keyword", True),
+    "eval": ("eval_cmd", "measure summary quality (ROUGE) on EASC or ANT", False),
+    "db": ("db_cmd", "apply or inspect database migrations", True),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="akhbar", description="Akhbar: Arabic news summaries on Telegram.")
+    parser.add_argument(
+        "--config",
+        dest="config_file",
+        metavar="PATH",
+        help="config file (default: $AKHBAR_CONFIG, else ./config.toml)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text, _needs) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.add_argument("--config", dest="config_file_sub", metavar="PATH", help="config file")
+        module = _module(module_name)
+        if module is not None:
+            module.add_arguments(command)
+    return parser
+
+
+def _module(module_name: str):  # type: ignore[no-untyped-def]
+    try:
+        return importlib.import_module(f"bot.commands.{module_name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"bot.commands.{module_name}":
+            raise
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module_name, _help, needs_config = COMMANDS[args.command]
+    module = _module(module_name)
+    if module is None:
+        print(f"akhbar {args.command}: not available in this build", file=sys.stderr)
+        return 1
+    args.config_path = config_path(getattr(args, "config_file_sub", None) or args.config_file)
+    if not needs_config:
+        return int(module.run(args))
+    try:
+        config = load_config(args.config_path)
+    except ConfigError as exc:
+        print(f"akhbar: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return int(module.run(args, config))
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

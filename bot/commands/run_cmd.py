@@ -1,0 +1,37 @@
+"""`akhbar run`: start the bot."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.config import Config
+
+NO_TOKEN = """\
+No Telegram bot token found.
+
+1. In Telegram, open a chat with @BotFather, send /newbot and follow the steps.
+2. Put the token it gives you in the environment variable {env}, for example:
+       export {env}='123456789:AA...'
+   (the variable's name is set by [telegram] token_env in {config}).
+3. Run `akhbar run` again.
+
+To try Akhbar without a token, `akhbar digest` polls the feeds once and prints the summaries.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    token = config.token()
+    if not token:
+        sys.stderr.write(NO_TOKEN.format(env=config.telegram.token_env, config=args.config_path))
+        return 2
+    from bot.app import run as run_bot
+    from bot.logging_setup import setup_logging
+
+    setup_logging(args.log_level)
+    run_bot(config, token)
+    return 0

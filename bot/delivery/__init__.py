@@ -1,0 +1,1 @@
+"""Delivery: routing stories to chats, the outbox, the rate-limited sender, digests, formatting."""

@@ -1,0 +1,1 @@
+"""Feed polling: fetcher (HTTP), parser (feedparser), identity and dedup, storing, scheduling."""

@@ -1,0 +1,36 @@
+"""Arabic by default, English for users whose Telegram language is English.
+
+Each area keeps its own catalog (a dict of key -> {"ar": ..., "en": ...}) next to its code; `text()`
+looks a key up and fills it in. Arabic strings never carry English words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+Lang = Literal["ar", "en"]
+Catalog = Mapping[str, Mapping[str, str]]
+RLM = "\u200f"
+
+
+def language_for(code: str | None) -> Lang:
+    """Telegram's language_code ('en', 'en-GB', 'ar', None...) to the bot's language."""
+    return "en" if code and code.lower().split("-")[0] == "en" else "ar"
+
+
+def text(catalog: Catalog, key: str, lang: str, /, **values: object) -> str:
+    entry = catalog[key]
+    template = entry.get(lang) or entry["ar"]
+    return template.format(**values) if values else template
+
+
+def rtl_line(line: str) -> str:
+    """Prefix an RLM where an Arabic line would start with Latin letters or digits.
+
+    Without it Telegram lays the line out left-to-right and the Arabic that follows reads backwards.
+    """
+    stripped = line.lstrip()
+    if stripped and (stripped[0].isascii() and stripped[0].isalnum()):
+        return RLM + line
+    return line

@@ -1,0 +1,1 @@
+"""Arabic keyword search over stored stories."""

@@ -1,0 +1,41 @@
+"""Arabic normalisation for comparison: summaries, dedup and search all compare text through here.
+
+Never used for display: the text a user reads keeps its diacritics and letter forms.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Harakat, Quranic marks, superscript alef and tatweel carry no meaning for matching.
+_DIACRITICS = re.compile(r"[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]")
+_LETTERS = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        "ؤ": "ء",
+        "ئ": "ء",
+        **{chr(0x0660 + i): str(i) for i in range(10)},  # Arabic-Indic digits
+        **{chr(0x06F0 + i): str(i) for i in range(10)},  # Eastern Arabic-Indic (Persian) digits
+    }
+)
+# A token is a run of Arabic letters, digits or Latin letters, after normalisation.
+_TOKEN = re.compile(r"[\u0621-\u064A0-9A-Za-z]+")
+
+
+def strip_diacritics(text: str) -> str:
+    return _DIACRITICS.sub("", text)
+
+
+def normalize(text: str) -> str:
+    """Fold the spelling variants that Arabic writers use interchangeably, and lower-case Latin."""
+    return strip_diacritics(text).translate(_LETTERS).lower()
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised word tokens; words that carried diacritics are kept, not dropped."""
+    return _TOKEN.findall(normalize(text))
