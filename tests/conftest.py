@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
+from pathlib import Path
 
+_HERE = Path(__file__).parent
 pytest_plugins = [
-    name
-    for name in ("tests.fakes.telegram_plugin", "tests.fakes.feeds_plugin", "tests.helpers")
-    if importlib.util.find_spec(name) is not None
+    "tests." + path.replace("/", ".")
+    for path in ("fakes/telegram_plugin", "fakes/feeds_plugin", "helpers")
+    if (_HERE / f"{path}.py").exists()
 ]

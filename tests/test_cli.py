@@ -1,0 +1,72 @@
+"""The `akhbar` command line: help for every subcommand, and `run` without a token."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import COMMANDS, main
+from tests.helpers import make_config
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_subcommand_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    assert f"akhbar {command}" in capsys.readouterr().out
+
+
+def _write_config(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[telegram]\ntoken_env = "AKHBAR_TEST_TOKEN"\n[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/a.sqlite3"\n'
+        + extra,
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_run_without_a_token_says_how_to_get_one(tmp_path: Path) -> None:
+    path = _write_config(tmp_path)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(path), "run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "@BotFather" in result.stderr
+    assert "AKHBAR_TEST_TOKEN" in result.stderr
+    assert not (tmp_path / "a.sqlite3").exists()
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write_config(tmp_path)
+    assert main(["--config", str(path), "db", "upgrade"]) == 0
+    assert "0001" in capsys.readouterr().out
+    assert (tmp_path / "a.sqlite3").exists()
+
+
+def test_logging_never_shows_the_token(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from bot.logging_setup import setup_logging
+
+    setup_logging("INFO")
+    logging.getLogger("telegram.test").info(
+        "POST https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe"
+    )
+    err = capsys.readouterr().err
+    assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in err
+    assert "<token>" in err
+
+
+def test_make_config_helper_is_valid(tmp_path: Path) -> None:
+    assert make_config(tmp_path).fetch.allow_private_addresses is True
