@@ -1,0 +1,441 @@
+"""Feed management for admins (chat, CLI, OPML): add after checking, remove, pause, resume.
+
+A feed is only added after it was fetched and parsed, so a typo or a dead link is refused with a
+reason at once instead of failing silently on every poll. Each action writes its audit entry in the
+same transaction. The callers (handler, CLI) reschedule the poller and render the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.admin import audit
+from bot.admin.opml import OpmlFeed
+from bot.clock import utcnow
+from bot.config import Config
+from bot.db.database import Database
+from bot.db.models import Feed, Subscription
+
+if TYPE_CHECKING:
+    from bot.feeds.fetcher import Fetcher
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL = 600.0
+MAX_NAME = 200
+# A home page may list several alternates (comments feed, other languages): try a few, in order.
+MAX_DISCOVERED = 3
+
+
+@dataclass(frozen=True)
+class AddFeedResult:
+    """`code`: added | invalid_url | private | http_status | timeout | too_large | redirects |
+    dns | unreachable | not_feed | duplicate_url | duplicate_name. `detail` is English, for the CLI and logs."""
+
+    code: str
+    detail: str = ""
+    feed_id: int | None = None
+    name: str | None = None
+    url: str | None = None
+    interval: float | None = None
+    interval_floored: bool = False
+    discovered_from: str | None = None
+    entries: int = 0
+    existing: str | None = None  # the feed already there, for duplicates
+    http_status: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.code == "added"
+
+
+@dataclass(frozen=True)
+class FeedActionResult:
+    """`code`: removed | paused | resumed | not_found | already_paused | already_active."""
+
+    code: str
+    feed_id: int | None = None
+    name: str | None = None
+    origin: str | None = None
+    subscriptions_removed: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.code in ("removed", "paused", "resumed")
+
+
+@dataclass
+class ImportReport:
+    results: list[AddFeedResult] = field(default_factory=list)
+
+    @property
+    def added(self) -> list[AddFeedResult]:
+        return [r for r in self.results if r.ok]
+
+    @property
+    def duplicates(self) -> list[AddFeedResult]:
+        return [r for r in self.results if r.code in ("duplicate_url", "duplicate_name")]
+
+    @property
+    def failed(self) -> list[AddFeedResult]:
+        return [r for r in self.results if not r.ok and r not in self.duplicates]
+
+
+def normalize_url(url: str) -> str:
+    """The identity of a feed URL for duplicate checks: case, default port, trailing slash and
+    fragment do not make a different feed, nor does http versus https."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit(("", netloc, path, parts.query, ""))
+
+
+def clean_url(raw: str) -> str | None:
+    """The URL an admin typed, with https:// added if they left the scheme out; None if unusable."""
+    url = raw.strip().strip("<>")
+    if "://" not in url:
+        url = "https://" + url
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises on a malformed port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or " " in url:
+        return None
+    return url
+
+
+def classify_fetch_error(reason: str) -> tuple[str, int | None]:
+    """FetchError's English reason -> a code the handler can say in Arabic or English."""
+    low = reason.lower()
+    if "private" in low:
+        return "private", None
+    if low.startswith("http "):
+        try:
+            return "http_status", int(low.split()[1])
+        except (IndexError, ValueError):
+            return "unreachable", None
+    if "resolve" in low:
+        return "dns", None
+    if "timed out" in low or "timeout" in low:
+        return "timeout", None
+    if "larger than" in low or "too large" in low:
+        return "too_large", None
+    if "redirect" in low:
+        return "redirects", None
+    return "unreachable", None
+
+
+async def add_feed(
+    db: Database,
+    config: Config,
+    fetcher: Fetcher,
+    url: str,
+    *,
+    interval: float | None = None,
+    name: str | None = None,
+    origin: str,
+    suggested_name: str | None = None,
+    actor: int = audit.CLI_ACTOR,
+    by: str = "",
+    verify: bool = True,
+) -> AddFeedResult:
+    """Fetch, parse (or discover the feed behind a home page), refuse duplicates, store.
+
+    `name` is the admin's explicit choice (a clash is refused); otherwise `suggested_name` (OPML) or
+    the feed's own title is used, made unique if another feed already has it.
+    """
+    from bot.feeds.fetcher import FetchError
+    from bot.feeds.parser import FeedParseError, discover_feed_links, parse_feed
+
+    cleaned = clean_url(url)
+    if cleaned is None:
+        return AddFeedResult("invalid_url", f"{url!r} is not an http(s) URL")
+    if name is not None:
+        name = " ".join(name.split())[:MAX_NAME] or None
+    floor = config.fetch.min_interval
+    wanted = DEFAULT_INTERVAL if interval is None else interval
+    chosen_interval = max(wanted, floor)
+    floored = interval is not None and interval < floor
+
+    clash = await _duplicate(db, cleaned, name)
+    if clash is not None:
+        return clash
+
+    feed_url = cleaned
+    discovered_from: str | None = None
+    title: str | None = None
+    site_url: str | None = None
+    entries = 0
+    if verify:
+        try:
+            result = await fetcher.fetch(cleaned, accept="feed")
+            _raise_for_status(result, FetchError)
+            try:
+                parsed = parse_feed(result.content, url=result.final_url or cleaned, headers=result.headers)
+            except FeedParseError as parse_error:
+                links = discover_feed_links(result.content, result.final_url or cleaned)
+                if not links:
+                    return AddFeedResult("not_feed", str(getattr(parse_error, "reason", parse_error)))
+                parsed, feed_url = await _first_parsable(fetcher, links[:MAX_DISCOVERED], parse_error)
+                discovered_from = cleaned
+        except FetchError as exc:
+            reason = str(getattr(exc, "reason", exc))
+            code, status = classify_fetch_error(reason)
+            return AddFeedResult(code, reason, url=feed_url, http_status=status)
+        except FeedParseError as exc:
+            return AddFeedResult("not_feed", str(getattr(exc, "reason", exc)), url=feed_url)
+        title = (parsed.title or "").strip() or None
+        site_url = parsed.link or None
+        entries = len(parsed.entries)
+
+    explicit = name is not None
+    base_name = name or (suggested_name or "").strip()[:MAX_NAME] or title or _host(feed_url)
+    base_name = " ".join(base_name.split())[:MAX_NAME]
+    async with db.write() as session:
+        # Checked again under the write lock: an OPML import adds feeds concurrently.
+        clash = await _duplicate_in(session, feed_url, base_name if explicit else None)
+        if clash is not None:
+            return clash
+        final_name = base_name if explicit else await _unique_name(session, base_name, feed_url)
+        feed = Feed(
+            url=feed_url,
+            name=final_name,
+            site_url=site_url,
+            interval=chosen_interval,
+            topics=[],
+            full_text=False,
+            language="ar",
+            status="active",
+            origin=origin,
+            consecutive_errors=0,
+        )
+        session.add(feed)
+        await session.flush()
+        audit.record(
+            session,
+            actor,
+            "feed.add",
+            feed_id=feed.id,
+            name=final_name,
+            url=feed_url,
+            interval=chosen_interval,
+            found_on=discovered_from,
+            origin=origin,
+            by=by,
+        )
+        feed_id = feed.id
+    return AddFeedResult(
+        "added",
+        feed_id=feed_id,
+        name=final_name,
+        url=feed_url,
+        interval=chosen_interval,
+        interval_floored=floored,
+        discovered_from=discovered_from,
+        entries=entries,
+    )
+
+
+async def import_feeds(
+    db: Database,
+    config: Config,
+    fetcher: Fetcher,
+    feeds: list[OpmlFeed],
+    *,
+    origin: str = "opml",
+    actor: int = audit.CLI_ACTOR,
+    by: str = "",
+    verify: bool = True,
+) -> ImportReport:
+    """Each feed through `add_feed`, a few at a time; one feed's failure never stops the rest."""
+    gate = asyncio.Semaphore(max(1, min(config.fetch.concurrency, 8)))
+
+    async def one(item: OpmlFeed) -> AddFeedResult:
+        async with gate:
+            try:
+                return await add_feed(
+                    db,
+                    config,
+                    fetcher,
+                    item.url,
+                    interval=item.interval,
+                    suggested_name=item.title,
+                    origin=origin,
+                    actor=actor,
+                    by=by,
+                    verify=verify,
+                )
+            except Exception as exc:  # a parser bug on one odd feed must not lose the whole import
+                log.exception("import of %s failed", item.url)
+                return AddFeedResult("unreachable", f"{type(exc).__name__}: {exc}", url=item.url)
+
+    results = await asyncio.gather(*(one(item) for item in feeds))
+    report = ImportReport(results=list(results))
+    await audit.record_now(
+        db,
+        actor,
+        "feeds.import",
+        in_file=len(feeds),
+        added=len(report.added),
+        duplicates=len(report.duplicates),
+        refused=len(report.failed),
+        by=by,
+    )
+    return report
+
+
+async def remove_feed(
+    db: Database, ref: str, *, actor: int = audit.CLI_ACTOR, by: str = ""
+) -> FeedActionResult:
+    """Delete the feed and its subscriptions; its stories stay (searchable, without a feed)."""
+    async with db.write() as session:
+        feed = await find_feed(session, ref)
+        if feed is None:
+            return FeedActionResult("not_found")
+        result = await session.execute(
+            delete(Subscription).where(Subscription.kind == "feed", Subscription.target == str(feed.id))
+        )
+        removed = int(getattr(result, "rowcount", 0) or 0)
+        info = FeedActionResult("removed", feed.id, feed.name, feed.origin, subscriptions_removed=removed)
+        audit.record(
+            session,
+            actor,
+            "feed.remove",
+            feed_id=feed.id,
+            name=feed.name,
+            url=feed.url,
+            origin=feed.origin,
+            subscriptions=removed,
+            by=by,
+        )
+        await session.delete(feed)
+    return info
+
+
+async def pause_feed(
+    db: Database, ref: str, *, actor: int = audit.CLI_ACTOR, by: str = ""
+) -> FeedActionResult:
+    async with db.write() as session:
+        feed = await find_feed(session, ref)
+        if feed is None:
+            return FeedActionResult("not_found")
+        if feed.status == "paused":
+            return FeedActionResult("already_paused", feed.id, feed.name, feed.origin)
+        feed.status = "paused"
+        audit.record(session, actor, "feed.pause", feed_id=feed.id, name=feed.name, by=by)
+        return FeedActionResult("paused", feed.id, feed.name, feed.origin)
+
+
+async def resume_feed(
+    db: Database, ref: str, *, actor: int = audit.CLI_ACTOR, by: str = ""
+) -> FeedActionResult:
+    """Back to active, errors forgiven, polled at once (a feed that paused itself included)."""
+    async with db.write() as session:
+        feed = await find_feed(session, ref)
+        if feed is None:
+            return FeedActionResult("not_found")
+        if feed.status == "active":
+            return FeedActionResult("already_active", feed.id, feed.name, feed.origin)
+        previous = feed.status
+        feed.status = "active"
+        feed.consecutive_errors = 0
+        feed.next_check_at = utcnow()
+        audit.record(session, actor, "feed.resume", feed_id=feed.id, name=feed.name, previous=previous, by=by)
+        return FeedActionResult("resumed", feed.id, feed.name, feed.origin)
+
+
+async def find_feed(session: AsyncSession, ref: str) -> Feed | None:
+    """By id ("7" or "#7"), exact name, URL, or name ignoring case and spacing."""
+    ref = " ".join(ref.split())
+    if not ref:
+        return None
+    digits = ref.removeprefix("#")
+    if digits.isdigit():
+        feed = await session.get(Feed, int(digits))
+        if feed is not None:
+            return feed
+    feed = await session.scalar(select(Feed).where(Feed.name == ref))
+    if feed is not None:
+        return feed
+    feeds = (await session.scalars(select(Feed))).all()
+    key = normalize_url(ref) if "://" in ref else None
+    for candidate in feeds:
+        if key is not None and normalize_url(candidate.url) == key:
+            return candidate
+        if candidate.name.casefold() == ref.casefold():
+            return candidate
+    return None
+
+
+async def _duplicate(db: Database, url: str, name: str | None) -> AddFeedResult | None:
+    async with db.read() as session:
+        return await _duplicate_in(session, url, name)
+
+
+async def _duplicate_in(session: AsyncSession, url: str, name: str | None) -> AddFeedResult | None:
+    key = normalize_url(url)
+    for feed in (await session.scalars(select(Feed))).all():
+        if normalize_url(feed.url) == key:
+            return AddFeedResult(
+                "duplicate_url",
+                f"already there as #{feed.id} {feed.name}",
+                feed_id=feed.id,
+                url=url,
+                existing=feed.name,
+            )
+        if name is not None and feed.name.casefold() == name.casefold():
+            return AddFeedResult(
+                "duplicate_name",
+                f"the name {name!r} is taken by #{feed.id}",
+                feed_id=feed.id,
+                url=url,
+                existing=feed.name,
+            )
+    return None
+
+
+async def _unique_name(session: AsyncSession, base: str, url: str) -> str:
+    taken = {n.casefold() for n in (await session.scalars(select(Feed.name))).all()}
+    if base.casefold() not in taken:
+        return base
+    for candidate in (f"{base} ({_host(url)})", *(f"{base} ({i})" for i in range(2, 1000))):
+        candidate = candidate[:MAX_NAME]
+        if candidate.casefold() not in taken:
+            return candidate
+    return f"{base[: MAX_NAME - 20]} {utcnow().timestamp():.0f}"
+
+
+async def _first_parsable(fetcher: Fetcher, links: list[str], first_error: Exception) -> tuple[Any, str]:
+    """The first discovered link that fetches and parses; the last error if none does."""
+    from bot.feeds.fetcher import FetchError
+    from bot.feeds.parser import FeedParseError, parse_feed
+
+    error: Exception = first_error
+    for link in links:
+        try:
+            result = await fetcher.fetch(link, accept="feed")
+            _raise_for_status(result, FetchError)
+            return parse_feed(result.content, url=result.final_url or link, headers=result.headers), link
+        except (FetchError, FeedParseError) as exc:
+            error = exc
+    raise error
+
+
+def _raise_for_status(result: Any, error_type: type[Exception]) -> None:
+    status = getattr(result, "status", 200)
+    if status and status >= 400:
+        raise error_type(f"HTTP {status}")
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or url

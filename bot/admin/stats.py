@@ -1,0 +1,143 @@
+"""Usage and health figures for /stats, and the 14-day chart sent with them.
+
+Days are counted in the instance's default time zone (an admin reading "today" means their day,
+not UTC's). Timestamps are bucketed in Python so the same code runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from bot.clock import as_utc, utcnow
+from bot.db.database import Database
+from bot.db.models import Feed, Outbox, Story, Subscriber
+
+CHART_DAYS = 14
+# Subscriber.inactive_reason values that mean the chat left on purpose (/stop), not blocked us.
+STOPPED_REASONS = frozenset({"stop", "stopped", "/stop", "user_stop"})
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    stories: int
+    deliveries: int
+    failures: int
+
+
+@dataclass(frozen=True)
+class Stats:
+    subscribers_active: int
+    subscribers_blocked: int
+    subscribers_stopped: int
+    feeds_active: int
+    feeds_paused: int
+    feeds_failing: int
+    queue: int
+    days: list[DayCount]  # oldest first, the last one is today
+
+    @property
+    def today(self) -> DayCount:
+        return self.days[-1]
+
+    def average(self, attr: str) -> float:
+        return round(sum(getattr(d, attr) for d in self.days) / len(self.days), 1)
+
+
+async def pending_messages(db: Database) -> int:
+    from bot.delivery.outbox import pending_count
+
+    return int(await pending_count(db))
+
+
+async def collect(db: Database, *, timezone: str = "UTC", days: int = CHART_DAYS) -> Stats:
+    tz = ZoneInfo(timezone)
+    today = utcnow().astimezone(tz).date()
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, datetime.min.time(), tzinfo=tz)
+    async with db.read() as session:
+        subscribers = (await session.execute(select(Subscriber.active, Subscriber.inactive_reason))).all()
+        feed_status = dict(
+            (await session.execute(select(Feed.status, func.count()).group_by(Feed.status))).tuples()
+        )
+        story_times = (await session.scalars(select(Story.fetched_at).where(Story.fetched_at >= start))).all()
+        sent_times = (
+            await session.scalars(
+                select(Outbox.sent_at).where(Outbox.status == "sent", Outbox.sent_at >= start)
+            )
+        ).all()
+        failed_times = (
+            await session.scalars(
+                select(Outbox.created_at).where(Outbox.status == "failed", Outbox.created_at >= start)
+            )
+        ).all()
+    queue = await pending_messages(db)
+
+    def bucket(times: object) -> dict[date, int]:
+        counts: dict[date, int] = {}
+        for t in times:  # type: ignore[attr-defined]
+            if t is None:
+                continue
+            d = as_utc(t).astimezone(tz).date()
+            counts[d] = counts.get(d, 0) + 1
+        return counts
+
+    stories, sent, failed = bucket(story_times), bucket(sent_times), bucket(failed_times)
+    series = [
+        DayCount(d, stories.get(d, 0), sent.get(d, 0), failed.get(d, 0))
+        for d in (first + timedelta(days=i) for i in range(days))
+    ]
+    active = sum(1 for is_active, _ in subscribers if is_active)
+    stopped = sum(
+        1 for is_active, reason in subscribers if not is_active and (reason or "").lower() in STOPPED_REASONS
+    )
+    return Stats(
+        subscribers_active=active,
+        subscribers_blocked=len(subscribers) - active - stopped,
+        subscribers_stopped=stopped,
+        feeds_active=int(feed_status.get("active", 0)),
+        feeds_paused=int(feed_status.get("paused", 0)),
+        feeds_failing=int(feed_status.get("failing", 0)),
+        queue=queue,
+        days=series,
+    )
+
+
+def render_chart(stats: Stats) -> bytes:
+    """A small PNG: stories per day (bars), deliveries (line), failures (red crosses).
+
+    No words in the picture: matplotlib cannot shape Arabic, so the caption that goes with the
+    photo explains the colours in the reader's language. Axis labels are dates as digits.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 3.2), dpi=100)
+    ax = fig.add_subplot(1, 1, 1)
+    xs = list(range(len(stats.days)))
+    ax.bar(xs, [d.stories for d in stats.days], color="#1f77b4", width=0.6)
+    ax2 = ax.twinx()
+    ax2.plot(xs, [d.deliveries for d in stats.days], color="#ff7f0e", marker="o", linewidth=2)
+    failures = [(x, d.failures) for x, d in zip(xs, stats.days, strict=True) if d.failures]
+    if failures:
+        ax2.scatter(
+            [x for x, _ in failures], [f for _, f in failures], color="#d62728", marker="x", s=60, zorder=3
+        )
+    ax.set_xticks(xs)
+    ax.set_xticklabels([f"{d.day.day}/{d.day.month}" for d in stats.days], fontsize=7, rotation=45)
+    ax.tick_params(axis="y", colors="#1f77b4", labelsize=8)
+    ax2.tick_params(axis="y", colors="#ff7f0e", labelsize=8)
+    ax.set_ylim(bottom=0)
+    ax2.set_ylim(bottom=0)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
