@@ -1,0 +1,1 @@
+"""Fakes of the outside world (Telegram Bot API, feed servers) that tests and benchmarks run on loopback."""
