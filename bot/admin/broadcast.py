@@ -13,7 +13,8 @@ from bot.admin.models import Broadcast
 from bot.clock import utcnow
 from bot.db.database import Database
 
-MAX_BROADCAST_CHARS = 4000
+# Leaves room for the confirmation header around the text within Telegram's 4096 characters.
+MAX_BROADCAST_CHARS = 3800
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -111,28 +112,24 @@ async def _rows(session: AsyncSession, feeds: list[Feed]) -> list[FeedRow]:
         return []
     ids = [f.id for f in feeds]
     since = utcnow() - timedelta(days=RATE_WINDOW_DAYS)
-    counts = dict(
-        (
-            await session.execute(
-                select(Story.feed_id, func.count())
-                .where(Story.feed_id.in_(ids), Story.published_at >= since)
-                .group_by(Story.feed_id)
-            )
-        ).tuples()
+    counts = _pairs(
+        await session.execute(
+            select(Story.feed_id, func.count())
+            .where(Story.feed_id.in_(ids), Story.published_at >= since)
+            .group_by(Story.feed_id)
+        )
     )
-    subs = dict(
-        (
-            await session.execute(
-                select(Subscription.target, func.count())
-                .join(Subscriber, Subscriber.chat_id == Subscription.chat_id)
-                .where(
-                    Subscription.kind == "feed",
-                    Subscription.target.in_([str(i) for i in ids]),
-                    Subscriber.active.is_(True),
-                )
-                .group_by(Subscription.target)
+    subs = _pairs(
+        await session.execute(
+            select(Subscription.target, func.count())
+            .join(Subscriber, Subscriber.chat_id == Subscription.chat_id)
+            .where(
+                Subscription.kind == "feed",
+                Subscription.target.in_([str(i) for i in ids]),
+                Subscriber.active.is_(True),
             )
-        ).tuples()
+            .group_by(Subscription.target)
+        )
     )
     return [
         FeedRow(
@@ -148,6 +145,11 @@ async def _rows(session: AsyncSession, feeds: list[Feed]) -> list[FeedRow]:
         )
         for f in feeds
     ]
+
+
+def _pairs(result: Any) -> dict[Any, int]:
+    # Not dict(result): a Result has .keys() (its column names), so dict() would read it as a mapping.
+    return {key: int(n) for key, n in result.all()}
 
 
 def _utc(value: datetime | None) -> datetime | None:

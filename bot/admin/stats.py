@@ -62,9 +62,12 @@ async def collect(db: Database, *, timezone: str = "UTC", days: int = CHART_DAYS
     start = datetime.combine(first, datetime.min.time(), tzinfo=tz)
     async with db.read() as session:
         subscribers = (await session.execute(select(Subscriber.active, Subscriber.inactive_reason))).all()
-        feed_status = dict(
-            (await session.execute(select(Feed.status, func.count()).group_by(Feed.status))).tuples()
-        )
+        feed_status = {
+            status: int(n)
+            for status, n in (
+                await session.execute(select(Feed.status, func.count()).group_by(Feed.status))
+            ).all()
+        }
         story_times = (await session.scalars(select(Story.fetched_at).where(Story.fetched_at >= start))).all()
         sent_times = (
             await session.scalars(

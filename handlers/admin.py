@@ -1,0 +1,739 @@
+"""Admin commands: /addfeed /removefeed /pausefeed /resumefeed /feeds /feed /stats /broadcast /export
+/audit, and .opml files sent by an admin. Thin adapters over bot.admin.
+
+Every entry point goes through `admin_only`: anyone not in `[telegram] admins` gets a polite
+refusal and nothing else happens (no database write, no fetch).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import html
+import inspect
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.admin import audit, broadcast, stats
+from bot.admin.feeds import (
+    AddFeedResult,
+    FeedActionResult,
+    add_feed,
+    classify_fetch_error,
+    import_feeds,
+    pause_feed,
+    remove_feed,
+    resume_feed,
+)
+from bot.admin.opml import MAX_OPML_BYTES, OpmlError, export_opml, parse_opml
+from bot.admin.queries import feed_detail, list_feeds
+from bot.config import parse_duration
+from bot.db.models import Feed, Subscriber
+from bot.i18n import RLM, language_for, text
+from bot.services import Services, services
+from handlers.admin_texts import ERRORS, TEXTS
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+COMMANDS = [
+    "addfeed",
+    "removefeed",
+    "pausefeed",
+    "resumefeed",
+    "feeds",
+    "feed",
+    "stats",
+    "broadcast",
+    "export",
+    "audit",
+]
+FEEDS_PER_PAGE = 8
+AUDIT_PER_PAGE = 10
+MAX_LISTED = 15
+_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+_TAG = re.compile(r"<[^>]+>")
+_LETTER = re.compile(r"[^\W\d_]")
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+# -- plumbing -----------------------------------------------------------------------------------
+
+
+def _lang(update: Update) -> str:
+    return language_for(update.effective_user.language_code if update.effective_user else None)
+
+
+def _t(lang: str, key: str, **values: object) -> str:
+    return text(TEXTS, key, lang, **values)
+
+
+def _rtl(message: str, lang: str) -> str:
+    """In Arabic, a line whose first visible character is Latin or a digit gets an RLM so Telegram
+    lays it out right-to-left (bot.i18n.rtl_line, but looking past leading HTML tags)."""
+    if lang != "ar":
+        return message
+    lines = []
+    for line in message.split("\n"):
+        visible = html.unescape(_TAG.sub("", line)).lstrip()
+        # Telegram takes a paragraph's direction from its first letter (digits and symbols are weak).
+        letter = _LETTER.search(visible)
+        starts_latin = letter is not None and not _ARABIC.match(letter.group())
+        if starts_latin or (letter is None and visible[:1].isdigit()):
+            line = RLM + line
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _who(update: Update) -> str:
+    user = update.effective_user
+    if user is None:
+        return ""
+    return user.full_name + (f" @{user.username}" if user.username else "")
+
+
+def admin_only(handler: Handler) -> Handler:
+    """Run the handler for admins; refuse politely, and do nothing else, for everyone else."""
+
+    @functools.wraps(handler)
+    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        if services(context).is_admin(user.id if user else None):
+            await handler(update, context)
+            return
+        lang = _lang(update)
+        log.info("refused %s from non-admin %s", handler.__name__, user.id if user else None)
+        if update.callback_query is not None:
+            await update.callback_query.answer(_t(lang, "refused"), show_alert=True)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(_t(lang, "refused"))
+
+    return wrapper
+
+
+async def _reply(update: Update, message: str, lang: str, **kwargs: object) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        _rtl(message, lang),
+        link_preview_options=_NO_PREVIEW,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def _typing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_chat is not None:
+        # A cosmetic signal: never let it stop the command.
+        with contextlib.suppress(BadRequest, Forbidden):
+            await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+
+
+def _tz(svc: Services) -> ZoneInfo:
+    return ZoneInfo(svc.config.delivery.default_timezone)
+
+
+def _when(value: datetime | None, svc: Services, lang: str, empty: str = "never") -> str:
+    if value is None:
+        return _t(lang, empty)
+    return value.astimezone(_tz(svc)).strftime("%Y-%m-%d %H:%M")
+
+
+def _duration(seconds: float, lang: str) -> str:
+    if seconds < 120:
+        return _t(lang, "dur_seconds", n=f"{seconds:g}")
+    if seconds < 7200 or seconds % 3600:
+        return _t(lang, "dur_minutes", n=f"{seconds / 60:g}")
+    return _t(lang, "dur_hours", n=f"{seconds / 3600:g}")
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+async def _reschedule(context: ContextTypes.DEFAULT_TYPE) -> None:
+    from bot.feeds import scheduler
+
+    await scheduler.reschedule(context.application)
+
+
+async def _wake_sender(context: ContextTypes.DEFAULT_TYPE) -> None:
+    from bot.delivery import service
+
+    result = service.wake(context.application)
+    if inspect.isawaitable(result):
+        await result
+
+
+def _fetcher(svc: Services):  # type: ignore[no-untyped-def]
+    from bot.feeds.fetcher import Fetcher
+
+    return Fetcher(svc.config.fetch)
+
+
+# -- /addfeed -----------------------------------------------------------------------------------
+
+
+@admin_only
+async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang, svc = _lang(update), services(context)
+    args = list(context.args or [])
+    if not args:
+        await _reply(update, _t(lang, "addfeed_usage"), lang)
+        return
+    url, rest = args[0], args[1:]
+    interval: float | None = None
+    if rest:
+        try:
+            interval = parse_duration(rest[0])
+            rest = rest[1:]
+        except ValueError:
+            # Not a duration: the words are the name. A lone number-like word that fails is a typo.
+            if re.fullmatch(r"[\d.]+[a-zA-Z]*", rest[0]):
+                await _reply(update, _t(lang, "add_bad_interval", value=_e(rest[0])), lang)
+                return
+    name = " ".join(rest) or None
+    await _typing(update, context)
+    async with _fetcher(svc) as fetcher:
+        result = await add_feed(
+            svc.db,
+            svc.config,
+            fetcher,
+            url,
+            interval=interval,
+            name=name,
+            origin="chat",
+            actor=update.effective_user.id if update.effective_user else 0,
+            by=_who(update),
+        )
+    if result.ok:
+        await _reschedule(context)
+    await _reply(update, _render_add(result, lang, svc, typed=url), lang)
+
+
+def _render_add(result: AddFeedResult, lang: str, svc: Services, *, typed: str) -> str:
+    if result.ok:
+        lines = [
+            _t(
+                lang,
+                "added",
+                name=_e(result.name),
+                id=result.feed_id,
+                interval=_duration(result.interval or 0, lang),
+                entries=result.entries,
+            )
+        ]
+        if result.discovered_from:
+            lines.append(
+                _t(lang, "added_discovered", page=_e(result.discovered_from)) + "\n" + _e(result.url)
+            )
+        if result.interval_floored:
+            lines.append(_t(lang, "added_floored", interval=_duration(svc.config.fetch.min_interval, lang)))
+        return "\n\n".join(lines)
+    if result.code == "invalid_url":
+        return _t(lang, "add_invalid_url", url=_e(typed))
+    if result.code == "duplicate_url":
+        return _t(lang, "add_duplicate_url", existing=_e(result.existing), id=result.feed_id)
+    if result.code == "duplicate_name":
+        return _t(lang, "add_duplicate_name", name=_e(result.existing), id=result.feed_id)
+    key = f"add_{result.code}"
+    if key not in TEXTS:
+        key = "add_unreachable"
+    return _t(lang, key, status=result.http_status or "", detail=_e(result.detail))
+
+
+# -- /removefeed /pausefeed /resumefeed ---------------------------------------------------------
+
+
+def _feed_action(command: str, action: Callable[..., Awaitable[FeedActionResult]]) -> Handler:
+    @admin_only
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        lang, svc = _lang(update), services(context)
+        ref = " ".join(context.args or [])
+        if not ref:
+            await _reply(update, _t(lang, "ref_usage", command=command), lang)
+            return
+        result = await action(
+            svc.db, ref, actor=update.effective_user.id if update.effective_user else 0, by=_who(update)
+        )
+        if result.code == "not_found":
+            await _reply(update, _t(lang, "not_found", ref=_e(ref)), lang)
+            return
+        if result.ok:
+            await _reschedule(context)
+        message = _t(
+            lang, result.code, name=_e(result.name), id=result.feed_id, subs=result.subscriptions_removed
+        )
+        if result.code == "removed" and result.origin == "config":
+            message += "\n\n" + _t(lang, "removed_config")
+        await _reply(update, message, lang)
+
+    handler.__name__ = command
+    return handler
+
+
+removefeed = _feed_action("removefeed", remove_feed)
+pausefeed = _feed_action("pausefeed", pause_feed)
+resumefeed = _feed_action("resumefeed", resume_feed)
+
+
+# -- /feeds /feed -------------------------------------------------------------------------------
+
+
+async def _feeds_page(svc: Services, lang: str, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    result = await list_feeds(svc.db, page=page, per_page=FEEDS_PER_PAGE)
+    if not result.rows:
+        return _t(lang, "feeds_empty"), None
+    parts = [_t(lang, "feeds_header", total=result.total, page=result.page + 1, pages=result.pages)]
+    for row in result.rows:
+        parts.append(
+            _t(
+                lang,
+                "feeds_row",
+                name=_e(row.name),
+                id=row.id,
+                status=_t(lang, f"status_{row.status}")
+                if f"status_{row.status}" in TEXTS
+                else _e(row.status),
+                last_success=_when(row.last_success_at, svc, lang),
+                errors=row.consecutive_errors,
+                per_day=f"{row.items_per_day:g}",
+                subs=row.subscribers,
+            )
+        )
+    parts.append(_t(lang, "feeds_footer"))
+    buttons = []
+    if result.page > 0:
+        buttons.append(InlineKeyboardButton(_t(lang, "prev"), callback_data=f"adm:feeds:{result.page - 1}"))
+    if result.page + 1 < result.pages:
+        buttons.append(InlineKeyboardButton(_t(lang, "next"), callback_data=f"adm:feeds:{result.page + 1}"))
+    return _rtl("\n\n".join(parts), lang), InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+@admin_only
+async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang, svc = _lang(update), services(context)
+    page = 0
+    if context.args and context.args[0].isdigit():
+        page = int(context.args[0]) - 1
+    message, markup = await _feeds_page(svc, lang, page)
+    await _reply(update, message, lang, reply_markup=markup)
+
+
+@admin_only
+async def feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang, svc = _lang(update), services(context)
+    ref = " ".join(context.args or [])
+    if not ref:
+        await _reply(update, _t(lang, "feed_usage"), lang)
+        return
+    detail = await feed_detail(svc.db, ref)
+    if detail is None:
+        await _reply(update, _t(lang, "not_found", ref=_e(ref)), lang)
+        return
+    row = detail.row
+    status_key = f"status_{row.status}"
+    origin_key = f"origin_{row.origin}"
+    parts = [
+        _t(
+            lang,
+            "feed_detail",
+            name=_e(row.name),
+            id=row.id,
+            status=_t(lang, status_key) if status_key in TEXTS else _e(row.status),
+            url=_e(row.url),
+            origin=_t(lang, origin_key) if origin_key in TEXTS else _e(row.origin),
+            interval=_duration(detail.interval, lang),
+            last_checked=_when(detail.last_checked_at, svc, lang, "not_yet"),
+            last_success=_when(row.last_success_at, svc, lang),
+            errors=row.consecutive_errors,
+            per_day=f"{row.items_per_day:g}",
+            subs=row.subscribers,
+            stories=detail.stories_total,
+        )
+    ]
+    if detail.last_error:
+        parts.append(
+            _t(
+                lang,
+                "feed_last_error",
+                when=_when(detail.last_error_at, svc, lang, "not_yet"),
+                reason=_error_reason(detail.last_error, lang),
+                detail=_e(detail.last_error[:500]),
+            )
+        )
+    else:
+        parts.append(_t(lang, "feed_no_error"))
+    if detail.latest_titles:
+        parts.append(
+            _t(lang, "feed_latest") + "\n" + "\n".join(f"• {_e(t[:150])}" for t in detail.latest_titles)
+        )
+    await _reply(update, "\n\n".join(parts), lang)
+
+
+def _error_reason(error: str, lang: str) -> str:
+    low = error.lower()
+    if "config.toml" in low:
+        code, status = "config_removed", None
+    elif "feed" in low or "parse" in low or "xml" in low:
+        code, status = "not_feed", None
+    else:
+        code, status = classify_fetch_error(error)
+    return text(ERRORS, code, lang, status=status or "")
+
+
+# -- /stats -------------------------------------------------------------------------------------
+
+
+@admin_only
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang, svc = _lang(update), services(context)
+    assert update.effective_message is not None
+    await _typing(update, context)
+    figures = await stats.collect(svc.db, timezone=svc.config.delivery.default_timezone)
+    # Drawing takes a few hundred milliseconds of CPU: keep it off the event loop.
+    png = await asyncio.to_thread(stats.render_chart, figures)
+    caption = _t(
+        lang,
+        "stats",
+        active=figures.subscribers_active,
+        blocked=figures.subscribers_blocked,
+        stopped=figures.subscribers_stopped,
+        feeds_active=figures.feeds_active,
+        feeds_paused=figures.feeds_paused,
+        feeds_failing=figures.feeds_failing,
+        stories_today=figures.today.stories,
+        stories_avg=f"{figures.average('stories'):g}",
+        sent_today=figures.today.deliveries,
+        sent_avg=f"{figures.average('deliveries'):g}",
+        failed_today=figures.today.failures,
+        failed_total=sum(d.failures for d in figures.days),
+        queue=figures.queue,
+        days=len(figures.days),
+    )
+    await update.effective_message.reply_photo(
+        photo=InputFile(png, filename="stats.png"), caption=_rtl(caption, lang)
+    )
+
+
+# -- /broadcast ---------------------------------------------------------------------------------
+
+_BROADCAST_PREFIX = re.compile(r"^\s*/broadcast(?:@\w+)?\s*", re.IGNORECASE)
+
+
+@admin_only
+async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang, svc = _lang(update), services(context)
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    # text_html keeps the admin's formatting (bold, links) as Telegram HTML, already escaped.
+    body = _BROADCAST_PREFIX.sub("", message.text_html or "", count=1).strip()
+    if not body:
+        await _reply(update, _t(lang, "broadcast_usage"), lang)
+        return
+    if len(body) > broadcast.MAX_BROADCAST_CHARS:
+        await _reply(
+            update,
+            _t(lang, "broadcast_too_long", length=len(body), limit=broadcast.MAX_BROADCAST_CHARS),
+            lang,
+        )
+        return
+    draft_id = await broadcast.create_draft(svc.db, update.effective_user.id, body, by=_who(update))
+    async with svc.db.read() as session:
+        count = int(
+            await session.scalar(
+                select(func.count()).select_from(Subscriber).where(Subscriber.active.is_(True))
+            )
+            or 0
+        )
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(_t(lang, "broadcast_confirm"), callback_data=f"adm:bc:ok:{draft_id}"),
+                InlineKeyboardButton(_t(lang, "broadcast_cancel"), callback_data=f"adm:bc:no:{draft_id}"),
+            ]
+        ]
+    )
+    await message.reply_text(
+        _t(lang, "broadcast_preview", count=count, text=body),
+        reply_markup=markup,
+        link_preview_options=_NO_PREVIEW,
+    )
+
+
+async def _broadcast_decision(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, decision: str, draft_id: int
+) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    lang, svc = _lang(update), services(context)
+    admin_id = update.effective_user.id
+    if decision == "ok":
+        outcome = await broadcast.confirm(svc.db, draft_id, admin_id, by=_who(update))
+        if outcome.code == "sent":
+            await _wake_sender(context)
+    else:
+        outcome = await broadcast.cancel(svc.db, draft_id, admin_id, by=_who(update))
+    if outcome.code in ("sent", "cancelled"):
+        from bot.admin.models import Broadcast
+
+        async with svc.db.read() as session:
+            draft = await session.get(Broadcast, draft_id)
+        body = draft.text_html if draft else ""
+        await query.answer()
+        await query.edit_message_text(
+            _t(lang, f"broadcast_{outcome.code}", count=outcome.recipients, text=body),
+            reply_markup=None,
+            link_preview_options=_NO_PREVIEW,
+        )
+        return
+    await query.answer(_t(lang, f"broadcast_{outcome.code}"), show_alert=True)
+
+
+# -- OPML: /export and .opml documents ----------------------------------------------------------
+
+
+@admin_only
+async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang, svc = _lang(update), services(context)
+    assert update.effective_message is not None
+    async with svc.db.read() as session:
+        all_feeds = list((await session.scalars(select(Feed).order_by(Feed.id))).all())
+    data = export_opml(all_feeds)
+    stamp = datetime.now(_tz(svc)).strftime("%Y%m%d")
+    await update.effective_message.reply_document(
+        document=InputFile(data, filename=f"akhbar-feeds-{stamp}.opml"),
+        caption=_rtl(_t(lang, "export_caption", count=len(all_feeds)), lang),
+    )
+    await audit.record_now(
+        svc.db,
+        update.effective_user.id if update.effective_user else 0,
+        "feeds.export",
+        feeds=len(all_feeds),
+        by=_who(update),
+    )
+
+
+@admin_only
+async def opml_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang, svc = _lang(update), services(context)
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    document = message.document
+    if document.file_size and document.file_size > MAX_OPML_BYTES:
+        await _reply(update, _t(lang, "import_bad_file", reason=_t(lang, "opml_too_large")), lang)
+        return
+    telegram_file = await context.bot.get_file(document.file_id)
+    data = bytes(await telegram_file.download_as_bytearray())
+    try:
+        items = parse_opml(data)
+    except OpmlError as exc:
+        await _reply(update, _t(lang, "import_bad_file", reason=_t(lang, f"opml_{exc.code}")), lang)
+        return
+    await _reply(update, _t(lang, "import_started", count=len(items)), lang)
+    async with _fetcher(svc) as fetcher:
+        report = await import_feeds(
+            svc.db,
+            svc.config,
+            fetcher,
+            items,
+            origin="opml",
+            actor=update.effective_user.id if update.effective_user else 0,
+            by=_who(update),
+        )
+    if report.added:
+        await _reschedule(context)
+    parts = [
+        _t(
+            lang,
+            "import_report",
+            added=len(report.added),
+            duplicates=len(report.duplicates),
+            failed=len(report.failed),
+        )
+    ]
+    if report.added:
+        parts.append(
+            _t(lang, "import_added")
+            + "\n"
+            + _listing([f"• {_e(r.name)} ({r.feed_id})" for r in report.added], lang)
+        )
+    if report.failed:
+        parts.append(
+            _t(lang, "import_failed")
+            + "\n"
+            + _listing(
+                [f"• {_e(r.url)} — {_render_add(r, lang, svc, typed=r.url or '')}" for r in report.failed],
+                lang,
+            )
+        )
+    await _reply(update, "\n\n".join(parts), lang)
+
+
+def _listing(lines: list[str], lang: str) -> str:
+    shown = lines[:MAX_LISTED]
+    if len(lines) > MAX_LISTED:
+        shown.append(_t(lang, "and_more", count=len(lines) - MAX_LISTED))
+    return "\n".join(shown)
+
+
+# -- /audit -------------------------------------------------------------------------------------
+
+
+async def _audit_page(svc: Services, lang: str, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    result = await audit.list_entries(svc.db, page=page, per_page=AUDIT_PER_PAGE)
+    if not result.entries:
+        return _t(lang, "audit_empty"), None
+    parts = [_t(lang, "audit_header", page=result.page + 1, pages=result.pages)]
+    for entry in result.entries:
+        parts.append(_describe_entry(entry, svc, lang))
+    buttons = []
+    if result.page > 0:
+        buttons.append(InlineKeyboardButton(_t(lang, "prev"), callback_data=f"adm:audit:{result.page - 1}"))
+    if result.page + 1 < result.pages:
+        buttons.append(InlineKeyboardButton(_t(lang, "next"), callback_data=f"adm:audit:{result.page + 1}"))
+    return _rtl("\n\n".join(parts), lang), InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+def _describe_entry(entry: audit.AuditEntry, svc: Services, lang: str) -> str:
+    data = entry.data
+    by = str(data.get("by") or "")
+    if entry.admin_id == audit.CLI_ACTOR:
+        who = _t(lang, "who_cli", name=_e(by.removeprefix("cli:") or "?"))
+    else:
+        who = _t(lang, "who_admin", name=_e(f"{by} ({entry.admin_id})" if by else entry.admin_id))
+    action_key = f"act_{entry.action}"
+    action = _t(lang, action_key) if action_key in TEXTS else _e(entry.action)
+    details: list[str] = []
+    if "name" in data:
+        details.append(f"<b>{_e(data['name'])}</b>" + (f" ({data['feed_id']})" if "feed_id" in data else ""))
+    if "url" in data:
+        details.append(_e(data["url"]))
+    if entry.action == "feeds.import":
+        details.append(
+            _t(
+                lang,
+                "audit_import",
+                added=data.get("added", 0),
+                duplicates=data.get("duplicates", 0),
+                refused=data.get("refused", 0),
+            )
+        )
+    if "feeds" in data:
+        details.append(_t(lang, "audit_feeds", count=data["feeds"]))
+    if "recipients" in data:
+        details.append(_t(lang, "audit_recipients", count=data["recipients"]))
+    if "text" in data:
+        preview = _TAG.sub("", str(data["text"]))
+        details.append("«" + (preview[:80] + ("…" if len(preview) > 80 else "")) + "»")
+    head = f"• {_when(entry.created_at, svc, lang)} — {who}: {action}"
+    return head + ("\n" + " · ".join(details) if details else "")
+
+
+@admin_only
+async def audit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang, svc = _lang(update), services(context)
+    page = int(context.args[0]) - 1 if context.args and context.args[0].isdigit() else 0
+    message, markup = await _audit_page(svc, lang, page)
+    await _reply(update, message, lang, reply_markup=markup)
+
+
+# -- buttons ------------------------------------------------------------------------------------
+
+
+@admin_only
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None
+    lang, svc = _lang(update), services(context)
+    parts = (query.data or "").split(":")
+    if len(parts) == 4 and parts[1] == "bc" and parts[3].isdigit():
+        await _broadcast_decision(update, context, parts[2], int(parts[3]))
+        return
+    if len(parts) == 3 and parts[1] in ("feeds", "audit") and parts[2].isdigit():
+        render = _feeds_page if parts[1] == "feeds" else _audit_page
+        message, markup = await render(svc, lang, int(parts[2]))
+        await query.answer()
+        try:
+            await query.edit_message_text(message, reply_markup=markup, link_preview_options=_NO_PREVIEW)
+        except BadRequest as exc:  # "message is not modified": a double tap on the same page
+            if "not modified" not in str(exc).lower():
+                raise
+        return
+    await query.answer()
+
+
+# -- wiring -------------------------------------------------------------------------------------
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    handlers: dict[str, Handler] = {
+        "addfeed": addfeed,
+        "removefeed": removefeed,
+        "pausefeed": pausefeed,
+        "resumefeed": resumefeed,
+        "feeds": feeds,
+        "feed": feed,
+        "stats": stats_command,
+        "broadcast": broadcast_command,
+        "export": export,
+        "audit": audit_command,
+    }
+    for command in COMMANDS:
+        application.add_handler(CommandHandler(command, handlers[command]))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^adm:"))
+    application.add_handler(
+        MessageHandler(
+            filters.Document.FileExtension("opml") | filters.Document.FileExtension("xml"), opml_document
+        )
+    )
+
+
+async def set_commands(application: Application) -> None:  # type: ignore[type-arg]
+    """Each admin's private chat gets the subscriber commands plus the admin ones.
+
+    A chat scope replaces the default list rather than adding to it, so the default (subscriber)
+    commands, already set by the modules registered before this one, are read back and repeated.
+    """
+    bot = application.bot
+    admins = services(application).config.telegram.admins
+    if not admins:
+        return
+    for language in ("", "en"):
+        lang = "en" if language == "en" else "ar"
+        base = list(await bot.get_my_commands(language_code=language or None))
+        own = [BotCommand(c, _t(lang, f"cmd_{c}")) for c in COMMANDS]
+        names = {c.command for c in base}
+        commands = base + [c for c in own if c.command not in names]
+        for admin_id in admins:
+            try:
+                await bot.set_my_commands(
+                    commands[:100], scope=BotCommandScopeChat(admin_id), language_code=language or None
+                )
+            except (BadRequest, Forbidden) as exc:
+                # The admin has not opened a private chat with the bot yet; the menu comes next start.
+                log.warning("could not set admin commands for %s: %s", admin_id, exc)

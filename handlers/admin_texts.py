@@ -1,0 +1,304 @@
+"""What the admin commands say, in Arabic (default) and English."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "refused": {
+        "ar": "عذرًا، هذا الأمر للمشرفين فقط.",
+        "en": "Sorry, this command is for admins only.",
+    },
+    # /addfeed
+    "addfeed_usage": {
+        "ar": "أرسل الأمر مع رابط الخلاصة أو رابط الموقع:\n"
+        "/addfeed https://example.com/rss [المدة] [الاسم]\n"
+        "المدة اختيارية، مثل ‎10m‎ أو ‎1h‎، والاسم اختياري أيضًا.",
+        "en": "Send the command with the feed's or the site's URL:\n"
+        "/addfeed https://example.com/rss [interval] [name]\n"
+        "The interval (e.g. 10m or 1h) and the name are optional.",
+    },
+    "added": {
+        "ar": "✅ أُضيف المصدر <b>{name}</b> (رقم {id})، ويُفحص كل {interval}.\n"
+        "فيه الآن {entries} عنصرًا؛ تصل إلى المشتركين الأخبار الجديدة فقط.",
+        "en": "✅ Added <b>{name}</b> (#{id}), checked every {interval}.\n"
+        "It has {entries} items now; subscribers get only new stories from here on.",
+    },
+    "added_discovered": {
+        "ar": "عُثر على الخلاصة في صفحة الموقع:\n{page}",
+        "en": "Found the feed on the site's page:\n{page}",
+    },
+    "added_floored": {
+        "ar": "رُفعت المدة إلى الحد الأدنى المسموح: {interval}.",
+        "en": "The interval was raised to the allowed minimum: {interval}.",
+    },
+    "add_invalid_url": {
+        "ar": "⚠️ هذا ليس رابطًا صالحًا: {url}\nمثال: /addfeed https://example.com/rss",
+        "en": "⚠️ That is not a valid link: {url}\nExample: /addfeed https://example.com/rss",
+    },
+    "add_bad_interval": {
+        "ar": "⚠️ لم أفهم المدة «{value}». اكتبها بالثواني أو مثل ‎90s‎ أو ‎10m‎ أو ‎1h‎.",
+        "en": "⚠️ I could not read the interval “{value}”. Use seconds or e.g. 90s, 10m, 1h.",
+    },
+    "add_private": {
+        "ar": "⚠️ رُفض الرابط: يشير إلى عنوان داخلي أو خاص في الشبكة، والإعدادات تمنع جلب مثل هذه العناوين.",
+        "en": "⚠️ Refused: the link points to a private or internal network address, which the settings forbid.",
+    },
+    "add_http_status": {
+        "ar": "⚠️ تعذّر جلب الرابط: ردّ الخادم برمز الخطأ {status}.",
+        "en": "⚠️ Could not fetch the link: the server answered with error {status}.",
+    },
+    "add_timeout": {
+        "ar": "⚠️ تعذّر جلب الرابط: انتهت مهلة الانتظار ولم يُجب الخادم.",
+        "en": "⚠️ Could not fetch the link: the server did not answer in time.",
+    },
+    "add_too_large": {
+        "ar": "⚠️ رُفض الرابط: حجم الصفحة أكبر من الحد المسموح.",
+        "en": "⚠️ Refused: the page is larger than the allowed size.",
+    },
+    "add_redirects": {
+        "ar": "⚠️ تعذّر جلب الرابط: إعادات توجيه كثيرة أو متكررة بلا نهاية.",
+        "en": "⚠️ Could not fetch the link: too many redirects, or a redirect loop.",
+    },
+    "add_dns": {
+        "ar": "⚠️ تعذّر الوصول إلى الرابط: اسم النطاق غير موجود.",
+        "en": "⚠️ Could not reach the link: the host name does not exist.",
+    },
+    "add_unreachable": {
+        "ar": "⚠️ تعذّر الوصول إلى الرابط: لم يتمكن البوت من الاتصال بالخادم.",
+        "en": "⚠️ Could not reach the link: {detail}",
+    },
+    "add_not_feed": {
+        "ar": "⚠️ هذا الرابط ليس خلاصة أخبار، ولا تشير الصفحة إلى أي خلاصة.",
+        "en": "⚠️ That link is not a news feed, and the page does not point to one.",
+    },
+    "add_duplicate_url": {
+        "ar": "ℹ️ هذا المصدر موجود من قبل: <b>{existing}</b> (رقم {id}).",
+        "en": "ℹ️ This feed is already there: <b>{existing}</b> (#{id}).",
+    },
+    "add_duplicate_name": {
+        "ar": "⚠️ الاسم «{name}» مستخدم لمصدر آخر (رقم {id}). اختر اسمًا آخر.",
+        "en": "⚠️ The name “{name}” is used by another feed (#{id}). Choose another name.",
+    },
+    # remove / pause / resume
+    "ref_usage": {
+        "ar": "أرسل الأمر مع رقم المصدر أو اسمه، مثل: /{command} 3\nأرسل /feeds لرؤية المصادر.",
+        "en": "Send the command with the feed's number or name, e.g. /{command} 3\nSend /feeds to see them.",
+    },
+    "not_found": {
+        "ar": "⚠️ لا يوجد مصدر بهذا الرقم أو الاسم: {ref}\nأرسل /feeds لرؤية المصادر.",
+        "en": "⚠️ No feed with that number or name: {ref}\nSend /feeds to see them.",
+    },
+    "removed": {
+        "ar": "🗑 حُذف المصدر <b>{name}</b> (رقم {id}). أُلغي {subs} اشتراكًا فيه، وتبقى قصصه المحفوظة.",
+        "en": "🗑 Removed <b>{name}</b> (#{id}). {subs} subscriptions to it were cancelled; its stored stories stay.",
+    },
+    "removed_config": {
+        "ar": "تنبيه: هذا المصدر مذكور في ملف الإعدادات، لذا يعود عند إعادة تشغيل البوت. "
+        "احذفه من الملف ليختفي نهائيًا، أو أوقفه بالأمر /pausefeed.",
+        "en": "Note: config.toml names this feed, so it comes back when the bot restarts. "
+        "Remove it from config.toml to drop it for good, or pause it with /pausefeed.",
+    },
+    "paused": {
+        "ar": "⏸ أُوقف المصدر <b>{name}</b> (رقم {id}). يبقى موقوفًا حتى بعد إعادة التشغيل إلى أن تستأنفه بالأمر /resumefeed.",
+        "en": "⏸ Paused <b>{name}</b> (#{id}). It stays paused across restarts until you /resumefeed it.",
+    },
+    "already_paused": {
+        "ar": "ℹ️ المصدر <b>{name}</b> (رقم {id}) موقوف من قبل.",
+        "en": "ℹ️ <b>{name}</b> (#{id}) is already paused.",
+    },
+    "resumed": {
+        "ar": "▶️ استُؤنف المصدر <b>{name}</b> (رقم {id})، وسيُفحص الآن.",
+        "en": "▶️ Resumed <b>{name}</b> (#{id}); it is checked now.",
+    },
+    "already_active": {
+        "ar": "ℹ️ المصدر <b>{name}</b> (رقم {id}) يعمل من قبل.",
+        "en": "ℹ️ <b>{name}</b> (#{id}) is already active.",
+    },
+    # /feeds and /feed
+    "feeds_empty": {
+        "ar": "لا توجد مصادر بعد. أضف واحدًا بالأمر /addfeed.",
+        "en": "No feeds yet. Add one with /addfeed.",
+    },
+    "feeds_header": {
+        "ar": "📋 <b>المصادر</b>: {total} (الصفحة {page} من {pages})",
+        "en": "📋 <b>Feeds</b>: {total} (page {page} of {pages})",
+    },
+    "feeds_row": {
+        "ar": "<b>{name}</b> (رقم {id}) — {status}\n"
+        "آخر نجاح: {last_success} · أخطاء متتالية: {errors} · عناصر يوميًا: {per_day} · مشتركون: {subs}",
+        "en": "<b>{name}</b> (#{id}) — {status}\n"
+        "last success: {last_success} · errors in a row: {errors} · items/day: {per_day} · subscribers: {subs}",
+    },
+    "feeds_footer": {
+        "ar": "للتفاصيل: /feed رقم المصدر",
+        "en": "Details: /feed <number>",
+    },
+    "prev": {"ar": "→ السابق", "en": "‹ Previous"},
+    "next": {"ar": "التالي ←", "en": "Next ›"},
+    "never": {"ar": "لم ينجح بعد", "en": "never"},
+    "status_active": {"ar": "✅ يعمل", "en": "✅ active"},
+    "status_paused": {"ar": "⏸ موقوف", "en": "⏸ paused"},
+    "status_failing": {"ar": "⛔ متوقف بسبب الأخطاء", "en": "⛔ paused after errors"},
+    "origin_config": {"ar": "ملف الإعدادات", "en": "config.toml"},
+    "origin_chat": {"ar": "المحادثة", "en": "the chat"},
+    "origin_cli": {"ar": "سطر الأوامر", "en": "the command line"},
+    "origin_opml": {"ar": "ملف استيراد", "en": "an OPML import"},
+    "feed_usage": {
+        "ar": "أرسل الأمر مع رقم المصدر أو اسمه، مثل: /feed 3",
+        "en": "Send the command with the feed's number or name, e.g. /feed 3",
+    },
+    "feed_detail": {
+        "ar": "<b>{name}</b> (رقم {id}) — {status}\n"
+        "الرابط: {url}\n"
+        "أُضيف من: {origin} · يُفحص كل {interval}\n"
+        "آخر فحص: {last_checked}\n"
+        "آخر نجاح: {last_success}\n"
+        "أخطاء متتالية: {errors}\n"
+        "عناصر يوميًا: {per_day} · مشتركون: {subs} · قصص محفوظة: {stories}",
+        "en": "<b>{name}</b> (#{id}) — {status}\n"
+        "URL: {url}\n"
+        "Added from: {origin} · checked every {interval}\n"
+        "Last check: {last_checked}\n"
+        "Last success: {last_success}\n"
+        "Errors in a row: {errors}\n"
+        "Items/day: {per_day} · subscribers: {subs} · stories stored: {stories}",
+    },
+    "feed_last_error": {
+        "ar": "آخر خطأ ({when}): {reason}\n<code>{detail}</code>",
+        "en": "Last error ({when}): {reason}\n<code>{detail}</code>",
+    },
+    "feed_no_error": {"ar": "لا أخطاء مسجلة.", "en": "No error recorded."},
+    "feed_latest": {"ar": "أحدث القصص:", "en": "Latest stories:"},
+    "not_yet": {"ar": "لم يُفحص بعد", "en": "not yet"},
+    # /stats
+    "stats": {
+        "ar": "📊 <b>الإحصاءات</b>\n"
+        "المشتركون: {active} نشط، {blocked} حظروا البوت أو غادروا، {stopped} أوقفوا الاشتراك\n"
+        "المصادر: {feeds_active} تعمل، {feeds_paused} موقوفة، {feeds_failing} متوقفة بسبب الأخطاء\n"
+        "القصص اليوم: {stories_today} (المعدل {stories_avg} يوميًا)\n"
+        "الرسائل المرسلة اليوم: {sent_today} (المعدل {sent_avg} يوميًا)\n"
+        "إخفاقات الإرسال اليوم: {failed_today} (في {days} يومًا: {failed_total})\n"
+        "رسائل تنتظر الإرسال: {queue}\n\n"
+        "الرسم لآخر {days} يومًا: الأعمدة الزرقاء عدد القصص، والخط البرتقالي الرسائل المرسلة، "
+        "والعلامات الحمراء الإخفاقات.",
+        "en": "📊 <b>Statistics</b>\n"
+        "Subscribers: {active} active, {blocked} blocked the bot or left, {stopped} stopped\n"
+        "Feeds: {feeds_active} active, {feeds_paused} paused, {feeds_failing} paused after errors\n"
+        "Stories today: {stories_today} (average {stories_avg} a day)\n"
+        "Messages sent today: {sent_today} (average {sent_avg} a day)\n"
+        "Delivery failures today: {failed_today} (in {days} days: {failed_total})\n"
+        "Messages waiting to be sent: {queue}\n\n"
+        "Chart of the last {days} days: blue bars are stories, the orange line messages sent, "
+        "red crosses failures.",
+    },
+    # /broadcast
+    "broadcast_usage": {
+        "ar": "أرسل الأمر ثم نص الرسالة، مثل:\n/broadcast تحديث: أُضيفت مصادر جديدة.",
+        "en": "Send the command followed by the message, e.g.\n/broadcast Update: new sources were added.",
+    },
+    "broadcast_too_long": {
+        "ar": "⚠️ الرسالة طويلة جدًا ({length} حرفًا). الحد الأقصى {limit} حرف.",
+        "en": "⚠️ The message is too long ({length} characters). The limit is {limit}.",
+    },
+    "broadcast_preview": {
+        "ar": "📣 ستُرسل هذه الرسالة إلى {count} مشتركًا نشطًا. هل تؤكد؟\n\n{text}",
+        "en": "📣 This message will go to {count} active subscribers. Confirm?\n\n{text}",
+    },
+    "broadcast_confirm": {"ar": "تأكيد الإرسال", "en": "Send it"},
+    "broadcast_cancel": {"ar": "إلغاء", "en": "Cancel"},
+    "broadcast_sent": {
+        "ar": "✅ أُرسلت الرسالة الجماعية إلى طابور الإرسال لـ {count} مشتركًا، وتصلهم تباعًا.\n\n{text}",
+        "en": "✅ The broadcast is queued for {count} subscribers and goes out at Telegram's pace.\n\n{text}",
+    },
+    "broadcast_cancelled": {
+        "ar": "❌ أُلغيت الرسالة الجماعية ولم يُرسل شيء.\n\n{text}",
+        "en": "❌ Broadcast cancelled; nothing was sent.\n\n{text}",
+    },
+    "broadcast_already_sent": {
+        "ar": "ℹ️ أُرسلت هذه الرسالة من قبل.",
+        "en": "ℹ️ This broadcast was already sent.",
+    },
+    "broadcast_already_cancelled": {
+        "ar": "ℹ️ أُلغيت هذه الرسالة من قبل.",
+        "en": "ℹ️ This broadcast was already cancelled.",
+    },
+    "broadcast_not_found": {
+        "ar": "⚠️ لم تُعثر على هذه الرسالة.",
+        "en": "⚠️ This broadcast no longer exists.",
+    },
+    # OPML
+    "export_caption": {
+        "ar": "📤 {count} مصدرًا. يمكن استيراد هذا الملف في أي قارئ أخبار، أو إرساله إليّ لاحقًا.",
+        "en": "📤 {count} feeds. Any feed reader can import this file, and so can I.",
+    },
+    "import_started": {
+        "ar": "📥 جارٍ فحص {count} مصدرًا من الملف…",
+        "en": "📥 Checking {count} feeds from the file…",
+    },
+    "import_bad_file": {
+        "ar": "⚠️ تعذّرت قراءة الملف: {reason}",
+        "en": "⚠️ Could not read the file: {reason}",
+    },
+    "opml_not_xml": {"ar": "ليس ملفًا صالحًا لقائمة مصادر.", "en": "it is not a valid OPML/XML file."},
+    "opml_not_opml": {"ar": "ليس ملف قائمة مصادر.", "en": "it is not an OPML file."},
+    "opml_no_feeds": {"ar": "لا يذكر أي مصدر.", "en": "it lists no feed."},
+    "opml_too_large": {"ar": "حجمه أكبر من المسموح.", "en": "it is too large."},
+    "opml_too_many": {"ar": "يذكر مصادر أكثر من المسموح.", "en": "it lists too many feeds."},
+    "import_report": {
+        "ar": "📥 نتيجة الاستيراد: {added} أُضيفت، {duplicates} موجودة من قبل، {failed} رُفضت.",
+        "en": "📥 Import done: {added} added, {duplicates} already there, {failed} refused.",
+    },
+    "import_added": {"ar": "أُضيفت:", "en": "Added:"},
+    "import_failed": {"ar": "رُفضت:", "en": "Refused:"},
+    "and_more": {"ar": "… و{count} غيرها", "en": "… and {count} more"},
+    # /audit
+    "audit_empty": {"ar": "السجل فارغ.", "en": "The log is empty."},
+    "audit_header": {
+        "ar": "🧾 <b>سجل إجراءات المشرفين</b> (الصفحة {page} من {pages})",
+        "en": "🧾 <b>Admin audit log</b> (page {page} of {pages})",
+    },
+    "who_admin": {"ar": "المشرف {name}", "en": "admin {name}"},
+    "who_cli": {"ar": "سطر الأوامر ({name})", "en": "command line ({name})"},
+    "act_feed.add": {"ar": "أضاف مصدرًا", "en": "added a feed"},
+    "act_feed.remove": {"ar": "حذف مصدرًا", "en": "removed a feed"},
+    "act_feed.pause": {"ar": "أوقف مصدرًا", "en": "paused a feed"},
+    "act_feed.resume": {"ar": "استأنف مصدرًا", "en": "resumed a feed"},
+    "act_feeds.import": {"ar": "استورد ملف مصادر", "en": "imported a feed list"},
+    "act_feeds.export": {"ar": "صدّر قائمة المصادر", "en": "exported the feed list"},
+    "act_broadcast.draft": {"ar": "كتب رسالة جماعية", "en": "drafted a broadcast"},
+    "act_broadcast.send": {"ar": "أرسل رسالة جماعية", "en": "sent a broadcast"},
+    "act_broadcast.cancel": {"ar": "ألغى رسالة جماعية", "en": "cancelled a broadcast"},
+    "audit_import": {
+        "ar": "{added} أُضيفت، {duplicates} مكررة، {refused} رُفضت",
+        "en": "{added} added, {duplicates} duplicates, {refused} refused",
+    },
+    "audit_recipients": {"ar": "إلى {count} مشتركًا", "en": "to {count} subscribers"},
+    "audit_feeds": {"ar": "{count} مصدرًا", "en": "{count} feeds"},
+    # commands menu
+    "cmd_addfeed": {"ar": "إضافة مصدر (للمشرفين)", "en": "Add a feed (admins)"},
+    "cmd_removefeed": {"ar": "حذف مصدر (للمشرفين)", "en": "Remove a feed (admins)"},
+    "cmd_pausefeed": {"ar": "إيقاف مصدر مؤقتًا (للمشرفين)", "en": "Pause a feed (admins)"},
+    "cmd_resumefeed": {"ar": "استئناف مصدر (للمشرفين)", "en": "Resume a feed (admins)"},
+    "cmd_feeds": {"ar": "حالة المصادر (للمشرفين)", "en": "Feed health (admins)"},
+    "cmd_feed": {"ar": "تفاصيل مصدر (للمشرفين)", "en": "Feed details (admins)"},
+    "cmd_stats": {"ar": "الإحصاءات (للمشرفين)", "en": "Statistics (admins)"},
+    "cmd_broadcast": {"ar": "رسالة لكل المشتركين (للمشرفين)", "en": "Message every subscriber (admins)"},
+    "cmd_export": {"ar": "تصدير المصادر (للمشرفين)", "en": "Export the feeds (admins)"},
+    "cmd_audit": {"ar": "سجل الإجراءات (للمشرفين)", "en": "Audit log (admins)"},
+    # durations
+    "dur_seconds": {"ar": "{n} ثانية", "en": "{n} s"},
+    "dur_minutes": {"ar": "{n} دقيقة", "en": "{n} min"},
+    "dur_hours": {"ar": "{n} ساعة", "en": "{n} h"},
+}
+
+# Short reasons for a feed's last error (the raw English error is shown beside it as code).
+ERRORS: dict[str, dict[str, str]] = {
+    "private": {"ar": "عنوان داخلي مرفوض", "en": "private address refused"},
+    "http_status": {"ar": "ردّ الخادم برمز الخطأ {status}", "en": "the server answered {status}"},
+    "timeout": {"ar": "انتهت مهلة الانتظار", "en": "timed out"},
+    "too_large": {"ar": "الحجم أكبر من المسموح", "en": "too large"},
+    "redirects": {"ar": "إعادات توجيه كثيرة", "en": "too many redirects"},
+    "dns": {"ar": "اسم النطاق غير موجود", "en": "host name not found"},
+    "unreachable": {"ar": "تعذّر الاتصال بالخادم", "en": "could not connect"},
+    "not_feed": {"ar": "المحتوى ليس خلاصة أخبار صالحة", "en": "not a valid feed"},
+    "config_removed": {"ar": "حُذف من ملف الإعدادات", "en": "removed from config.toml"},
+}

@@ -1,0 +1,243 @@
+"""Admin services without Telegram: adding feeds after checking them, pause/resume/remove, the audit
+log, statistics and the chart. Feeds come from the local feed server (127.0.0.1)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.admin import audit
+from bot.admin.feeds import (
+    add_feed,
+    classify_fetch_error,
+    normalize_url,
+    pause_feed,
+    remove_feed,
+    resume_feed,
+)
+from bot.admin.queries import feed_detail, list_feeds
+from bot.admin.stats import collect, render_chart
+from bot.clock import utcnow
+from bot.config import Config
+from bot.db.database import Database
+from bot.db.models import AuditLog, Feed, Outbox, Story, Subscriber, Subscription
+from bot.feeds.fetcher import Fetcher
+from tests.fakes.feed_server import FeedServer
+
+
+@pytest.fixture
+def config(config_factory: Callable[..., Config]) -> Config:
+    return config_factory()
+
+
+@pytest.fixture
+async def fetcher(config: Config) -> AsyncIterator[Fetcher]:
+    async with Fetcher(config.fetch) as f:
+        yield f
+
+
+async def _feeds(db: Database) -> list[Feed]:
+    async with db.read() as session:
+        return list((await session.scalars(select(Feed).order_by(Feed.id))).all())
+
+
+async def _audit_actions(db: Database) -> list[str]:
+    async with db.read() as session:
+        return list((await session.scalars(select(AuditLog.action).order_by(AuditLog.id))).all())
+
+
+async def test_add_feed_checks_the_feed_names_it_from_its_title_and_audits(
+    db: Database, config: Config, fetcher: Fetcher, feed_server: FeedServer
+) -> None:
+    url = feed_server.add_feed("arabiya", feed_server.stories[:4], title="العربية نت")
+    result = await add_feed(db, config, fetcher, url, origin="chat", actor=1000, by="أحمد")
+    assert result.ok, result
+    assert (result.name, result.entries, result.interval) == ("العربية نت", 4, 600.0)
+    [feed] = await _feeds(db)
+    assert (feed.url, feed.name, feed.origin, feed.status) == (url, "العربية نت", "chat", "active")
+    async with db.read() as session:
+        entry = await session.scalar(select(AuditLog))
+    assert entry is not None and entry.admin_id == 1000 and entry.action == "feed.add"
+    assert audit.parse_detail(entry.detail)["url"] == url
+
+
+async def test_add_feed_finds_the_feed_behind_a_home_page(
+    db: Database, config: Config, fetcher: Fetcher, feed_server: FeedServer
+) -> None:
+    feed_url = feed_server.add_feed("site", feed_server.stories[:3])
+    result = await add_feed(db, config, fetcher, feed_server.site_url("site"), origin="chat")
+    assert result.ok, result
+    assert result.url == feed_url
+    assert result.discovered_from == feed_server.site_url("site")
+    assert [f.url for f in await _feeds(db)] == [feed_url]
+
+
+@pytest.mark.parametrize(
+    ("make_url", "code"),
+    [
+        (lambda s: f"{s.base_url}/feeds/missing.rss", "http_status"),
+        (lambda s: s.article_url(s.stories[0].id), "not_feed"),
+        (lambda s: "not a url", "invalid_url"),
+        (lambda s: "http://127.0.0.1:1/feed.xml", "unreachable"),
+    ],
+    ids=["404", "html-without-feed-links", "not-a-url", "connection-refused"],
+)
+async def test_add_feed_refuses_with_a_reason_and_stores_nothing(
+    db: Database, config: Config, fetcher: Fetcher, feed_server: FeedServer, make_url: Any, code: str
+) -> None:
+    feed_server.add_feed("x", feed_server.stories[:1])
+    result = await add_feed(db, config, fetcher, make_url(feed_server), origin="chat", actor=1000)
+    assert not result.ok
+    assert result.code == code, result
+    if code == "http_status":
+        assert result.http_status == 404
+    assert await _feeds(db) == []
+    assert await _audit_actions(db) == []
+
+
+async def test_add_feed_refuses_private_addresses_unless_allowed(
+    db: Database, config_factory: Callable[..., Config], feed_server: FeedServer
+) -> None:
+    strict = config_factory(fetch={"allow_private_addresses": False})
+    url = feed_server.add_feed("local", feed_server.stories[:2])
+    async with Fetcher(strict.fetch) as fetcher:
+        result = await add_feed(db, strict, fetcher, url, origin="chat")
+    assert result.code == "private"
+    assert feed_server.requests("local") == []  # refused before any connection was made
+    assert await _feeds(db) == []
+
+
+async def test_add_feed_refuses_duplicates_by_normalised_url_and_by_name(
+    db: Database, config: Config, fetcher: Fetcher, feed_server: FeedServer
+) -> None:
+    url = feed_server.add_feed("dup", feed_server.stories[:2], title="مصدر")
+    other = feed_server.add_feed("other", feed_server.stories[2:4], title="مصدر")
+    assert (await add_feed(db, config, fetcher, url, origin="chat")).ok
+    again = await add_feed(db, config, fetcher, url.replace("http://", "HTTP://") + "#top", origin="chat")
+    assert again.code == "duplicate_url" and again.existing == "مصدر"
+    named = await add_feed(db, config, fetcher, other, name="مصدر", origin="chat")
+    assert named.code == "duplicate_name"
+    # Without an explicit name, a title that is taken is made unique instead of refused.
+    auto = await add_feed(db, config, fetcher, other, origin="chat")
+    assert auto.ok and auto.name != "مصدر" and auto.name.startswith("مصدر")
+    assert len(await _feeds(db)) == 2
+
+
+async def test_add_feed_raises_a_short_interval_to_the_minimum(
+    db: Database, config_factory: Callable[..., Config], feed_server: FeedServer
+) -> None:
+    cfg = config_factory(fetch={"min_interval": 120})
+    url = feed_server.add_feed("fast", feed_server.stories[:1])
+    async with Fetcher(cfg.fetch) as fetcher:
+        result = await add_feed(db, cfg, fetcher, url, interval=30, origin="cli")
+    assert result.ok and result.interval == 120 and result.interval_floored
+
+
+async def test_pause_resume_remove_by_id_or_name(db: Database) -> None:
+    async with db.write() as session:
+        feed = Feed(url="http://example.org/rss", name="مثال", origin="config", status="failing")
+        session.add(feed)
+        session.add(Subscriber(chat_id=5, language="ar"))
+        await session.flush()
+        session.add(Subscription(chat_id=5, kind="feed", target=str(feed.id)))
+        feed_id = feed.id
+
+    assert (await resume_feed(db, "مثال", actor=1)).code == "resumed"
+    assert (await resume_feed(db, str(feed_id))).code == "already_active"
+    assert (await pause_feed(db, f"#{feed_id}", actor=1)).code == "paused"
+    assert (await pause_feed(db, "مثال")).code == "already_paused"
+    [stored] = await _feeds(db)
+    assert stored.status == "paused"
+
+    assert (await remove_feed(db, "لا يوجد")).code == "not_found"
+    removed = await remove_feed(db, "مثال", actor=1)
+    assert (removed.code, removed.origin, removed.subscriptions_removed) == ("removed", "config", 1)
+    assert await _feeds(db) == []
+    async with db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(Subscription)) == 0
+    assert await _audit_actions(db) == ["feed.resume", "feed.pause", "feed.remove"]
+
+
+async def test_feed_listing_shows_health_usage_and_the_last_error(db: Database) -> None:
+    now = utcnow()
+    async with db.write() as session:
+        for i in range(12):
+            session.add(Feed(url=f"http://example.org/{i}", name=f"مصدر {i}", origin="chat"))
+        await session.flush()
+        first = await session.get(Feed, 1)
+        assert first is not None
+        first.consecutive_errors, first.last_error, first.last_error_at = (
+            3,
+            "HTTP 503 Service Unavailable",
+            now,
+        )
+        first.last_success_at = now - timedelta(hours=2)
+        for j in range(14):
+            session.add(Story(feed_id=1, entry_key=f"k{j}", title=f"خبر {j}", source="s", published_at=now))
+        session.add(Subscriber(chat_id=7))
+        session.add(Subscriber(chat_id=8, active=False, inactive_reason="blocked"))
+        session.add(Subscription(chat_id=7, kind="feed", target="1"))
+        session.add(Subscription(chat_id=8, kind="feed", target="1"))
+
+    page = await list_feeds(db, page=0, per_page=5)
+    assert (page.total, page.pages, len(page.rows)) == (12, 3, 5)
+    row = page.rows[0]
+    assert (row.consecutive_errors, row.items_per_day, row.subscribers) == (3, 2.0, 1)
+    last = await list_feeds(db, page=99, per_page=5)
+    assert last.page == 2 and [r.id for r in last.rows] == [11, 12]
+
+    detail = await feed_detail(db, "1")
+    assert detail is not None
+    assert detail.last_error == "HTTP 503 Service Unavailable" and detail.stories_total == 14
+    assert len(detail.latest_titles) == 3
+    assert classify_fetch_error(detail.last_error) == ("http_status", 503)
+
+
+async def test_stats_count_subscribers_stories_deliveries_and_draw_a_png(db: Database) -> None:
+    pytest.importorskip("bot.delivery.outbox", reason="the queue length comes from delivery's outbox")
+    now = utcnow()
+    async with db.write() as session:
+        session.add_all(
+            [
+                Subscriber(chat_id=1),
+                Subscriber(chat_id=2),
+                Subscriber(chat_id=3, active=False, inactive_reason="blocked"),
+            ]
+        )
+        session.add(Feed(url="http://e.org/a", name="أ", status="failing"))
+        for i in range(5):
+            session.add(Story(entry_key=f"s{i}", title="خبر", source="s", fetched_at=now))
+        session.add(Story(entry_key="old", title="خبر", source="s", fetched_at=now - timedelta(days=3)))
+        for i in range(4):
+            session.add(Outbox(chat_id=1, kind="story", dedup_key=f"d{i}", status="sent", sent_at=now))
+        session.add(Outbox(chat_id=3, kind="story", dedup_key="f", status="failed"))
+        session.add(Outbox(chat_id=2, kind="story", dedup_key="p", status="pending"))
+
+    figures = await collect(db, timezone="UTC")
+    assert (figures.subscribers_active, figures.subscribers_blocked) == (2, 1)
+    assert figures.feeds_failing == 1
+    assert len(figures.days) == 14
+    assert (figures.today.stories, figures.today.deliveries, figures.today.failures) == (5, 4, 1)
+    assert figures.days[-4].stories == 1
+    assert figures.queue == 1
+    png = render_chart(figures)
+    assert png.startswith(b"\x89PNG") and len(png) < 100_000
+
+
+async def test_audit_log_pages_newest_first(db: Database) -> None:
+    for i in range(23):
+        await audit.record_now(db, 1000, "feed.pause", feed_id=i, name=f"مصدر {i}")
+    first = await audit.list_entries(db, page=0, per_page=10)
+    assert (first.total, first.pages) == (23, 3)
+    assert first.entries[0].data["feed_id"] == 22
+    last = await audit.list_entries(db, page=2, per_page=10)
+    assert [e.data["feed_id"] for e in last.entries] == [2, 1, 0]
+
+
+def test_normalize_url_ignores_case_scheme_port_slash_and_fragment() -> None:
+    assert normalize_url("HTTPS://Example.org:443/rss/#x") == normalize_url("http://example.org/rss")
+    assert normalize_url("http://example.org/rss?a=1") != normalize_url("http://example.org/rss?a=2")
