@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 import pytest_asyncio
 from telegram import (
@@ -29,7 +30,14 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fakes.telegram_api import FakeTelegram, Limit, RateLimits, parse_html, utf16_len
+from tests.fakes.telegram_api import (
+    FakeTelegram,
+    FakeTelegramThread,
+    Limit,
+    RateLimits,
+    parse_html,
+    utf16_len,
+)
 from tests.fakes.telegram_plugin import FakeTelegramFactory
 
 CHAT = 4242
@@ -371,3 +379,22 @@ async def test_shutdown_releases_long_poll(fake_telegram_factory: FakeTelegramFa
         await fake.wait_for_poller()
         await fake.stop()
         assert await asyncio.wait_for(poll, 3) == ()
+
+
+def test_thread_runner_serves_plain_http_clients() -> None:
+    # Benchmarks run the fake in a background thread and talk to it from another event loop.
+    with FakeTelegramThread(rate_limits=RateLimits.disabled()) as runner:
+        fake = runner.fake
+        api = f"{fake.base_url}{fake.token}"
+        sent = httpx.post(f"{api}/sendMessage", data={"chat_id": "5", "text": "مرحبا"}).json()
+        assert sent["ok"] and sent["result"]["text"] == "مرحبا"
+        runner.run(fake.user_message(5, "/help"))
+        updates = httpx.post(f"{api}/getUpdates", json={"timeout": 0}).json()["result"]
+        assert updates[0]["message"]["entities"] == [{"type": "bot_command", "offset": 0, "length": 5}]
+        assert httpx.post(f"{api}/noSuchMethod").status_code == 404
+        assert fake.stats["messages_sent"] == 1
+
+
+async def test_wait_timeout_explains_what_was_sent(fake_telegram: FakeTelegram) -> None:
+    with pytest.raises(TimeoutError, match="recent errors"):
+        await fake_telegram.wait_for_messages(CHAT, count=1, timeout=0.05)

@@ -86,7 +86,8 @@ Reading what the bot did
     ``answered_callback_queries``, ``answered_inline_queries`` (each: the answer params + ``time``),
     ``commands`` (``{(scope_key, language_code): [{"command", "description"}]}``; scope_key is "default",
     "all_private_chats", "chat:<id>", ...), ``commands_for(language_code="", scope="default")``,
-    ``documents_sent`` / ``photos_sent`` (``{chat_id, message_id, file_name, mime_type, content, caption,
+    ``bot_texts`` (``{("description"|"short_description"|"name", language_code): text}`` from
+    setMyDescription/setMyShortDescription/setMyName), ``documents_sent`` / ``photos_sent`` (``{chat_id, message_id, file_name, mime_type, content, caption,
     file_id}``), ``chat_actions``, ``webhook_url``, ``stats`` (a Counter: requests, ok, errors,
     messages_sent, messages_edited, messages_deleted, rate_limited, forbidden, bad_request,
     dropped, injected_failures), ``reset_stats()``.
@@ -539,6 +540,7 @@ class FakeTelegram:
         self.documents_sent: list[JSON] = []
         self.photos_sent: list[JSON] = []
         self.chat_actions: list[JSON] = []
+        self.bot_texts: dict[tuple[str, str], str] = {}
         self.webhook_url = ""
         self.stats: Counter[str] = Counter()
         self._allowed_updates: set[str] | None = None
@@ -848,9 +850,7 @@ class FakeTelegram:
         username: str | None = None,
         title: str | None = None,
     ) -> JSON:
-        chat = self.add_chat(
-            chat_id, chat_type, title=title, first_name=first_name if chat_type == "private" else None
-        )
+        chat = self.add_chat(chat_id, chat_type, title=title, first_name=first_name)
         kind = chat["type"]
         message: JSON = {
             "message_id": self._new_message_id(chat_id),
@@ -1012,9 +1012,10 @@ class FakeTelegram:
     async def wait_for_messages(
         self, chat_id: int | str | None = None, count: int = 1, timeout: float = 5.0, *, since: int = 0
     ) -> list[JSON]:
+        # Counts every message ever sent (deleted ones too) so that ``since`` indexes stay stable.
         def check() -> list[JSON] | None:
-            sent = self.sent_messages(chat_id)
-            return sent[since:] if len(sent) >= since + count else None
+            sent = self._s.messages if chat_id is None else self._s.messages_by_chat.get(chat_id, [])
+            return list(sent[since:]) if len(sent) >= since + count else None
 
         return await self._wait_until(
             check,
@@ -1026,7 +1027,7 @@ class FakeTelegram:
         self, chat_id: int | str, text: str, *, count: int = 1, timeout: float = 5.0, **kwargs: Any
     ) -> list[JSON]:
         """Send ``text`` as the user and return the bot's next ``count`` (or more) messages there."""
-        since = len(self.sent_messages(chat_id))
+        since = len(self.sent_messages(chat_id, include_deleted=True))
         await self.user_message(chat_id, text, **kwargs)
         return await self.wait_for_messages(chat_id, count, timeout, since=since)
 
@@ -1039,9 +1040,13 @@ class FakeTelegram:
         since: int = 0,
     ) -> JSON:
         wanted = method.lower()
+        scanned = 0
 
         def check() -> JSON | None:
-            for call in self._calls:
+            nonlocal scanned
+            calls = self._calls
+            start, scanned = scanned, len(calls)
+            for call in itertools.islice(calls, start, None):
                 if (
                     call["seq"] > since
                     and call["method"].lower() == wanted
@@ -1098,6 +1103,9 @@ class FakeTelegram:
                         params[name] = _coerce(name, value)
                     else:  # bytes
                         params[name] = _coerce(name, bytes(value).decode())
+                for name, upload in uploads.items():
+                    # Call records show what was uploaded without keeping the bytes twice.
+                    params.setdefault(name, f"<upload {upload.filename!r}, {len(upload.content)} bytes>")
         return params, uploads
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
@@ -1681,6 +1689,46 @@ class FakeTelegram:
         if record is None:
             raise bad_request("invalid file_id")
         return {k: record[k] for k in ("file_id", "file_unique_id", "file_size", "file_path")}
+
+    def _bot_text(self, kind: str, params: JSON, *, limit: int, set_: bool) -> Any:
+        language = str(params.get("language_code") or "")
+        if not set_:
+            return {kind: self.bot_texts.get((kind, language), "")}
+        value = str(params.get(kind) or "")
+        if len(value) > limit:
+            raise bad_request(f"{kind} is too long")
+        self.bot_texts[(kind, language)] = value
+        return True
+
+    def api_setmydescription(self, params: JSON, uploads: dict[str, _Upload]) -> Any:
+        return self._bot_text("description", params, limit=512, set_=True)
+
+    def api_getmydescription(self, params: JSON, uploads: dict[str, _Upload]) -> Any:
+        return self._bot_text("description", params, limit=512, set_=False)
+
+    def api_setmyshortdescription(self, params: JSON, uploads: dict[str, _Upload]) -> Any:
+        return self._bot_text("short_description", params, limit=120, set_=True)
+
+    def api_getmyshortdescription(self, params: JSON, uploads: dict[str, _Upload]) -> Any:
+        return self._bot_text("short_description", params, limit=120, set_=False)
+
+    def api_setmyname(self, params: JSON, uploads: dict[str, _Upload]) -> Any:
+        return self._bot_text("name", params, limit=64, set_=True)
+
+    def api_getmyname(self, params: JSON, uploads: dict[str, _Upload]) -> Any:
+        return self._bot_text("name", params, limit=64, set_=False)
+
+    def _chat_only(self, params: JSON, uploads: dict[str, _Upload]) -> bool:
+        self._target_chat(params)
+        return True
+
+    def api_setchatmenubutton(self, params: JSON, uploads: dict[str, _Upload]) -> bool:
+        return True
+
+    # Accepted and recorded (see ``calls``) but without state of their own.
+    api_leavechat = _chat_only
+    api_pinchatmessage = _chat_only
+    api_unpinchatmessage = _chat_only
 
     def api_close(self, params: JSON, uploads: dict[str, _Upload]) -> bool:
         return True
