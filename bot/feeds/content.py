@@ -1,0 +1,70 @@
+"""From a feed entry to a story's text, summary and fingerprint (CPU work; run in a worker thread).
+
+Text comes from the entry's content (when the feed carries the body) or its description, through
+the summarizer's cleaning (HTML to plain paragraphs, page furniture removed). The summary is the
+summarizer's choice of whole sentences, trimmed to summary.max_chars.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import summarizer
+from bot.feeds.dedup import fingerprint
+from bot.feeds.parser import ParsedEntry
+
+log = logging.getLogger(__name__)
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def entry_text(entry: ParsedEntry) -> str:
+    """The entry's own text, cleaned: its content if that is longer than its description."""
+    description = clean(entry.summary_html, entry.title)
+    if entry.content_html:
+        content = clean(entry.content_html, entry.title)
+        if word_count(content) > word_count(description):
+            return content
+    return description
+
+
+def clean(text_or_html: str, title: str) -> str:
+    if not text_or_html.strip():
+        return ""
+    try:
+        return summarizer.clean_text(text_or_html, title=title or None).strip()
+    except Exception:  # a summarizer bug on one odd entry must not stop the feed
+        log.exception("clean_text failed; keeping the raw text")
+        return " ".join(text_or_html.split())
+
+
+@dataclass(frozen=True)
+class Prepared:
+    text: str
+    summary: list[str]
+    fingerprint: int | None
+
+
+def prepare(title: str, text: str, *, sentences: int, max_chars: int) -> Prepared:
+    summary: list[str] = []
+    if text.strip():
+        try:
+            summary = summarizer.summarize(text, title=title or None, sentences=sentences)
+        except Exception:
+            log.exception("summarize failed; storing the story without a summary")
+    return Prepared(text=text, summary=trim(summary, max_chars), fingerprint=fingerprint(title, text))
+
+
+def trim(summary: list[str], max_chars: int) -> list[str]:
+    """Whole sentences within max_chars (the first is always kept: delivery shortens it if needed)."""
+    kept: list[str] = []
+    total = 0
+    for sentence in summary:
+        if kept and total + len(sentence) + 1 > max_chars:
+            break
+        kept.append(sentence)
+        total += len(sentence) + 1
+    return kept

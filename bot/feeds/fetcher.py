@@ -1,0 +1,306 @@
+"""HTTP for feeds and article pages: polite, bounded and safe.
+
+One `Fetcher` (an httpx.AsyncClient underneath) is shared by every poll. It sends a descriptive
+User-Agent, asks for gzip, makes conditional requests (a 304 comes back with no body to parse),
+bounds every request by connect/read timeouts and an overall deadline, stops reading at
+`max_body_bytes`, follows redirects itself so that every hop is counted and checked, and limits how
+many requests run at once overall and per host (host:port).
+
+The private-address guard: unless `allow_private_addresses` is set, a URL whose host resolves to a
+loopback, private, link-local, multicast or reserved address is refused before any connection is
+made, at every redirect hop. (A DNS answer that changes between our check and httpx's own lookup
+could still slip through; pinning the address would need a custom transport.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from bot.clock import utcnow
+from bot.config import FetchConfig
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_ACCEPT = {
+    "feed": "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5",
+    "html": "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
+}
+
+
+class FetchError(Exception):
+    """A fetch that failed, with a short readable reason (stored on the feed as its last error)."""
+
+    def __init__(self, reason: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    status: int
+    content: bytes
+    headers: dict[str, str]  # lower-case names
+    final_url: str
+    etag: str | None
+    last_modified: str | None
+    not_modified: bool
+    redirects: list[str] = field(default_factory=list)
+
+    @property
+    def max_age(self) -> float | None:
+        """Cache-Control max-age in seconds, if the server gave one."""
+        return cache_max_age(self.headers.get("cache-control"))
+
+    @property
+    def retry_after(self) -> float | None:
+        return parse_retry_after(self.headers.get("retry-after"))
+
+
+def cache_max_age(value: str | None) -> float | None:
+    if not value:
+        return None
+    for part in value.split(","):
+        name, _, number = part.strip().partition("=")
+        if name.strip().lower() == "max-age":
+            try:
+                return max(0.0, float(number.strip().strip('"')))
+            except ValueError:
+                return None
+    return None
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds from now: either a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - utcnow()).total_seconds())
+
+
+def _size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):g} MB"
+    if n >= 1024:
+        return f"{n / 1024:g} KB"
+    return f"{n} bytes"
+
+
+def _refused(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast or ip.is_reserved or ip.is_unspecified
+
+
+async def check_public_address(url: str) -> None:
+    """Refuse a URL whose host is or resolves to a non-public address (raises FetchError)."""
+    parts = urlsplit(url)
+    host = parts.hostname
+    if not host:
+        raise FetchError("URL has no host")
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        addresses = [str(literal)]
+    else:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise FetchError(f"could not resolve host {host}") from exc
+        addresses = sorted({str(info[4][0]) for info in infos})
+        if not addresses:
+            raise FetchError(f"could not resolve host {host}")
+    for address in addresses:
+        if _refused(address):
+            raise FetchError(f"private address refused: {host} is {address}")
+
+
+class Fetcher:
+    """`async with Fetcher(config.fetch) as fetcher: result = await fetcher.fetch(url, etag=...)`."""
+
+    def __init__(self, config: FetchConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.config = config
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(
+                connect=config.connect_timeout,
+                read=config.read_timeout,
+                write=config.read_timeout,
+                pool=config.connect_timeout + config.read_timeout,
+            ),
+            limits=httpx.Limits(
+                max_connections=config.concurrency + 4,
+                max_keepalive_connections=config.concurrency,
+            ),
+            headers={"User-Agent": config.user_agent, "Accept-Encoding": "gzip, deflate"},
+            follow_redirects=False,
+            # Proxies from the environment would bypass the private-address guard.
+            trust_env=False,
+            transport=transport,
+        )
+        self._global = asyncio.Semaphore(config.concurrency)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        # A drip-fed body never trips the read timeout; the deadline bounds the whole exchange.
+        self.deadline = config.connect_timeout + 2 * config.read_timeout
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _host_limit(self, url: str) -> asyncio.Semaphore:
+        key = urlsplit(url).netloc.lower()
+        semaphore = self._hosts.get(key)
+        if semaphore is None:
+            semaphore = self._hosts[key] = asyncio.Semaphore(self.config.per_host_concurrency)
+        return semaphore
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: Literal["feed", "html"] = "feed",
+    ) -> FetchResult:
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await self._fetch(url, etag=etag, last_modified=last_modified, accept=accept)
+        except FetchError:
+            raise
+        except TimeoutError:
+            raise FetchError(f"timed out after {self.deadline:g} s") from None
+        except httpx.ConnectTimeout:
+            raise FetchError("timed out connecting") from None
+        except httpx.TimeoutException:
+            raise FetchError("timed out waiting for the server") from None
+        except httpx.ConnectError as exc:
+            raise FetchError(f"could not connect: {exc or type(exc).__name__}") from None
+        except httpx.RemoteProtocolError as exc:
+            if "peer closed" in str(exc) or "incomplete" in str(exc).lower():
+                raise FetchError("connection closed before the body was complete") from None
+            raise FetchError(f"HTTP protocol error: {exc}") from None
+        except httpx.DecodingError:
+            raise FetchError("could not decompress the body") from None
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"invalid URL: {exc}") from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"network error: {exc or type(exc).__name__}") from None
+
+    async def _fetch(
+        self, url: str, *, etag: str | None, last_modified: str | None, accept: str
+    ) -> FetchResult:
+        headers = {"Accept": _ACCEPT[accept]}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        seen = [url]
+        current = url
+        while True:
+            if urlsplit(current).scheme not in ("http", "https"):
+                raise FetchError(f"unsupported URL scheme in {current[:100]}")
+            if not self.config.allow_private_addresses:
+                await check_public_address(current)
+            async with self._host_limit(current), self._global:
+                request = self._client.build_request("GET", current, headers=headers)
+                response = await self._client.send(request, stream=True)
+                try:
+                    location = response.headers.get("location")
+                    if response.status_code in _REDIRECTS and location:
+                        target = urljoin(current, location.strip())
+                        if target in seen:
+                            raise FetchError(f"redirect loop ({len(seen)} hops)", status=response.status_code)
+                        if len(seen) > self.config.max_redirects:
+                            raise FetchError(
+                                f"too many redirects (more than {self.config.max_redirects})",
+                                status=response.status_code,
+                            )
+                        seen.append(target)
+                        current = target
+                        continue
+                    result_headers = {k.lower(): v for k, v in response.headers.items()}
+                    result_headers["content-location"] = current
+                    new_etag = response.headers.get("etag")
+                    new_modified = response.headers.get("last-modified")
+                    if response.status_code == 304:
+                        return FetchResult(
+                            status=304,
+                            content=b"",
+                            headers=result_headers,
+                            final_url=current,
+                            etag=new_etag or etag,
+                            last_modified=new_modified or last_modified,
+                            not_modified=True,
+                            redirects=seen[1:],
+                        )
+                    if response.status_code >= 400 or response.status_code < 200:
+                        raise FetchError(
+                            _status_reason(response.status_code),
+                            status=response.status_code,
+                            retry_after=parse_retry_after(response.headers.get("retry-after")),
+                        )
+                    content = await self._read_body(response)
+                    return FetchResult(
+                        status=response.status_code,
+                        content=content,
+                        headers=result_headers,
+                        final_url=current,
+                        etag=new_etag,
+                        last_modified=new_modified,
+                        not_modified=False,
+                        redirects=seen[1:],
+                    )
+                finally:
+                    await response.aclose()
+
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        limit = self.config.max_body_bytes
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise FetchError(f"body larger than {_size(limit)}")
+        chunks: list[bytes] = []
+        total = 0
+        # Counted after decompression, so a small gzip bomb is stopped too.
+        async for chunk in response.aiter_bytes():
+            total += len(chunk)
+            if total > limit:
+                raise FetchError(f"body larger than {_size(limit)}")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _status_reason(status: int) -> str:
+    try:
+        from http import HTTPStatus
+
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"

@@ -1,0 +1,41 @@
+"""Tables the feed poller adds to the schema (migration feeds_0001)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.clock import utcnow
+from bot.db.models import Base, Story
+
+
+class FeedPollState(Base):
+    """What a feed's last full response said about polling it, kept for the 304s that follow:
+    an RSS <ttl> is only visible in a body, yet stays a lower bound while the feed is unchanged."""
+
+    __tablename__ = "feed_poll_state"
+
+    feed_id: Mapped[int] = mapped_column(
+        ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    ttl_seconds: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RouteQueue(Base):
+    """Stories stored but not yet handed to delivery. A row is written in the same transaction as
+    its story and deleted once routing has run, so a crash in between routes it again on restart
+    (delivery's outbox is unique per chat and story, so routing twice never sends twice)."""
+
+    __tablename__ = "feed_route_queue"
+
+    story_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Cross-feed duplicate checks look at the stories fetched in the last 48 hours.
+Index("ix_stories_fetched_at", Story.fetched_at)

@@ -1,0 +1,195 @@
+"""Feed documents into entries, with feedparser.
+
+feedparser is given the raw bytes and the response headers, so it finds the encoding the way a
+browser would (HTTP charset, XML declaration, BOM, then sniffing): a windows-1256 feed comes out as
+proper Arabic. RSS 0.9x/1.0/2.0 and Atom are all understood. A "bozo" (ill-formed) feed is accepted
+when it still yields entries. HTML is left as it is here (sanitising is skipped: nothing from a feed
+is ever shown as HTML; the summarizer's cleaning turns it into plain text).
+"""
+
+from __future__ import annotations
+
+import calendar
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+
+from bot.feeds.identity import entry_key, normalize_url
+
+_HTML_START = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S
+)
+_FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/feed+json",
+    "application/json",
+    "application/xml",
+    "text/xml",
+)
+
+
+class FeedParseError(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    key: str
+    url: str | None  # normalised: tracking parameters stripped
+    title: str
+    summary_html: str
+    content_html: str
+    published: datetime | None
+    categories: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str
+    link: str | None
+    ttl_seconds: float | None
+    entries: list[ParsedEntry]
+    version: str = ""
+    bozo_reason: str | None = None
+
+
+def _struct_to_datetime(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _ttl_seconds(value: Any) -> float | None:
+    try:
+        minutes = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return minutes * 60 if minutes > 0 else None
+
+
+def looks_like_html(content: bytes) -> bool:
+    return bool(_HTML_START.match(content[:2048]))
+
+
+def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+    """Parse a feed document; raises FeedParseError with a readable reason when it is not a feed."""
+    if not content.strip():
+        raise FeedParseError("not a feed: empty body")
+    if looks_like_html(content):
+        raise FeedParseError("not a feed: got an HTML page")
+    response_headers = {k.lower(): v for k, v in (headers or {}).items()}
+    response_headers.setdefault("content-location", url)
+    # A BytesIO, never a str: feedparser would treat a string as a URL or a file name to open.
+    parsed = feedparser.parse(
+        io.BytesIO(content),
+        response_headers=response_headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    entries_raw = parsed.get("entries") or []
+    version = parsed.get("version") or ""
+    bozo_reason = None
+    if parsed.get("bozo"):
+        exc = parsed.get("bozo_exception")
+        bozo_reason = f"{type(exc).__name__}: {exc}" if exc is not None else "ill-formed feed"
+    if not entries_raw and not version:
+        if bozo_reason:
+            raise FeedParseError(f"not a feed: {bozo_reason}")
+        raise FeedParseError("not a feed: no RSS or Atom content")
+    base = response_headers.get("content-location") or url
+    meta = parsed.get("feed") or {}
+    entries = [_entry(raw, base) for raw in entries_raw]
+    return ParsedFeed(
+        title=str(meta.get("title") or "").strip(),
+        link=meta.get("link"),
+        ttl_seconds=_ttl_seconds(meta.get("ttl")),
+        entries=entries,
+        version=version,
+        bozo_reason=bozo_reason,
+    )
+
+
+def _entry(raw: Any, base: str) -> ParsedEntry:
+    link = raw.get("link") or ""
+    if link:
+        link = normalize_url(urljoin(base, link))
+    title = " ".join(str(raw.get("title") or "").split())
+    published = _struct_to_datetime(raw.get("published_parsed")) or _struct_to_datetime(
+        raw.get("updated_parsed")
+    )
+    summary = str(raw.get("summary") or "")
+    content = ""
+    for part in raw.get("content") or []:
+        value = str(part.get("value") or "")
+        if len(value) > len(content):
+            content = value
+    if content.strip() == summary.strip():
+        content = ""
+    categories = []
+    for tag in raw.get("tags") or []:
+        term = " ".join(str(tag.get("term") or "").split())
+        if term and term not in categories:
+            categories.append(term)
+    return ParsedEntry(
+        key=entry_key(raw.get("id"), link or None, title, published or raw.get("published")),
+        url=link or None,
+        title=title,
+        summary_html=summary,
+        content_html=content,
+        published=published,
+        categories=categories,
+    )
+
+
+class _LinkFinder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.alternates: list[str] = []
+        self.anchors: list[str] = []
+        self.base: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "base" and values.get("href") and self.base is None:
+            self.base = values["href"]
+        elif tag == "link":
+            rel = values.get("rel", "").lower().split()
+            kind = values.get("type", "").lower().split(";")[0].strip()
+            if "alternate" in rel and kind in _FEED_TYPES and values.get("href"):
+                self.alternates.append(values["href"])
+        elif tag == "a" and values.get("href"):
+            href = values["href"]
+            if re.search(r"(?:\.rss|\.xml|\.atom|/rss/?|/feed/?|/atom/?)(?:$|\?)", href, re.I):
+                self.anchors.append(href)
+
+
+def discover_feed_links(html: bytes, base_url: str) -> list[str]:
+    """Feed URLs a web page advertises: <link rel="alternate" type="application/rss+xml"> (and Atom),
+    then links that look like feeds; absolute, de-duplicated, in page order."""
+    finder = _LinkFinder()
+    try:
+        finder.feed(html.decode("utf-8", errors="replace"))
+        finder.close()
+    except Exception:  # HTMLParser is lenient; whatever it still raises means "no links found"
+        pass
+    base = urljoin(base_url, finder.base) if finder.base else base_url
+    found: list[str] = []
+    for href in [*finder.alternates, *finder.anchors]:
+        absolute = urljoin(base, href.strip())
+        if absolute.startswith(("http://", "https://")) and absolute not in found:
+            found.append(absolute)
+    return found

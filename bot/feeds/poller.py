@@ -1,0 +1,407 @@
+"""One poll of one feed: fetch, parse, keep what is new, store it with its summary.
+
+Exactly-once, step by step:
+- An entry is new when its key (bot.feeds.identity) is not among the feed's FeedEntry rows; the
+  story and its FeedEntry row are written in one transaction, so after a crash or a restart an
+  entry is either fully stored or still new.
+- An entry whose link this feed already stored under another key (a feed that changed its guids)
+  gets a FeedEntry pointing at the old story and no new story.
+- A story that another feed stored in the last 48 hours (same link, or near-identical title and
+  lead) is stored with `duplicate_of`, so delivery sends it once to a subscriber of both feeds.
+- The first successful poll of a feed stores its items (for /latest and search) but hands none to
+  delivery: a new feed never floods its subscribers with its back catalogue. Later polls put their
+  new stories in the routing queue (bot.feeds.models.RouteQueue) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import utcnow
+from bot.config import Config
+from bot.db.database import Database
+from bot.db.models import Feed, FeedEntry, Story
+from bot.feeds import content, dedup
+from bot.feeds.fetcher import Fetcher, FetchError, FetchResult
+from bot.feeds.fulltext import fetch_article_text
+from bot.feeds.health import record_failure, success_delay
+from bot.feeds.identity import url_key
+from bot.feeds.models import FeedPollState, RouteQueue
+from bot.feeds.parser import FeedParseError, ParsedEntry, ParsedFeed, parse_feed
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 400  # bound the size of IN (...) lists
+_FUTURE_SLACK = timedelta(minutes=5)
+
+try:
+    # Keeps the search index in step: index_story is called in the session that stores the story.
+    from bot.search import index as _search_index
+except ImportError:  # search is optional for feed polling (and was built alongside it)
+    _search_index = None  # type: ignore[assignment]
+
+
+@dataclass
+class PollResult:
+    feed_id: int
+    # Stories to hand to delivery (already queued in RouteQueue); empty on a feed's first poll.
+    new_story_ids: list[int] = field(default_factory=list)
+    error: str | None = None
+    not_modified: bool = False
+    # Every story this poll stored, first poll included (what `akhbar digest` prints).
+    stored_story_ids: list[int] = field(default_factory=list)
+    first_poll: bool = False
+    paused: bool = False
+    entries: int = 0  # entries in the document
+
+
+@dataclass(frozen=True)
+class _FeedRow:
+    id: int
+    url: str
+    name: str
+    etag: str | None
+    last_modified: str | None
+    interval: float
+    full_text: bool
+    ever_succeeded: bool
+    ttl_seconds: float | None
+
+
+@dataclass
+class _NewStory:
+    entry: ParsedEntry
+    text: str
+    from_page: bool = False  # text is an article page's, not yet cleaned
+    prepared: content.Prepared | None = None
+
+
+async def poll_feed(db: Database, config: Config, fetcher: Fetcher, feed_id: int) -> PollResult:
+    """Poll a feed once, whatever its status or schedule (the scheduler decides when)."""
+    try:
+        return await _poll(db, config, fetcher, feed_id)
+    except asyncio.CancelledError:
+        raise
+    except IntegrityError:
+        # Another process (say `akhbar digest` next to the bot) stored the same entries first.
+        log.warning("feed %s: entries stored concurrently by another poller; will retry", feed_id)
+        return PollResult(feed_id, error="stored concurrently by another process")
+    except Exception as exc:
+        log.exception("feed %s: unexpected error while polling", feed_id)
+        reason = f"internal error: {type(exc).__name__}: {exc}"[:500]
+        try:
+            failure = await record_failure(db, config, feed_id, reason)
+        except Exception:
+            log.exception("feed %s: could not record the failure", feed_id)
+            return PollResult(feed_id, error=reason)
+        return PollResult(feed_id, error=reason, paused=failure.paused)
+
+
+async def _load_feed(db: Database, feed_id: int) -> _FeedRow | None:
+    async with db.read() as session:
+        row = (
+            await session.execute(
+                select(
+                    Feed.id,
+                    Feed.url,
+                    Feed.name,
+                    Feed.etag,
+                    Feed.last_modified,
+                    Feed.interval,
+                    Feed.full_text,
+                    Feed.last_success_at,
+                    FeedPollState.ttl_seconds,
+                )
+                .outerjoin(FeedPollState, FeedPollState.feed_id == Feed.id)
+                .where(Feed.id == feed_id)
+            )
+        ).first()
+    if row is None:
+        return None
+    return _FeedRow(
+        id=row[0],
+        url=row[1],
+        name=row[2],
+        etag=row[3],
+        last_modified=row[4],
+        interval=row[5],
+        full_text=bool(row[6]),
+        ever_succeeded=row[7] is not None,
+        ttl_seconds=row[8],
+    )
+
+
+async def _poll(db: Database, config: Config, fetcher: Fetcher, feed_id: int) -> PollResult:
+    feed = await _load_feed(db, feed_id)
+    if feed is None:
+        return PollResult(feed_id, error="feed not found")
+    try:
+        result = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+    except FetchError as exc:
+        failure = await record_failure(db, config, feed_id, exc.reason, retry_after=exc.retry_after)
+        return PollResult(feed_id, error=exc.reason, paused=failure.paused)
+    if result.not_modified:
+        await _record_not_modified(db, config, feed, result)
+        return PollResult(feed_id, not_modified=True)
+    try:
+        parsed = await asyncio.to_thread(
+            parse_feed, result.content, url=result.final_url, headers=result.headers
+        )
+    except FeedParseError as exc:
+        failure = await record_failure(db, config, feed_id, exc.reason)
+        return PollResult(feed_id, error=exc.reason, paused=failure.paused)
+    return await _store(db, config, fetcher, feed, result, parsed)
+
+
+async def _record_not_modified(db: Database, config: Config, feed: _FeedRow, result: FetchResult) -> None:
+    now = utcnow()
+    delay = success_delay(
+        feed.interval, config, max_age=result.max_age, retry_after=result.retry_after, ttl=feed.ttl_seconds
+    )
+    async with db.write() as session:
+        await session.execute(
+            update(Feed)
+            .where(Feed.id == feed.id)
+            .values(
+                etag=_clip(result.etag, 512),
+                last_modified=_clip(result.last_modified, 128),
+                last_checked_at=now,
+                last_success_at=now,
+                consecutive_errors=0,
+                next_check_at=now + timedelta(seconds=delay),
+            )
+        )
+
+
+def _clip(value: str | None, limit: int) -> str | None:
+    return value if value is None or len(value) <= limit else None
+
+
+async def _keys_seen(session: AsyncSession, feed_id: int, keys: Sequence[str]) -> set[str]:
+    seen: set[str] = set()
+    for start in range(0, len(keys), _CHUNK):
+        chunk = list(keys[start : start + _CHUNK])
+        seen.update(
+            (
+                await session.scalars(
+                    select(FeedEntry.entry_key).where(
+                        FeedEntry.feed_id == feed_id, FeedEntry.entry_key.in_(chunk)
+                    )
+                )
+            ).all()
+        )
+    return seen
+
+
+async def _stories_by_url(session: AsyncSession, feed_id: int, urls: Sequence[str]) -> dict[str, int]:
+    """This feed's stories with these links (first stored wins)."""
+    found: dict[str, int] = {}
+    for start in range(0, len(urls), _CHUNK):
+        chunk = list(urls[start : start + _CHUNK])
+        rows = await session.execute(
+            select(Story.url, Story.id)
+            .where(Story.feed_id == feed_id, Story.url.in_(chunk))
+            .order_by(Story.id)
+        )
+        for url, story_id in rows.tuples():
+            if url is not None:
+                found.setdefault(url, story_id)
+    return found
+
+
+def _unique(entries: list[ParsedEntry]) -> list[ParsedEntry]:
+    seen: set[str] = set()
+    out = []
+    for entry in entries:
+        if entry.key not in seen:
+            seen.add(entry.key)
+            out.append(entry)
+    return out
+
+
+async def _store(
+    db: Database, config: Config, fetcher: Fetcher, feed: _FeedRow, result: FetchResult, parsed: ParsedFeed
+) -> PollResult:
+    entries = _unique(parsed.entries)
+    async with db.read() as session:
+        seen = await _keys_seen(session, feed.id, [e.key for e in entries])
+        fresh = [e for e in entries if e.key not in seen]
+        known_urls = await _stories_by_url(session, feed.id, [e.url for e in fresh if e.url])
+        first_poll = not feed.ever_succeeded and not (
+            await session.scalar(select(exists().where(FeedEntry.feed_id == feed.id)))
+        )
+    repeats = [(e, known_urls[e.url]) for e in fresh if e.url and e.url in known_urls]
+    new = [e for e in fresh if not (e.url and e.url in known_urls)]
+    # Feeds list newest first; store oldest first so story ids follow publication order.
+    new.reverse()
+    started = utcnow()
+    new.sort(key=lambda e: (e.published is None, e.published or started))
+
+    stories = await _prepare(db, config, fetcher, feed, new)
+    now = utcnow()
+    delay = success_delay(
+        feed.interval, config, max_age=result.max_age, retry_after=result.retry_after, ttl=parsed.ttl_seconds
+    )
+    stored: list[Story] = []
+    async with db.write() as session:
+        if await session.get(Feed, feed.id) is None:
+            return PollResult(feed.id, error="feed was removed while it was being polled")
+        # Re-check under the write lock: another task may have stored some of these meanwhile.
+        now_seen = await _keys_seen(
+            session, feed.id, [s.entry.key for s in stories] + [e.key for e, _ in repeats]
+        )
+        candidates = await _recent_candidates(session, feed.id, now) if stories else []
+        for item in stories:
+            if item.entry.key in now_seen:
+                continue
+            assert item.prepared is not None
+            entry = item.entry
+            published = entry.published or now
+            if published > now + _FUTURE_SLACK:
+                published = now
+            story = Story(
+                feed_id=feed.id,
+                entry_key=entry.key,
+                url=entry.url,
+                title=entry.title or _untitled(item.text),
+                source=feed.name,
+                published_at=published,
+                fetched_at=now,
+                categories=list(entry.categories),
+                text=item.text,
+                summary=item.prepared.summary,
+                fingerprint=item.prepared.fingerprint,
+                duplicate_of=await _duplicate_of(session, entry, item, candidates),
+            )
+            session.add(story)
+            stored.append(story)
+        await session.flush()
+        for story in stored:
+            session.add(FeedEntry(feed_id=feed.id, entry_key=story.entry_key, story_id=story.id))
+            if _search_index is not None:
+                _search_index.index_story(session, story)
+            if not first_poll:
+                session.add(RouteQueue(story_id=story.id, created_at=now))
+        for entry, story_id in repeats:
+            if entry.key not in now_seen:
+                session.add(FeedEntry(feed_id=feed.id, entry_key=entry.key, story_id=story_id))
+        await session.execute(
+            update(Feed)
+            .where(Feed.id == feed.id)
+            .values(
+                etag=_clip(result.etag, 512),
+                last_modified=_clip(result.last_modified, 128),
+                last_checked_at=now,
+                last_success_at=now,
+                consecutive_errors=0,
+                next_check_at=now + timedelta(seconds=delay),
+            )
+        )
+        if parsed.link:
+            await session.execute(
+                update(Feed)
+                .where(Feed.id == feed.id, Feed.site_url.is_(None))
+                .values(site_url=parsed.link[:2048])
+            )
+        state = await session.get(FeedPollState, feed.id)
+        if state is None:
+            session.add(FeedPollState(feed_id=feed.id, ttl_seconds=parsed.ttl_seconds, updated_at=now))
+        elif state.ttl_seconds != parsed.ttl_seconds:
+            state.ttl_seconds = parsed.ttl_seconds
+    ids = [s.id for s in stored]
+    if ids:
+        log.info("feed %r: %d new stories%s", feed.name, len(ids), " (first poll)" if first_poll else "")
+    return PollResult(
+        feed.id,
+        new_story_ids=[] if first_poll else ids,
+        stored_story_ids=ids,
+        first_poll=first_poll,
+        entries=len(parsed.entries),
+    )
+
+
+def _untitled(text: str) -> str:
+    words = text.split()
+    return " ".join(words[:12]) + ("…" if len(words) > 12 else "")
+
+
+async def _prepare(
+    db: Database, config: Config, fetcher: Fetcher, feed: _FeedRow, entries: list[ParsedEntry]
+) -> list[_NewStory]:
+    if not entries:
+        return []
+    texts = await asyncio.to_thread(lambda: [content.entry_text(e) for e in entries])
+    items = [_NewStory(entry=e, text=t) for e, t in zip(entries, texts, strict=True)]
+    if feed.full_text:
+        short = [
+            item
+            for item in items
+            if item.entry.url and content.word_count(item.text) < config.fetch.full_text_min_words
+        ]
+        pages = await asyncio.gather(
+            *(fetch_article_text(db, fetcher, item.entry.url or "") for item in short),
+            return_exceptions=True,
+        )
+        for item, page in zip(short, pages, strict=True):
+            if isinstance(page, BaseException):
+                log.warning("full text for %s failed: %s", item.entry.url, page)
+            elif page:
+                item.text, item.from_page = page, True
+
+    def work() -> None:
+        for item in items:
+            if item.from_page:
+                # Article text from trafilatura goes through the same cleaning as descriptions.
+                item.text = content.clean(item.text, item.entry.title) or item.text
+            item.prepared = content.prepare(
+                item.entry.title,
+                item.text,
+                sentences=config.summary.sentences,
+                max_chars=config.summary.max_chars,
+            )
+
+    await asyncio.to_thread(work)
+    return items
+
+
+async def _recent_candidates(session: AsyncSession, feed_id: int, now: datetime) -> list[dedup.Candidate]:
+    rows = await session.execute(
+        select(Story.id, Story.duplicate_of, Story.url, Story.fingerprint).where(
+            Story.fetched_at >= now - dedup.DUPLICATE_WINDOW,
+            (Story.feed_id != feed_id) | Story.feed_id.is_(None),
+        )
+    )
+    return [
+        dedup.Candidate(
+            story_id=story_id,
+            canonical_id=duplicate_of or story_id,
+            url_key=url_key(url) if url else None,
+            fingerprint=fp,
+        )
+        for story_id, duplicate_of, url, fp in rows.tuples()
+    ]
+
+
+async def _duplicate_of(
+    session: AsyncSession, entry: ParsedEntry, item: _NewStory, candidates: list[dedup.Candidate]
+) -> int | None:
+    by_link = dedup.link_duplicate(entry.url, candidates)
+    if by_link is not None:
+        return by_link
+    assert item.prepared is not None
+    for candidate in dedup.near_candidates(item.prepared.fingerprint, candidates)[:5]:
+        row: Any = (
+            await session.execute(select(Story.title, Story.text).where(Story.id == candidate.story_id))
+        ).first()
+        if row is not None and dedup.same_story(entry.title, item.text, row[0], row[1] or ""):
+            return candidate.canonical_id
+    return None
