@@ -1,0 +1,64 @@
+"""`akhbar run`, the real process, against the fake Bot API: it answers /start and stops cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+
+from tests.fakes.telegram_api import FakeTelegram
+
+ARABIC = re.compile(r"[\u0600-\u06FF]")
+
+
+async def test_akhbar_run_answers_start_and_never_prints_the_token(
+    tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[telegram]
+token_env = "AKHBAR_E2E_TOKEN"
+api_base_url = "{fake_telegram.base_url}"
+api_base_file_url = "{fake_telegram.base_file_url}"
+admins = [1000]
+poll_timeout = 1
+
+[database]
+url = "sqlite+aiosqlite:///{tmp_path / "akhbar.sqlite3"}"
+""",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "AKHBAR_E2E_TOKEN": fake_telegram.token}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "--config",
+        str(config),
+        "run",
+        "--log-level",
+        "DEBUG",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output = b""
+    try:
+        await fake_telegram.wait_for("getUpdates", timeout=60)
+        [reply] = await fake_telegram.converse(4242, "/start", timeout=30, language_code="ar")
+        assert ARABIC.search(reply["plain_text"])
+        assert "/subscribe" in reply["plain_text"]
+        [reply_en] = await fake_telegram.converse(4343, "/start", timeout=30, language_code="en")
+        assert not ARABIC.search(reply_en["plain_text"])
+        assert (tmp_path / "akhbar.sqlite3").exists()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 0, output.decode(errors="replace")[-2000:]
+    secret = fake_telegram.token.split(":", 1)[1]
+    assert secret not in output.decode(errors="replace")
