@@ -29,6 +29,7 @@ Construction
 Properties
     ``base_url`` ("http://127.0.0.1:PORT/bot"), ``base_file_url`` ("http://127.0.0.1:PORT/file/bot"),
     ``token``, ``bot_user`` (the getMe dict; ``bot_user["username"]``), ``bot_id``, ``port``.
+    ``configure(builder)`` sets token, base_url and base_file_url on a PTB ``ApplicationBuilder``.
 
 Injecting updates (async; each returns the Update dict it queued; the bot receives it via getUpdates)
     ``user_message(chat_id, text, *, user_id=None, language_code="ar", chat_type=None,
@@ -82,7 +83,10 @@ Reading what the bot did
     ``await wait_for_callback_answer(callback_query_id, timeout=5.0) -> dict`` and
     ``await wait_for_inline_answer(inline_query_id, timeout=5.0) -> dict``.
     ``calls(method=None) -> list[dict]``: call records ``{seq, method, params, time, status, ok,
-    description}``, status being the HTTP status answered (0 for dropped connections).
+    description, parameters, result}``, status being the HTTP status answered (0 for dropped
+    connections), ``parameters`` the error's response parameters (e.g. {"retry_after": 3}), ``result``
+    the successful answer.  Calls are recorded when answered; a waiting getUpdates is not in it yet.
+    ``await wait_for_poller(timeout=5.0)``: until a getUpdates long poll is waiting (the bot is ready).
     ``answered_callback_queries``, ``answered_inline_queries`` (each: the answer params + ``time``),
     ``commands`` (``{(scope_key, language_code): [{"command", "description"}]}``; scope_key is "default",
     "all_private_chats", "chat:<id>", ...), ``commands_for(language_code="", scope="default")``,
@@ -128,6 +132,7 @@ MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 
 T = TypeVar("T")
+B = TypeVar("B")
 JSON = dict[str, Any]
 
 
@@ -585,6 +590,10 @@ class FakeTelegram:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    def configure(self, builder: B) -> B:
+        """Point a PTB ``ApplicationBuilder`` at this server: ``fake.configure(ApplicationBuilder()).build()``."""
+        return builder.token(self.token).base_url(self.base_url).base_file_url(self.base_file_url)  # type: ignore[no-any-return,attr-defined]
 
     @property
     def base_url(self) -> str:
@@ -1156,7 +1165,7 @@ class FakeTelegram:
         except ApiError as exc:
             return self._error_response(None, method, params, exc)
         self.stats["ok"] += 1
-        self._record(method, params, 200, True, "")
+        self._record(method, params, 200, True, "", result=result)
         return web.json_response({"ok": True, "result": result}, dumps=_dumps)
 
     def _error_response(self, _: None, method: str, params: JSON, exc: ApiError) -> web.Response:
@@ -1164,13 +1173,22 @@ class FakeTelegram:
         named = {429: "rate_limited", 403: "forbidden", 400: "bad_request"}.get(exc.error_code)
         if named:
             self.stats[named] += 1
-        self._record(method, params, exc.error_code, False, exc.description)
+        self._record(method, params, exc.error_code, False, exc.description, exc.parameters)
         body: JSON = {"ok": False, "error_code": exc.error_code, "description": exc.description}
         if exc.parameters:
             body["parameters"] = exc.parameters
         return web.json_response(body, status=exc.error_code, dumps=_dumps)
 
-    def _record(self, method: str, params: JSON, status: int, ok: bool, description: str) -> None:
+    def _record(
+        self,
+        method: str,
+        params: JSON,
+        status: int,
+        ok: bool,
+        description: str,
+        parameters: JSON | None = None,
+        result: Any = None,
+    ) -> None:
         self._calls.append(
             {
                 "seq": next(self._seq),
@@ -1180,6 +1198,8 @@ class FakeTelegram:
                 "status": status,
                 "ok": ok,
                 "description": description,
+                "parameters": parameters,
+                "result": result,
             }
         )
         self._bump()
