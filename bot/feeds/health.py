@@ -210,18 +210,12 @@ async def feed_health(db: Database, *, days: int = 7, now: datetime | None = Non
     since = now - timedelta(days=days)
     async with db.read() as session:
         feeds = (await session.scalars(select(Feed).order_by(Feed.id))).all()
-        recent = dict(
-            (
-                await session.execute(
-                    select(Story.feed_id, func.count())
-                    .where(Story.published_at >= since)
-                    .group_by(Story.feed_id)
-                )
-            ).tuples()
+        recent_rows = await session.execute(
+            select(Story.feed_id, func.count()).where(Story.published_at >= since).group_by(Story.feed_id)
         )
-        totals = dict(
-            (await session.execute(select(Story.feed_id, func.count()).group_by(Story.feed_id))).tuples()
-        )
+        recent: dict[int | None, int] = {fid: n for fid, n in recent_rows.all()}
+        total_rows = await session.execute(select(Story.feed_id, func.count()).group_by(Story.feed_id))
+        totals: dict[int | None, int] = {fid: n for fid, n in total_rows.all()}
     out = []
     for feed in feeds:
         created = as_utc(feed.created_at) if feed.created_at else since

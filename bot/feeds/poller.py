@@ -212,7 +212,7 @@ async def _stories_by_url(session: AsyncSession, feed_id: int, urls: Sequence[st
             .where(Story.feed_id == feed_id, Story.url.in_(chunk))
             .order_by(Story.id)
         )
-        for url, story_id in rows.tuples():
+        for url, story_id in rows.all():
             if url is not None:
                 found.setdefault(url, story_id)
     return found
@@ -387,7 +387,7 @@ async def _recent_candidates(session: AsyncSession, feed_id: int, now: datetime)
             url_key=url_key(url) if url else None,
             fingerprint=fp,
         )
-        for story_id, duplicate_of, url, fp in rows.tuples()
+        for story_id, duplicate_of, url, fp in rows.all()
     ]
 
 

@@ -127,7 +127,7 @@ async def reschedule(application: Any) -> None:
                     Feed.status == ACTIVE, Feed.consecutive_errors == 0, Feed.next_check_at.is_not(None)
                 )
             )
-        ).tuples()
+        ).all()
         for feed_id, interval, next_at in rows:
             latest = now + timedelta(seconds=base_interval(interval, svc.config))
             if next_at is not None and as_utc(next_at) > latest:

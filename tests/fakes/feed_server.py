@@ -201,10 +201,10 @@ class FeedServer:
         app.router.add_get("/articles/{story_id}", self._article)
         self._changed = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
         await self._runner.setup()
         for _ in range(self._n_ports):
-            site = web.TCPSite(self._runner, self.host, 0, shutdown_timeout=0.5)
+            site = web.TCPSite(self._runner, self.host, 0)
             await site.start()
             server = site._server
             assert server is not None
