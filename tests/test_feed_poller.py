@@ -22,7 +22,6 @@ from bot.feeds.fetcher import Fetcher
 from bot.feeds.models import RouteQueue
 from bot.feeds.poller import poll_feed
 from tests.fakes.feed_server import FeedServer
-from tests.fakes.feed_server import Story as AntStory
 
 
 async def add_feed(db: Database, url: str, name: str, **fields: Any) -> int:
