@@ -182,11 +182,14 @@ async def _reschedule(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _wake_sender(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Outbox writes already notify the sender; waking it as well costs nothing and is the contract."""
     from bot.delivery import service
 
-    result = service.wake(context.application)
-    if inspect.isawaitable(result):
-        await result
+    wake = getattr(service, "wake", None)
+    if wake is not None:
+        result = wake(context.application)
+        if inspect.isawaitable(result):
+            await result
 
 
 def _fetcher(svc: Services):  # type: ignore[no-untyped-def]
@@ -504,12 +507,12 @@ async def _broadcast_decision(
         async with svc.db.read() as session:
             draft = await session.get(Broadcast, draft_id)
         body = draft.text_html if draft else ""
-        await query.answer()
         await query.edit_message_text(
             _t(lang, f"broadcast_{outcome.code}", count=outcome.recipients, text=body),
             reply_markup=None,
             link_preview_options=_NO_PREVIEW,
         )
+        await query.answer()
         return
     await query.answer(_t(lang, f"broadcast_{outcome.code}"), show_alert=True)
 
@@ -677,12 +680,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(parts) == 3 and parts[1] in ("feeds", "audit") and parts[2].isdigit():
         render = _feeds_page if parts[1] == "feeds" else _audit_page
         message, markup = await render(svc, lang, int(parts[2]))
-        await query.answer()
         try:
             await query.edit_message_text(message, reply_markup=markup, link_preview_options=_NO_PREVIEW)
         except BadRequest as exc:  # "message is not modified": a double tap on the same page
             if "not modified" not in str(exc).lower():
                 raise
+        await query.answer()
         return
     await query.answer()
 
