@@ -1,0 +1,95 @@
+"""Keeping the search index in step with `stories`.
+
+* New stories: the feed poller calls `index_story(session, story)` in the SAME write session that
+  stores the story, so a story is searchable exactly when it is committed, and a rolled-back poll
+  leaves no index row behind. It only adds an ORM row (no I/O), so it is safe to call with or
+  without `await`.
+* Deleted stories: an SQLite trigger (PostgreSQL: a cascading foreign key) drops their row.
+* Rebuilds and repairs: `reindex_all(db)`, `index_stories(db, ids)` (re-analyses those stories) and
+  `index_missing(db)` (stories stored by code that forgot to index them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.database import Database
+from bot.db.models import Story
+from bot.search.models import SearchDoc
+from bot.search.terms import story_terms
+
+_BATCH = 500
+
+
+class _Done:
+    """What index_story returns: awaiting it is a no-op, so `await index_story(...)` also works."""
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield
+
+
+def index_story(session: AsyncSession, story: Story) -> _Done:
+    """Index a NEW story inside the caller's session; written on the session's next flush/commit."""
+    title_terms, body_terms = story_terms(story.title, story.text, story.summary)
+    doc = SearchDoc(story=story, title_terms=title_terms, body_terms=body_terms)
+    if story.id is not None:
+        doc.rowid = story.id
+    session.add(doc)
+    return _Done()
+
+
+def _row(story_id: int, title: str, text: str | None, summary: Any) -> dict[str, Any]:
+    title_terms, body_terms = story_terms(title, text, summary)
+    return {"rowid": story_id, "title_terms": title_terms, "body_terms": body_terms}
+
+
+async def _index_ids(session: AsyncSession, ids: Sequence[int]) -> int:
+    count = 0
+    for start in range(0, len(ids), _BATCH):
+        chunk = list(ids[start : start + _BATCH])
+        await session.execute(delete(SearchDoc).where(SearchDoc.rowid.in_(chunk)))
+        result = await session.execute(
+            select(Story.id, Story.title, Story.text, Story.summary).where(Story.id.in_(chunk))
+        )
+        rows = [_row(*r) for r in result.all()]
+        if rows:
+            await session.execute(insert(SearchDoc), rows)
+        count += len(rows)
+    return count
+
+
+async def index_stories(db: Database, story_ids: Sequence[int]) -> int:
+    """(Re-)index these stories; returns how many exist and were indexed."""
+    async with db.write() as session:
+        return await _index_ids(session, sorted(set(story_ids)))
+
+
+async def index_missing(db: Database) -> int:
+    """Index every story that has no index row (cheap when there are none)."""
+    async with db.read() as session:
+        missing = (
+            await session.scalars(select(Story.id).where(Story.id.not_in(select(SearchDoc.rowid))))
+        ).all()
+    return await index_stories(db, missing) if missing else 0
+
+
+async def reindex_all(db: Database) -> int:
+    """Rebuild the whole index from `stories` (after an analyzer change); returns stories indexed."""
+    async with db.write() as session:
+        await session.execute(delete(SearchDoc))
+        ids = (await session.scalars(select(Story.id).order_by(Story.id))).all()
+        count = await _index_ids(session, ids)
+    await optimize(db)
+    return count
+
+
+async def optimize(db: Database) -> None:
+    """Merge FTS5 segments after bulk writes (queries read fewer b-trees). No-op elsewhere."""
+    if db.is_sqlite:
+        async with db.write() as session:
+            await session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))

@@ -1,0 +1,235 @@
+"""search(): keyword search over stored stories, ranked by relevance and recency.
+
+SQLite (the default, and the tested path): FTS5 over pre-analysed terms (bot.search.index), ranked by
+    score = relevance * title_boost / (1 + age_days / RECENCY_DAYS)
+where relevance = -bm25(search_fts, TITLE_WEIGHT, BODY_WEIGHT) (bm25 is negative, lower is better),
+title_boost = TITLE_BOOST when the title alone matches the query (bm25 saturates on term frequency,
+so a long body repeating a word would otherwise outrank a headline about it), else 1; and a story
+RECENCY_DAYS old needs twice the relevance of one published now to rank level with it.
+Other databases (PostgreSQL): a small fallback with the same API: LIKE over the analysed terms,
+newest first.
+
+What the user typed never reaches MATCH: it is analysed into terms (bot.search.analyzer), each term
+is double-quoted, alternatives are OR-ed and words AND-ed. When no story has every word, the search
+is relaxed to any word and the page says so (`relaxed=True`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, Integer, Text, bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
+
+from bot.clock import as_utc, utcnow
+from bot.db.database import Database
+from bot.search.analyzer import query_groups
+from bot.search.snippets import make_snippet
+
+TITLE_WEIGHT = 4.0
+TITLE_BOOST = 2.0
+BODY_WEIGHT = 1.0
+RECENCY_DAYS = 7.0
+MAX_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    story_id: int
+    title: str
+    url: str | None
+    source: str
+    published_at: datetime
+    summary: list[str]
+    snippet_html: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[SearchHit]
+    total: int
+    query_terms: list[str]
+    error: str | None = None  # "empty": nothing searchable in the query
+    relaxed: bool = False  # no story had every word; these have some of them
+    offset: int = 0
+    limit: int = 10
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.hits) < self.total
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def match_expression(groups: list[tuple[str, ...]], *, any_word: bool = False) -> str:
+    """An FTS5 MATCH string from analysed term groups; every term is a quoted string literal."""
+    parts = []
+    for group in groups:
+        alts = " OR ".join(_quote(t) for t in group)
+        parts.append(f"({alts})" if len(group) > 1 else alts)
+    return (" OR " if any_word else " AND ").join(parts)
+
+
+_COLUMNS: dict[str, TypeEngine[Any] | type[TypeEngine[Any]]] = {
+    "id": Integer,
+    "title": Text,
+    "url": Text,
+    "source": Text,
+    "published_at": DateTime(timezone=True),
+    "summary": JSON,
+    "text": Text,
+    "score": Float,
+    "total": Integer,
+}
+
+
+def _filters(source: str | None, since: datetime | None, feed_ids: list[int] | None) -> tuple[str, dict]:
+    sql = " AND s.duplicate_of IS NULL"
+    params: dict[str, Any] = {}
+    if source:
+        sql += " AND lower(s.source) = lower(:source)"
+        params["source"] = source
+    if since is not None:
+        sql += " AND s.published_at >= :since"
+        params["since"] = as_utc(since).replace(tzinfo=None)
+    if feed_ids is not None:
+        sql += " AND s.feed_id IN :feed_ids"
+        params["feed_ids"] = list(feed_ids) or [-1]
+    return sql, params
+
+
+async def _fts(session: AsyncSession, expr: str, filters: str, params: dict, limit: int, offset: int) -> Any:
+    sql = text(
+        f"""
+        WITH m AS (
+            SELECT rowid AS id, bm25(search_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS rank
+            FROM search_fts WHERE search_fts MATCH :expr
+        ), t AS (
+            SELECT rowid AS id FROM search_fts WHERE search_fts MATCH :title_expr
+        )
+        SELECT s.id, s.title, s.url, s.source, s.published_at, s.summary, s.text,
+               (-m.rank) * (CASE WHEN t.id IS NULL THEN 1.0 ELSE {TITLE_BOOST} END)
+                   / (1.0 + max(julianday(:now) - julianday(s.published_at), 0.0) / {RECENCY_DAYS})
+                   AS score,
+               count(*) OVER () AS total
+        FROM m JOIN stories s ON s.id = m.id LEFT JOIN t ON t.id = m.id
+        WHERE 1 = 1 {filters}
+        ORDER BY score DESC, s.published_at DESC
+        LIMIT :limit OFFSET :offset
+        """
+    )
+    if "feed_ids" in params:
+        sql = sql.bindparams(bindparam("feed_ids", expanding=True))
+    now = utcnow().replace(tzinfo=None).isoformat(sep=" ")
+    result = await session.execute(
+        sql.columns(**_COLUMNS),
+        {
+            "expr": expr,
+            "title_expr": f"title_terms : ({expr})",
+            "now": now,
+            "limit": limit,
+            "offset": offset,
+            **params,
+        },
+    )
+    return result.all()
+
+
+async def _like(
+    session: AsyncSession,
+    groups: list[tuple[str, ...]],
+    filters: str,
+    params: dict,
+    limit: int,
+    offset: int,
+    *,
+    any_word: bool,
+) -> Any:
+    """The non-SQLite fallback: every (or any) group has a term among the analysed terms."""
+    doc = "(' ' || f.title_terms || ' ' || f.body_terms || ' ')"
+    title = "(' ' || f.title_terms || ' ')"
+    conds, score = [], []
+    for i, group in enumerate(groups):
+        alts = []
+        for j, term in enumerate(group):
+            params[f"t{i}_{j}"] = f"% {term} %"
+            alts.append(f"{doc} LIKE :t{i}_{j}")
+            score.append(f"(CASE WHEN {title} LIKE :t{i}_{j} THEN {TITLE_WEIGHT} ELSE {BODY_WEIGHT} END)")
+        conds.append("(" + " OR ".join(alts) + ")")
+    where = (" OR " if any_word else " AND ").join(conds)
+    score_sql = " + ".join(score) if score else "0"
+    sql = text(
+        f"""
+        SELECT s.id, s.title, s.url, s.source, s.published_at, s.summary, s.text,
+               CAST({score_sql} AS FLOAT) AS score, count(*) OVER () AS total
+        FROM search_fts f JOIN stories s ON s.id = f.rowid
+        WHERE ({where}) {filters}
+        ORDER BY s.published_at DESC, s.id DESC
+        LIMIT :limit OFFSET :offset
+        """
+    )
+    if "feed_ids" in params:
+        sql = sql.bindparams(bindparam("feed_ids", expanding=True))
+    result = await session.execute(sql.columns(**_COLUMNS), {"limit": limit, "offset": offset, **params})
+    return result.all()
+
+
+async def search(
+    db: Database,
+    query: str,
+    *,
+    limit: int = 10,
+    offset: int = 0,
+    source: str | None = None,
+    since: datetime | None = None,
+    feed_ids: list[int] | None = None,
+    fts: bool | None = None,
+) -> SearchPage:
+    """Stories matching `query`; never raises on what a user typed (see SearchPage.error).
+
+    `fts=False` forces the portable LIKE fallback (used on non-SQLite databases; tests use it too).
+    """
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    offset = max(0, int(offset))
+    groups = query_groups(query or "")
+    terms = list(dict.fromkeys(t for g in groups for t in g))
+    if not groups:
+        return SearchPage([], 0, [], error="empty", offset=offset, limit=limit)
+    use_fts = db.is_sqlite if fts is None else fts
+    filters, params = _filters(source, since, feed_ids)
+
+    async def run(session: AsyncSession, any_word: bool, lim: int, off: int) -> Any:
+        if use_fts:
+            expr = match_expression(groups, any_word=any_word)
+            return await _fts(session, expr, filters, dict(params), lim, off)
+        return await _like(session, groups, filters, dict(params), lim, off, any_word=any_word)
+
+    relaxed = False
+    async with db.read() as session:
+        rows = await run(session, False, limit, offset)
+        # Past the end of an all-words result is just an empty page; relax only when no story at
+        # all has every word.
+        if not rows and len(groups) > 1 and (offset == 0 or not await run(session, False, 1, 0)):
+            rows = await run(session, True, limit, offset)
+            relaxed = True
+    total = rows[0].total if rows else 0
+    hits = [
+        SearchHit(
+            story_id=r.id,
+            title=r.title,
+            url=r.url,
+            source=r.source,
+            published_at=as_utc(r.published_at),
+            summary=list(r.summary or []),
+            snippet_html=make_snippet(list(r.summary or []), r.text or "", terms),
+            score=float(r.score or 0.0),
+        )
+        for r in rows
+    ]
+    return SearchPage(hits, total, terms, relaxed=relaxed and bool(hits), offset=offset, limit=limit)

@@ -1,0 +1,82 @@
+"""Snippets for search hits, cut from the story's own display text with the matched words in bold.
+
+Matching runs on analysed terms, but what the reader sees is the original sentence (diacritics,
+hamza forms and all), HTML-escaped for Telegram, with <b>…</b> around each word whose analysis
+shares a term with the query.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+
+from bot.search.analyzer import index_terms
+
+# A displayed word: letters and digits of any script plus Arabic marks and tatweel.
+_WORD = re.compile(r"(?:[^\W_]|[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640])+")
+_SENTENCE_END = re.compile(r"(?<=[.!?؟…])\s+|\n+")
+_MAX_SENTENCES = 300
+
+
+def _hit(word: str, terms: set[str]) -> bool:
+    return not terms.isdisjoint(index_terms(word))
+
+
+def highlight(text: str, terms: Iterable[str]) -> str:
+    """`text` escaped for Telegram HTML, with the words that match `terms` in <b>…</b>."""
+    wanted = set(terms)
+    out: list[str] = []
+    pos = 0
+    for m in _WORD.finditer(text):
+        out.append(html.escape(text[pos : m.start()], quote=False))
+        word = html.escape(m.group(), quote=False)
+        out.append(f"<b>{word}</b>" if _hit(m.group(), wanted) else word)
+        pos = m.end()
+    out.append(html.escape(text[pos:], quote=False))
+    return "".join(out)
+
+
+def _sentences(summary: Sequence[str], text: str) -> list[str]:
+    parts = [s.strip() for s in summary]
+    parts += [s.strip() for s in _SENTENCE_END.split(text, maxsplit=_MAX_SENTENCES)[:_MAX_SENTENCES]]
+    return [p for p in parts if p]
+
+
+def _trim(sentence: str, terms: set[str], max_chars: int) -> str:
+    """The part of a long sentence around its first matched word, with … where it was cut."""
+    if len(sentence) <= max_chars:
+        return sentence
+    words = list(_WORD.finditer(sentence))
+    first = next((m for m in words if _hit(m.group(), terms)), None)
+    centre = first.start() if first else 0
+    start = max(0, centre - max_chars // 3)
+    end = min(len(sentence), start + max_chars)
+    start = max(0, end - max_chars)
+    # Cut on word boundaries.
+    if start > 0:
+        space = sentence.find(" ", start)
+        start = space + 1 if 0 <= space < centre else start
+    if end < len(sentence):
+        space = sentence.rfind(" ", start, end)
+        end = space if space > start else end
+    return ("… " if start > 0 else "") + sentence[start:end].strip() + (" …" if end < len(sentence) else "")
+
+
+def make_snippet(summary: Sequence[str], text: str, terms: Iterable[str], *, max_chars: int = 240) -> str:
+    """The sentence that holds the most distinct query terms (the earliest on a tie), highlighted.
+
+    When only the title matched, the story's first sentence stands in, so a hit always shows text.
+    """
+    wanted = set(terms)
+    best, best_score = "", 0
+    sentences = _sentences(summary, text)
+    for sentence in sentences:
+        score = len(wanted.intersection(index_terms(sentence)))
+        if score > best_score:
+            best, best_score = sentence, score
+            if score == len(wanted):
+                break
+    if not best:
+        best = sentences[0] if sentences else ""
+    return highlight(_trim(best, wanted, max_chars), wanted)
