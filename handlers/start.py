@@ -1,31 +1,124 @@
-"""/start: registers the chat and says what to do next. (Placeholder; the subscriber work extends it.)"""
+"""/start, /help, /language, /stop, the bot joining or leaving chats, and setMyCommands.
+
+/start registers the chat (language from Telegram, `since` = now so no flood of old stories).
+In groups and channels, /language and /stop are for the chat's administrators only.
+"""
 
 from __future__ import annotations
 
-from telegram import BotCommand, Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+import logging
 
-from bot.i18n import language_for, text
+from telegram import BotCommand, Chat, ChatMember, ChatMemberUpdated, Update
+from telegram.ext import Application, ChatMemberHandler, CommandHandler, ContextTypes
 
-TEXTS = {
-    "welcome": {
-        "ar": "أهلًا بك في أخبار! أرسل /subscribe لتختار مصادر الأخبار.",
-        "en": "Welcome to Akhbar! Send /subscribe to choose your news sources.",
-    },
-}
+from bot.i18n import language_for
+from bot.services import services
+from bot.subscribers import service
+from bot.subscribers.chat import COMMAND_UPDATES, chat_context, chat_title, may_change, reply
+from bot.subscribers.texts import say
+
+log = logging.getLogger(__name__)
+
+# The whole command menu (admin commands are set by handlers.admin for the admins' chats only).
+COMMANDS: list[tuple[str, str, str]] = [
+    ("start", "ابدأ واشترك في الأخبار", "Start and register this chat"),
+    ("subscribe", "اختر المصادر والمواضيع", "Choose sources and topics"),
+    ("latest", "أحدث الأخبار من اشتراكاتك", "The latest news from your subscriptions"),
+    ("search", "ابحث في الأخبار", "Search the news"),
+    ("topics", "المواضيع المتاحة", "Topics you can follow"),
+    ("follow", "تابع كلمة في كل المصادر", "Follow a keyword in every source"),
+    ("unfollow", "أوقف متابعة كلمة", "Stop following a keyword"),
+    ("mysubs", "اشتراكاتي", "My subscriptions"),
+    ("unsubscribe", "ألغِ اشتراكًا", "Remove a subscription"),
+    ("settings", "الإعدادات: فوري أو ملخص، التوقيت، الهدوء", "Settings: instant or digest, time zone, quiet"),
+    ("language", "غيّر اللغة", "Change the language"),
+    ("help", "المساعدة وقائمة الأوامر", "Help and the list of commands"),
+    ("stop", "أوقف كل الاشتراكات", "End every subscription"),
+]
+
+LANGUAGE_WORDS = {"ar": "ar", "arabic": "ar", "عربي": "ar", "العربية": "ar", "en": "en", "english": "en"}
+LANGUAGE_WORDS |= {"انجليزي": "en", "الإنجليزية": "en", "الانجليزية": "en", "إنجليزي": "en"}
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if update.effective_message is None:
+    ctx = await chat_context(update, context)
+    if ctx is None:
         return
-    lang = language_for(update.effective_user.language_code if update.effective_user else None)
-    await update.effective_message.reply_text(text(TEXTS, "welcome", lang))
+    await ctx.register()
+    await reply(update, say("welcome" if ctx.private else "welcome_group", ctx.lang))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = await chat_context(update, context)
+    if ctx is None:
+        return
+    await reply(update, say("help", ctx.lang))
+
+
+async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = await chat_context(update, context)
+    if ctx is None:
+        return
+    if not await may_change(update, context):
+        await reply(update, say("not_admin", ctx.lang))
+        return
+    sub = await ctx.register()
+    wanted = LANGUAGE_WORDS.get((context.args or [""])[0].lower()) if context.args else None
+    new = wanted or ("en" if sub.language == "ar" else "ar")
+    await service.set_language(ctx.svc.db, ctx.chat_id, new)
+    await reply(update, say("language_set", new))
+
+
+async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = await chat_context(update, context)
+    if ctx is None:
+        return
+    if not await may_change(update, context):
+        await reply(update, say("not_admin", ctx.lang))
+        return
+    await service.stop(ctx.svc.db, ctx.chat_id)
+    await reply(update, say("stopped", ctx.lang))
+
+
+_IN = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMember.RESTRICTED}
+_OUT = {ChatMember.LEFT, ChatMember.BANNED}
+
+
+async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot was added to or removed from a chat, or a user blocked or unblocked it."""
+    change: ChatMemberUpdated | None = update.my_chat_member
+    if change is None:
+        return
+    old, new = change.old_chat_member.status, change.new_chat_member.status
+    chat = change.chat
+    svc = services(context)
+    if new in _OUT:
+        reason = "blocked" if chat.type == Chat.PRIVATE else "removed"
+        if await service.set_inactive(svc.db, chat.id, reason):
+            log.info("chat %s is gone (%s)", chat.id, new)
+        return
+    if chat.type == Chat.PRIVATE or old not in _OUT or new not in _IN:
+        return  # an unblocked user comes back with /start; a promotion changes nothing here
+    lang = language_for(change.from_user.language_code if change.from_user else None)
+    sub = await service.ensure_subscriber(svc.db, svc.config, chat.id, chat.type, lang, chat_title(chat))
+    log.info("added to %s %s", chat.type, chat.id)
+    if chat.type != Chat.CHANNEL:
+        # A channel's readers should not see a greeting; a group's admins need to know what to do.
+        await context.bot.send_message(chat.id, say("welcome_group", sub.language))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(CommandHandler("start", start))
+    application.add_handler(CommandHandler("start", start, filters=COMMAND_UPDATES))
+    application.add_handler(CommandHandler("help", help_command, filters=COMMAND_UPDATES))
+    application.add_handler(CommandHandler("language", language, filters=COMMAND_UPDATES))
+    application.add_handler(CommandHandler("stop", stop, filters=COMMAND_UPDATES))
+    application.add_handler(ChatMemberHandler(membership, ChatMemberHandler.MY_CHAT_MEMBER))
 
 
 async def set_commands(application: Application) -> None:  # type: ignore[type-arg]
-    await application.bot.set_my_commands([BotCommand("start", "ابدأ")])
-    await application.bot.set_my_commands([BotCommand("start", "Start")], language_code="en")
+    """The command menu: Arabic for everyone by default, and for Arabic and English clients."""
+    arabic = [BotCommand(name, ar) for name, ar, _ in COMMANDS]
+    english = [BotCommand(name, en) for name, _, en in COMMANDS]
+    await application.bot.set_my_commands(arabic)
+    await application.bot.set_my_commands(arabic, language_code="ar")
+    await application.bot.set_my_commands(english, language_code="en")

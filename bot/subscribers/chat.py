@@ -1,0 +1,156 @@
+"""Who is talking and in which chat: language, registration and the group/channel admin rule.
+
+In a private chat the user owns their subscriptions. In a group only the group's administrators
+(creator or administrator, or an anonymous admin posting as the group) change them. In a channel
+every post comes from an administrator, so a command posted in the channel is trusted; a button
+pressed under a channel message is checked like a group's.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import Chat, ChatMember, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes, filters
+
+from bot.db.models import Subscriber
+from bot.i18n import Lang, language_for
+from bot.services import Services, services
+from bot.subscribers import service
+
+log = logging.getLogger(__name__)
+
+ADMIN_STATUSES = frozenset({ChatMember.OWNER, ChatMember.ADMINISTRATOR})
+
+
+@dataclass
+class ChatContext:
+    svc: Services
+    chat_id: int
+    chat_type: str
+    title: str | None
+    user_id: int | None
+    lang: Lang
+    subscriber: Subscriber | None
+
+    @property
+    def private(self) -> bool:
+        return self.chat_type == Chat.PRIVATE
+
+    async def register(self) -> Subscriber:
+        """The chat's subscriber row, created or re-activated (commands that change things)."""
+        self.subscriber = await service.ensure_subscriber(
+            self.svc.db, self.svc.config, self.chat_id, self.chat_type, self.lang, self.title
+        )
+        self.lang = _lang(self.subscriber.language)
+        return self.subscriber
+
+    @property
+    def tz(self) -> str:
+        if self.subscriber is not None:
+            return self.subscriber.timezone
+        return self.svc.config.delivery.default_timezone
+
+    @property
+    def sentences(self) -> int:
+        if self.subscriber is not None:
+            return self.subscriber.sentences
+        return self.svc.config.summary.sentences
+
+
+def _lang(value: str) -> Lang:
+    return "en" if value == "en" else "ar"
+
+
+def chat_title(chat: Chat) -> str | None:
+    if chat.title:
+        return chat.title
+    name = " ".join(p for p in (chat.first_name, chat.last_name) if p)
+    return name or chat.username
+
+
+async def chat_context(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ChatContext | None:
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    svc = services(context)
+    subscriber = await service.get_subscriber(svc.db, chat.id)
+    user = update.effective_user
+    if subscriber is not None:
+        lang = _lang(subscriber.language)
+    else:
+        lang = language_for(user.language_code if user else None)
+    return ChatContext(
+        svc=svc,
+        chat_id=chat.id,
+        chat_type=chat.type,
+        title=chat_title(chat),
+        user_id=user.id if user else None,
+        lang=lang,
+        subscriber=subscriber,
+    )
+
+
+async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the sender may change this chat's subscriptions and settings."""
+    chat = update.effective_chat
+    if chat is None:
+        return False
+    if chat.type == Chat.PRIVATE:
+        return True
+    if update.callback_query is None:
+        if chat.type == Chat.CHANNEL:
+            return True
+        message = update.effective_message
+        # An anonymous group admin posts as the group itself.
+        if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+            return True
+    user = update.effective_user
+    if user is None:
+        return False
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError:
+        log.warning("could not check admin status of %s in %s", user.id, chat.id, exc_info=True)
+        return False
+    return member.status in ADMIN_STATUSES
+
+
+# Commands are answered in private chats and groups (messages) and in channels (channel posts);
+# an edited message does not run a command a second time.
+COMMAND_UPDATES = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+
+
+async def reply(
+    update: Update, text_html: str, markup: InlineKeyboardMarkup | None = None, *, preview: bool = False
+) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    await message.reply_text(
+        text_html,
+        reply_markup=markup,
+        link_preview_options=LinkPreviewOptions(is_disabled=not preview),
+        do_quote=update.effective_chat is not None and update.effective_chat.type != Chat.PRIVATE,
+    )
+
+
+async def edit(
+    update: Update, text_html: str | None = None, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Edit the message a button sits under; pressing a button that changes nothing is fine."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        if text_html is None:
+            await query.edit_message_reply_markup(reply_markup=markup)
+        else:
+            await query.edit_message_text(
+                text_html, reply_markup=markup, link_preview_options=LinkPreviewOptions(is_disabled=True)
+            )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise

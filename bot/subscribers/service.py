@@ -1,0 +1,401 @@
+"""Subscribers and their subscriptions: the database functions behind the chat commands.
+
+Every function takes the `Database` and a chat id; handlers stay thin adapters over these.
+Subscription targets (see bot.db.models.Subscription): a feed is its id as text, a topic its name,
+a keyword its normalised words (`keyword_target`), with the words as typed kept in `display`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import utcnow
+from bot.config import Config
+from bot.db.database import Database
+from bot.db.models import Feed, Story, Subscriber, Subscription, Topic
+from bot.search.analyzer import index_terms, matches, query_groups
+from summarizer.normalize import normalize, tokens
+
+KINDS = ("feed", "topic", "keyword")
+MAX_KEYWORDS = 50
+MAX_KEYWORD_CHARS = 100
+MAX_LATEST = 10
+# /latest and topic questions look through this many recent stories when they must match words.
+SCAN_LIMIT = 500
+STOPPED = "stopped"
+SETTINGS_FIELDS = frozenset(
+    {"mode", "digest_times", "timezone", "sentences", "quiet_start", "quiet_end", "link_preview", "language"}
+)
+
+
+class SubscriptionError(ValueError):
+    """A subscription request that cannot be done; `code` picks the message shown to the user."""
+
+    def __init__(self, code: str, **values: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.values = values
+
+
+# ---------------------------------------------------------------- subscribers
+
+
+async def get_subscriber(db: Database, chat_id: int) -> Subscriber | None:
+    async with db.read() as session:
+        return await session.get(Subscriber, chat_id)
+
+
+async def ensure_subscriber(
+    db: Database,
+    config: Config,
+    chat_id: int,
+    chat_type: str = "private",
+    language: str = "ar",
+    title: str | None = None,
+) -> Subscriber:
+    """The chat's subscriber row, created (or re-activated) as needed.
+
+    A new or returning chat starts its `since` now, so it never receives a flood of older stories.
+    The language is only set on creation: later, /language is the user's choice and wins.
+    """
+    now = utcnow()
+    async with db.write() as session:
+        sub = await session.get(Subscriber, chat_id)
+        if sub is None:
+            delivery = config.delivery
+            sub = Subscriber(
+                chat_id=chat_id,
+                chat_type=chat_type,
+                title=title,
+                language=language if language in ("ar", "en") else "ar",
+                timezone=delivery.default_timezone,
+                mode=delivery.default_mode,
+                digest_times=list(delivery.digest_times),
+                sentences=min(config.summary.sentences, 5),
+                link_preview=False,
+                active=True,
+                since=now,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(sub)
+        else:
+            if not sub.active:
+                sub.active, sub.inactive_reason, sub.since = True, None, now
+            if title and sub.title != title:
+                sub.title = title
+            if chat_type and sub.chat_type != chat_type:
+                sub.chat_type = chat_type
+        await session.flush()
+        return sub
+
+
+async def set_inactive(db: Database, chat_id: int, reason: str) -> bool:
+    """Mark a chat inactive (blocked the bot, removed it from a group); its subscriptions stay."""
+    async with db.write() as session:
+        sub = await session.get(Subscriber, chat_id)
+        if sub is None:
+            return False
+        sub.active, sub.inactive_reason = False, reason
+        return True
+
+
+async def stop(db: Database, chat_id: int) -> int:
+    """/stop: every subscription ends and nothing more is sent. Returns how many were removed."""
+    async with db.write() as session:
+        result = await session.execute(delete(Subscription).where(Subscription.chat_id == chat_id))
+        sub = await session.get(Subscriber, chat_id)
+        if sub is not None:
+            sub.active, sub.inactive_reason = False, STOPPED
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def update_settings(db: Database, chat_id: int, **changes: Any) -> Subscriber:
+    """Store already-validated settings (see bot.subscribers.prefs); unknown names are a bug."""
+    unknown = set(changes) - SETTINGS_FIELDS
+    if unknown:
+        raise TypeError(f"unknown settings: {sorted(unknown)}")
+    async with db.write() as session:
+        sub = await session.get(Subscriber, chat_id)
+        if sub is None:
+            raise SubscriptionError("not_registered")
+        for name, value in changes.items():
+            setattr(sub, name, list(value) if name == "digest_times" else value)
+        sub.updated_at = utcnow()
+        await session.flush()
+        return sub
+
+
+async def set_language(db: Database, chat_id: int, language: str) -> Subscriber:
+    if language not in ("ar", "en"):
+        raise ValueError(f"unsupported language {language!r}")
+    return await update_settings(db, chat_id, language=language)
+
+
+# ---------------------------------------------------------------- feeds and topics
+
+
+async def list_feeds(db: Database) -> list[Feed]:
+    """Feeds a chat can subscribe to: all but those an admin paused, by name."""
+    async with db.read() as session:
+        rows = await session.scalars(select(Feed).where(Feed.status != "paused").order_by(Feed.name))
+        return list(rows.all())
+
+
+async def list_topics(db: Database) -> list[Topic]:
+    async with db.read() as session:
+        return list((await session.scalars(select(Topic).order_by(Topic.id))).all())
+
+
+def _key(value: str) -> str:
+    return " ".join(tokens(value))
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # feed | topic
+    target: str
+    label: str
+
+
+def resolve_target(text: str, feeds: Sequence[Feed], topics: Sequence[Topic]) -> list[Target]:
+    """What `/subscribe <text>` names: a feed id, a feed or topic name, or a unique part of one.
+
+    Returns every candidate when the text is ambiguous (the handler lists them) and [] when
+    nothing fits.
+    """
+    wanted = _key(text)
+    if not wanted:
+        return []
+    by_feed = [Target("feed", str(f.id), f.name) for f in feeds]
+    by_topic = [Target("topic", t.name, t.name) for t in topics]
+    if wanted.isdigit():
+        return [t for t in by_feed if t.target == wanted]
+    exact: list[Target] = []
+    for feed, target in zip(feeds, by_feed, strict=True):
+        if _key(feed.name) == wanted:
+            exact.append(target)
+    for topic, target in zip(topics, by_topic, strict=True):
+        if wanted in (_key(topic.name), _key(topic.name_en or "")):
+            exact.append(target)
+    if exact:
+        return exact
+    partial = [t for f, t in zip(feeds, by_feed, strict=True) if wanted in _key(f.name)]
+    partial += [
+        t
+        for topic, t in zip(topics, by_topic, strict=True)
+        if wanted in _key(topic.name) or (topic.name_en and wanted in _key(topic.name_en))
+    ]
+    return partial
+
+
+# ---------------------------------------------------------------- subscriptions
+
+
+def keyword_target(keyword: str) -> str:
+    """The stored form of a followed keyword: its normalised words; SubscriptionError if unusable."""
+    display = " ".join(keyword.split())
+    if len(display) > MAX_KEYWORD_CHARS:
+        raise SubscriptionError("keyword_too_long", limit=MAX_KEYWORD_CHARS)
+    if not query_groups(display):
+        raise SubscriptionError("keyword_empty", keyword=display)
+    return normalize(" ".join(tokens(display)))
+
+
+async def list_subscriptions(db: Database, chat_id: int) -> list[Subscription]:
+    async with db.read() as session:
+        rows = await session.scalars(
+            select(Subscription).where(Subscription.chat_id == chat_id).order_by(Subscription.id)
+        )
+        return list(rows.all())
+
+
+async def subscribe(db: Database, chat_id: int, kind: str, target: str, display: str | None = None) -> bool:
+    """Add one subscription; False when the chat already had it. The chat must be registered."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown subscription kind {kind!r}")
+    try:
+        async with db.write() as session:
+            if await session.get(Subscriber, chat_id) is None:
+                raise SubscriptionError("not_registered")
+            existing = await session.scalar(
+                select(Subscription.id).where(
+                    Subscription.chat_id == chat_id, Subscription.kind == kind, Subscription.target == target
+                )
+            )
+            if existing is not None:
+                return False
+            if kind == "keyword":
+                count = len(
+                    (
+                        await session.scalars(
+                            select(Subscription.id).where(
+                                Subscription.chat_id == chat_id, Subscription.kind == "keyword"
+                            )
+                        )
+                    ).all()
+                )
+                if count >= MAX_KEYWORDS:
+                    raise SubscriptionError("too_many_keywords", limit=MAX_KEYWORDS)
+            session.add(
+                Subscription(chat_id=chat_id, kind=kind, target=target, display=display, created_at=utcnow())
+            )
+    except IntegrityError:
+        # Two presses at once: the other one added it.
+        return False
+    return True
+
+
+async def unsubscribe(db: Database, chat_id: int, kind: str, target: str) -> bool:
+    """Remove one subscription; False when the chat did not have it."""
+    async with db.write() as session:
+        result = await session.execute(
+            delete(Subscription).where(
+                Subscription.chat_id == chat_id, Subscription.kind == kind, Subscription.target == target
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+async def unsubscribe_id(db: Database, chat_id: int, subscription_id: int) -> Subscription | None:
+    """Remove a subscription by its id (the /unsubscribe buttons); None if it was already gone."""
+    async with db.write() as session:
+        row = await session.get(Subscription, subscription_id)
+        if row is None or row.chat_id != chat_id:
+            return None
+        await session.delete(row)
+        return row
+
+
+async def toggle(db: Database, chat_id: int, kind: str, target: str, display: str | None = None) -> bool:
+    """Subscribe if not subscribed, else unsubscribe. Returns whether the chat is now subscribed."""
+    if await unsubscribe(db, chat_id, kind, target):
+        return False
+    await subscribe(db, chat_id, kind, target, display)
+    return True
+
+
+async def subscribe_all_feeds(db: Database, chat_id: int) -> int:
+    """Every feed a chat can subscribe to; returns how many were new."""
+    added = 0
+    for feed in await list_feeds(db):
+        added += await subscribe(db, chat_id, "feed", str(feed.id))
+    return added
+
+
+async def unsubscribe_all(db: Database, chat_id: int) -> int:
+    async with db.write() as session:
+        result = await session.execute(delete(Subscription).where(Subscription.chat_id == chat_id))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class SubscriptionItem:
+    id: int
+    kind: str
+    target: str
+    label: str
+
+
+async def describe_subscriptions(db: Database, chat_id: int) -> list[SubscriptionItem]:
+    """The chat's subscriptions with readable labels (feed names, keywords as typed).
+
+    Subscriptions to feeds that were deleted are left out; feeds first, then topics, then keywords.
+    """
+    subs = await list_subscriptions(db, chat_id)
+    feeds = {str(f.id): f.name for f in await _all_feeds(db)}
+    items: list[SubscriptionItem] = []
+    for sub in subs:
+        if sub.kind == "feed":
+            if sub.target not in feeds:
+                continue
+            label = feeds[sub.target]
+        else:
+            label = sub.display or sub.target
+        items.append(SubscriptionItem(sub.id, sub.kind, sub.target, label))
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    return sorted(items, key=lambda item: (order.get(item.kind, 9), item.id))
+
+
+async def _all_feeds(db: Database) -> list[Feed]:
+    async with db.read() as session:
+        return list((await session.scalars(select(Feed))).all())
+
+
+# ---------------------------------------------------------------- stories
+
+
+def story_terms(story: Story) -> set[str]:
+    """The analysed words a story is matched on: its title, summary and text."""
+    return set(index_terms("\n".join([story.title, *story.summary, story.text or ""])))
+
+
+def _topic_match(topic: Topic, story: Story, feed_topics: dict[int, list[str]], terms: set[str]) -> bool:
+    if story.feed_id is not None and topic.name in feed_topics.get(story.feed_id, []):
+        return True
+    return any(matches(terms, keyword) for keyword in topic.keywords)
+
+
+async def recent_stories(db: Database, *, feed_ids: Iterable[int] | None = None, limit: int) -> list[Story]:
+    """Newest first, originals only (a duplicate carried by a second feed is skipped)."""
+    query = select(Story).where(Story.duplicate_of.is_(None))
+    if feed_ids is not None:
+        query = query.where(Story.feed_id.in_(list(feed_ids)))
+    query = query.order_by(Story.published_at.desc(), Story.id.desc()).limit(limit)
+    async with db.read() as session:
+        return list((await session.scalars(query)).all())
+
+
+async def stories_matching(
+    db: Database, *, topics: Sequence[Topic] = (), keywords: Sequence[str] = (), limit: int
+) -> list[Story]:
+    """Recent stories that belong to any of `topics` or match any of `keywords`, newest first."""
+    feed_topics = {f.id: f.topics for f in await _all_feeds(db)}
+    found: list[Story] = []
+    for story in await recent_stories(db, limit=SCAN_LIMIT):
+        terms = story_terms(story)
+        if any(_topic_match(t, story, feed_topics, terms) for t in topics) or any(
+            matches(terms, k) for k in keywords
+        ):
+            found.append(story)
+            if len(found) >= limit:
+                break
+    return found
+
+
+async def latest_stories(db: Database, chat_id: int, n: int) -> list[Story]:
+    """/latest: the newest stories from the chat's subscriptions; the newest overall without any."""
+    n = max(1, min(n, MAX_LATEST))
+    subs = await list_subscriptions(db, chat_id)
+    if not subs:
+        return await recent_stories(db, limit=n)
+    feed_ids = {int(s.target) for s in subs if s.kind == "feed" and s.target.isdigit()}
+    topic_names = {s.target for s in subs if s.kind == "topic"}
+    keywords = [s.target for s in subs if s.kind == "keyword"]
+    if not topic_names and not keywords:
+        return await recent_stories(db, feed_ids=feed_ids, limit=n)
+    topics = [t for t in await list_topics(db) if t.name in topic_names]
+    feed_topics = {f.id: f.topics for f in await _all_feeds(db)}
+    found: list[Story] = []
+    for story in await recent_stories(db, limit=SCAN_LIMIT):
+        if story.feed_id in feed_ids:
+            found.append(story)
+        else:
+            terms = story_terms(story)
+            if any(_topic_match(t, story, feed_topics, terms) for t in topics) or any(
+                matches(terms, k) for k in keywords
+            ):
+                found.append(story)
+        if len(found) >= n:
+            break
+    return found
+
+
+async def get_story(db: Database, story_id: int) -> Story | None:
+    async with db.read() as session:
+        return await session.get(Story, story_id)

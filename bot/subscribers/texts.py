@@ -1,0 +1,300 @@
+"""Everything the subscriber conversation says, in Arabic and English.
+
+`say()` fills a template with HTML-escaped values (feed names and keywords come from people and
+feeds; the bot's messages are sent as HTML) and, for Arabic, marks lines that start with a command
+or a digit as right-to-left so Telegram does not lay them out backwards.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from bot.i18n import RLM, text
+
+_TAGS = re.compile(r"<[^>]*>")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "welcome": {
+        "ar": (
+            "أهلًا بك في <b>أخبار</b> 📰\n"
+            "أرسل إليك ملخصات الأخبار العربية من المصادر التي تختارها، بلا تكرار.\n\n"
+            "ابدأ بالأمر /subscribe لتختار المصادر والمواضيع،\n"
+            "أو اكتب اسم موضوع مثل «سوريا» وسأبحث لك عن أحدث أخباره.\n"
+            "/help لقائمة الأوامر."
+        ),
+        "en": (
+            "Welcome to <b>Akhbar</b> 📰\n"
+            "I send you summaries of Arabic news from the sources you choose, without duplicates.\n\n"
+            "Start with /subscribe to choose sources and topics,\n"
+            "or type a topic such as «Syria» and I will look up its latest news.\n"
+            "/help lists every command."
+        ),
+    },
+    "welcome_group": {
+        "ar": (
+            "أهلًا! أنا بوت <b>أخبار</b> 📰 أرسل ملخصات الأخبار العربية.\n"
+            "يستطيع مشرفو هذه المحادثة اختيار المصادر بالأمر /subscribe، و/help لقائمة الأوامر."
+        ),
+        "en": (
+            "Hello! I am <b>Akhbar</b> 📰, I post summaries of Arabic news.\n"
+            "Administrators of this chat can choose the sources with /subscribe; /help lists the commands."
+        ),
+    },
+    "help": {
+        "ar": (
+            "<b>أوامر أخبار</b>\n"
+            "/subscribe — اختيار المصادر والمواضيع (أو /subscribe all لكل المصادر، أو مع اسم مصدر)\n"
+            "/unsubscribe — إلغاء اشتراك\n"
+            "/mysubs — اشتراكاتي\n"
+            "/follow — متابعة كلمة في كل المصادر، مثل: /follow النفط\n"
+            "/unfollow — إيقاف متابعة كلمة\n"
+            "/topics — المواضيع المتاحة\n"
+            "/latest — أحدث الأخبار من اشتراكاتك، مثل: /latest 5\n"
+            "/search — البحث في الأخبار\n"
+            "/settings — فوري أو ملخص دوري، المنطقة الزمنية، عدد الجمل، ساعات الهدوء، معاينة الروابط\n"
+            "/language — تغيير اللغة\n"
+            "/stop — إيقاف كل الاشتراكات\n\n"
+            "ويمكنك أن تكتب سؤالًا عن موضوع مثل «ما الجديد عن سوريا؟» أو «سوريا» فقط."
+        ),
+        "en": (
+            "<b>Akhbar commands</b>\n"
+            "/subscribe — choose sources and topics (or /subscribe all, or /subscribe with a source name)\n"
+            "/unsubscribe — remove a subscription\n"
+            "/mysubs — my subscriptions\n"
+            "/follow — follow a keyword in every source, e.g. /follow oil\n"
+            "/unfollow — stop following a keyword\n"
+            "/topics — the topics you can follow\n"
+            "/latest — the latest news from your subscriptions, e.g. /latest 5\n"
+            "/search — search the news\n"
+            "/settings — instant or digest, time zone, sentences, quiet hours, link previews\n"
+            "/language — change the language\n"
+            "/stop — end every subscription\n\n"
+            "You can also ask about a topic: «what's new about Syria?» or just «Syria»."
+        ),
+    },
+    "not_admin": {
+        "ar": "عذرًا، مشرفو هذه المحادثة وحدهم يستطيعون تغيير اشتراكاتها وإعداداتها.",
+        "en": "Sorry, only this chat's administrators can change its subscriptions and settings.",
+    },
+    "not_registered": {
+        "ar": "أرسل /start أولًا لأسجّل هذه المحادثة.",
+        "en": "Send /start first so I can register this chat.",
+    },
+    # /subscribe
+    "subscribe_intro": {
+        "ar": (
+            "اختر المصادر والمواضيع التي تريد أخبارها:\n"
+            "اضغط مرة للاشتراك ومرة أخرى للإلغاء، والعلامة ✓ تعني أنك مشترك."
+        ),
+        "en": (
+            "Choose the sources and topics you want news from:\n"
+            "press once to subscribe, again to unsubscribe; ✓ marks your subscriptions."
+        ),
+    },
+    "no_feeds": {
+        "ar": "لا توجد مصادر أو مواضيع متاحة بعد.",
+        "en": "There are no sources or topics yet.",
+    },
+    "subscribed_all": {
+        "ar": "اشتركت في كل المصادر ({total}). جديدها يصلك من الآن.",
+        "en": "Subscribed to every source ({total}). Their new stories reach you from now on.",
+    },
+    "subscribed": {
+        "ar": "اشتركت في «{name}». جديده يصلك من الآن.",
+        "en": "Subscribed to «{name}». Its new stories reach you from now on.",
+    },
+    "already_subscribed": {
+        "ar": "أنت مشترك في «{name}» من قبل.",
+        "en": "You are already subscribed to «{name}».",
+    },
+    "target_not_found": {
+        "ar": "لم أجد مصدرًا أو موضوعًا باسم «{name}». أرسل /subscribe لترى القائمة.",
+        "en": "I found no source or topic called «{name}». Send /subscribe to see the list.",
+    },
+    "target_ambiguous": {
+        "ar": "«{name}» يطابق أكثر من خيار: {options}. اكتب الاسم كاملًا.",
+        "en": "«{name}» matches more than one: {options}. Type the full name.",
+    },
+    "toggled_on": {"ar": "✓ اشتركت في «{name}»", "en": "✓ Subscribed to «{name}»"},
+    "toggled_off": {"ar": "ألغيت الاشتراك في «{name}»", "en": "Unsubscribed from «{name}»"},
+    "gone": {
+        "ar": "هذا الخيار لم يعد متاحًا.",
+        "en": "That choice is no longer available.",
+    },
+    "page_prev": {"ar": "« السابق", "en": "« Previous"},
+    "page_next": {"ar": "التالي »", "en": "Next »"},
+    "done": {"ar": "تم ✓", "en": "Done ✓"},
+    "closed": {
+        "ar": "حُفظت اشتراكاتك. أرسل /mysubs لتراها.",
+        "en": "Your subscriptions are saved. Send /mysubs to see them.",
+    },
+    # /unsubscribe
+    "unsubscribe_intro": {
+        "ar": "اضغط على اشتراك لإلغائه:",
+        "en": "Press a subscription to remove it:",
+    },
+    "unsubscribed": {"ar": "ألغيت الاشتراك في «{name}».", "en": "Unsubscribed from «{name}»."},
+    "not_subscribed": {"ar": "لست مشتركًا في «{name}».", "en": "You are not subscribed to «{name}»."},
+    "unsubscribed_all": {
+        "ar": "ألغيت كل اشتراكاتك ({count}).",
+        "en": "Removed all your subscriptions ({count}).",
+    },
+    "no_subscriptions": {
+        "ar": (
+            "ليست لديك اشتراكات بعد.\n"
+            "أرسل /subscribe لتختار المصادر، أو /follow مع كلمة لتتابعها في كل المصادر."
+        ),
+        "en": "You have no subscriptions yet.\nSend /subscribe to choose sources, or /follow with a keyword.",
+    },
+    # /mysubs
+    "mysubs_header": {"ar": "<b>اشتراكاتك</b>", "en": "<b>Your subscriptions</b>"},
+    "mysubs_feeds": {"ar": "المصادر:", "en": "Sources:"},
+    "mysubs_topics": {"ar": "المواضيع:", "en": "Topics:"},
+    "mysubs_keywords": {"ar": "الكلمات المتابَعة:", "en": "Keywords:"},
+    "mysubs_instant": {
+        "ar": "طريقة الاستلام: فورية (غيّرها من /settings)",
+        "en": "Delivery: instant (change it in /settings)",
+    },
+    "mysubs_digest": {
+        "ar": "طريقة الاستلام: ملخص في {times} (غيّرها من /settings)",
+        "en": "Delivery: digest at {times} (change it in /settings)",
+    },
+    # /follow, /unfollow
+    "follow_usage": {
+        "ar": "اكتب الكلمة بعد الأمر، مثل: /follow النفط",
+        "en": "Type the keyword after the command, e.g. /follow oil",
+    },
+    "followed": {
+        "ar": "ستصلك الأخبار التي تذكر «{keyword}» من كل المصادر.",
+        "en": "You will get stories that mention «{keyword}», from every source.",
+    },
+    "already_following": {"ar": "أنت تتابع «{keyword}» من قبل.", "en": "You already follow «{keyword}»."},
+    "keyword_empty": {
+        "ar": "«{keyword}» لا تحوي كلمة يمكن البحث بها. جرّب كلمة أخرى.",
+        "en": "«{keyword}» has no searchable word. Try another keyword.",
+    },
+    "keyword_too_long": {
+        "ar": "الكلمة طويلة جدًا، الحد {limit} حرفًا.",
+        "en": "That keyword is too long; the limit is {limit} characters.",
+    },
+    "too_many_keywords": {
+        "ar": "بلغت الحد الأقصى للكلمات المتابَعة ({limit}). ألغِ بعضها بالأمر /unfollow.",
+        "en": "You follow the maximum number of keywords ({limit}). Remove some with /unfollow.",
+    },
+    "unfollow_usage": {
+        "ar": "اكتب الكلمة بعد الأمر، مثل: /unfollow النفط",
+        "en": "Type the keyword after the command, e.g. /unfollow oil",
+    },
+    "unfollowed": {"ar": "أوقفت متابعة «{keyword}».", "en": "Stopped following «{keyword}»."},
+    "not_following": {
+        "ar": "لا تتابع «{keyword}». كلماتك: {keywords}",
+        "en": "You do not follow «{keyword}». Your keywords: {keywords}",
+    },
+    "not_following_any": {
+        "ar": "لا تتابع «{keyword}»، وليست لديك كلمات متابَعة.",
+        "en": "You do not follow «{keyword}», and you follow no keywords.",
+    },
+    # /topics
+    "topics_header": {
+        "ar": "<b>المواضيع</b> — اضغط على موضوع للاشتراك فيه أو إلغائه:",
+        "en": "<b>Topics</b> — press a topic to subscribe or unsubscribe:",
+    },
+    "topics_none": {"ar": "لا توجد مواضيع بعد.", "en": "There are no topics yet."},
+    # /latest
+    "latest_usage": {
+        "ar": "اكتب عددًا من 1 إلى {max}، مثل: /latest 5",
+        "en": "Give a number from 1 to {max}, e.g. /latest 5",
+    },
+    "latest_none": {
+        "ar": "لا توجد أخبار بعد. ستصلك الأخبار الجديدة فور وصولها.",
+        "en": "No stories yet. New stories will reach you as they arrive.",
+    },
+    # /language
+    "language_set": {
+        "ar": "حسنًا، سأكلمك بالعربية من الآن.",
+        "en": "OK, I will talk to you in English from now on.",
+    },
+    # /stop
+    "stopped": {
+        "ar": "أوقفت كل اشتراكاتك، ولن أرسل إليك أخبارًا بعد الآن. أرسل /start متى أردت العودة.",
+        "en": "All your subscriptions have ended and I will send you no more news. Send /start to come back.",
+    },
+    # /settings
+    "settings_saved": {"ar": "حُفظ ✓", "en": "Saved ✓"},
+    "settings_unknown": {
+        "ar": "لا أعرف الإعداد «{value}». الإعدادات: الوضع، الأوقات، المنطقة، الجمل، الهدوء، المعاينة.",
+        "en": "There is no setting «{value}». Settings: mode, digest, timezone, sentences, quiet, previews.",
+    },
+    "settings_bad_mode": {
+        "ar": "اختر «فوري» أو «ملخص»، مثل: /settings الوضع ملخص",
+        "en": "Choose «instant» or «digest», e.g. /settings mode digest",
+    },
+    "settings_bad_times": {
+        "ar": "«{value}» ليست أوقاتًا صالحة. اكتبها هكذا: /settings الأوقات 07:00 19:00",
+        "en": "«{value}» are not valid times. Write them like this: /settings digest 07:00 19:00",
+    },
+    "settings_bad_tz": {
+        "ar": (
+            "لا أعرف المنطقة الزمنية «{value}». اكتب اسمها الدولي، مثل: /settings المنطقة Africa/Cairo "
+            "أو اسم مدينة مثل القاهرة."
+        ),
+        "en": "Unknown time zone «{value}». Use its IANA name, e.g. /settings timezone Africa/Cairo",
+    },
+    "settings_bad_sentences": {
+        "ar": "اختر عددًا من 1 إلى 5، مثل: /settings الجمل 3",
+        "en": "Choose a number from 1 to 5, e.g. /settings sentences 3",
+    },
+    "settings_bad_quiet": {
+        "ar": "اكتب ساعات الهدوء هكذا: /settings الهدوء 23:00-07:00 أو /settings الهدوء إيقاف",
+        "en": "Write quiet hours like this: /settings quiet 23:00-07:00 or /settings quiet off",
+    },
+    "settings_bad_switch": {
+        "ar": "اكتب «تشغيل» أو «إيقاف»، مثل: /settings المعاينة تشغيل",
+        "en": "Write «on» or «off», e.g. /settings previews on",
+    },
+    # topic questions
+    "question_header": {
+        "ar": "أحدث ما وجدته عن «{topic}»:",
+        "en": "The latest I found about «{topic}»:",
+    },
+    "question_latest": {"ar": "أحدث الأخبار:", "en": "The latest news:"},
+    "question_none": {
+        "ar": "لم أجد أخبارًا عن «{topic}» — جرّب كلمة أخرى أو /topics",
+        "en": "I found no news about «{topic}» — try another word or /topics",
+    },
+    "question_too_long": {
+        "ar": "السؤال طويل جدًا؛ اكتب موضوعًا قصيرًا مثل «سوريا».",
+        "en": "That is too long; type a short topic such as «Syria».",
+    },
+    "greeting": {
+        "ar": "أهلًا بك! اكتب اسم موضوع مثل «سوريا» أو «النفط» وسأبحث لك في الأخبار، أو أرسل /help.",
+        "en": "Hello! Type a topic such as «Syria» or «oil» and I will search the news, or send /help.",
+    },
+}
+
+
+def say(key: str, lang: str, /, **values: object) -> str:
+    """The catalog text for `key` in `lang`, values HTML-escaped; RTL-safe lines in Arabic."""
+    escaped = {k: html.escape(str(v), quote=False) for k, v in values.items()}
+    return rtl(text(TEXTS, key, lang, **escaped), lang)
+
+
+def rtl(message: str, lang: str) -> str:
+    """Arabic lines whose first letter or digit is Latin ("/subscribe", "08:00", "• BBC عربي") get
+    an RLM mark: Telegram takes a line's direction from its first strong character."""
+    if lang != "ar":
+        return message
+    return "\n".join(_rtl_line(line) for line in message.split("\n"))
+
+
+def _rtl_line(line: str) -> str:
+    visible = _TAGS.sub("", line)
+    for char in visible:
+        if char.isalnum():
+            return RLM + line if char.isascii() else line
+    return line
+
+
+def join_names(names: list[str], lang: str) -> str:
+    return ("، " if lang == "ar" else ", ").join(f"«{n}»" for n in names)

@@ -1,0 +1,54 @@
+"""Plain-text topic questions in private chats: "ما الجديد عن سوريا؟" or just "سوريا".
+
+The answer is the most relevant recent stories as story cards (through the search index), or a
+clear "nothing found" with a suggestion. In groups and channels plain text is left alone: people
+talk to each other there. Registered last among the message handlers, after every command.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatAction
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+from bot.subscribers import questions
+from bot.subscribers.chat import chat_context, reply
+from bot.subscribers.texts import say
+from handlers.subscriber import send_cards
+
+ANSWER_SIZE = 3
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    ctx = await chat_context(update, context)
+    if ctx is None:
+        return
+    text = message.text.strip()
+    if len(text) > questions.MAX_QUESTION_CHARS:
+        await reply(update, say("question_too_long", ctx.lang))
+        return
+    if questions.is_greeting(text):
+        await reply(update, say("greeting", ctx.lang))
+        return
+    await context.bot.send_chat_action(ctx.chat_id, ChatAction.TYPING)
+    answer = await questions.find(ctx.svc.db, text, limit=ANSWER_SIZE)
+    if not answer.stories:
+        await reply(update, say("question_none", ctx.lang, topic=answer.topic or text))
+        return
+    if answer.topic:
+        await reply(update, say("question_header", ctx.lang, topic=answer.topic))
+    else:
+        await reply(update, say("question_latest", ctx.lang))
+    await send_cards(update, ctx, answer.stories)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
+            question,
+        )
+    )

@@ -1,0 +1,106 @@
+"""/settings: instant or digest, digest times, time zone, sentences, quiet hours, link previews.
+
+Buttons for everything (bot.subscribers.settings_view) and a typed form for what buttons cannot
+offer: `/settings timezone Africa/Cairo`, `/settings quiet 23:00-07:00` (Arabic names work too:
+`/settings المنطقة Africa/Cairo`, `/settings الهدوء 23:00-07:00`). Bad input changes nothing.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.db.models import Subscriber
+from bot.subscribers import prefs, service
+from bot.subscribers.chat import COMMAND_UPDATES, ChatContext, chat_context, edit, may_change, reply
+from bot.subscribers.settings_view import main_keyboard, section_keyboard, settings_text
+from bot.subscribers.texts import say
+
+
+async def _changer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[ChatContext, Subscriber] | None:
+    ctx = await chat_context(update, context)
+    if ctx is None:
+        return None
+    if not await may_change(update, context):
+        if update.callback_query is not None:
+            await update.callback_query.answer(say("not_admin", ctx.lang), show_alert=True)
+        else:
+            await reply(update, say("not_admin", ctx.lang))
+        return None
+    return ctx, await ctx.register()
+
+
+async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await _changer(update, context)
+    if found is None:
+        return
+    ctx, sub = found
+    if context.args:
+        change = prefs.parse_setting(context.args)
+        if change.error:
+            await reply(update, say(f"settings_{change.error}", ctx.lang, value=change.value))
+            return
+        sub = await service.update_settings(ctx.svc.db, ctx.chat_id, **change.changes)
+        text = say("settings_saved", ctx.lang) + "\n\n" + settings_text(sub, ctx.lang)
+        await reply(update, text, main_keyboard(sub, ctx.lang))
+        return
+    await reply(update, settings_text(sub, ctx.lang), main_keyboard(sub, ctx.lang))
+
+
+def _change_from_button(parts: list[str]) -> dict[str, object] | None:
+    """The settings a button stores; None for a button that is not (or no longer) valid."""
+    kind, value = parts[1], parts[2] if len(parts) > 2 else ""
+    if kind == "mode" and value in ("instant", "digest"):
+        return {"mode": value}
+    if kind == "dt" and value.isdigit() and int(value) < len(prefs.DIGEST_PRESETS):
+        return {"mode": "digest", "digest_times": list(prefs.DIGEST_PRESETS[int(value)])}
+    if kind == "tz":
+        zone = prefs.parse_timezone(":".join(parts[2:]))
+        return {"timezone": zone} if zone else None
+    if kind == "sent":
+        count = prefs.parse_sentences(value)
+        return {"sentences": count} if count else None
+    if kind == "q":
+        if value == "off":
+            return {"quiet_start": None, "quiet_end": None}
+        if value.isdigit() and int(value) < len(prefs.QUIET_PRESETS):
+            start, end = prefs.QUIET_PRESETS[int(value)]
+            return {"quiet_start": start, "quiet_end": end}
+        return None
+    if kind == "prev" and value in ("on", "off"):
+        return {"link_preview": value == "on"}
+    return None
+
+
+async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    found = await _changer(update, context)
+    if found is None:
+        return
+    ctx, sub = found
+    parts = query.data.split(":")
+    if len(parts) >= 3 and parts[1] == "m":
+        markup = section_keyboard(parts[2], sub, ctx.lang)
+        await query.answer()
+        await edit(update, None, markup or main_keyboard(sub, ctx.lang))
+        return
+    if parts[1:2] == ["b"]:
+        await query.answer()
+        await edit(update, None, main_keyboard(sub, ctx.lang))
+        return
+    changes = _change_from_button(parts)
+    if changes is None:
+        await query.answer(say("gone", ctx.lang), show_alert=True)
+        return
+    sub = await service.update_settings(ctx.svc.db, ctx.chat_id, **changes)
+    await query.answer(say("settings_saved", ctx.lang))
+    await edit(update, settings_text(sub, ctx.lang), main_keyboard(sub, ctx.lang))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("settings", settings, filters=COMMAND_UPDATES))
+    application.add_handler(CallbackQueryHandler(settings_button, pattern=r"^set:"))

@@ -1,0 +1,352 @@
+"""/subscribe, /unsubscribe, /mysubs, /follow, /unfollow, /topics, /latest and their buttons.
+
+Thin adapters over bot.subscribers.service: every change checks bot.subscribers.chat.may_change
+first (a group's subscriptions belong to its administrators).
+"""
+
+from __future__ import annotations
+
+import html
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.db.models import Story
+from bot.subscribers import cards, keyboards, service
+from bot.subscribers.chat import COMMAND_UPDATES, ChatContext, chat_context, edit, may_change, reply
+from bot.subscribers.service import SubscriptionError
+from bot.subscribers.texts import join_names, rtl, say
+from summarizer.normalize import normalize
+
+ALL_WORDS = {normalize(w) for w in ("all", "الكل", "كل", "الجميع", "جميع")}
+
+
+async def _changer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ChatContext | None:
+    """The chat's context, registered, when the sender may change it; None (after saying why) if not."""
+    ctx = await chat_context(update, context)
+    if ctx is None:
+        return None
+    if not await may_change(update, context):
+        if update.callback_query is not None:
+            await update.callback_query.answer(say("not_admin", ctx.lang), show_alert=True)
+        else:
+            await reply(update, say("not_admin", ctx.lang))
+        return None
+    await ctx.register()
+    return ctx
+
+
+async def _subscribed(ctx: ChatContext) -> keyboards.Subscribed:
+    return {(s.kind, s.target) for s in await service.list_subscriptions(ctx.svc.db, ctx.chat_id)}
+
+
+def _arg_text(context: ContextTypes.DEFAULT_TYPE) -> str:
+    return " ".join(context.args or []).strip()
+
+
+# ---------------------------------------------------------------- /subscribe
+
+
+async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = await _changer(update, context)
+    if ctx is None:
+        return
+    db = ctx.svc.db
+    feeds, topics = await service.list_feeds(db), await service.list_topics(db)
+    wanted = _arg_text(context)
+    if not wanted:
+        if not feeds and not topics:
+            await reply(update, say("no_feeds", ctx.lang))
+            return
+        markup = keyboards.subscribe_keyboard(feeds, topics, await _subscribed(ctx), 0, ctx.lang)
+        await reply(update, say("subscribe_intro", ctx.lang), markup)
+        return
+    if normalize(wanted) in ALL_WORDS:
+        if not feeds:
+            await reply(update, say("no_feeds", ctx.lang))
+            return
+        await service.subscribe_all_feeds(db, ctx.chat_id)
+        await reply(update, say("subscribed_all", ctx.lang, total=len(feeds)))
+        return
+    found = service.resolve_target(wanted, feeds, topics)
+    if not found:
+        await reply(update, say("target_not_found", ctx.lang, name=wanted))
+        return
+    if len(found) > 1:
+        options = join_names([t.label for t in found[:8]], ctx.lang)
+        await reply(update, say("target_ambiguous", ctx.lang, name=wanted, options=options))
+        return
+    target = found[0]
+    added = await service.subscribe(db, ctx.chat_id, target.kind, target.target, target.label)
+    await reply(update, say("subscribed" if added else "already_subscribed", ctx.lang, name=target.label))
+
+
+async def subscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """sub:f:<id>:<page>, sub:t:<id>:<page>, sub:p:<page>, sub:x (see bot.subscribers.keyboards)."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    ctx = await _changer(update, context)
+    if ctx is None:
+        return
+    parts = query.data.split(":")
+    db = ctx.svc.db
+    if parts[1] == "x":
+        await query.answer()
+        await edit(update, say("closed", ctx.lang))
+        return
+    feeds, topics = await service.list_feeds(db), await service.list_topics(db)
+    notice: str | None = None
+    try:
+        if parts[1] == "p":
+            page = int(parts[2])
+        else:
+            item_id, page = int(parts[2]), int(parts[3])
+            if parts[1] == "f":
+                feed = next((f for f in feeds if f.id == item_id), None)
+                if feed is None:
+                    raise LookupError
+                kind, target, name, display = "feed", str(feed.id), feed.name, None
+            else:
+                topic = next((t for t in topics if t.id == item_id), None)
+                if topic is None:
+                    raise LookupError
+                kind, target, display = "topic", topic.name, topic.name
+                name = keyboards.topic_label(topic, ctx.lang)
+            now_on = await service.toggle(db, ctx.chat_id, kind, target, display)
+            notice = say("toggled_on" if now_on else "toggled_off", ctx.lang, name=name)
+    except (LookupError, ValueError, IndexError):
+        await query.answer(say("gone", ctx.lang), show_alert=True)
+        page = 0
+    else:
+        await query.answer(_plain(notice) if notice else None)
+    markup = keyboards.subscribe_keyboard(feeds, topics, await _subscribed(ctx), page, ctx.lang)
+    await edit(update, None, markup)
+
+
+def _plain(text: str) -> str:
+    # Callback answers are plain text: undo the HTML escaping of names.
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+# ---------------------------------------------------------------- /unsubscribe
+
+
+async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = await _changer(update, context)
+    if ctx is None:
+        return
+    db = ctx.svc.db
+    wanted = _arg_text(context)
+    items = await service.describe_subscriptions(db, ctx.chat_id)
+    if not items:
+        await reply(update, say("no_subscriptions", ctx.lang))
+        return
+    if not wanted:
+        await reply(
+            update, say("unsubscribe_intro", ctx.lang), keyboards.unsubscribe_keyboard(items, ctx.lang)
+        )
+        return
+    if normalize(wanted) in ALL_WORDS:
+        count = await service.unsubscribe_all(db, ctx.chat_id)
+        await reply(update, say("unsubscribed_all", ctx.lang, count=count))
+        return
+    key = _safe_keyword(wanted)
+    hit = next((i for i in items if i.kind == "keyword" and i.target == key), None)
+    if hit is None:
+        found = service.resolve_target(wanted, await service.list_feeds(db), await service.list_topics(db))
+        mine = {(i.kind, i.target): i for i in items}
+        hit = next((mine[(t.kind, t.target)] for t in found if (t.kind, t.target) in mine), None)
+    if hit is None:
+        await reply(update, say("not_subscribed", ctx.lang, name=wanted))
+        return
+    await service.unsubscribe(db, ctx.chat_id, hit.kind, hit.target)
+    await reply(update, say("unsubscribed", ctx.lang, name=hit.label))
+
+
+def _safe_keyword(text: str) -> str | None:
+    try:
+        return service.keyword_target(text)
+    except SubscriptionError:
+        return None
+
+
+async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    ctx = await _changer(update, context)
+    if ctx is None:
+        return
+    try:
+        removed = await service.unsubscribe_id(ctx.svc.db, ctx.chat_id, int(query.data.split(":")[1]))
+    except (ValueError, IndexError):
+        removed = None
+    items = await service.describe_subscriptions(ctx.svc.db, ctx.chat_id)
+    label = None
+    if removed is not None:
+        label = (
+            next((i.label for i in items if i.id == removed.id), None) or removed.display or removed.target
+        )
+    await query.answer(_plain(say("toggled_off", ctx.lang, name=label)) if label else None)
+    if not items:
+        await edit(update, say("no_subscriptions", ctx.lang))
+    else:
+        await edit(update, None, keyboards.unsubscribe_keyboard(items, ctx.lang))
+
+
+# ---------------------------------------------------------------- /mysubs
+
+
+async def mysubs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = await chat_context(update, context)
+    if ctx is None:
+        return
+    items = await service.describe_subscriptions(ctx.svc.db, ctx.chat_id)
+    if not items or ctx.subscriber is None or not ctx.subscriber.active:
+        await reply(update, say("no_subscriptions", ctx.lang))
+        return
+    lines = [say("mysubs_header", ctx.lang)]
+    for kind, heading in (
+        ("feed", "mysubs_feeds"),
+        ("topic", "mysubs_topics"),
+        ("keyword", "mysubs_keywords"),
+    ):
+        labels = [i.label for i in items if i.kind == kind]
+        if kind == "topic":
+            topics = {t.name: t for t in await service.list_topics(ctx.svc.db)}
+            labels = [keyboards.topic_label(topics[n], ctx.lang) if n in topics else n for n in labels]
+        if labels:
+            lines += ["", say(heading, ctx.lang)]
+            lines += [rtl("• " + html.escape(label, quote=False), ctx.lang) for label in labels]
+    sub = ctx.subscriber
+    lines.append("")
+    if sub.mode == "digest":
+        sep = "، " if ctx.lang == "ar" else ", "
+        lines.append(say("mysubs_digest", ctx.lang, times=sep.join(sub.digest_times)))
+    else:
+        lines.append(say("mysubs_instant", ctx.lang))
+    await reply(update, "\n".join(lines))
+
+
+# ---------------------------------------------------------------- /follow, /unfollow
+
+
+async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = await _changer(update, context)
+    if ctx is None:
+        return
+    keyword = " ".join(_arg_text(context).split())
+    if not keyword:
+        await reply(update, say("follow_usage", ctx.lang))
+        return
+    try:
+        target = service.keyword_target(keyword)
+        added = await service.subscribe(ctx.svc.db, ctx.chat_id, "keyword", target, keyword)
+    except SubscriptionError as exc:
+        await reply(update, say(exc.code, ctx.lang, keyword=keyword, **exc.values))
+        return
+    await reply(update, say("followed" if added else "already_following", ctx.lang, keyword=keyword))
+
+
+async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = await _changer(update, context)
+    if ctx is None:
+        return
+    keyword = " ".join(_arg_text(context).split())
+    if not keyword:
+        await reply(update, say("unfollow_usage", ctx.lang))
+        return
+    target = _safe_keyword(keyword)
+    if target is not None and await service.unsubscribe(ctx.svc.db, ctx.chat_id, "keyword", target):
+        await reply(update, say("unfollowed", ctx.lang, keyword=keyword))
+        return
+    followed = [
+        i.label for i in await service.describe_subscriptions(ctx.svc.db, ctx.chat_id) if i.kind == "keyword"
+    ]
+    if followed:
+        names = join_names(followed, ctx.lang)
+        await reply(update, say("not_following", ctx.lang, keyword=keyword, keywords=names))
+    else:
+        await reply(update, say("not_following_any", ctx.lang, keyword=keyword))
+
+
+# ---------------------------------------------------------------- /topics
+
+
+async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = await chat_context(update, context)
+    if ctx is None:
+        return
+    items = await service.list_topics(ctx.svc.db)
+    if not items:
+        await reply(update, say("topics_none", ctx.lang))
+        return
+    subscribed = await _subscribed(ctx)
+    await reply(
+        update, say("topics_header", ctx.lang), keyboards.topics_keyboard(items, subscribed, ctx.lang)
+    )
+
+
+async def topic_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    ctx = await _changer(update, context)
+    if ctx is None:
+        return
+    items = await service.list_topics(ctx.svc.db)
+    try:
+        topic = next(t for t in items if t.id == int(query.data.split(":")[1]))
+    except (StopIteration, ValueError, IndexError):
+        await query.answer(say("gone", ctx.lang), show_alert=True)
+        return
+    now_on = await service.toggle(ctx.svc.db, ctx.chat_id, "topic", topic.name, topic.name)
+    name = keyboards.topic_label(topic, ctx.lang)
+    await query.answer(_plain(say("toggled_on" if now_on else "toggled_off", ctx.lang, name=name)))
+    await edit(update, None, keyboards.topics_keyboard(items, await _subscribed(ctx), ctx.lang))
+
+
+# ---------------------------------------------------------------- /latest
+
+
+async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = await chat_context(update, context)
+    if ctx is None:
+        return
+    count = ctx.svc.config.delivery.latest_default
+    if context.args:
+        raw = normalize(context.args[0])
+        if not raw.isdigit() or not 1 <= int(raw) <= service.MAX_LATEST:
+            await reply(update, say("latest_usage", ctx.lang, max=service.MAX_LATEST))
+            return
+        count = int(raw)
+    stories = await service.latest_stories(ctx.svc.db, ctx.chat_id, count)
+    if not stories:
+        await reply(update, say("latest_none", ctx.lang))
+        return
+    await send_cards(update, ctx, stories)
+
+
+async def send_cards(update: Update, ctx: ChatContext, stories: list[Story]) -> None:
+    """One story card per message, newest first, in the chat's language, time zone and length."""
+    preview = bool(ctx.subscriber and ctx.subscriber.link_preview)
+    for story in stories:
+        text_html, buttons = cards.render(story, lang=ctx.lang, tz=ctx.tz, sentences=ctx.sentences)
+        await reply(update, text_html, buttons, preview=preview)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    for name, callback in (
+        ("subscribe", subscribe),
+        ("unsubscribe", unsubscribe),
+        ("mysubs", mysubs),
+        ("follow", follow),
+        ("unfollow", unfollow),
+        ("topics", topics),
+        ("latest", latest),
+    ):
+        application.add_handler(CommandHandler(name, callback, filters=COMMAND_UPDATES))
+    application.add_handler(CallbackQueryHandler(subscribe_button, pattern=r"^sub:"))
+    application.add_handler(CallbackQueryHandler(unsubscribe_button, pattern=r"^uns:"))
+    application.add_handler(CallbackQueryHandler(topic_button, pattern=r"^top:"))
