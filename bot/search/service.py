@@ -189,10 +189,12 @@ async def search(
     source: str | None = None,
     since: datetime | None = None,
     feed_ids: list[int] | None = None,
+    relax: bool = True,
     fts: bool | None = None,
 ) -> SearchPage:
     """Stories matching `query`; never raises on what a user typed (see SearchPage.error).
 
+    `relax=False` never falls back to "any word" when no story has every word.
     `fts=False` forces the portable LIKE fallback (used on non-SQLite databases; tests use it too).
     """
     limit = max(1, min(int(limit), MAX_LIMIT))
@@ -215,7 +217,7 @@ async def search(
         rows = await run(session, False, limit, offset)
         # Past the end of an all-words result is just an empty page; relax only when no story at
         # all has every word.
-        if not rows and len(groups) > 1 and (offset == 0 or not await run(session, False, 1, 0)):
+        if relax and not rows and len(groups) > 1 and (offset == 0 or not await run(session, False, 1, 0)):
             rows = await run(session, True, limit, offset)
             relaxed = True
     total = rows[0].total if rows else 0
