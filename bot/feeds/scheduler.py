@@ -23,6 +23,7 @@ sent twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import importlib
 import inspect
@@ -101,7 +102,9 @@ async def stop(application: Any) -> None:
         return
     st.stopping = True
     if st.job is not None:
-        st.job.schedule_removal()
+        # stop() runs after the Application stopped its JobQueue, which already dropped the job.
+        with contextlib.suppress(Exception):
+            st.job.schedule_removal()
         st.job = None
     tasks: list[asyncio.Task[Any]] = list(st.in_flight.values())
     for task in tasks:

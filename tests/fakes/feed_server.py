@@ -418,9 +418,10 @@ class FeedServer:
             self._record(feed.name, request, 503)
             return web.Response(status=503, text="busy", headers={"Retry-After": str(feed.retry_after)})
         if fault == "slow":
+            # Logged on arrival: a client that gives up first never sees the answer.
+            self._record(feed.name, request, 200)
             await self._pause(self.slow_seconds)
             body = render_feed(feed, fmt, self._base_for(feed.name), self.article_url)
-            self._record(feed.name, request, 200)
             return web.Response(body=body, content_type="application/rss+xml")
         if fault == "html":
             self._record(feed.name, request, 200)
