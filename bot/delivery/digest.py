@@ -1,0 +1,106 @@
+"""Digests: at each of a subscriber's digest times (in their time zone), one message with the
+period's stories grouped by source, split across messages when long.
+
+Routing leaves "digest_item" rows in status "digest" for digest-mode chats. A run of
+`run_digests` finds the chats whose latest digest time has passed since their last digest and, in
+ONE transaction per chat, queues the digest message(s) (dedup "digest:<chat>:<local date>T<time>"),
+marks the items "digested" and stamps last_digest_at — so a crash never loses or doubles a digest.
+Digest times are explicit choices: quiet hours do not delay them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from bot.clock import as_utc, utcnow
+from bot.config import Config
+from bot.db.database import Database
+from bot.db.models import Outbox, Story, Subscriber
+from bot.delivery import outbox
+from bot.delivery.format import render_digest
+from bot.delivery.schedule import latest_slot, slot_key
+
+log = logging.getLogger(__name__)
+
+
+async def run_digests(db: Database, config: Config, *, now: datetime | None = None) -> int:
+    """Queue every digest that is due; returns the number of digest messages queued."""
+    now = as_utc(now or utcnow())
+    async with db.read() as session:
+        subscribers = list(
+            (
+                await session.execute(
+                    select(
+                        Subscriber.chat_id,
+                        Subscriber.timezone,
+                        Subscriber.digest_times,
+                        Subscriber.last_digest_at,
+                        Subscriber.since,
+                    ).where(Subscriber.active, Subscriber.mode == "digest")
+                )
+            ).all()
+        )
+    queued = 0
+    for chat_id, tz, times, last, since in subscribers:
+        tz = tz or config.delivery.default_timezone
+        slot = latest_slot(now, times or config.delivery.digest_times, tz)
+        baseline = as_utc(last or since or now)
+        if slot is None or slot <= baseline:
+            continue
+        try:
+            queued += await _digest_for(db, chat_id, slot, now)
+        except Exception:
+            log.exception("building the digest for chat %s failed; it is retried at the next run", chat_id)
+    if queued:
+        outbox.notify(db)
+    return queued
+
+
+async def _digest_for(db: Database, chat_id: int, slot: datetime, now: datetime) -> int:
+    async with db.write() as session:
+        sub = await session.get(Subscriber, chat_id)
+        if sub is None or not sub.active or sub.mode != "digest":
+            return 0
+        items = list(
+            (
+                await session.execute(
+                    select(Outbox.id, Outbox.story_id)
+                    .where(Outbox.chat_id == chat_id, Outbox.status == outbox.DIGEST_WAIT)
+                    .order_by(Outbox.id)
+                )
+            ).all()
+        )
+        story_ids = [sid for _, sid in items if sid is not None]
+        stories = (
+            list((await session.scalars(select(Story).where(Story.id.in_(story_ids)))).all())
+            if story_ids
+            else []
+        )
+        created = 0
+        if stories:
+            tz = sub.timezone
+            texts = render_digest(stories, lang=sub.language, tz=tz, slot=slot)
+            key = f"digest:{chat_id}:{slot_key(slot, tz)}"
+            rows = [
+                {
+                    "chat_id": chat_id,
+                    "kind": outbox.DIGEST,
+                    "dedup_key": key if i == 0 else f"{key}#{i + 1}",
+                    "payload": outbox.payload(part, link_preview=False),
+                    "not_before": now,
+                }
+                for i, part in enumerate(texts)
+            ]
+            created = await outbox.insert_rows(session, rows)
+        if items:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_([row_id for row_id, _ in items]))
+                .values(status=outbox.DIGESTED, sent_at=now)
+            )
+        sub.last_digest_at = now
+        log.info("digest for chat %s: %d stories in %d messages", chat_id, len(stories), created)
+        return created

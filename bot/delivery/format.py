@@ -1,0 +1,391 @@
+"""Story cards and digests as Telegram HTML.
+
+Everything that comes from a feed (titles, sources, sentences, URLs) is escaped with `html.escape`;
+only this module's own tags reach Telegram unescaped. Lines whose visible text would start with a
+Latin letter or a digit get an RLM mark so Telegram lays the Arabic out right-to-left.
+
+Length: Telegram refuses texts over 4096 UTF-16 units (measured after entity parsing). We measure
+the HTML source, which is never shorter than what Telegram counts, so a text we accept is always
+accepted. A story card is shortened (sentences dropped, then the last one cut at a word boundary
+with "…") — all on plain text before escaping, so nothing is ever cut inside a tag or an entity.
+Digests are split with `split_html`, which cuts at line breaks and closes/reopens open tags.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.clock import as_utc, utcnow
+from bot.db.models import Story
+from bot.i18n import RLM, text
+
+MAX_MESSAGE = 4096
+MAX_TITLE_CHARS = 300
+# The expanded card ("المزيد") shows this many more sentences than the subscriber's setting, at least.
+EXPANDED_EXTRA = 3
+EXPANDED_MAX = 12
+ELLIPSIS = "…"
+
+TEXTS = {
+    "source": {"ar": "المصدر", "en": "Source"},
+    "more": {"ar": "المزيد", "en": "More"},
+    "digest_title": {"ar": "موجز الأخبار", "en": "News digest"},
+    "digest_count": {"ar": "عدد الأخبار: {count}", "en": "{count} stories"},
+}
+
+_AR_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+_AR_MONTHS = (
+    "يناير",
+    "فبراير",
+    "مارس",
+    "أبريل",
+    "مايو",
+    "يونيو",
+    "يوليو",
+    "أغسطس",
+    "سبتمبر",
+    "أكتوبر",
+    "نوفمبر",
+    "ديسمبر",
+)
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    text_html: str
+    buttons: InlineKeyboardMarkup | None
+    # Whether the "More" button is there (an expanded view with more sentences exists).
+    has_more: bool = False
+    sentences: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def utf16_len(value: str) -> int:
+    """Telegram counts message length in UTF-16 code units (an emoji is two)."""
+    return len(value.encode("utf-16-le")) // 2
+
+
+def ar_digits(value: object) -> str:
+    return str(value).translate(_AR_DIGITS)
+
+
+def esc(value: str) -> str:
+    return html.escape(value, quote=True)
+
+
+def needs_rlm(visible: str) -> bool:
+    """True when the first letter or digit of the line is Latin/ASCII (bullets and spaces skipped)."""
+    for ch in visible:
+        if ch.isalnum():
+            return ch.isascii()
+    return False
+
+
+def rtl(line_html: str, visible: str) -> str:
+    """The HTML line with an RLM in front when its visible text starts with Latin letters or digits."""
+    return RLM + line_html if needs_rlm(visible) else line_html
+
+
+def safe_url(url: str | None) -> str | None:
+    if url and re.match(r"^https?://\S+$", url.strip(), re.IGNORECASE):
+        return url.strip()
+    return None
+
+
+@lru_cache(maxsize=256)
+def zone(name: str | None, fallback: str = "Asia/Riyadh") -> tzinfo:
+    for candidate in (name, fallback, "UTC"):
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def local_time(moment: datetime, *, lang: str, tz: str, now: datetime | None = None) -> str:
+    """'١٤:٣٠' today, '٥ مارس ١٤:٣٠' on another day (English: '14:30', '5 Mar 14:30')."""
+    zone_info = zone(tz)
+    local = as_utc(moment).astimezone(zone_info)
+    today = as_utc(now or utcnow()).astimezone(zone_info).date()
+    clock = f"{local:%H:%M}"
+    if local.date() == today:
+        return ar_digits(clock) if lang == "ar" else clock
+    if lang == "ar":
+        return f"{ar_digits(local.day)} {_AR_MONTHS[local.month - 1]} {ar_digits(clock)}"
+    return f"{local.day} {_EN_MONTHS[local.month - 1]} {clock}"
+
+
+def cut_words(plain: str, max_units: int) -> str:
+    """`plain` cut at a word boundary so that its escaped form plus "…" fits in max_units."""
+    if utf16_len(esc(plain)) <= max_units:
+        return plain
+    budget = max_units - utf16_len(ELLIPSIS)
+    out = ""
+    for word in re.split(r"(\s+)", plain):
+        if utf16_len(esc(out + word)) > budget:
+            break
+        out += word
+    out = out.rstrip()
+    if not out:  # one enormous word: cut it by characters (plain text, so never inside an entity)
+        for ch in plain:
+            if utf16_len(esc(out + ch)) > budget:
+                break
+            out += ch
+    return out + ELLIPSIS
+
+
+# --------------------------------------------------------------------------- story card
+
+
+def _sentence_pool(story: Story, count: int) -> list[str]:
+    """`count` summary sentences: the stored summary, or a longer summary of the text when needed."""
+    stored = [s for s in (story.summary or []) if s and s.strip()]
+    if len(stored) >= count or not (story.text or "").strip():
+        return stored[:count]
+    more = _summarize(story.text, story.title, count)
+    return more if len(more) > len(stored) else stored
+
+
+@lru_cache(maxsize=512)
+def _summarize_cached(text_value: str, title: str, count: int) -> tuple[str, ...]:
+    try:
+        from summarizer import summarize
+    except ImportError:  # the summarizer is optional here: the stored summary is enough
+        return ()
+    return tuple(summarize(text_value, title=title or None, sentences=count))
+
+
+def _summarize(text_value: str, title: str, count: int) -> list[str]:
+    return list(_summarize_cached(text_value, title or "", count))
+
+
+def expanded_count(sentences: int) -> int:
+    return min(max(sentences + EXPANDED_EXTRA, 2 * sentences), EXPANDED_MAX)
+
+
+def render_story(
+    story: Story,
+    *,
+    lang: str,
+    tz: str,
+    sentences: int,
+    expanded: bool = False,
+    now: datetime | None = None,
+    limit: int = MAX_MESSAGE,
+) -> RenderedMessage:
+    """The story card: bold linked title, source · local time, summary sentences, buttons."""
+    sentences = max(1, int(sentences))
+    compact = _sentence_pool(story, sentences)
+    if expanded:
+        shown = _sentence_pool(story, expanded_count(sentences))
+        has_more = False
+    else:
+        shown = compact
+        has_more = len(_sentence_pool(story, expanded_count(sentences))) > len(compact)
+
+    title = cut_words(" ".join((story.title or "").split()) or ELLIPSIS, MAX_TITLE_CHARS)
+    url = safe_url(story.url)
+    title_html = f'<b><a href="{esc(url)}">{esc(title)}</a></b>' if url else f"<b>{esc(title)}</b>"
+    source = " ".join((story.source or "").split())
+    when = local_time(story.published_at or story.fetched_at or utcnow(), lang=lang, tz=tz, now=now)
+    meta_plain = f"{source} · {when}" if source else when
+    meta_html = f"{esc(source)} · {when}" if source else when
+    head = [rtl(title_html, title), rtl(meta_html, meta_plain) if lang == "ar" else meta_html]
+    text_html, kept = _fit(head, shown, limit)
+
+    rows: list[list[InlineKeyboardButton]] = []
+    row: list[InlineKeyboardButton] = []
+    if url:
+        row.append(InlineKeyboardButton(text(TEXTS, "source", lang), url=url))
+    if has_more:
+        row.append(InlineKeyboardButton(text(TEXTS, "more", lang), callback_data=f"more:{story.id}"))
+    if row:
+        rows.append(row)
+    return RenderedMessage(
+        text_html=text_html,
+        buttons=InlineKeyboardMarkup(rows) if rows else None,
+        has_more=has_more,
+        sentences=kept,
+    )
+
+
+def _fit(head: list[str], sentences: Sequence[str], limit: int) -> tuple[str, list[str]]:
+    """Head lines plus as many sentences as fit; the last one cut at a word boundary if needed."""
+    kept = [" ".join(s.split()) for s in sentences if s.strip()]
+
+    def build(items: Iterable[str]) -> str:
+        body = "\n\n".join(rtl(esc(s), s) for s in items)
+        return "\n".join(head) + ("\n\n" + body if body else "")
+
+    result = build(kept)
+    while utf16_len(result) > limit and len(kept) > 1:
+        kept.pop()
+        result = build(kept)
+    if utf16_len(result) > limit and kept:
+        # RLM (1) + the separator (2) are counted through build(); leave room for them.
+        room = limit - utf16_len(build([])) - 3
+        kept[-1] = cut_words(kept[-1], max(room, 1))
+        result = build(kept)
+        if utf16_len(result) > limit:  # the head alone is too long: drop the body entirely
+            kept = []
+            result = build(kept)
+    return result, kept
+
+
+# --------------------------------------------------------------------------- digest
+
+
+def render_digest(
+    stories: Sequence[Story],
+    *,
+    lang: str,
+    tz: str,
+    slot: datetime,
+    limit: int = MAX_MESSAGE,
+) -> list[str]:
+    """One digest: a header, then the stories grouped by source (title link + lead sentence).
+
+    Returns one or more message texts (split at line breaks when longer than `limit`).
+    """
+    when = local_time(slot, lang=lang, tz=tz, now=slot)
+    count = ar_digits(len(stories)) if lang == "ar" else str(len(stories))
+    lines = [
+        f"<b>{esc(text(TEXTS, 'digest_title', lang))}</b> · {when}",
+        esc(text(TEXTS, "digest_count", lang, count=count)),
+    ]
+    groups: dict[str, list[Story]] = {}
+    for story in stories:
+        groups.setdefault(" ".join((story.source or "").split()) or "…", []).append(story)
+    for source in sorted(groups, key=lambda s: (-len(groups[s]), s)):
+        lines.append("")
+        lines.append(rtl(f"<b>{esc(source)}</b>", source))
+        for story in sorted(groups[source], key=lambda s: as_utc(s.published_at or utcnow())):
+            title = cut_words(" ".join((story.title or "").split()) or ELLIPSIS, MAX_TITLE_CHARS)
+            url = safe_url(story.url)
+            linked = f'<a href="{esc(url)}">{esc(title)}</a>' if url else esc(title)
+            lines.append(rtl(f"• {linked}", title))
+            lead = next((s for s in story.summary or [] if s.strip()), "")
+            if lead:
+                lead = cut_words(" ".join(lead.split()), 600)
+                lines.append(rtl(esc(lead), lead))
+    return split_html("\n".join(lines), limit)
+
+
+# --------------------------------------------------------------------------- splitting
+
+_TOKEN = re.compile(r"<[^>]*>|&[#\w]+;|\n|[^\S\n]+|[^<&\s]+|[<&]")
+_TAG_NAME = re.compile(r"^</?\s*([a-zA-Z][\w-]*)")
+
+
+def _tag(atom: str) -> tuple[str, bool] | None:
+    """(name, is_closing) for a tag atom, None for text."""
+    if not atom.startswith("<") or len(atom) < 3:
+        return None
+    match = _TAG_NAME.match(atom)
+    return (match.group(1).lower(), atom.startswith("</")) if match else None
+
+
+@dataclass
+class _Chunk:
+    atoms: list[str] = field(default_factory=list)
+    size: int = 0
+    # (tag name, opening tag text) for tags opened and not yet closed.
+    stack: list[tuple[str, str]] = field(default_factory=list)
+    content: bool = False
+
+    def push(self, atom: str) -> None:
+        self.atoms.append(atom)
+        self.size += utf16_len(atom)
+        tag = _tag(atom)
+        if tag is None:
+            self.content = self.content or bool(atom.strip())
+            return
+        name, closing = tag
+        if not closing:
+            self.stack.append((name, atom))
+            return
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == name:
+                del self.stack[i:]
+                break
+
+    def closing(self) -> str:
+        return "".join(f"</{name}>" for name, _ in reversed(self.stack))
+
+    def render(self) -> str:
+        return "".join(self.atoms).rstrip() + self.closing()
+
+
+def _atoms(text_html: str, limit: int) -> list[str]:
+    """Tags, entities, newlines, runs of spaces and words; words longer than a quarter chunk are cut."""
+    atoms: list[str] = []
+    piece = max(limit // 4, 1)
+    for token in _TOKEN.findall(text_html):
+        if len(token) > piece and not token.startswith("<"):
+            atoms.extend(token[i : i + piece] for i in range(0, len(token), piece))
+        else:
+            atoms.append(token)
+    return atoms
+
+
+def split_html(text_html: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split Telegram HTML into messages of at most `limit` UTF-16 units.
+
+    Cuts at the chunk's last line break, else its last space, else between two words; never inside a
+    tag or an entity. Tags open at a cut are closed at the end of the part and reopened at the start
+    of the next, so every part is valid HTML on its own.
+    """
+    if utf16_len(text_html) <= limit:
+        return [text_html] if text_html.strip() else []
+    atoms = _atoms(text_html, limit)
+    parts: list[str] = []
+    reopen: list[str] = []
+    i = 0
+    while i < len(atoms):
+        chunk = _Chunk()
+        for opening in reopen:
+            chunk.push(opening)
+        newline_at = space_at = None
+        j = i
+        while j < len(atoms):
+            atom = atoms[j]
+            if not chunk.content and not atom.strip():  # no blank lines or spaces at the start of a part
+                j += 1
+                continue
+            tag = _tag(atom)
+            extra = len(f"</{tag[0]}>") if tag and not tag[1] else 0
+            if chunk.size + utf16_len(atom) + utf16_len(chunk.closing()) + extra > limit and chunk.content:
+                break
+            chunk.push(atom)
+            if chunk.content and atom == "\n":
+                newline_at = j
+            elif chunk.content and not atom.strip():
+                space_at = j
+            j += 1
+        if j >= len(atoms):  # everything left fits
+            if chunk.content:
+                parts.append(chunk.render())
+            break
+        cut = newline_at if newline_at is not None else space_at if space_at is not None else j
+        head = _Chunk()
+        for opening in reopen:
+            head.push(opening)
+        for atom in atoms[i:cut]:
+            if head.content or atom.strip():
+                head.push(atom)
+        parts.append(head.render())
+        reopen = [opening for _, opening in head.stack]
+        i = cut + 1 if cut < len(atoms) and not atoms[cut].strip() else cut
+    return parts

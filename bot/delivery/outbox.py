@@ -1,0 +1,226 @@
+"""The outbox: every message owed to a chat is a row before anything is sent.
+
+A row's (chat_id, dedup_key) is unique, and rows are inserted with ON CONFLICT DO NOTHING, so the
+same story, digest, broadcast or alert can never be queued twice for a chat — whatever retries,
+restarts or duplicate feed items happen upstream.
+
+Statuses: pending (due at not_before) → sending (handed to Telegram) → sent | failed | uncertain.
+"digest" rows are stories waiting for the chat's next digest; the digest job turns them into
+"digest" messages and marks them "digested". "uncertain" rows were in flight when the process
+died: they are never re-sent (see service.py).
+
+Writers notify the running sender (if any) for the same database so new rows go out at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardMarkup
+
+from bot.clock import utcnow
+from bot.config import Config
+from bot.db.database import Database
+from bot.db.models import Outbox, Subscriber
+
+log = logging.getLogger(__name__)
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+UNCERTAIN = "uncertain"
+DIGEST_WAIT = "digest"
+DIGESTED = "digested"
+
+# Kinds of row.
+STORY = "story"
+DIGEST_ITEM = "digest_item"
+DIGEST = "digest"
+BROADCAST = "broadcast"
+ALERT = "alert"
+TEXT = "text"
+
+_listeners: WeakKeyDictionary[Database, set[Callable[[], None]]] = WeakKeyDictionary()
+
+
+def add_listener(db: Database, callback: Callable[[], None]) -> None:
+    _listeners.setdefault(db, set()).add(callback)
+
+
+def remove_listener(db: Database, callback: Callable[[], None]) -> None:
+    _listeners.get(db, set()).discard(callback)
+
+
+def notify(db: Database) -> None:
+    """Wake the sender(s) working on this database: there are new rows."""
+    for callback in list(_listeners.get(db, ())):
+        callback()
+
+
+def payload(
+    text_html: str,
+    buttons: InlineKeyboardMarkup | None = None,
+    *,
+    link_preview: bool = False,
+) -> dict[str, Any]:
+    """The JSON a row carries: exactly what sendMessage needs."""
+    data: dict[str, Any] = {"text": text_html, "preview": bool(link_preview)}
+    if buttons is not None:
+        data["buttons"] = buttons.to_dict()["inline_keyboard"]
+    return data
+
+
+def _insert(session: AsyncSession) -> Any:
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return postgresql.insert(Outbox) if dialect == "postgresql" else sqlite.insert(Outbox)
+
+
+async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """INSERT … ON CONFLICT (chat_id, dedup_key) DO NOTHING; returns how many rows were new."""
+    if not rows:
+        return 0
+    created = 0
+    now = utcnow()
+    # Batches keep SQLite's bound-parameter limit (32766) far away.
+    for start in range(0, len(rows), 500):
+        batch = [
+            {
+                "status": PENDING,
+                "attempts": 0,
+                "not_before": now,
+                "created_at": now,
+                "payload": {},
+                "story_id": None,
+                **row,
+            }
+            for row in rows[start : start + 500]
+        ]
+        statement = (
+            _insert(session)
+            .values(batch)
+            .on_conflict_do_nothing(index_elements=["chat_id", "dedup_key"])
+            .returning(Outbox.id)
+        )
+        created += len((await session.execute(statement)).all())
+    return created
+
+
+async def enqueue_text(
+    db: Database,
+    chat_id: int,
+    text_html: str,
+    *,
+    kind: str = TEXT,
+    dedup_key: str,
+    buttons: InlineKeyboardMarkup | None = None,
+    link_preview: bool = False,
+    not_before: datetime | None = None,
+) -> int:
+    """Queue an HTML message (split when longer than Telegram's limit; buttons on the last part).
+
+    Returns the number of rows created: 0 when this dedup_key was already queued for the chat.
+    """
+    from bot.delivery.format import split_html
+
+    parts = split_html(text_html) or [text_html]
+    rows = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        rows.append(
+            {
+                "chat_id": chat_id,
+                "kind": kind,
+                "dedup_key": dedup_key if i == 0 else f"{dedup_key}#{i + 1}",
+                "payload": payload(part, buttons if last else None, link_preview=link_preview),
+                "not_before": not_before or utcnow(),
+            }
+        )
+    async with db.write() as session:
+        created = await insert_rows(session, rows)
+    notify(db)
+    return created
+
+
+ALERT_TEXTS = {"prefix": {"ar": "⚠️ تنبيه للمشرفين", "en": "⚠️ Admin alert"}}
+
+
+async def enqueue_admin_alert(db: Database, config: Config, key: str, text_ar: str, text_en: str) -> int:
+    """One row per admin (config.telegram.admins), in the admin's language; deduplicated by `key`.
+
+    `text_ar`/`text_en` are HTML (escape anything external). Returns rows created.
+    """
+    admins = list(dict.fromkeys(config.telegram.admins))
+    if not admins:
+        log.warning("admin alert %s not sent: no admins in config.telegram.admins", key)
+        return 0
+    async with db.read() as session:
+        languages = dict(
+            (
+                await session.execute(
+                    select(Subscriber.chat_id, Subscriber.language).where(Subscriber.chat_id.in_(admins))
+                )
+            ).all()
+        )
+    rows = []
+    for admin in admins:
+        lang = "en" if languages.get(admin) == "en" else "ar"
+        body = text_en if lang == "en" else text_ar
+        head = ALERT_TEXTS["prefix"][lang]
+        rows.append(
+            {
+                "chat_id": admin,
+                "kind": ALERT,
+                "dedup_key": f"alert:{key}"[:200],
+                "payload": payload(f"<b>{head}</b>\n{body}"),
+            }
+        )
+    async with db.write() as session:
+        created = await insert_rows(session, rows)
+    notify(db)
+    return created
+
+
+async def enqueue_broadcast(db: Database, broadcast_id: int, text_html: str) -> int:
+    """One row per active subscriber (kind "broadcast", dedup "broadcast:<id>"); returns rows created."""
+    from bot.delivery.format import split_html
+
+    parts = split_html(text_html) or [text_html]
+    async with db.read() as session:
+        chats = list((await session.scalars(select(Subscriber.chat_id).where(Subscriber.active))).all())
+    rows = [
+        {
+            "chat_id": chat,
+            "kind": BROADCAST,
+            "dedup_key": f"broadcast:{broadcast_id}" + (f"#{i + 1}" if i else ""),
+            "payload": payload(part),
+        }
+        for chat in chats
+        for i, part in enumerate(parts)
+    ]
+    async with db.write() as session:
+        created = await insert_rows(session, rows)
+    notify(db)
+    return created // len(parts)
+
+
+async def pending_count(db: Database, *, kinds: Iterable[str] | None = None) -> int:
+    """Rows still to be sent (pending or being sent)."""
+    query = select(func.count()).select_from(Outbox).where(Outbox.status.in_((PENDING, SENDING)))
+    if kinds is not None:
+        query = query.where(Outbox.kind.in_(list(kinds)))
+    async with db.read() as session:
+        return int(await session.scalar(query) or 0)
+
+
+async def status_counts(db: Database) -> dict[str, int]:
+    async with db.read() as session:
+        rows = (await session.execute(select(Outbox.status, func.count()).group_by(Outbox.status))).all()
+    return {status: int(count) for status, count in rows}

@@ -1,0 +1,478 @@
+"""The sender: drains the outbox into Telegram within its limits, and survives being killed.
+
+Limits. A pacer of our own spaces sendMessage calls evenly at 95 % of
+`telegram.max_messages_per_second` (no bursts: Telegram counts a sliding second), in front of PTB's
+AIORateLimiter, which still guards everything else the bot sends. A chat gets its next message no
+sooner than `1 / max_messages_per_chat_per_second` after the previous one *completed* (3 s in
+groups: 20/min), so latency jitter can never squeeze two into one second.
+
+Exactly-once. Rows go pending → sending → sent. A row is marked "sending" in the database (and
+committed) before its request leaves, and "sent" right after Telegram answers. At most
+`max_in_flight` rows are "sending" at any moment. On a clean stop the sender waits for them. After
+a kill (SIGKILL, power loss) the rows still "sending" are the only ones whose fate is unknown: at the
+next start they become "uncertain", are NOT sent again (a duplicate is worse than a gap the user can
+fill with /latest), and the admins are told how many. So a kill can leave at most `max_in_flight`
+(default 16) messages uncertain; everything pending is sent exactly once by the next process.
+
+Errors. 429 RetryAfter (after AIORateLimiter's own retries): the row goes back to pending and the
+whole sender pauses for retry_after. 403 (blocked, kicked, deactivated) and "chat not found": the
+subscriber becomes inactive with the reason, the chat's queued rows are failed. Group migrated to a
+supergroup: the subscriber, its subscriptions and queued rows move to the new chat id and the
+message is sent there. Network errors, timeouts and 5xx: retried with exponential backoff up to
+`delivery.max_retries` attempts. Other 400s (message too long, bad HTML): failed with the reason,
+logged; the story stays in the database. Failures (not counting blocked chats) within an hour
+beyond `delivery.failure_alert_threshold` raise one admin alert per hour.
+
+A timed-out request may have reached Telegram (it offers no idempotency key); retrying it is the
+one place where a duplicate is possible. Connection failures before the request was sent are not
+ambiguous.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from bot.clock import as_utc, utcnow
+from bot.config import Config
+from bot.db.database import Database
+from bot.db.models import Outbox, Subscriber, Subscription
+from bot.delivery import outbox
+from bot.delivery.format import ar_digits
+from bot.i18n import text
+
+log = logging.getLogger(__name__)
+
+MAX_IN_FLIGHT = 16
+RATE_SAFETY = 0.95
+IDLE_POLL = 2.0
+BATCH = 200
+MAX_BACKOFF = 300.0
+# Kinds that stop when their chat becomes inactive (an admin alert still reaches an admin who /stop-ped).
+SUBSCRIBER_KINDS = (outbox.STORY, outbox.DIGEST, outbox.BROADCAST)
+
+TEXTS = {
+    "uncertain": {
+        "ar": "توقف البوت فجأة أثناء إرسال {count} رسالة، فلا يُعرف إن وصلت. لن تُرسل مرة أخرى حتى لا تتكرر.",
+        "en": "The bot stopped abruptly while sending {count} messages, so whether they arrived is "
+        "unknown. They will not be sent again, to avoid duplicates.",
+    },
+    "failures": {
+        "ar": "تعذّر إرسال {count} رسالة خلال الساعة الأخيرة. راجع سجل البوت لمعرفة السبب.",
+        "en": "{count} messages could not be delivered in the last hour. Last error: {reason}",
+    },
+}
+
+
+@dataclass
+class _Claimed:
+    row_id: int
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class Sender:
+    def __init__(
+        self,
+        bot: Bot,
+        db: Database,
+        config: Config,
+        *,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        idle_poll: float = IDLE_POLL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.bot, self.db, self.config = bot, db, config
+        tg = config.telegram
+        self.interval = 1.0 / (tg.max_messages_per_second * RATE_SAFETY)
+        self.chat_interval = 1.0 / tg.max_messages_per_chat_per_second
+        self.group_interval = max(self.chat_interval, 60.0 / tg.max_messages_per_group_per_minute)
+        self.max_in_flight = max_in_flight
+        self.idle_poll = idle_poll
+        self.clock = clock
+        self.stats: Counter[str] = Counter()
+        self._event = asyncio.Event()
+        self._stopping = False
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._busy: set[int] = set()
+        self._ready_at: dict[int, float] = {}
+        self._next_slot = 0.0
+        self._paused_until = 0.0
+        self._failures: deque[float] = deque()
+        self._alerted_hour = ""
+
+    # ------------------------------------------------------------------ control
+
+    def wake(self) -> None:
+        self._event.set()
+
+    async def run(self) -> None:
+        outbox.add_listener(self.db, self.wake)
+        try:
+            await self.recover()
+            while not self._stopping:
+                try:
+                    await self._cycle()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("delivery sender cycle failed; retrying shortly")
+                    await self._wait(5.0)
+        finally:
+            outbox.remove_listener(self.db, self.wake)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop dispatching and let the requests in flight finish (up to `timeout` seconds)."""
+        self._stopping = True
+        self._event.set()
+        if self._tasks:
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+                log.warning("%d messages were still in flight at stop: they are now uncertain", len(pending))
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    # ------------------------------------------------------------------ start-up
+
+    async def recover(self) -> int:
+        """Rows left "sending" by a previous process become "uncertain" and are reported, not re-sent."""
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(Outbox)
+                .where(Outbox.status == outbox.SENDING)
+                .values(status=outbox.UNCERTAIN, last_error="in flight when the bot stopped")
+                .returning(Outbox.id)
+            )
+            count = len(result.all())
+        if count:
+            self.stats["uncertain"] += count
+            log.warning(
+                "%d messages were in flight when the previous process stopped; marked uncertain, not re-sent",
+                count,
+            )
+            await outbox.enqueue_admin_alert(
+                self.db,
+                self.config,
+                f"uncertain:{utcnow():%Y-%m-%dT%H:%M:%S}",
+                text(TEXTS, "uncertain", "ar", count=ar_digits(count)),
+                text(TEXTS, "uncertain", "en", count=count),
+            )
+        return count
+
+    # ------------------------------------------------------------------ the loop
+
+    async def _wait(self, seconds: float) -> None:
+        if seconds <= 0 or self._stopping:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._event.wait()
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep that a stop interrupts (not a wake: pauses and pacing must be kept)."""
+        end = self.clock() + seconds
+        while not self._stopping and (left := end - self.clock()) > 0:
+            await asyncio.sleep(min(left, 0.5))
+
+    def _excluded(self, now: float) -> set[int]:
+        for chat in [c for c, t in self._ready_at.items() if t <= now]:
+            del self._ready_at[chat]
+        return self._busy | set(self._ready_at)
+
+    async def _cycle(self) -> None:
+        now = self.clock()
+        if self._paused_until > now:
+            await self._sleep(self._paused_until - now)
+            return
+        self._event.clear()
+        excluded = self._excluded(now)
+        rows = await self._due(excluded)
+        if not rows:
+            await self._wait(await self._idle_timeout(excluded))
+            return
+        for row_id, chat_id in rows:
+            if self._stopping or self._paused_until > self.clock():
+                return
+            if chat_id in self._busy or self._ready_at.get(chat_id, 0.0) > self.clock():
+                continue
+            await self._slots.acquire()
+            dispatched = False
+            try:
+                if self._stopping:
+                    return
+                claimed = await self._claim(row_id)
+                if claimed is None:
+                    continue
+                # Pace after the claim so the requests leave evenly spaced, whatever the DB did.
+                await self._pace()
+                if self._stopping or self._paused_until > self.clock():
+                    await self._release(claimed)
+                    return
+                self._busy.add(claimed.chat_id)
+                task = asyncio.create_task(self._deliver(claimed))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+                dispatched = True
+            finally:
+                if not dispatched:
+                    self._slots.release()
+
+    async def _pace(self) -> None:
+        now = self.clock()
+        slot = max(self._next_slot, now)
+        self._next_slot = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    async def _due(self, excluded: set[int]) -> list[tuple[int, int]]:
+        query = (
+            select(Outbox.id, Outbox.chat_id)
+            .where(Outbox.status == outbox.PENDING, Outbox.not_before <= utcnow())
+            .order_by(Outbox.not_before, Outbox.id)
+            .limit(BATCH)
+        )
+        if excluded:
+            query = query.where(Outbox.chat_id.not_in(sorted(excluded)[:900]))
+        async with self.db.read() as session:
+            return [(row_id, chat_id) for row_id, chat_id in (await session.execute(query)).all()]
+
+    async def _idle_timeout(self, excluded: set[int]) -> float:
+        """Until the next chat leaves its cooldown or the next row falls due (rows of excluded chats
+        wait for their chat's cooldown instead), at most idle_poll."""
+        timeout = self.idle_poll
+        now = self.clock()
+        if self._ready_at:
+            timeout = min(timeout, max(min(self._ready_at.values()) - now, 0.01))
+        query = select(func.min(Outbox.not_before)).where(Outbox.status == outbox.PENDING)
+        if excluded:
+            query = query.where(Outbox.chat_id.not_in(sorted(excluded)[:900]))
+        async with self.db.read() as session:
+            soonest = await session.scalar(query)
+        if soonest is not None:
+            timeout = min(timeout, max((as_utc(soonest) - utcnow()).total_seconds(), 0.01))
+        return timeout
+
+    # ------------------------------------------------------------------ one row
+
+    async def _claim(self, row_id: int) -> _Claimed | None:
+        """pending → sending, committed before the request; None when the row is not ours to send."""
+        async with self.db.write() as session:
+            row = await session.get(Outbox, row_id)
+            if row is None or row.status != outbox.PENDING:
+                return None
+            if row.kind in SUBSCRIBER_KINDS:
+                active = await session.scalar(
+                    select(Subscriber.active).where(Subscriber.chat_id == row.chat_id)
+                )
+                if active is False:
+                    row.status, row.last_error = outbox.FAILED, "chat inactive"
+                    return None
+            row.status = outbox.SENDING
+            row.attempts += 1
+            return _Claimed(row.id, row.chat_id, row.kind, dict(row.payload or {}), row.attempts)
+
+    async def _release(self, claimed: _Claimed) -> None:
+        """Back to pending: the request never left."""
+        async with self.db.write() as session:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id == claimed.row_id)
+                .values(status=outbox.PENDING, attempts=Outbox.attempts - 1)
+            )
+
+    async def _send(self, chat_id: int, data: dict[str, Any]) -> Any:
+        markup = None
+        if data.get("buttons"):
+            markup = InlineKeyboardMarkup.de_json({"inline_keyboard": data["buttons"]}, self.bot)
+        return await self.bot.send_message(
+            chat_id=chat_id,
+            text=data.get("text", ""),
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            link_preview_options=LinkPreviewOptions(is_disabled=not data.get("preview", False)),
+        )
+
+    async def _deliver(self, claimed: _Claimed) -> None:
+        chat_id = claimed.chat_id
+        try:
+            await self._attempt(claimed)
+        except Exception:
+            log.exception("delivering outbox row %s failed unexpectedly", claimed.row_id)
+        finally:
+            self._busy.discard(chat_id)
+            interval = self.group_interval if chat_id < 0 else self.chat_interval
+            self._ready_at[chat_id] = self.clock() + interval
+            self._slots.release()
+            self._event.set()
+
+    async def _attempt(self, claimed: _Claimed) -> None:
+        try:
+            message = await self._send(claimed.chat_id, claimed.payload)
+        except RetryAfter as exc:
+            wait = _seconds(exc.retry_after)
+            self.stats["retry_after"] += 1
+            self._paused_until = max(self._paused_until, self.clock() + wait)
+            log.warning("Telegram asked to wait %.1fs (flood control); sender paused", wait)
+            await self._release(claimed)
+        except ChatMigrated as exc:
+            self.stats["migrated"] += 1
+            await migrate_chat(self.db, claimed.chat_id, exc.new_chat_id)
+            await self._release(claimed)
+        except Forbidden as exc:
+            self.stats["forbidden"] += 1
+            await self._deactivate(claimed, exc.message)
+        except BadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                self.stats["forbidden"] += 1
+                await self._deactivate(claimed, exc.message)
+            else:
+                await self._fail(claimed, exc.message)
+        except TelegramError as exc:  # NetworkError, TimedOut, 5xx, and the rare others
+            await self._retry_later(claimed, f"{type(exc).__name__}: {exc.message}")
+        except Exception as exc:
+            log.exception("sending outbox row %s raised", claimed.row_id)
+            await self._fail(claimed, repr(exc)[:500])
+        else:
+            self.stats["sent"] += 1
+            async with self.db.write() as session:
+                await session.execute(
+                    update(Outbox)
+                    .where(Outbox.id == claimed.row_id)
+                    .values(
+                        status=outbox.SENT,
+                        sent_at=utcnow(),
+                        message_id=getattr(message, "message_id", None),
+                        last_error=None,
+                    )
+                )
+
+    async def _retry_later(self, claimed: _Claimed, reason: str) -> None:
+        if claimed.attempts >= max(self.config.delivery.max_retries, 1):
+            await self._fail(claimed, f"gave up after {claimed.attempts} attempts: {reason}")
+            return
+        self.stats["retried"] += 1
+        delay = min(2.0 ** (claimed.attempts - 1), MAX_BACKOFF)
+        log.info("outbox row %s: %s; retrying in %.0fs", claimed.row_id, reason, delay)
+        async with self.db.write() as session:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id == claimed.row_id)
+                .values(
+                    status=outbox.PENDING,
+                    not_before=utcnow() + timedelta(seconds=delay),
+                    last_error=reason[:1000],
+                )
+            )
+
+    async def _fail(self, claimed: _Claimed, reason: str) -> None:
+        self.stats["failed"] += 1
+        log.error("outbox row %s to chat %s failed: %s", claimed.row_id, claimed.chat_id, reason)
+        async with self.db.write() as session:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id == claimed.row_id)
+                .values(status=outbox.FAILED, last_error=reason[:1000])
+            )
+        await self._note_failure(reason)
+
+    async def _deactivate(self, claimed: _Claimed, reason: str) -> None:
+        log.info("chat %s is gone (%s): subscriber marked inactive", claimed.chat_id, reason)
+        async with self.db.write() as session:
+            await session.execute(
+                update(Subscriber)
+                .where(Subscriber.chat_id == claimed.chat_id)
+                .values(active=False, inactive_reason=reason[:200], updated_at=utcnow())
+            )
+            await session.execute(
+                update(Outbox)
+                .where(
+                    Outbox.chat_id == claimed.chat_id,
+                    or_(Outbox.id == claimed.row_id, Outbox.status.in_((outbox.PENDING, outbox.DIGEST_WAIT))),
+                )
+                .values(status=outbox.FAILED, last_error=reason[:1000])
+            )
+
+    async def _note_failure(self, reason: str) -> None:
+        now = self.clock()
+        self._failures.append(now)
+        while self._failures and self._failures[0] < now - 3600:
+            self._failures.popleft()
+        threshold = self.config.delivery.failure_alert_threshold
+        hour = f"{utcnow():%Y-%m-%dT%H}"
+        if len(self._failures) >= threshold and self._alerted_hour != hour:
+            self._alerted_hour = hour
+            import html
+
+            count = len(self._failures)
+            await outbox.enqueue_admin_alert(
+                self.db,
+                self.config,
+                f"delivery-failures:{hour}",
+                text(TEXTS, "failures", "ar", count=ar_digits(count)),
+                text(TEXTS, "failures", "en", count=count, reason=html.escape(reason[:300])),
+            )
+
+
+async def migrate_chat(db: Database, old: int, new: int) -> None:
+    """A group became a supergroup: move the subscriber, its subscriptions and its queued rows."""
+    log.info("chat %s migrated to %s", old, new)
+    async with db.write() as session:
+        sub = await session.get(Subscriber, old)
+        if sub is not None:
+            target = await session.get(Subscriber, new)
+            if target is None:
+                columns = {c.key: getattr(sub, c.key) for c in Subscriber.__table__.columns}
+                columns.update(chat_id=new, chat_type="supergroup")
+                session.add(Subscriber(**columns))
+                await session.flush()
+            have = set(
+                (
+                    await session.execute(
+                        select(Subscription.kind, Subscription.target).where(Subscription.chat_id == new)
+                    )
+                ).all()
+            )
+            for subscription in (
+                await session.scalars(select(Subscription).where(Subscription.chat_id == old))
+            ).all():
+                if (subscription.kind, subscription.target) in have:
+                    await session.delete(subscription)
+                else:
+                    subscription.chat_id = new
+            await session.flush()
+            await session.delete(sub)
+        # Queued rows follow, unless the new chat already has the same message queued.
+        taken = select(Outbox.dedup_key).where(Outbox.chat_id == new).scalar_subquery()
+        live = (outbox.PENDING, outbox.SENDING, outbox.DIGEST_WAIT)
+        await session.execute(
+            delete(Outbox).where(
+                and_(Outbox.chat_id == old, Outbox.status.in_(live), Outbox.dedup_key.in_(taken))
+            )
+        )
+        await session.execute(
+            update(Outbox).where(Outbox.chat_id == old, Outbox.status.in_(live)).values(chat_id=new)
+        )

@@ -1,0 +1,56 @@
+"""The "المزيد" / "More" button under a story card: edits the card to show more sentences."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+
+from bot.db.models import Story, Subscriber
+from bot.delivery.format import render_story
+from bot.i18n import language_for, text
+from bot.services import services
+
+log = logging.getLogger(__name__)
+
+TEXTS = {
+    "gone": {"ar": "لم يعد هذا الخبر متاحًا.", "en": "This story is no longer available."},
+}
+
+
+async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    svc = services(context)
+    story_id = int(query.data.split(":", 1)[1])
+    chat_id = query.message.chat.id if query.message is not None else None
+    async with svc.db.read() as session:
+        story = await session.get(Story, story_id)
+        sub = await session.get(Subscriber, chat_id) if chat_id is not None else None
+    lang = sub.language if sub is not None else language_for(query.from_user.language_code)
+    if story is None:
+        await query.answer(text(TEXTS, "gone", lang), show_alert=False)
+        return
+    tz = (sub.timezone if sub is not None else None) or svc.config.delivery.default_timezone
+    sentences = (sub.sentences if sub is not None else None) or svc.config.summary.sentences
+    rendered = render_story(story, lang=lang, tz=tz, sentences=sentences, expanded=True)
+    await query.answer()
+    try:
+        await query.edit_message_text(
+            rendered.text_html,
+            parse_mode=ParseMode.HTML,
+            reply_markup=rendered.buttons,
+            link_preview_options=LinkPreviewOptions(is_disabled=not (sub is not None and sub.link_preview)),
+        )
+    except BadRequest as exc:
+        # A second tap finds the card already expanded; anything else is worth a log line.
+        if "not modified" not in exc.message.lower():
+            log.warning("could not expand story %s in chat %s: %s", story_id, chat_id, exc.message)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CallbackQueryHandler(more, pattern=r"^more:\d+$"))
