@@ -28,6 +28,7 @@ from telegram.error import (
     RetryAfter,
 )
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -37,6 +38,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from tests.fakes.telegram_api import (
     FakeTelegram,
@@ -203,7 +205,7 @@ async def test_group_and_global_limits(fake_telegram_factory: FakeTelegramFactor
         await bot.send_message(8, "4")
         with pytest.raises(RetryAfter):
             await bot.send_message(-5, "5")  # the group window is a minute long
-    assert fake.calls("sendMessage")[-1]["parameters"] == {"retry_after": 59}
+    assert fake.calls("sendMessage")[-1]["parameters"] == {"retry_after": 29}
     assert fake.stats["rate_limited"] == 3
 
 
@@ -392,3 +394,29 @@ async def test_second_get_updates_terminates_the_first(bot: Bot, fake_telegram: 
         assert await second.get_updates(timeout=0) == ()
     with pytest.raises(Conflict):
         await asyncio.wait_for(first, 3)
+
+
+async def test_paced_client_is_never_refused_but_a_flood_is(
+    fake_telegram_factory: FakeTelegramFactory,
+) -> None:
+    # The limits are buckets like PTB's AIORateLimiter: a bot pacing itself at the documented rate
+    # must see no 429 (else fan-out benchmarks would measure the fake, not the bot).
+    limits = RateLimits(global_limit=Limit(200, 1.0), per_chat=None, per_group=None)
+    fake = await fake_telegram_factory(rate_limits=limits)
+    limiter = AIORateLimiter(overall_max_rate=200, overall_time_period=1, max_retries=0)
+    app = fake.configure(ApplicationBuilder()).rate_limiter(limiter).build()
+    async with app:
+        await asyncio.gather(*(app.bot.send_message(chat, "خبر") for chat in range(1, 251)))
+    assert fake.stats["rate_limited"] == 0 and fake.stats["messages_sent"] == 250
+
+    # A flood: with the clock frozen the bucket never drains, so exactly the burst (plus the
+    # 50 ms jitter slack, 10 calls at 200/s) gets through.
+    flooded = await fake_telegram_factory(rate_limits=limits, clock=lambda: 0.0)
+    request = HTTPXRequest(connection_pool_size=20)
+    async with Bot(flooded.token, base_url=flooded.base_url, request=request) as bot:
+        results = await asyncio.gather(
+            *(bot.send_message(chat, "خبر") for chat in range(1, 251)), return_exceptions=True
+        )
+    refused = [r for r in results if isinstance(r, RetryAfter)]
+    assert len(refused) == flooded.stats["rate_limited"] == 40
+    assert flooded.stats["messages_sent"] == 210

@@ -21,7 +21,9 @@ standalone: ``python -m tests.fakes.telegram_api --port 8081 [--limits telegram|
 Construction
     ``FakeTelegram(*, token=DEFAULT_TOKEN, bot_username="akhbar_test_bot", rate_limits=RateLimits(),
     strict_chats=False, latency=0.0, host="127.0.0.1", port=0, clock=time.monotonic)``
-    ``rate_limits``: Telegram-like limits by default; ``RateLimits.disabled()`` switches them off.
+    ``rate_limits``: Telegram-like limits by default (``RateLimits()``: 30 sends/s overall, per chat
+    1/s with bursts of 3, per group 20/min; token buckets, see ``Limit``); ``RateLimits.disabled()``
+    switches them off, e.g. ``RateLimits(global_limit=Limit(1000, 1.0), per_chat=None)`` scales them.
     ``strict_chats``: when True, sending to a chat the fake has not seen (via an injected update or
     ``add_chat``) gives 400 "Bad Request: chat not found".  ``latency`` delays every answer except
     getUpdates (to simulate the network in benchmarks).  Also an async context manager.
@@ -319,10 +321,16 @@ def render_text(text: str, parse_mode: str | None) -> tuple[str, list[JSON]]:
 
 @dataclass(frozen=True)
 class Limit:
-    """At most ``max_calls`` accepted calls in any sliding window of ``period`` seconds."""
+    """``max_calls`` per ``period`` seconds, as a token bucket holding up to ``burst`` calls.
+
+    A bucket, not a sliding window: like Telegram it forgives short bursts but not a sustained rate
+    above the limit, and a client pacing itself with PTB's AIORateLimiter (itself a bucket with the
+    same numbers) is never refused.  ``burst`` defaults to ``max_calls``.
+    """
 
     max_calls: int
     period: float
+    burst: int | None = None
 
 
 SEND_METHODS = frozenset(
@@ -349,11 +357,12 @@ class RateLimits:
     ``global_limit`` counts all sends of the bot, ``per_chat`` sends into one chat, ``per_group`` sends
     into one group/supergroup/channel (negative or "@name" chat ids).  Only calls that succeed count.
     ``retry_after`` fixes the value of ``parameters.retry_after``; by default it is the whole seconds
-    until the window frees up (at least 1).  ``methods`` are lower-case API method names that count.
+    until the call would be accepted (at least 1).  ``methods`` are lower-case API method names that
+    count.  Per chat Telegram asks for one message a second but "may allow short bursts": 3 here.
     """
 
     global_limit: Limit | None = Limit(30, 1.0)
-    per_chat: Limit | None = Limit(1, 1.0)
+    per_chat: Limit | None = Limit(1, 1.0, burst=3)
     per_group: Limit | None = Limit(20, 60.0)
     retry_after: int | None = None
     methods: frozenset[str] = SEND_METHODS
@@ -367,19 +376,29 @@ class RateLimits:
         return any((self.global_limit, self.per_chat, self.per_group))
 
 
-class _Window:
-    __slots__ = ("limit", "stamps")
+# Slack of 50 ms worth of calls (at least half a call), so that jitter between a well-paced client's
+# limiter and our clock (connection-pool queueing, scheduling) does not turn into 429s.
+_JITTER_SECONDS = 0.05
+
+
+class _Bucket:
+    __slots__ = ("capacity", "level", "rate", "slack", "stamp")
 
     def __init__(self, limit: Limit) -> None:
-        self.limit = limit
-        self.stamps: deque[float] = deque()
+        self.capacity = float(limit.burst or limit.max_calls)
+        self.rate = limit.max_calls / limit.period
+        self.slack = max(0.5, self.rate * _JITTER_SECONDS)
+        self.level = 0.0
+        self.stamp: float | None = None
 
     def wait_time(self, now: float) -> float:
-        while self.stamps and self.stamps[0] <= now - self.limit.period:
-            self.stamps.popleft()
-        if len(self.stamps) < self.limit.max_calls:
+        """0 if one more call fits now, else the seconds until it would fit."""
+        if self.stamp is not None:
+            self.level = max(0.0, self.level - max(0.0, now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.level + 1 <= self.capacity + self.slack:
             return 0.0
-        return self.stamps[0] + self.limit.period - now
+        return (self.level + 1 - self.capacity) / self.rate
 
 
 # --------------------------------------------------------------------------- request parsing
@@ -551,9 +570,9 @@ class FakeTelegram:
         self._allowed_updates: set[str] | None = None
         self._poll_generation = 0
         self._polls_waiting = 0
-        self._global_window: _Window | None = None
-        self._chat_windows: dict[int | str, _Window] = {}
-        self._group_windows: dict[int | str, _Window] = {}
+        self._global_bucket: _Bucket | None = None
+        self._chat_buckets: dict[int | str, _Bucket] = {}
+        self._group_buckets: dict[int | str, _Bucket] = {}
         self._changed = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -1228,21 +1247,21 @@ class FakeTelegram:
         if not limits.enabled or method not in limits.methods:
             return
         now = self.clock()
-        windows: list[_Window] = []
+        buckets: list[_Bucket] = []
         if limits.global_limit:
-            if self._global_window is None:
-                self._global_window = _Window(limits.global_limit)
-            windows.append(self._global_window)
+            if self._global_bucket is None:
+                self._global_bucket = _Bucket(limits.global_limit)
+            buckets.append(self._global_bucket)
         if limits.per_chat:
-            windows.append(self._chat_windows.setdefault(chat_id, _Window(limits.per_chat)))
+            buckets.append(self._chat_buckets.setdefault(chat_id, _Bucket(limits.per_chat)))
         if limits.per_group and _is_group(chat_id):
-            windows.append(self._group_windows.setdefault(chat_id, _Window(limits.per_group)))
-        wait = max(w.wait_time(now) for w in windows)
+            buckets.append(self._group_buckets.setdefault(chat_id, _Bucket(limits.per_group)))
+        wait = max(b.wait_time(now) for b in buckets)
         if wait > 0:
             retry_after = limits.retry_after if limits.retry_after is not None else max(1, math.ceil(wait))
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
-        for window in windows:
-            window.stamps.append(now)
+        for bucket in buckets:
+            bucket.level += 1
 
     def _message_json(self, record: JSON) -> JSON:
         chat = self._s.chats.get(record["chat_id"]) or {"id": record["chat_id"], "type": "private"}
