@@ -3,19 +3,15 @@
 Point PTB at it and everything (getMe, long-polling getUpdates, sendMessage, files...) goes over
 real HTTP to this server::
 
-    fake = FakeTelegram(rate_limits=RateLimits.disabled())
-    await fake.start()
-    app = (
-        ApplicationBuilder().token(fake.token)
-        .base_url(fake.base_url).base_file_url(fake.base_file_url).build()
-    )
-    ...
-    await fake.user_message(42, "/start")
-    [reply] = await fake.wait_for_messages(42, count=1)
-    await fake.stop()
+    async with FakeTelegram(rate_limits=RateLimits.disabled()) as fake:
+        app = fake.configure(ApplicationBuilder()).build()   # token, base_url, base_file_url
+        app.add_handler(...)
+        async with polling(app, fake):                        # from tests.fakes.telegram_plugin
+            [reply] = await fake.converse(42, "/start")       # inject, wait for the bot's answer
+            assert "أهلاً" in reply["plain_text"]
 
-In pytest use the ``fake_telegram`` / ``fake_telegram_factory`` fixtures from
-``tests/fakes/telegram_plugin.py``.  For benchmarks in another thread use ``FakeTelegramThread``;
+In pytest use the ``fake_telegram`` / ``fake_telegram_factory`` fixtures and the ``polling``
+context manager from ``tests/fakes/telegram_plugin.py``.  For benchmarks in another thread use ``FakeTelegramThread``;
 standalone: ``python -m tests.fakes.telegram_api --port 8081 [--limits telegram|none]``.
 
 Construction
@@ -77,9 +73,10 @@ Reading what the bot did
     fields always show the current (edited) state.
     ``message(chat_id, message_id) -> dict | None``, ``last_message(chat_id) -> dict``.
     ``await wait_for_messages(chat_id=None, count=1, timeout=5.0, *, since=0) -> list[dict]``: waits
-    until ``len(sent_messages(chat_id)) >= since + count`` and returns ``sent_messages(chat_id)[since:]``.
+    until at least ``since + count`` messages were ever sent there (deleted ones included, so indexes
+    stay stable) and returns ``sent_messages(chat_id, include_deleted=True)[since:]``.
     ``await converse(chat_id, text, *, count=1, timeout=5.0, **user_message_kwargs) -> list[dict]``:
-    injects a user message and waits for ``count`` new bot messages in that chat.
+    injects a user message and returns the bot's new messages in that chat once there are ``count``.
     ``await wait_for(method, predicate=None, timeout=5.0, *, since=0) -> dict``: the first call record
     of ``method`` (already made or future) whose params satisfy ``predicate(params)``.
     ``await wait_for_callback_answer(callback_query_id, timeout=5.0) -> dict`` and
@@ -93,10 +90,19 @@ Reading what the bot did
     ``commands`` (``{(scope_key, language_code): [{"command", "description"}]}``; scope_key is "default",
     "all_private_chats", "chat:<id>", ...), ``commands_for(language_code="", scope="default")``,
     ``bot_texts`` (``{("description"|"short_description"|"name", language_code): text}`` from
-    setMyDescription/setMyShortDescription/setMyName), ``documents_sent`` / ``photos_sent`` (``{chat_id, message_id, file_name, mime_type, content, caption,
-    file_id}``), ``chat_actions``, ``webhook_url``, ``stats`` (a Counter: requests, ok, errors,
-    messages_sent, messages_edited, messages_deleted, rate_limited, forbidden, bad_request,
-    dropped, injected_failures), ``reset_stats()``.
+    setMyDescription/setMyShortDescription/setMyName), ``documents_sent`` / ``photos_sent``
+    (``{chat_id, message_id, file_name, mime_type, content, caption, file_id}``), ``chat_actions``
+    (``{chat_id, action, time}``), ``webhook_url``, ``pending_updates()`` (injected, not yet
+    confirmed by the bot), ``stats`` (a Counter: requests, ok, errors, messages_sent,
+    messages_edited, messages_deleted, rate_limited (429), forbidden (403), bad_request (400),
+    dropped, injected_failures, updates_injected, files_downloaded), ``reset_stats()``.
+
+Methods served: getMe, getUpdates, sendMessage, editMessageText, editMessageReplyMarkup,
+deleteMessage, sendDocument, sendPhoto, sendChatAction, answerCallbackQuery, answerInlineQuery,
+set/get/deleteMyCommands, set/getMyDescription, set/getMyShortDescription, set/getMyName,
+setWebhook, deleteWebhook, getWebhookInfo, getChat, getChatMember, getChatAdministrators, getFile
+(+ download under base_file_url), setChatMenuButton, leaveChat, pin/unpinChatMessage, close,
+logOut.  Any other method: 404 "Not Found", as Telegram answers.
 
 Timeouts of the ``wait_*`` helpers raise ``TimeoutError`` describing what the bot did send.
 
