@@ -244,7 +244,7 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         target = service.keyword_target(keyword)
         added = await service.subscribe(ctx.svc.db, ctx.chat_id, "keyword", target, keyword)
     except SubscriptionError as exc:
-        await reply(update, say(exc.code, ctx.lang, keyword=keyword, **exc.values))
+        await reply(update, say(exc.code, ctx.lang, **{"keyword": keyword, **exc.values}))
         return
     await reply(update, say("followed" if added else "already_following", ctx.lang, keyword=keyword))
 

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
+from bot.clock import as_utc, utcnow
 from bot.db.models import Subscriber
 from bot.subscribers import service
 from tests.helpers import USER_ID
-from tests.test_subscriber_support import SECTIONS, db_of, no_feed_polling
+from tests.test_subscriber_support import SECTIONS, db_of, no_background_jobs
 
 EXPECTED_COMMANDS = {
     "start",
@@ -30,7 +31,7 @@ EXPECTED_COMMANDS = {
 
 @pytest.fixture
 def bot(bot_factory: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    no_feed_polling(monkeypatch)
+    no_background_jobs(monkeypatch)
     return bot_factory(**SECTIONS)
 
 
@@ -48,3 +49,76 @@ async def test_start_in_arabic_registers_the_chat(bot: Any, fake_telegram: Any) 
         assert sub.chat_type == "private"
         assert sub.mode == "instant" and sub.digest_times == ["08:00", "20:00"]
         assert sub.timezone == "Asia/Riyadh" and sub.sentences == 3
+
+
+async def test_start_in_english_for_an_english_telegram_user(bot: Any, fake_telegram: Any) -> None:
+    async with bot as app:
+        [reply] = await fake_telegram.converse(USER_ID, "/start", language_code="en-GB")
+        assert reply["plain_text"].startswith("Welcome to Akhbar")
+        assert "/subscribe" in reply["plain_text"]
+        sub = await _subscriber(app, USER_ID)
+        assert sub is not None and sub.language == "en"
+
+
+async def test_command_menu_is_set_in_arabic_and_english(bot: Any, fake_telegram: Any) -> None:
+    async with bot:
+        default = fake_telegram.commands_for("")
+        arabic = fake_telegram.commands_for("ar")
+        english = fake_telegram.commands_for("en")
+    assert {c["command"] for c in default} == EXPECTED_COMMANDS
+    assert arabic == default
+    assert {c["command"] for c in english} == EXPECTED_COMMANDS
+    by_name_ar = {c["command"]: c["description"] for c in arabic}
+    by_name_en = {c["command"]: c["description"] for c in english}
+    assert by_name_ar["subscribe"] == "اختر المصادر والمواضيع"
+    assert by_name_en["subscribe"] == "Choose sources and topics"
+    # Arabic descriptions carry no Latin letters.
+    assert not any(ch.isascii() and ch.isalpha() for d in by_name_ar.values() for ch in d)
+
+
+async def test_help_lists_the_commands_in_the_users_language(bot: Any, fake_telegram: Any) -> None:
+    async with bot:
+        [ar] = await fake_telegram.converse(USER_ID, "/help", language_code="ar")
+        [en] = await fake_telegram.converse(USER_ID + 1, "/help", language_code="en")
+    for command in ("/subscribe", "/follow", "/latest", "/settings", "/stop", "/search"):
+        assert command in ar["plain_text"] and command in en["plain_text"]
+    assert "أوامر أخبار" in ar["plain_text"]
+    assert "Akhbar commands" in en["plain_text"]
+    # Arabic lines that start with a command are marked right-to-left.
+    assert "\u200f/subscribe" in ar["plain_text"]
+
+
+async def test_language_toggles_and_is_remembered(bot: Any, fake_telegram: Any) -> None:
+    async with bot as app:
+        await fake_telegram.converse(USER_ID, "/start", language_code="ar")
+        [reply] = await fake_telegram.converse(USER_ID, "/language", language_code="ar")
+        assert reply["plain_text"] == "OK, I will talk to you in English from now on."
+        sub = await _subscriber(app, USER_ID)
+        assert sub is not None and sub.language == "en"
+        # The stored choice wins over Telegram's language code from now on.
+        [helped] = await fake_telegram.converse(USER_ID, "/help", language_code="ar")
+        assert "Akhbar commands" in helped["plain_text"]
+        [back] = await fake_telegram.converse(USER_ID, "/language ar", language_code="ar")
+        assert back["plain_text"] == "حسنًا، سأكلمك بالعربية من الآن."
+        sub = await _subscriber(app, USER_ID)
+        assert sub is not None and sub.language == "ar"
+
+
+async def test_stop_ends_every_subscription_and_start_comes_back(bot: Any, fake_telegram: Any) -> None:
+    async with bot as app:
+        db = db_of(app)
+        await fake_telegram.converse(USER_ID, "/start")
+        await fake_telegram.converse(USER_ID, "/subscribe all")
+        await fake_telegram.converse(USER_ID, "/follow النفط")
+        assert len(await service.list_subscriptions(db, USER_ID)) == 3
+        [reply] = await fake_telegram.converse(USER_ID, "/stop")
+        assert "أوقفت كل اشتراكاتك" in reply["plain_text"]
+        assert await service.list_subscriptions(db, USER_ID) == []
+        sub = await _subscriber(app, USER_ID)
+        assert sub is not None and not sub.active and sub.inactive_reason == "stopped"
+        before_return = utcnow()
+        await fake_telegram.converse(USER_ID, "/start")
+        sub = await _subscriber(app, USER_ID)
+        assert sub is not None and sub.active and sub.inactive_reason is None
+        # Coming back starts a new `since`: nothing published while away is pushed.
+        assert as_utc(sub.since) >= before_return

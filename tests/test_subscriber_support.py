@@ -1,8 +1,9 @@
 """Shared set-up for the subscriber conversation tests (no tests here).
 
 The real Application runs against the fake Bot API with two feeds and two topics in its config;
-the feed scheduler is switched off because these tests put stories in the database themselves
-(the feeds' own tests cover polling).
+the background jobs (feed polling, the delivery sender) are switched off because these tests
+put stories in the database themselves and test what the conversation answers (the feeds' and
+delivery's own tests cover those jobs).
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ TOPICS = [
 SECTIONS: dict[str, Any] = {"feeds": FEEDS, "topics": TOPICS}
 
 
-def no_feed_polling(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_background_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
     async def nothing(application: Any) -> None:
         return None
 
-    monkeypatch.setattr("bot.feeds.scheduler.start", nothing)
-    monkeypatch.setattr("bot.feeds.scheduler.stop", nothing)
+    for job in ("bot.feeds.scheduler", "bot.delivery.service"):
+        monkeypatch.setattr(f"{job}.start", nothing)
+        monkeypatch.setattr(f"{job}.stop", nothing)
 
 
 def db_of(app: Any) -> Database:

@@ -19,7 +19,8 @@ MAX_SENTENCES = 5
 
 # HH:MM with Western or Arabic-Indic digits (normalize() folds the latter), "7" or "7:30" too.
 _TIME = re.compile(r"^\s*(\d{1,2})(?:[:.٫](\d{2}))?\s*$")
-_RANGE = re.compile(r"^\s*(\S+?)\s*(?:-|–|—|to|الى|إلى|حتى)\s*(\S+)\s*$")
+# Matched against normalised text: إلى is written الي there.
+_RANGE = re.compile(r"^\s*(\S+?)\s*(?:-|–|—|to|الي|حتي)\s*(\S+)\s*$")
 
 # Preset choices offered as buttons; anything else can be typed.
 DIGEST_PRESETS: tuple[tuple[str, ...], ...] = (

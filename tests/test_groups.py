@@ -1,0 +1,127 @@
+"""Groups and channels: only a chat's administrators change its subscriptions; joining and leaving."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from bot.subscribers import service
+from tests.helpers import USER_ID
+from tests.test_subscriber_support import SECTIONS, db_of, feed_id, no_background_jobs
+
+GROUP = -1001234567890
+CHANNEL = -1009876543210
+GROUP_ADMIN = 3000
+
+
+@pytest.fixture
+def bot(bot_factory: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    no_background_jobs(monkeypatch)
+    return bot_factory(**SECTIONS)
+
+
+async def test_group_member_is_refused_and_admin_succeeds(bot: Any, fake_telegram: Any) -> None:
+    fake_telegram.add_chat(GROUP, "supergroup", title="أخبار العائلة")
+    fake_telegram.set_chat_admins(GROUP, [GROUP_ADMIN])
+    async with bot as app:
+        db = db_of(app)
+        [refused] = await fake_telegram.converse(GROUP, "/subscribe all", user_id=USER_ID)
+        assert refused["plain_text"] == "عذرًا، مشرفو هذه المحادثة وحدهم يستطيعون تغيير اشتراكاتها وإعداداتها."
+        assert await service.list_subscriptions(db, GROUP) == []
+        [refused] = await fake_telegram.converse(GROUP, "/follow النفط", user_id=USER_ID)
+        assert "مشرفو هذه المحادثة وحدهم" in refused["plain_text"]
+        assert await service.list_subscriptions(db, GROUP) == []
+
+        [menu] = await fake_telegram.converse(GROUP, "/subscribe@akhbar_test_bot", user_id=GROUP_ADMIN)
+        assert "اختر المصادر والمواضيع" in menu["plain_text"]
+        sub = await service.get_subscriber(db, GROUP)
+        assert sub is not None and sub.chat_type == "supergroup" and sub.title == "أخبار العائلة"
+
+        # A member pressing the admin's keyboard is refused with an alert; nothing changes.
+        jazeera = await feed_id(db, "الجزيرة نت")
+        update = await fake_telegram.callback_query(
+            GROUP, menu["message_id"], f"sub:f:{jazeera}:0", user_id=USER_ID
+        )
+        answer = await fake_telegram.wait_for_callback_answer(update["callback_query"]["id"])
+        assert answer["show_alert"] is True and "مشرفو هذه المحادثة وحدهم" in answer["text"]
+        assert await service.list_subscriptions(db, GROUP) == []
+
+        update = await fake_telegram.callback_query(
+            GROUP, menu["message_id"], f"sub:f:{jazeera}:0", user_id=GROUP_ADMIN
+        )
+        answer = await fake_telegram.wait_for_callback_answer(update["callback_query"]["id"])
+        assert answer["text"] == "✓ اشتركت في «الجزيرة نت»"
+        [row] = await service.list_subscriptions(db, GROUP)
+        assert (row.chat_id, row.kind, row.target) == (GROUP, "feed", str(jazeera))
+
+        # Reading is open to everyone in the group.
+        [listing] = await fake_telegram.converse(GROUP, "/mysubs", user_id=USER_ID)
+        assert "الجزيرة نت" in listing["plain_text"]
+        # /stop too is for administrators only.
+        [refused] = await fake_telegram.converse(GROUP, "/stop", user_id=USER_ID)
+        assert "مشرفو هذه المحادثة وحدهم" in refused["plain_text"]
+        assert len(await service.list_subscriptions(db, GROUP)) == 1
+
+
+async def test_the_group_creator_counts_as_admin(bot: Any, fake_telegram: Any) -> None:
+    fake_telegram.add_chat(GROUP, "group", title="مجموعة")
+    fake_telegram.set_chat_admins(GROUP, [], creator=GROUP_ADMIN)
+    async with bot as app:
+        [reply] = await fake_telegram.converse(GROUP, "/settings quiet 23:00-07:00", user_id=GROUP_ADMIN)
+        assert "ساعات الهدوء: من 23:00 إلى 07:00" in reply["plain_text"]
+        sub = await service.get_subscriber(db_of(app), GROUP)
+        assert sub is not None and sub.quiet_start == "23:00"
+
+
+async def test_a_command_posted_in_a_channel_is_obeyed(bot: Any, fake_telegram: Any) -> None:
+    fake_telegram.add_chat(CHANNEL, "channel", title="قناة الأخبار")
+    async with bot as app:
+        db = db_of(app)
+        [reply] = await fake_telegram.converse(CHANNEL, "/subscribe BBC عربي", language_code=None)
+        assert reply["plain_text"] == "اشتركت في «BBC عربي». جديده يصلك من الآن."
+        sub = await service.get_subscriber(db, CHANNEL)
+        assert sub is not None and sub.chat_type == "channel" and sub.title == "قناة الأخبار"
+        [row] = await service.list_subscriptions(db, CHANNEL)
+        assert row.target == str(await feed_id(db, "BBC عربي"))
+
+
+async def test_bot_added_to_a_group_registers_it_and_removal_deactivates(
+    bot: Any, fake_telegram: Any
+) -> None:
+    async with bot as app:
+        db = db_of(app)
+        await fake_telegram.bot_added_to_group(GROUP, title="نادي القراءة", chat_type="supergroup")
+        [welcome] = await fake_telegram.wait_for_messages(GROUP)
+        assert "يستطيع مشرفو هذه المحادثة اختيار المصادر" in welcome["plain_text"]
+        sub = await service.get_subscriber(db, GROUP)
+        assert sub is not None and sub.active and sub.title == "نادي القراءة"
+
+        await fake_telegram.chat_member_update(GROUP, old_status="member", new_status="left")
+        await _wait_inactive(db, GROUP)
+        sub = await service.get_subscriber(db, GROUP)
+        assert sub is not None and sub.inactive_reason == "removed"
+
+
+async def test_user_blocking_the_bot_deactivates_the_chat(bot: Any, fake_telegram: Any) -> None:
+    async with bot as app:
+        db = db_of(app)
+        await fake_telegram.converse(USER_ID, "/start")
+        await fake_telegram.user_blocked_bot(USER_ID)
+        await _wait_inactive(db, USER_ID)
+        sub = await service.get_subscriber(db, USER_ID)
+        assert sub is not None and sub.inactive_reason == "blocked"
+
+
+async def _wait_inactive(db: Any, chat_id: int, timeout: float = 5.0) -> None:
+    """Wait (bounded) until the bot has handled the membership update and marked the chat."""
+
+    async def poll() -> None:
+        while True:
+            sub = await service.get_subscriber(db, chat_id)
+            if sub is not None and not sub.active:
+                return
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(poll(), timeout)
