@@ -1,0 +1,61 @@
+"""Extractive summaries of Arabic news stories: the story's best few sentences, verbatim and whole.
+
+Pure Python: no network, no database, no Telegram.
+
+    summarize(text, *, title=None, sentences=3, max_words=None) -> list[str]
+    clean_text(text_or_html, title=None) -> str     # body text, paragraphs separated by blank lines
+    split_sentences(text) -> list[str]
+"""
+
+from __future__ import annotations
+
+from summarizer.clean import clean_paragraphs, clean_text
+from summarizer.rank import analyse, default_model, select
+from summarizer.sentences import split_sentences
+
+__all__ = ["clean_text", "split_sentences", "summarize"]
+
+
+def summarize(
+    text: str,
+    *,
+    title: str | None = None,
+    sentences: int = 3,
+    max_words: int | None = None,
+) -> list[str]:
+    """The story's best sentences, in document order.
+
+    `text` is plain text or HTML (a feed item's content or a whole article page). Without
+    `max_words`, at most `sentences` sentences; with it, whole sentences totalling at most
+    `max_words` words (always at least one sentence). Empty or garbage input gives [].
+    """
+    try:
+        return _summarize(text, title, sentences, max_words)
+    except Exception:  # a summary is never worth a crash of the caller; bad input gives []
+        import logging
+
+        logging.getLogger(__name__).exception("summarize failed on input of %d chars", len(text or ""))
+        return []
+
+
+def _summarize(text: str, title: str | None, count: int, max_words: int | None) -> list[str]:
+    if not isinstance(text, str) or not text.strip():
+        return []
+    if not isinstance(title, str) or not title.strip():
+        title = None
+    paragraphs, title = clean_paragraphs(text, title)
+    sents: list[str] = []
+    starts: list[bool] = []
+    for paragraph in paragraphs:
+        for j, s in enumerate(split_sentences(paragraph)):
+            sents.append(s)
+            starts.append(j == 0)
+    if not sents:
+        return []
+    model = default_model()
+    analysis = analyse(sents, starts, title, model.stemmer)
+    if max_words is not None:
+        chosen = select(analysis, model, count=None, max_words=max(int(max_words), 1))
+    else:
+        chosen = select(analysis, model, count=max(int(count), 1))
+    return [sents[i] for i in chosen]

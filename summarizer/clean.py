@@ -1,0 +1,311 @@
+"""From a feed item's content or a whole article page to the story's body: plain text, paragraphs kept.
+
+HTML becomes text with a paragraph per block element (whole pages go through trafilatura, which
+finds the article among the page's menus and sidebars). Then page furniture goes, line by line:
+share/follow/close buttons, "continue reading" and "read also" links, source lists, image captions,
+date lines, the title repeated in the body, agency credits and disclaimers, separators, and the
+short headline-like lines between paragraphs (subheadings and "related story" links), which are
+not sentences of the story. If that would leave nothing (a feed description that is one headline),
+the lines are kept: furniture removal never turns a real input into an empty one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from summarizer.normalize import normalize, tokens
+
+_TAG = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*|/[a-zA-Z][a-zA-Z0-9]*|!--)[^>]*>")
+_PAGE = re.compile(r"<(?:!doctype|html|body|head)\b", re.IGNORECASE)
+_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#x[0-9a-fA-F]{2,5});")
+# Invisible characters that only break comparisons: BOM, bidi marks, zero-width (non-)joiners.
+_INVISIBLE = re.compile(r"[\ufeff\u200b\u200c\u200d\u200e\u200f\u202a-\u202e\u2066-\u2069\u00ad]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_FINAL = re.compile(r"[.!?؟…][\"'»”’)\]]*$")
+_HAS_LETTER = re.compile(r"[A-Za-z\u0621-\u064A0-9\u0660-\u0669]")
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+_BLOCK_TAGS = frozenset(
+    _words("p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote tr table section article header footer pre dd dt")
+)
+_DROP_TAGS = frozenset(
+    _words("script style noscript figure figcaption nav aside form button iframe svg select template")
+)
+
+# Lines that are page furniture in their entirety (compared after normalize()).
+_FURNITURE_LINE = re.compile(
+    r"^(?:"
+    r"شارك(?: القصه| الخبر| المقال| هذا المقال| علي .{1,20})?|مشاركه|شارك عبر.*|"
+    r"تابع(?:نا| القراءه)?(?: علي .{1,30})?|تابعونا(?: علي .{1,30})?|"
+    r"اقرا (?:ايضا|المزيد|كذلك)\s*:?|المزيد\s*:?|للمزيد\s*:?|"
+    r"اغلاق|close|share|print|طباعه|تعليقات|اضف تعليق|"
+    r"(?:مصدر|حقوق) الصوره.*|image (?:source|caption|copyright).*|getty images|"
+    r"الصوره\s*:.*|صوره ارشيفيه|"
+    r"[*×x\-_=~•.·]+"
+    r")\s*$",
+    re.IGNORECASE,
+)
+# Lines that open with these are furniture whatever follows on the line.
+_FURNITURE_START = re.compile(
+    r"^(?:للمزيد\s*:|اقرا (?:ايضا|المزيد|كذلك)\s*:|\*\s*نقلا عن|نقلا عن .{1,40}$|"
+    r"المصدر\s*:|المصادر\s*:|آخر تحديث|اخر تحديث|تاريخ النشر|نشر في\s*:?|"
+    r"يمكنكم (?:استلام|تسلم) اشعارات|شاهد\s*:|اضغط هنا|"
+    r"\*\*)",
+    re.IGNORECASE,
+)
+# A line that announces the sources list: everything short after it is the list.
+_SOURCES_HEADER = re.compile(r"^(?:المصادر|المصدر|مصادر)\s*:?\s*$")
+# Disclaimers and credits, furniture when they make up a short line.
+_DISCLAIMER = re.compile(
+    r"لا (?:يعكس|تعكس|يعبر|تعبر) بالضروره|تمثل راي كاتبها|تمثل راي كتابها|حقوق النشر محفوظه|"
+    r"لا يمكنه التاكد|لا يمكنها التاكد|جميع الحقوق محفوظه|بالتعاون مع موقع"
+)
+# An image caption that names its source in brackets: "(الصورة: الأناضول)", "(صورة: رويترز)".
+_CAPTION = re.compile(r"\((?:الصوره|صوره|تصوير|المصدر)\s*:[^)]*\)\s*$|^\((?:الصوره|صوره)[^)]*\)")
+_AGENCY = frozenset(
+    normalize(w)
+    for w in _words(
+        """أ ف ب فرانس24 فرانس 24 رويترز وكالات الأناضول د ب أ يو بي آي أسوشيتد برس إ ب
+    العربي العربية نت سكاي نيوز عربية بي بي سي عربي cnn بالعربية وام واس سانا قنا كونا"""
+    )
+)
+_DATE_WORDS = frozenset(
+    normalize(w)
+    for w in _words(
+        """السبت الأحد الاثنين الإثنين الثلاثاء الأربعاء الخميس الجمعة
+    يناير فبراير مارس أبريل إبريل ابريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر
+    كانون الثاني شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين الأول
+    january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec
+    monday tuesday wednesday thursday friday saturday sunday
+    ص م مساء صباحا صباحًا مساءً gmt utc بتوقيت غرينتش مكة المكرمة القدس بيروت القاهرة
+    هـ ه الموافق تحديث آخر اخر نشر في منذ ساعة ساعات دقيقة دقائق يوم أيام"""
+    )
+)
+_HEADLINE_MAX_WORDS = 14
+_QUESTION_MAX_WORDS = 12
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(_TAG.search(text)) or len(_ENTITY.findall(text)) >= 2
+
+
+def html_to_text(html: str) -> tuple[str, str | None]:
+    """Text of an HTML page or fragment, a paragraph a line, and the page's title if it has one."""
+    if _PAGE.search(html):
+        text, title = _page_to_text(html)
+        if text:
+            return text, title
+    return _fragment_to_text(html), None
+
+
+def page_title(html: str) -> str | None:
+    """The title of an HTML page (its metadata: og:title, <title>...), or None."""
+    if not _PAGE.search(html) and "<title" not in html.lower():
+        return None
+    try:
+        import trafilatura
+
+        meta = trafilatura.extract_metadata(html)
+    except Exception:  # broken markup: no title rather than a crash
+        return None
+    title = getattr(meta, "title", None) if meta is not None else None
+    return _tidy(title) if title else None
+
+
+def _page_to_text(html: str) -> tuple[str, str | None]:
+    try:
+        import trafilatura
+    except ImportError:  # pragma: no cover - trafilatura is a dependency; the fallback still works
+        return "", None
+    try:
+        text = trafilatura.extract(
+            html, include_comments=False, include_tables=False, include_images=False, deduplicate=True
+        )
+        meta = trafilatura.extract_metadata(html)
+    except Exception:  # trafilatura raises a variety of parser errors on broken markup
+        return "", None
+    title = getattr(meta, "title", None) if meta is not None else None
+    return text or "", title or None
+
+
+def _fragment_to_text(html: str) -> str:
+    try:
+        import lxml.html
+    except ImportError:  # pragma: no cover
+        return _TAG.sub("\n", html)
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except Exception:  # lxml.etree.ParserError and friends on hopeless markup
+        return _TAG.sub("\n", html)
+    for el in list(root.iter()):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _DROP_TAGS or not tag:  # comments and processing instructions have no str tag
+            parent = el.getparent()
+            if parent is not None:
+                tail = el.tail
+                parent.remove(el)
+                if tail:
+                    _append_text(parent, tail)
+            continue
+        if tag in _BLOCK_TAGS:
+            el.text = "\n" + (el.text or "")
+            el.tail = "\n" + (el.tail or "")
+    return str(root.text_content())
+
+
+def _append_text(parent, text: str) -> None:  # type: ignore[no-untyped-def]
+    # A removed element's tail belongs after its previous sibling (or in the parent's text).
+    children = list(parent)
+    if children:
+        last = children[-1]
+        last.tail = (last.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+
+
+def clean_text(text_or_html: str, title: str | None = None) -> str:
+    """The story's body as plain text, paragraphs separated by blank lines; "" for garbage."""
+    return "\n\n".join(clean_paragraphs(text_or_html, title)[0])
+
+
+def clean_paragraphs(text_or_html: str, title: str | None = None) -> tuple[list[str], str | None]:
+    """Body paragraphs and the title (the one given, else the page's own when it is HTML)."""
+    if not isinstance(text_or_html, str) or not text_or_html.strip():
+        return [], title
+    text = text_or_html
+    if looks_like_html(text):
+        text, page_title = html_to_text(text)
+        title = title or page_title
+    lines = [_tidy(line) for line in _INVISIBLE.sub("", text).splitlines()]
+    lines = unwrap([line for line in lines if line])
+    if title is None:
+        title = _repeated_headline(lines)
+    return remove_furniture(lines, title), title
+
+
+def _repeated_headline(lines: list[str]) -> str | None:
+    """A scraped page often prints its title twice near the top; that line is the title."""
+    top = [normalize(line) for line in lines[:6]]
+    for i, norm in enumerate(top):
+        if top.count(norm) > 1 and not _FINAL.search(lines[i]) and 2 <= len(tokens(norm)) <= 30:
+            return lines[i]
+    return None
+
+
+def unwrap(lines: list[str]) -> list[str]:
+    """Join hard-wrapped lines (text broken at a fixed width, as in some newspaper archives).
+
+    Wrapped text shows as most lines of a similar, medium length ending without punctuation.
+    Paragraph lines of a normal text end with punctuation, and headline lines are rare.
+    """
+    if len(lines) < 6:
+        return lines
+    open_ended = [line for line in lines[:-1] if not _FINAL.search(line)]
+    if len(open_ended) < 0.6 * (len(lines) - 1):
+        return lines
+    lengths = sorted(len(line.split()) for line in open_ended)
+    if lengths[len(lengths) // 2] < 7:
+        return lines
+    out: list[str] = []
+    current = ""
+    for line in lines:
+        current = f"{current} {line}" if current else line
+        if _FINAL.search(line):
+            out.append(current)
+            current = ""
+    if current:
+        out.append(current)
+    return out
+
+
+def _tidy(line: str) -> str:
+    return _SPACES.sub(" ", line).strip()
+
+
+def remove_furniture(lines: list[str], title: str | None = None) -> list[str]:
+    """Body lines only; every line kept is verbatim."""
+    if not lines:
+        return []
+    norms = [normalize(line) for line in lines]
+    title_tokens = tokens(title) if title else []
+    keep = [True] * len(lines)
+    in_sources = False
+    seen: set[str] = set()
+    # A headline repeated near the top (the page's title printed twice) is the title.
+    repeated = {n for n in norms[:6] if norms[:6].count(n) > 1 and not _FINAL.search(n)}
+    for i, (line, norm) in enumerate(zip(lines, norms, strict=True)):
+        toks = tokens(line)
+        if in_sources:
+            if len(toks) <= 8 and not _FINAL.search(line):
+                keep[i] = False
+                continue
+            in_sources = False
+        if _SOURCES_HEADER.match(norm):
+            in_sources = True
+            keep[i] = False
+        elif (
+            not toks
+            or not _HAS_LETTER.search(line)
+            or _FURNITURE_LINE.match(norm)
+            or _FURNITURE_START.match(norm)
+            or _CAPTION.search(norm)
+            or (len(toks) <= 40 and _DISCLAIMER.search(norm))
+            or _is_date_line(toks)
+            or _is_credit(toks, line)
+            or norm in repeated
+            or (title_tokens and _is_title(toks, title_tokens))
+            or norm in seen
+        ):
+            keep[i] = False
+        seen.add(norm)
+    body = [line for line, k in zip(lines, keep, strict=True) if k]
+    # Headline-like lines between paragraphs: subheadings and links to related stories.
+    prose = [line for line in body if not _is_headline(line)]
+    if prose:
+        return prose
+    if body:
+        return body
+    # Everything looked like furniture; keep the lines that have words rather than return nothing.
+    return [line for line in lines if tokens(line) and not _FURNITURE_LINE.match(normalize(line))]
+
+
+def _is_date_line(toks: list[str]) -> bool:
+    if not toks or len(toks) > 10:
+        return False
+    dated = sum(1 for t in toks if t.isdigit() or t in _DATE_WORDS)
+    return dated == len(toks) and any(t.isdigit() for t in toks)
+
+
+def _is_credit(toks: list[str], line: str) -> bool:
+    """Agency credits such as "فرانس24/ أ ف ب" or "العربي - وكالات" on a line of their own."""
+    if len(toks) > 6 or _FINAL.search(line):
+        return False
+    return all(t in _AGENCY for t in toks)
+
+
+def _is_title(toks: list[str], title_tokens: list[str]) -> bool:
+    if toks == title_tokens:
+        return True
+    # The title with a site name or a date around it.
+    if len(toks) <= len(title_tokens) + 4 and len(title_tokens) >= 4:
+        joined, tjoined = " ".join(toks), " ".join(title_tokens)
+        return tjoined in joined
+    return False
+
+
+def _is_headline(line: str) -> bool:
+    n = len(tokens(line))
+    if _FINAL.search(line):
+        # A short question on a line of its own is a subheading ("كيف تطورت الفضيحة؟").
+        return line.rstrip("\"'»”’)]").endswith(("؟", "?")) and n <= _QUESTION_MAX_WORDS
+    return n <= _HEADLINE_MAX_WORDS
+
+
+def paragraphs(lines: Iterable[str]) -> str:
+    return "\n\n".join(lines)

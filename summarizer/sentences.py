@@ -1,0 +1,141 @@
+"""Arabic sentence splitting.
+
+Sentences end at . ! ? ؟ … (and runs of them) followed by white space, and at line breaks. Commas,
+semicolons and colons (، ؛ : , ;) never end a sentence: in Arabic news they join clauses of one
+sentence, and a summary made of clauses reads as fragments. A full stop does not end a sentence when
+it belongs to a number (3.5), an abbreviation (د. أ. ص.), a list number at the start of a line, or
+when it sits inside quotes or brackets that close on the same line: a quoted statement stays whole.
+There is no cap on the number of sentences.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Candidate boundary: final punctuation, any closing quotes/brackets that follow it, then space, or
+# (a common typo) an Arabic word glued to the full stop: "الثلجية.لطالما".
+_BOUNDARY = re.compile(r"([.!?؟…]+)([\"'»”’)\]}]*)(?=\s|[\u0621-\u064A]{2})")
+_GLUED = re.compile(r"[\u0621-\u064A\u064B-\u0652\u0640]{2,}$")
+_OPENERS = {"«": "»", "(": ")", "[": "]", "{": "}", "“": "”"}
+_CLOSERS = {v: k for k, v in _OPENERS.items()}
+_QUOTE_CHARS = frozenset('"«»“”()[]{}')
+_WORD_BEFORE = re.compile(r"(\S+)$")
+_HAS_WORD = re.compile(r"[0-9A-Za-z\u0621-\u064A\u0660-\u0669\u06F0-\u06F9]")
+_NUMBER = re.compile(r"^[\d\u0660-\u0669\u06F0-\u06F9]+$")
+# Abbreviations written with a full stop that do not end a sentence. Single letters (د. for doctor,
+# أ. for professor, ص. for page, ج. for part...) are handled generally; these are the longer ones.
+_ABBREVIATIONS = frozenset(
+    {
+        "ق.م",
+        "ص.ب",
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "prof",
+        "st",
+        "jr",
+        "sr",
+        "vs",
+        "etc",
+        "e.g",
+        "i.e",
+        "u.s",
+        "u.k",
+        "no",
+        "inc",
+        "co",
+        "ltd",
+        "أ.د",
+        "م.م",
+    }
+)
+# After a number, م. (ميلادي) and هـ. (هجري) close a date, which often ends the sentence.
+_ERA_MARKS = frozenset({"م", "هـ", "ه"})
+_OPENING_PUNCT = "«\"“'([{"
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split text into sentences, verbatim (only surrounding white space removed), in order."""
+    if not text:
+        return []
+    out: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            out.extend(s for s in _split_line(line) if _HAS_WORD.search(s))
+    return out
+
+
+def _split_line(line: str) -> list[str]:
+    protected = _protected_spans(line) if any(c in _QUOTE_CHARS for c in line) else []
+    pieces: list[str] = []
+    start = 0
+    for m in _BOUNDARY.finditer(line):
+        end = m.end()
+        if protected and _inside(end, protected):
+            continue
+        glued = end < len(line) and not line[end].isspace()
+        if glued and not _GLUED.search(line[start : m.start()]):
+            continue  # only an Arabic word glued to the stop is a typo; "3.5" and "U.S" are not
+        if m.group(1) == "." and not _ends_sentence(line[start : m.start()]):
+            continue
+        piece = line[start:end].strip()
+        if piece:
+            pieces.append(piece)
+        start = end
+    tail = line[start:].strip()
+    if tail:
+        pieces.append(tail)
+    return pieces
+
+
+def _ends_sentence(sentence_so_far: str) -> bool:
+    """Whether a single full stop after this text ends a sentence (not an abbreviation or list number)."""
+    if sentence_so_far[-1:].isspace():
+        return bool(sentence_so_far.strip())  # "... snow white ." : a stop set apart ends the sentence
+    m = _WORD_BEFORE.search(sentence_so_far)
+    if m is None:
+        return False  # a stray full stop at the start of a segment
+    word = m.group(1).lstrip(_OPENING_PUNCT)
+    if not word:
+        return True
+    head = sentence_so_far[: m.start()].split()
+    if _NUMBER.match(word):
+        # "1. ..." at the start of a line numbers a list item.
+        return bool(head)
+    lowered = word.lower()
+    if lowered in _ABBREVIATIONS:
+        return False
+    if len(word) == 1 or (len(word) == 2 and word.endswith("ـ")):
+        # An initial or a one-letter abbreviation (د. محمد، أ. أحمد، J. Smith) does not end a sentence,
+        # but an era mark after a year does: "ولد عام 1770 م."
+        return bool(word in _ERA_MARKS and head and _NUMBER.match(head[-1]))
+    return True
+
+
+def _protected_spans(line: str) -> list[tuple[int, int]]:
+    """Spans (opener index, closer index) of quotes and brackets that close on this line."""
+    spans: list[tuple[int, int]] = []
+    stack: list[tuple[str, int]] = []
+    straight = [i for i, c in enumerate(line) if c == '"']
+    # Straight double quotes pair up in order; an odd last one is a typo and protects nothing.
+    for a, b in zip(straight[::2], straight[1::2], strict=False):
+        spans.append((a, b))
+    for i, c in enumerate(line):
+        if c in _OPENERS:
+            stack.append((c, i))
+        elif c in _CLOSERS:
+            opener = _CLOSERS[c]
+            # Pop to the matching opener; unmatched closers (a typo) are ignored.
+            for k in range(len(stack) - 1, -1, -1):
+                if stack[k][0] == opener:
+                    spans.append((stack[k][1], i))
+                    del stack[k:]
+                    break
+    return spans
+
+
+def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether cutting the line before `position` would cut a protected span in two."""
+    return any(a < position <= b for a, b in spans)
