@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 
 from telegram import BotCommand, Chat, ChatMember, ChatMemberUpdated, Update
-from telegram.ext import Application, ChatMemberHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, ChatMemberHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
+from bot.delivery.sender import migrate_chat
 from bot.i18n import language_for
 from bot.services import services
 from bot.subscribers import service
@@ -107,12 +108,21 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await context.bot.send_message(chat.id, say("welcome_group", sub.language))
 
 
+async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup (new chat id): its subscriber row and subscriptions move along."""
+    message = update.effective_message
+    if message is None or update.effective_chat is None or message.migrate_to_chat_id is None:
+        return
+    await migrate_chat(services(context).db, update.effective_chat.id, message.migrate_to_chat_id)
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("start", start, filters=COMMAND_UPDATES))
     application.add_handler(CommandHandler("help", help_command, filters=COMMAND_UPDATES))
     application.add_handler(CommandHandler("language", language, filters=COMMAND_UPDATES))
     application.add_handler(CommandHandler("stop", stop, filters=COMMAND_UPDATES))
     application.add_handler(ChatMemberHandler(membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migrated))
 
 
 async def set_commands(application: Application) -> None:  # type: ignore[type-arg]

@@ -125,3 +125,52 @@ async def _wait_inactive(db: Any, chat_id: int, timeout: float = 5.0) -> None:
             await asyncio.sleep(0.02)
 
     await asyncio.wait_for(poll(), timeout)
+
+
+async def test_bot_made_admin_of_a_channel_registers_it_silently(bot: Any, fake_telegram: Any) -> None:
+    async with bot as app:
+        await fake_telegram.chat_member_update(
+            CHANNEL, old_status="left", new_status="administrator", chat_type="channel", title="قناة"
+        )
+        db = db_of(app)
+
+        async def registered() -> None:
+            while await service.get_subscriber(db, CHANNEL) is None:
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(registered(), 5)
+        sub = await service.get_subscriber(db, CHANNEL)
+        assert sub is not None and sub.chat_type == "channel" and sub.active
+        # No greeting is posted to the channel's readers; a command still gets its answer.
+        [reply] = await fake_telegram.converse(CHANNEL, "/mysubs", language_code=None)
+        assert "ليست لديك اشتراكات بعد" in reply["plain_text"]
+        assert len(fake_telegram.sent_messages(CHANNEL)) == 1
+
+
+async def test_group_upgraded_to_supergroup_keeps_its_subscriptions(bot: Any, fake_telegram: Any) -> None:
+    old, new = -5005, -1005005
+    fake_telegram.add_chat(old, "group", title="مجموعة")
+    fake_telegram.set_chat_admins(old, [GROUP_ADMIN])
+    async with bot as app:
+        db = db_of(app)
+        await fake_telegram.converse(old, "/follow النفط", user_id=GROUP_ADMIN)
+        await fake_telegram.inject_update(
+            {
+                "message": {
+                    "message_id": 99,
+                    "date": 0,
+                    "chat": {"id": old, "type": "group", "title": "مجموعة"},
+                    "from": {"id": GROUP_ADMIN, "is_bot": False, "first_name": "مشرف"},
+                    "migrate_to_chat_id": new,
+                }
+            }
+        )
+
+        async def moved() -> None:
+            while await service.get_subscriber(db, new) is None:
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(moved(), 5)
+        assert await service.get_subscriber(db, old) is None
+        [row] = await service.list_subscriptions(db, new)
+        assert (row.kind, row.display) == ("keyword", "النفط")

@@ -246,3 +246,25 @@ async def test_service_subscribe_rules(db: Any, config_factory: Any) -> None:
     await service.set_language(db, 5, "ar")
     again = await service.ensure_subscriber(db, config, 5, "private", "en", "Sam")
     assert again.active and again.language == "ar"
+
+
+def test_subscribe_keyboard_pages_and_short_callback_data() -> None:
+    from bot.db.models import Feed, Topic
+    from bot.subscribers import keyboards
+
+    feeds = [Feed(id=1000 + i, name=f"مصدر رقم {i} بعنوان طويل جدا جدا جدا") for i in range(23)]
+    topics = [Topic(id=i, name=f"موضوع {i}", name_en=f"Topic {i}") for i in range(4)]
+    subscribed = {("feed", "1001"), ("topic", "موضوع 3")}
+    first = keyboards.subscribe_keyboard(feeds, topics, subscribed, 0, "ar")
+    rows = first.inline_keyboard
+    assert len(rows) == keyboards.PAGE_SIZE + 2  # items, the page row, "done"
+    assert rows[1][0].text.startswith("✓ ") and not rows[0][0].text.startswith("✓")
+    assert [b.callback_data for b in rows[-2]] == ["sub:p:1"]
+    last = keyboards.subscribe_keyboard(feeds, topics, subscribed, 99, "en")  # clamped to the last page
+    texts = [row[0].text for row in last.inline_keyboard]
+    assert "✓ 🏷 Topic 3" in texts
+    assert [b.callback_data for b in last.inline_keyboard[-2]] == ["sub:p:1"]
+    for markup in (first, last):
+        for row in markup.inline_keyboard:
+            for button in row:
+                assert len(str(button.callback_data).encode()) <= 64

@@ -1,20 +1,20 @@
 """Plain-text topic questions: "ما الجديد عن سوريا؟", "أخبار النفط", "what's new about Syria?", "سوريا".
 
 `extract_topic` strips the question words and filler around the topic; `find` resolves a
-configured topic (its keywords widen the search) and asks the search index for the most relevant
-recent stories, falling back to a scan of recent stories when the index is not installed.
+configured topic (its keywords widen the search) and asks the search index
+(bot.search.service.search) for the most relevant recent stories.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass
-from typing import Any
 
+from bot.clock import as_utc
 from bot.db.database import Database
 from bot.db.models import Story, Topic
 from bot.search.analyzer import query_terms
+from bot.search.service import search
 from bot.subscribers import service
 from summarizer.normalize import normalize
 
@@ -87,33 +87,28 @@ async def find(db: Database, question: str, *, limit: int = 3) -> Answer:
     if not topic_text:
         return Answer("", await service.recent_stories(db, limit=limit))
     topic = match_topic(topic_text, await service.list_topics(db))
-    queries = list(dict.fromkeys([topic_text, *(topic.keywords if topic else [])]))
-    search = _search_module()
-    if search is None:
-        stories = await service.stories_matching(
-            db, topics=[topic] if topic else [], keywords=[topic_text], limit=limit
-        )
-        return Answer(topic_text, stories)
-    return Answer(topic_text, await _search(db, search, queries, limit=limit, many=topic is not None))
+    if topic is None:
+        return Answer(topic_text, await _search(db, [topic_text], limit=limit, strict=False))
+    # A configured topic: what was typed, its names and its keywords, the union newest first.
+    queries = list(dict.fromkeys([topic_text, topic.name, *topic.keywords]))
+    return Answer(topic_text, await _search(db, queries, limit=limit, strict=True))
 
 
-def _search_module() -> Any | None:
-    try:
-        return importlib.import_module("bot.search.service")
-    except ImportError:
-        return None
+async def _search(db: Database, queries: list[str], *, limit: int, strict: bool) -> list[Story]:
+    """Stories for each query through the search index, duplicates of another story left out.
 
-
-async def _search(db: Database, search: Any, queries: list[str], *, limit: int, many: bool) -> list[Story]:
-    """One search per query; with a topic's keywords the union is shown newest first."""
+    With `strict` (a topic's keywords) only stories with every word of a keyword count, and the
+    union is ordered newest first; otherwise the index's ranking (relevance and recency) stands,
+    including its relaxed any-word results when no story has every word.
+    """
     ranked: list[int] = []
     for query in queries:
-        page = await search.search(db, query, limit=limit * 2 if many else limit)
-        if getattr(page, "error", None):
+        page = await search(db, query, limit=limit * 3)
+        if page.error or (strict and page.relaxed):
             continue
         ranked.extend(hit.story_id for hit in page.hits if hit.story_id not in ranked)
     stories = [s for s in [await service.get_story(db, i) for i in ranked] if s is not None]
     originals = [s for s in stories if s.duplicate_of is None]
-    if many:
-        originals.sort(key=lambda s: (s.published_at, s.id), reverse=True)
+    if strict:
+        originals.sort(key=lambda s: (as_utc(s.published_at), s.id), reverse=True)
     return originals[:limit]

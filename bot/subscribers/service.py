@@ -25,7 +25,7 @@ KINDS = ("feed", "topic", "keyword")
 MAX_KEYWORDS = 50
 MAX_KEYWORD_CHARS = 100
 MAX_LATEST = 10
-# /latest and topic questions look through this many recent stories when they must match words.
+# /latest looks through this many recent stories when it must match topics or keywords.
 SCAN_LIMIT = 500
 STOPPED = "stopped"
 SETTINGS_FIELDS = frozenset(
@@ -349,23 +349,6 @@ async def recent_stories(db: Database, *, feed_ids: Iterable[int] | None = None,
     query = query.order_by(Story.published_at.desc(), Story.id.desc()).limit(limit)
     async with db.read() as session:
         return list((await session.scalars(query)).all())
-
-
-async def stories_matching(
-    db: Database, *, topics: Sequence[Topic] = (), keywords: Sequence[str] = (), limit: int
-) -> list[Story]:
-    """Recent stories that belong to any of `topics` or match any of `keywords`, newest first."""
-    feed_topics = {f.id: f.topics for f in await _all_feeds(db)}
-    found: list[Story] = []
-    for story in await recent_stories(db, limit=SCAN_LIMIT):
-        terms = story_terms(story)
-        if any(_topic_match(t, story, feed_topics, terms) for t in topics) or any(
-            matches(terms, k) for k in keywords
-        ):
-            found.append(story)
-            if len(found) >= limit:
-                break
-    return found
 
 
 async def latest_stories(db: Database, chat_id: int, n: int) -> list[Story]:

@@ -44,7 +44,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "help": {
         "ar": (
             "<b>أوامر أخبار</b>\n"
-            "/subscribe — اختيار المصادر والمواضيع (أو /subscribe all لكل المصادر، أو مع اسم مصدر)\n"
+            "/subscribe — اختيار المصادر والمواضيع (أو /subscribe الكل لكل المصادر، أو مع اسم مصدر)\n"
             "/unsubscribe — إلغاء اشتراك\n"
             "/mysubs — اشتراكاتي\n"
             "/follow — متابعة كلمة في كل المصادر، مثل: /follow النفط\n"
