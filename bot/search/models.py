@@ -7,9 +7,12 @@ in `stories`; only analysed terms live here.
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, Text
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from bot.clock import utcnow
 from bot.db.models import Base, Story
 
 
@@ -24,3 +27,14 @@ class SearchDoc(Base):
     title_terms: Mapped[str] = mapped_column(Text, default="")
     body_terms: Mapped[str] = mapped_column(Text, default="")
     story: Mapped[Story] = relationship(Story, lazy="raise")
+
+
+class SearchQuery(Base):
+    """A /search query kept server-side, so page buttons carry only its id (callback data ≤ 64 bytes)."""
+
+    __tablename__ = "search_queries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(40), unique=True)  # sha1 of the text: same query, same id
+    text: Mapped[str] = mapped_column(Text)
+    used_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -180,6 +180,22 @@ async def _like(
     return result.all()
 
 
+def _hits(rows: Any, terms: list[str]) -> list[SearchHit]:
+    return [
+        SearchHit(
+            story_id=r.id,
+            title=r.title,
+            url=r.url,
+            source=r.source,
+            published_at=as_utc(r.published_at),
+            summary=list(r.summary or []),
+            snippet_html=make_snippet(list(r.summary or []), r.text or "", terms),
+            score=float(r.score or 0.0),
+        )
+        for r in rows
+    ]
+
+
 async def search(
     db: Database,
     query: str,
@@ -221,17 +237,42 @@ async def search(
             rows = await run(session, True, limit, offset)
             relaxed = True
     total = rows[0].total if rows else 0
-    hits = [
-        SearchHit(
-            story_id=r.id,
-            title=r.title,
-            url=r.url,
-            source=r.source,
-            published_at=as_utc(r.published_at),
-            summary=list(r.summary or []),
-            snippet_html=make_snippet(list(r.summary or []), r.text or "", terms),
-            score=float(r.score or 0.0),
-        )
-        for r in rows
-    ]
+    hits = _hits(rows, terms)
     return SearchPage(hits, total, terms, relaxed=relaxed and bool(hits), offset=offset, limit=limit)
+
+
+async def recent(
+    db: Database,
+    *,
+    limit: int = 10,
+    offset: int = 0,
+    source: str | None = None,
+    since: datetime | None = None,
+    feed_ids: list[int] | None = None,
+) -> SearchPage:
+    """The newest stories, as a SearchPage (inline mode with an empty query shows these)."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    offset = max(0, int(offset))
+    filters, params = _filters(source, since, feed_ids)
+    sql = text(
+        f"""
+        SELECT s.id, s.title, s.url, s.source, s.published_at, s.summary, s.text,
+               0.0 AS score, count(*) OVER () AS total
+        FROM stories s
+        WHERE 1 = 1 {filters}
+        ORDER BY s.published_at DESC, s.id DESC
+        LIMIT :limit OFFSET :offset
+        """
+    )
+    if "feed_ids" in params:
+        sql = sql.bindparams(bindparam("feed_ids", expanding=True))
+    async with db.read() as session:
+        rows = (
+            await session.execute(sql.columns(**_COLUMNS), {"limit": limit, "offset": offset, **params})
+        ).all()
+    return SearchPage(_hits(rows, []), rows[0].total if rows else 0, [], offset=offset, limit=limit)
+
+
+async def has_stories(db: Database) -> bool:
+    async with db.read() as session:
+        return (await session.execute(text("SELECT 1 FROM stories LIMIT 1"))).first() is not None

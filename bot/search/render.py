@@ -1,0 +1,165 @@
+"""Search results as Telegram messages (HTML), in Arabic by default and English on request.
+
+Shared by /search (handlers.search) and inline mode (handlers.inline); pure, no Telegram calls.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.clock import as_utc
+from bot.i18n import RLM, text
+from bot.search.service import SearchHit, SearchPage
+
+TEXTS = {
+    "usage": {
+        "ar": "اكتب ما تبحث عنه بعد الأمر، مثل:\n/search اللاجئين\n/search الانتخابات في لبنان",
+        "en": "Type what you are looking for after the command, e.g.:\n/search refugees\n/search اللاجئين",
+    },
+    "no_words": {
+        "ar": "لم أجد في «{query}» كلمة أبحث بها. اكتب كلمة أو أكثر، مثل: /search سوريا",
+        "en": "“{query}” has no word to search for. Type one or more words, e.g. /search سوريا",
+    },
+    "nothing": {
+        "ar": "لم أجد أخبارًا عن «{query}». جرّب كلمة أخرى أو صيغة أقصر، مثل «لاجئ» بدل «اللاجئين السوريين».",
+        "en": "No stories found for “{query}”. Try another word or a shorter form, e.g. لاجئ instead of اللاجئين السوريين.",
+    },
+    "no_stories": {
+        "ar": "لا توجد أخبار محفوظة بعد. اشترك في مصدر عبر /subscribe وعُد بعد قليل.",
+        "en": "No stories are stored yet. Subscribe to a source with /subscribe and come back in a while.",
+    },
+    "header": {
+        "ar": "🔎 نتائج البحث عن «{query}»: {total} خبر",
+        "en": "🔎 Results for “{query}”: {total} stories",
+    },
+    "relaxed": {
+        "ar": "لا يوجد خبر فيه كل الكلمات؛ هذه أخبار فيها بعضها.",
+        "en": "No story has every word; these have some of them.",
+    },
+    "page": {"ar": "الصفحة {page} من {pages}", "en": "Page {page} of {pages}"},
+    "prev": {"ar": "→ السابق", "en": "‹ Previous"},
+    "next": {"ar": "التالي ←", "en": "Next ›"},
+    "expired": {
+        "ar": "انتهت صلاحية هذا البحث، أرسل /search من جديد.",
+        "en": "This search has expired; send /search again.",
+    },
+    "inline_no_words": {"ar": "اكتب كلمة للبحث في الأخبار", "en": "Type a word to search the news"},
+    "inline_nothing": {"ar": "لا أخبار عن «{query}»", "en": "No stories for “{query}”"},
+    "inline_no_stories": {"ar": "لا توجد أخبار محفوظة بعد", "en": "No stories stored yet"},
+    "source_label": {"ar": "المصدر", "en": "Source"},
+}
+
+_AR_MONTHS = [
+    "يناير",
+    "فبراير",
+    "مارس",
+    "أبريل",
+    "مايو",
+    "يونيو",
+    "يوليو",
+    "أغسطس",
+    "سبتمبر",
+    "أكتوبر",
+    "نوفمبر",
+    "ديسمبر",
+]
+_EN_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_AR_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+_SAFE_URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
+
+
+def say(key: str, lang: str, **values: object) -> str:
+    return text(TEXTS, key, lang, **values)
+
+
+def number(value: int, lang: str) -> str:
+    return str(value).translate(_AR_DIGITS) if lang == "ar" else str(value)
+
+
+def short_query(query: str, limit: int = 60) -> str:
+    """The query as typed, on one line and cut, HTML-escaped: safe to echo back."""
+    flat = " ".join(query.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    return html.escape(flat, quote=False)
+
+
+def date_label(moment: datetime, lang: str, tz: str) -> str:
+    """'٢٠ يوليو ٢٠١٨' / '20 Jul 2018': search reaches back months, so the year is always shown."""
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = as_utc(moment).astimezone(zone)
+    if lang == "ar":
+        return f"{number(local.day, lang)} {_AR_MONTHS[local.month - 1]} {number(local.year, lang)}"
+    return f"{local.day} {_EN_MONTHS[local.month - 1]} {local.year}"
+
+
+def safe_url(url: str | None) -> str | None:
+    return url.strip() if url and _SAFE_URL.match(url.strip()) else None
+
+
+def linked_title(hit: SearchHit, limit: int = 200) -> str:
+    title = hit.title if len(hit.title) <= limit else hit.title[: limit - 1] + "…"
+    escaped = f"<b>{html.escape(title, quote=False)}</b>"
+    url = safe_url(hit.url)
+    return f'<a href="{html.escape(url, quote=True)}">{escaped}</a>' if url else escaped
+
+
+def hit_block(n: int, hit: SearchHit, lang: str, tz: str) -> str:
+    meta = f"{html.escape(hit.source, quote=False)} · {date_label(hit.published_at, lang, tz)}"
+    lines = [f"{number(n, lang)}. {linked_title(hit)}", meta]
+    if hit.snippet_html:
+        lines.append(hit.snippet_html)
+    # A line starting with Latin would be laid out left-to-right in an Arabic message.
+    return "\n".join(RLM + line if lang == "ar" and _starts_latin(line) else line for line in lines)
+
+
+def _starts_latin(line_html: str) -> bool:
+    visible = re.sub(r"<[^>]+>", "", line_html)
+    for ch in visible:
+        if ch.isalpha():
+            return ch.isascii()
+    return False
+
+
+def results_message(page: SearchPage, query: str, lang: str, tz: str) -> str:
+    head = [say("header", lang, query=short_query(query), total=number(page.total, lang))]
+    if page.relaxed:
+        head.append(say("relaxed", lang))
+    blocks = [hit_block(page.offset + i + 1, hit, lang, tz) for i, hit in enumerate(page.hits)]
+    pages = max(1, -(-page.total // page.limit))
+    if pages > 1:
+        current = page.offset // page.limit + 1
+        blocks.append(say("page", lang, page=number(current, lang), pages=number(pages, lang)))
+    return "\n".join(head) + "\n\n" + "\n\n".join(blocks)
+
+
+def plain(snippet_html: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", snippet_html))
+
+
+def shared_story(hit: SearchHit, lang: str, tz: str, *, sentences: int = 3, max_chars: int = 1500) -> str:
+    """The message an inline result posts in the chat: linked bold title, source and date, summary."""
+    lines = [
+        linked_title(hit),
+        f"{html.escape(hit.source, quote=False)} · {date_label(hit.published_at, lang, tz)}",
+    ]
+    body: list[str] = []
+    used = 0
+    for sentence in hit.summary[:sentences] or [plain(hit.snippet_html)]:
+        if used + len(sentence) > max_chars and body:
+            break
+        body.append(html.escape(sentence[:max_chars], quote=False))
+        used += len(sentence)
+    return "\n".join(lines) + ("\n\n" + "\n".join(body) if body else "")
+
+
+def description(hit: SearchHit, limit: int = 160) -> str:
+    first = hit.summary[0] if hit.summary else plain(hit.snippet_html)
+    flat = " ".join(first.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"

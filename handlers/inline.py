@@ -1,0 +1,83 @@
+"""Inline mode: "@bot query" in any chat lists up to 50 matching stories per page, with offsets.
+
+Choosing a result posts the story (bold linked title, source and date, summary). An empty query
+lists the newest stories; a query with no word, or with no hits, says so on the button above the
+(empty) result list.
+"""
+
+from __future__ import annotations
+
+from telegram import (
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.ext import Application, ContextTypes, InlineQueryHandler
+
+from bot.i18n import language_for
+from bot.search.render import description, safe_url, say, shared_story
+from bot.search.service import MAX_LIMIT, SearchPage, has_stories, recent, search
+from bot.services import services
+
+PER_PAGE = MAX_LIMIT  # Telegram's own cap: 50 results per answer
+MAX_OFFSET = 1000
+CACHE_SECONDS = 10
+
+
+def _offset(raw: str) -> int:
+    try:
+        return min(max(0, int(raw)), MAX_OFFSET)
+    except ValueError:
+        return 0
+
+
+async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    iq = update.inline_query
+    if iq is None:
+        return
+    svc = services(context)
+    lang = language_for(iq.from_user.language_code if iq.from_user else None)
+    tz = svc.config.delivery.default_timezone
+    query = iq.query.strip()
+    offset = _offset(iq.offset)
+    page: SearchPage
+    if query:
+        page = await search(svc.db, query, limit=PER_PAGE, offset=offset)
+    else:
+        page = await recent(svc.db, limit=PER_PAGE, offset=offset)
+    results = [
+        InlineQueryResultArticle(
+            id=str(hit.story_id),
+            title=hit.title[:200],
+            description=description(hit),
+            input_message_content=InputTextMessageContent(
+                shared_story(hit, lang, tz),
+                parse_mode="HTML",
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            ),
+            url=safe_url(hit.url),
+        )
+        for hit in page.hits
+    ]
+    button = None
+    if not results and offset == 0:
+        if page.error:
+            note = say("inline_no_words", lang)
+        elif not await has_stories(svc.db):
+            note = say("inline_no_stories", lang)
+        else:
+            note = say("inline_nothing", lang, query=query[:30])
+        button = InlineQueryResultsButton(text=note, start_parameter="search")
+    # None, not "": PTB's ExtBot with Defaults sends an empty string as "[]", which Telegram would
+    # hand back as the offset of a next page that does not exist.
+    more = page.has_more and offset + len(results) < MAX_OFFSET
+    next_offset = str(offset + len(results)) if more else None
+    await iq.answer(
+        results, cache_time=CACHE_SECONDS, is_personal=True, next_offset=next_offset, button=button
+    )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(InlineQueryHandler(inline_query))

@@ -1,0 +1,126 @@
+"""/search <query>: ranked results with the matched words in bold, and page buttons.
+
+The buttons carry "search:<query id>:<offset>" (the query itself is stored by bot.search.queries,
+so long Arabic queries fit Telegram's 64-byte callback data and survive a restart).
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot.db.database import Database
+from bot.i18n import language_for
+from bot.search import queries
+from bot.search.render import results_message, say, short_query
+from bot.search.service import SearchPage, has_stories, search
+from bot.services import services
+
+PAGE_SIZE = 5
+PREFIX = "search:"
+
+
+async def _prefs(update: Update, db: Database, fallback_tz: str) -> tuple[str, str]:
+    """(language, timezone): the chat's settings when it is registered, else the user's language."""
+    user = update.effective_user
+    lang: str = language_for(user.language_code if user else None)
+    tz = fallback_tz
+    chat = update.effective_chat
+    if chat is not None:
+        try:
+            from bot.subscribers.service import get_subscriber
+        except ImportError:  # the subscriber part is optional for search
+            return lang, tz
+        subscriber = await get_subscriber(db, chat.id)
+        if subscriber is not None:
+            lang = "en" if subscriber.language == "en" else "ar"
+            tz = subscriber.timezone or tz
+    return lang, tz
+
+
+def _keyboard(page: SearchPage, query_id: int, lang: str) -> InlineKeyboardMarkup | None:
+    buttons = []
+    # Arabic reads right to left: "previous" sits on the right, as Telegram lays rows out LTR.
+    if page.offset > 0:
+        prev = InlineKeyboardButton(
+            say("prev", lang), callback_data=f"{PREFIX}{query_id}:{max(0, page.offset - PAGE_SIZE)}"
+        )
+        buttons.append(prev)
+    if page.has_more:
+        nxt = InlineKeyboardButton(
+            say("next", lang), callback_data=f"{PREFIX}{query_id}:{page.offset + PAGE_SIZE}"
+        )
+        buttons.append(nxt)
+    if lang == "ar":
+        buttons.reverse()
+    return InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+async def _answer(db: Database, query: str, offset: int, lang: str, tz: str) -> tuple[str, SearchPage]:
+    page = await search(db, query, limit=PAGE_SIZE, offset=offset)
+    if page.error:
+        return say("no_words", lang, query=short_query(query)), page
+    if not page.hits:
+        if offset == 0 and not await has_stories(db):
+            return say("no_stories", lang), page
+        return say("nothing", lang, query=short_query(query)), page
+    return results_message(page, query, lang, tz), page
+
+
+async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    svc = services(context)
+    lang, tz = await _prefs(update, svc.db, svc.config.delivery.default_timezone)
+    query = " ".join(context.args or []).strip()
+    if not query:
+        await message.reply_text(say("usage", lang))
+        return
+    text_html, page = await _answer(svc.db, query, 0, lang, tz)
+    markup = _keyboard(page, await queries.remember(svc.db, query), lang) if page.has_more else None
+    await message.reply_text(
+        text_html,
+        reply_markup=markup,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+        do_quote=update.effective_chat is not None and update.effective_chat.type != ChatType.PRIVATE,
+    )
+
+
+async def search_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    callback = update.callback_query
+    if callback is None or callback.data is None:
+        return
+    svc = services(context)
+    lang, tz = await _prefs(update, svc.db, svc.config.delivery.default_timezone)
+    try:
+        query_id, offset = (int(part) for part in callback.data.removeprefix(PREFIX).split(":"))
+    except ValueError:
+        await callback.answer()
+        return
+    query = await queries.recall(svc.db, query_id)
+    if query is None:
+        await callback.answer(say("expired", lang), show_alert=True)
+        return
+    await callback.answer()
+    text_html, page = await _answer(svc.db, query, max(0, offset), lang, tz)
+    try:
+        await callback.edit_message_text(
+            text_html,
+            reply_markup=_keyboard(page, query_id, lang),
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():  # a double tap on the same button
+            raise
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(
+        CommandHandler(
+            "search", search_command, filters=filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+        )
+    )
+    application.add_handler(CallbackQueryHandler(search_page, pattern=r"^search:\d+:\d+$"))
