@@ -98,6 +98,7 @@ class Sender:
         *,
         max_in_flight: int = MAX_IN_FLIGHT,
         idle_poll: float = IDLE_POLL,
+        retry_base: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.bot, self.db, self.config = bot, db, config
@@ -107,6 +108,7 @@ class Sender:
         self.group_interval = max(self.chat_interval, 60.0 / tg.max_messages_per_group_per_minute)
         self.max_in_flight = max_in_flight
         self.idle_poll = idle_poll
+        self.retry_base = retry_base
         self.clock = clock
         self.stats: Counter[str] = Counter()
         self._event = asyncio.Event()
@@ -333,7 +335,8 @@ class Sender:
         try:
             message = await self._send(claimed.chat_id, claimed.payload)
         except RetryAfter as exc:
-            wait = _seconds(exc.retry_after)
+            # The private timedelta avoids PTB 22's deprecation warning on the int-valued property.
+            wait = _seconds(getattr(exc, "_retry_after", None) or exc.retry_after)
             self.stats["retry_after"] += 1
             self._paused_until = max(self._paused_until, self.clock() + wait)
             log.warning("Telegram asked to wait %.1fs (flood control); sender paused", wait)
@@ -375,7 +378,7 @@ class Sender:
             await self._fail(claimed, f"gave up after {claimed.attempts} attempts: {reason}")
             return
         self.stats["retried"] += 1
-        delay = min(2.0 ** (claimed.attempts - 1), MAX_BACKOFF)
+        delay = min(self.retry_base * 2.0 ** (claimed.attempts - 1), MAX_BACKOFF)
         log.info("outbox row %s: %s; retrying in %.0fs", claimed.row_id, reason, delay)
         async with self.db.write() as session:
             await session.execute(

@@ -10,6 +10,7 @@ waits for the requests in flight, so a clean stop leaves nothing uncertain.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -60,7 +61,9 @@ async def start(application: Any) -> None:
 
 async def stop(application: Any) -> None:
     for job in application.bot_data.pop(JOBS, []):
-        job.schedule_removal()
+        # After Application.stop() the JobQueue has already dropped its jobs.
+        with contextlib.suppress(Exception):
+            job.schedule_removal()
     current = sender(application)
     task: asyncio.Task[None] | None = application.bot_data.pop(TASK, None)
     if current is not None:
