@@ -294,7 +294,7 @@ async def test_feed_shows_details_and_the_last_error(
 async def test_stats_sends_a_png_chart_with_the_figures(
     bot_factory: Callable[..., Any], fake_telegram: FakeTelegram
 ) -> None:
-    pytest.importorskip("bot.delivery.outbox", reason="the queue length comes from delivery's outbox")
+
     async with bot_factory() as app:
         async with _db(app).write() as session:
             session.add_all(
@@ -314,7 +314,7 @@ async def test_stats_sends_a_png_chart_with_the_figures(
 async def test_broadcast_asks_for_confirmation_then_queues_one_message_per_active_subscriber(
     bot_factory: Callable[..., Any], fake_telegram: FakeTelegram
 ) -> None:
-    pytest.importorskip("bot.delivery.outbox", reason="broadcasts go through delivery's outbox")
+
     async with bot_factory() as app:
         db = _db(app)
         async with db.write() as session:
