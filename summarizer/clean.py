@@ -23,7 +23,7 @@ _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#x[0-9a-fA-F]{2,5});")
 _INVISIBLE = re.compile(r"[\ufeff\u200b\u200c\u200d\u200e\u200f\u202a-\u202e\u2066-\u2069\u00ad]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _FINAL = re.compile(r"[.!?؟…][\"'»”’)\]]*$")
-_HAS_LETTER = re.compile(r"[A-Za-z\u0621-\u064A0-9\u0660-\u0669]")
+_HAS_LETTER = re.compile(r"[A-Za-z\u0621-\u064A]")
 
 
 def _words(text: str) -> list[str]:
@@ -272,7 +272,7 @@ def remove_furniture(lines: list[str], title: str | None = None) -> list[str]:
     if body:
         return body
     # Everything looked like furniture; keep the lines that have words rather than return nothing.
-    return [line for line in lines if tokens(line) and not _FURNITURE_LINE.match(normalize(line))]
+    return [line for line in lines if _HAS_LETTER.search(line) and not _FURNITURE_LINE.match(normalize(line))]
 
 
 def _is_date_line(toks: list[str]) -> bool:
