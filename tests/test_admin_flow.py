@@ -68,3 +68,22 @@ async def test_admins_are_told_when_a_feed_pauses_itself(
         messages = await fake_telegram.wait_for_messages(ADMIN_ID, count=1, timeout=20)
         assert "مصدر متعطل" in messages[0]["plain_text"]
         assert fake_telegram.sent_messages(USER_ID) == []
+
+
+async def test_admins_are_told_when_delivery_failures_pass_the_threshold(
+    bot_factory: Callable[..., Any], fake_telegram: FakeTelegram
+) -> None:
+    async with bot_factory(delivery={"failure_alert_threshold": 2}) as app:
+        svc = services(app)
+        for chat in (31, 32):
+            await ensure_subscriber(svc.db, svc.config, chat)
+        [preview] = await fake_telegram.converse(ADMIN_ID, "/broadcast تجربة", timeout=10)
+        # Telegram refuses both broadcast messages.
+        fake_telegram.fail_next(
+            "sendMessage", 2, error_code=400, description="Bad Request: can't parse entities"
+        )
+        confirm = preview["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        await fake_telegram.callback_query(ADMIN_ID, preview["message_id"], confirm)
+        [alert] = await fake_telegram.wait_for_messages(ADMIN_ID, count=1, since=1, timeout=15)
+        assert "تنبيه للمشرفين" in alert["plain_text"]
+        assert fake_telegram.sent_messages(31) == [] and fake_telegram.sent_messages(32) == []
