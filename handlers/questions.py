@@ -34,9 +34,12 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, say("greeting", ctx.lang))
         return
     await context.bot.send_chat_action(ctx.chat_id, ChatAction.TYPING)
-    answer = await questions.find(ctx.svc.db, text, limit=ANSWER_SIZE)
+    answer = await questions.find(ctx.svc.db, text, chat_id=ctx.chat_id, limit=ANSWER_SIZE)
     if not answer.stories:
-        await reply(update, say("question_none", ctx.lang, topic=answer.topic or text))
+        if answer.topic:
+            await reply(update, say("question_none", ctx.lang, topic=answer.topic))
+        else:
+            await reply(update, say("latest_none", ctx.lang))
         return
     if answer.topic:
         await reply(update, say("question_header", ctx.lang, topic=answer.topic))

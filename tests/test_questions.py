@@ -91,3 +91,16 @@ async def test_plain_text_in_a_group_is_ignored(bot: Any, fake_telegram: Any) ->
         [reply] = await fake_telegram.converse(group, "/help", user_id=USER_ID, chat_type="group")
         assert "أوامر أخبار" in reply["plain_text"]
         assert len(fake_telegram.sent_messages(group)) == 1
+
+
+async def test_whats_new_without_a_topic_gives_the_latest_of_my_subscriptions(
+    bot: Any, fake_telegram: Any
+) -> None:
+    async with bot as app:
+        [nothing] = await fake_telegram.converse(USER_ID, "ما الجديد؟")
+        assert nothing["plain_text"] == "لا توجد أخبار بعد. ستصلك الأخبار الجديدة فور وصولها."
+        await _stories(app)
+        await fake_telegram.converse(USER_ID, "/subscribe BBC عربي")
+        messages = await fake_telegram.converse(USER_ID, "ما الجديد؟", count=2)
+        assert messages[0]["plain_text"] == "أحدث الأخبار:"
+        assert messages[1]["plain_text"].startswith("أسعار النفط ترتفع")

@@ -81,11 +81,14 @@ class Answer:
     stories: list[Story]
 
 
-async def find(db: Database, question: str, *, limit: int = 3) -> Answer:
-    """The most relevant recent stories for a question; an empty topic means "the latest news"."""
+async def find(db: Database, question: str, *, chat_id: int, limit: int = 3) -> Answer:
+    """The most relevant recent stories for a question.
+
+    A question with no topic ("ما الجديد؟") gets the latest stories of the chat's subscriptions.
+    """
     topic_text = extract_topic(question)
     if not topic_text:
-        return Answer("", await service.recent_stories(db, limit=limit))
+        return Answer("", await service.latest_stories(db, chat_id, limit))
     topic = match_topic(topic_text, await service.list_topics(db))
     if topic is None:
         return Answer(topic_text, await _search(db, [topic_text], limit=limit, strict=False))
