@@ -268,3 +268,25 @@ def test_subscribe_keyboard_pages_and_short_callback_data() -> None:
         for row in markup.inline_keyboard:
             for button in row:
                 assert len(str(button.callback_data).encode()) <= 64
+
+
+async def test_subscriptions_made_in_chat_route_new_stories(bot: Any, fake_telegram: Any) -> None:
+    """What /follow and /subscribe store is what delivery routes on: new matching stories arrive."""
+    from bot.delivery import routing
+    from bot.delivery import service as delivery
+    from bot.services import services
+
+    async with bot as app:
+        db = db_of(app)
+        await fake_telegram.converse(USER_ID, "/follow النفط")
+        await fake_telegram.converse(USER_ID, "/subscribe سوريا")
+        before = len(fake_telegram.sent_messages(USER_ID))
+        oil = await add_story(
+            db, "أسعار النفط تقفز", ["قفزت أسعار النفط."], feed="BBC عربي", age=timedelta(0)
+        )
+        aleppo = await add_story(db, "أمطار غزيرة في حلب", ["هطلت أمطار في حلب."], age=timedelta(0))
+        other = await add_story(db, "معرض للكتاب", ["افتتح معرض."], age=timedelta(0))
+        assert await routing.route_new_stories(db, services(app).config, [oil, aleppo, other]) == 2
+        delivery.wake(app)
+        cards = await fake_telegram.wait_for_messages(USER_ID, count=2, since=before)
+        assert {m["plain_text"].split("\n")[0] for m in cards} == {"أسعار النفط تقفز", "أمطار غزيرة في حلب"}

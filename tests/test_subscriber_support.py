@@ -1,9 +1,8 @@
 """Shared set-up for the subscriber conversation tests (no tests here).
 
 The real Application runs against the fake Bot API with two feeds and two topics in its config;
-the background jobs (feed polling, the delivery sender) are switched off because these tests
-put stories in the database themselves and test what the conversation answers (the feeds' and
-delivery's own tests cover those jobs).
+feed polling is switched off because these tests put stories in the database themselves (the
+feeds' own tests cover polling); the delivery sender runs as in production.
 """
 
 from __future__ import annotations
@@ -30,12 +29,13 @@ SECTIONS: dict[str, Any] = {"feeds": FEEDS, "topics": TOPICS}
 
 
 def no_background_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No feed polling: the configured feed URLs lead nowhere."""
+
     async def nothing(application: Any) -> None:
         return None
 
-    for job in ("bot.feeds.scheduler", "bot.delivery.service"):
-        monkeypatch.setattr(f"{job}.start", nothing)
-        monkeypatch.setattr(f"{job}.stop", nothing)
+    monkeypatch.setattr("bot.feeds.scheduler.start", nothing)
+    monkeypatch.setattr("bot.feeds.scheduler.stop", nothing)
 
 
 def db_of(app: Any) -> Database:
