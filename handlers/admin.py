@@ -105,7 +105,7 @@ def _rtl(message: str, lang: str) -> str:
         # Telegram takes a paragraph's direction from its first letter (digits and symbols are weak).
         letter = _LETTER.search(visible)
         starts_latin = letter is not None and not _ARABIC.match(letter.group())
-        if starts_latin or (letter is None and visible[:1].isdigit()):
+        if (starts_latin or (letter is None and visible[:1].isdigit())) and not line.startswith(RLM):
             line = RLM + line
         lines.append(line)
     return "\n".join(lines)
@@ -164,11 +164,18 @@ def _when(value: datetime | None, svc: Services, lang: str, empty: str = "never"
 
 
 def _duration(seconds: float, lang: str) -> str:
-    if seconds < 120:
-        return _t(lang, "dur_seconds", n=f"{seconds:g}")
-    if seconds < 7200 or seconds % 3600:
-        return _t(lang, "dur_minutes", n=f"{seconds / 60:g}")
-    return _t(lang, "dur_hours", n=f"{seconds / 3600:g}")
+    if seconds >= 3600 and seconds % 3600 == 0:
+        key, n = "dur_hours", seconds / 3600
+    elif seconds >= 120 or seconds == 60:
+        key, n = "dur_minutes", seconds / 60
+    else:
+        key, n = "dur_seconds", seconds
+    template = TEXTS[key][lang]
+    if lang == "ar":
+        one, two, few, many = template.split("|")
+        whole = n == int(n)
+        template = one if n == 1 else two if n == 2 else few if whole and 3 <= n <= 10 else many
+    return template.format(n=f"{n:g}")
 
 
 def _e(value: object) -> str:

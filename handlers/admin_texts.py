@@ -18,7 +18,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "added": {
         "ar": "✅ أُضيف المصدر <b>{name}</b> (رقم {id})، ويُفحص كل {interval}.\n"
-        "فيه الآن {entries} عنصرًا؛ تصل إلى المشتركين الأخبار الجديدة فقط.",
+        "عدد عناصره الآن: {entries}، ولا تصل إلى المشتركين إلا الأخبار الجديدة بعد الآن.",
         "en": "✅ Added <b>{name}</b> (#{id}), checked every {interval}.\n"
         "It has {entries} items now; subscribers get only new stories from here on.",
     },
@@ -88,7 +88,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "⚠️ No feed with that number or name: {ref}\nSend /feeds to see them.",
     },
     "removed": {
-        "ar": "🗑 حُذف المصدر <b>{name}</b> (رقم {id}). أُلغي {subs} اشتراكًا فيه، وتبقى قصصه المحفوظة.",
+        "ar": "🗑 حُذف المصدر <b>{name}</b> (رقم {id}). عدد الاشتراكات الملغاة: {subs}، وتبقى قصصه المحفوظة.",
         "en": "🗑 Removed <b>{name}</b> (#{id}). {subs} subscriptions to it were cancelled; its stored stories stay.",
     },
     "removed_config": {
@@ -130,7 +130,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "feeds_footer": {
         "ar": "للتفاصيل: /feed رقم المصدر",
-        "en": "Details: /feed <number>",
+        "en": "Details: /feed &lt;number&gt;",
     },
     "prev": {"ar": "→ السابق", "en": "‹ Previous"},
     "next": {"ar": "التالي ←", "en": "Next ›"},
@@ -172,11 +172,11 @@ TEXTS: dict[str, dict[str, str]] = {
     # /stats
     "stats": {
         "ar": "📊 <b>الإحصاءات</b>\n"
-        "المشتركون: {active} نشط، {blocked} حظروا البوت أو غادروا، {stopped} أوقفوا الاشتراك\n"
-        "المصادر: {feeds_active} تعمل، {feeds_paused} موقوفة، {feeds_failing} متوقفة بسبب الأخطاء\n"
+        "المشتركون النشطون: {active} · حظروا البوت أو غادروا: {blocked} · أوقفوا الاشتراك: {stopped}\n"
+        "المصادر العاملة: {feeds_active} · الموقوفة: {feeds_paused} · المتوقفة بسبب الأخطاء: {feeds_failing}\n"
         "القصص اليوم: {stories_today} (المعدل {stories_avg} يوميًا)\n"
         "الرسائل المرسلة اليوم: {sent_today} (المعدل {sent_avg} يوميًا)\n"
-        "إخفاقات الإرسال اليوم: {failed_today} (في {days} يومًا: {failed_total})\n"
+        "إخفاقات الإرسال اليوم: {failed_today} (في آخر {days} يومًا: {failed_total})\n"
         "رسائل تنتظر الإرسال: {queue}\n\n"
         "الرسم لآخر {days} يومًا: الأعمدة الزرقاء عدد القصص، والخط البرتقالي الرسائل المرسلة، "
         "والعلامات الحمراء الإخفاقات.",
@@ -196,17 +196,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Send the command followed by the message, e.g.\n/broadcast Update: new sources were added.",
     },
     "broadcast_too_long": {
-        "ar": "⚠️ الرسالة طويلة جدًا ({length} حرفًا). الحد الأقصى {limit} حرف.",
+        "ar": "⚠️ الرسالة طويلة جدًا: طولها {length}، والحد الأقصى {limit}.",
         "en": "⚠️ The message is too long ({length} characters). The limit is {limit}.",
     },
     "broadcast_preview": {
-        "ar": "📣 ستُرسل هذه الرسالة إلى {count} مشتركًا نشطًا. هل تؤكد؟\n\n{text}",
+        "ar": "📣 ستُرسل هذه الرسالة إلى كل المشتركين النشطين (عددهم: {count}). هل تؤكد؟\n\n{text}",
         "en": "📣 This message will go to {count} active subscribers. Confirm?\n\n{text}",
     },
     "broadcast_confirm": {"ar": "تأكيد الإرسال", "en": "Send it"},
     "broadcast_cancel": {"ar": "إلغاء", "en": "Cancel"},
     "broadcast_sent": {
-        "ar": "✅ أُرسلت الرسالة الجماعية إلى طابور الإرسال لـ {count} مشتركًا، وتصلهم تباعًا.\n\n{text}",
+        "ar": "✅ دخلت الرسالة الجماعية طابور الإرسال (عدد المستلمين: {count})، وتصلهم تباعًا.\n\n{text}",
         "en": "✅ The broadcast is queued for {count} subscribers and goes out at Telegram's pace.\n\n{text}",
     },
     "broadcast_cancelled": {
@@ -227,11 +227,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     # OPML
     "export_caption": {
-        "ar": "📤 {count} مصدرًا. يمكن استيراد هذا الملف في أي قارئ أخبار، أو إرساله إليّ لاحقًا.",
+        "ar": "📤 عدد المصادر: {count}. يمكن استيراد هذا الملف في أي قارئ أخبار، أو إرساله إليّ لاحقًا.",
         "en": "📤 {count} feeds. Any feed reader can import this file, and so can I.",
     },
     "import_started": {
-        "ar": "📥 جارٍ فحص {count} مصدرًا من الملف…",
+        "ar": "📥 جارٍ فحص مصادر الملف (عددها: {count})…",
         "en": "📥 Checking {count} feeds from the file…",
     },
     "import_bad_file": {
@@ -244,7 +244,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "opml_too_large": {"ar": "حجمه أكبر من المسموح.", "en": "it is too large."},
     "opml_too_many": {"ar": "يذكر مصادر أكثر من المسموح.", "en": "it lists too many feeds."},
     "import_report": {
-        "ar": "📥 نتيجة الاستيراد: {added} أُضيفت، {duplicates} موجودة من قبل، {failed} رُفضت.",
+        "ar": "📥 نتيجة الاستيراد: أُضيف {added}، وموجود من قبل {duplicates}، ورُفض {failed}.",
         "en": "📥 Import done: {added} added, {duplicates} already there, {failed} refused.",
     },
     "import_added": {"ar": "أُضيفت:", "en": "Added:"},
@@ -268,11 +268,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "act_broadcast.send": {"ar": "أرسل رسالة جماعية", "en": "sent a broadcast"},
     "act_broadcast.cancel": {"ar": "ألغى رسالة جماعية", "en": "cancelled a broadcast"},
     "audit_import": {
-        "ar": "{added} أُضيفت، {duplicates} مكررة، {refused} رُفضت",
+        "ar": "أُضيف {added}، ومكرر {duplicates}، ورُفض {refused}",
         "en": "{added} added, {duplicates} duplicates, {refused} refused",
     },
-    "audit_recipients": {"ar": "إلى {count} مشتركًا", "en": "to {count} subscribers"},
-    "audit_feeds": {"ar": "{count} مصدرًا", "en": "{count} feeds"},
+    "audit_recipients": {"ar": "عدد المستلمين: {count}", "en": "to {count} subscribers"},
+    "audit_feeds": {"ar": "عدد المصادر: {count}", "en": "{count} feeds"},
     # commands menu
     "cmd_addfeed": {"ar": "إضافة مصدر (للمشرفين)", "en": "Add a feed (admins)"},
     "cmd_removefeed": {"ar": "حذف مصدر (للمشرفين)", "en": "Remove a feed (admins)"},
@@ -285,9 +285,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "cmd_export": {"ar": "تصدير المصادر (للمشرفين)", "en": "Export the feeds (admins)"},
     "cmd_audit": {"ar": "سجل الإجراءات (للمشرفين)", "en": "Audit log (admins)"},
     # durations
-    "dur_seconds": {"ar": "{n} ثانية", "en": "{n} s"},
-    "dur_minutes": {"ar": "{n} دقيقة", "en": "{n} min"},
-    "dur_hours": {"ar": "{n} ساعة", "en": "{n} h"},
+    # Arabic counted nouns: 1 / 2 / 3-10 / 11+ (and any fraction) take different forms.
+    "dur_seconds": {"ar": "ثانية واحدة|ثانيتين|{n} ثوانٍ|{n} ثانية", "en": "{n} s"},
+    "dur_minutes": {"ar": "دقيقة واحدة|دقيقتين|{n} دقائق|{n} دقيقة", "en": "{n} min"},
+    "dur_hours": {"ar": "ساعة واحدة|ساعتين|{n} ساعات|{n} ساعة", "en": "{n} h"},
 }
 
 # Short reasons for a feed's last error (the raw English error is shown beside it as code).
