@@ -178,17 +178,17 @@ async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     ctx = await _changer(update, context)
     if ctx is None:
         return
+    labels = {i.id: i.label for i in await service.describe_subscriptions(ctx.svc.db, ctx.chat_id)}
     try:
         removed = await service.unsubscribe_id(ctx.svc.db, ctx.chat_id, int(query.data.split(":")[1]))
     except (ValueError, IndexError):
         removed = None
     items = await service.describe_subscriptions(ctx.svc.db, ctx.chat_id)
-    label = None
-    if removed is not None:
-        label = (
-            next((i.label for i in items if i.id == removed.id), None) or removed.display or removed.target
-        )
-    await query.answer(_plain(say("toggled_off", ctx.lang, name=label)) if label else None)
+    if removed is None:
+        await query.answer(say("gone", ctx.lang), show_alert=True)
+    else:
+        label = labels.get(removed.id) or removed.display or removed.target
+        await query.answer(_plain(say("toggled_off", ctx.lang, name=label)))
     if not items:
         await edit(update, say("no_subscriptions", ctx.lang))
     else:

@@ -168,6 +168,12 @@ async def test_unsubscribe_keyboard_removes_a_subscription(bot: Any, fake_telegr
         await fake_telegram.converse(USER_ID, "/follow غزة")
         [menu] = await fake_telegram.converse(USER_ID, "/unsubscribe")
         assert menu["plain_text"] == "اضغط على اشتراك لإلغائه:"
+        update = await fake_telegram.callback_query(
+            USER_ID, menu["message_id"], _button(menu, "BBC")["callback_data"]
+        )
+        answer = await fake_telegram.wait_for_callback_answer(update["callback_query"]["id"])
+        assert answer["text"] == "ألغيت الاشتراك في «BBC عربي»"
+        await fake_telegram.converse(USER_ID, "/subscribe BBC")
         now = await _press(fake_telegram, menu, _button(menu, "غزة")["callback_data"])
         assert not any("غزة" in b["text"] for b in _buttons(now))
         assert any("BBC" in b["text"] for b in _buttons(now))
