@@ -323,7 +323,8 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         count = int(raw)
     stories = await service.latest_stories(ctx.svc.db, ctx.chat_id, count)
     if not stories:
-        await reply(update, say("latest_none", ctx.lang))
+        subscribed = bool(await service.list_subscriptions(ctx.svc.db, ctx.chat_id))
+        await reply(update, say("latest_none_subscribed" if subscribed else "latest_none", ctx.lang))
         return
     await send_cards(update, ctx, stories)
 

@@ -200,6 +200,10 @@ async def test_latest_shows_summaries_from_the_chats_subscriptions(bot: Any, fak
             "ارتفاع أسعار النفط",
             "قمة عربية في دمشق",
         ]
+        await fake_telegram.converse(USER_ID, "/follow البطاريق")
+        [none] = await fake_telegram.converse(USER_ID, "/latest")
+        assert none["plain_text"].startswith("لا أخبار من اشتراكاتك بعد.")
+        await fake_telegram.converse(USER_ID, "/unfollow البطاريق")
         await fake_telegram.converse(USER_ID, "/subscribe الجزيرة نت")
         await fake_telegram.converse(USER_ID, "/subscribe سوريا")
         cards = await fake_telegram.converse(USER_ID, "/latest", count=3)

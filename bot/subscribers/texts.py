@@ -210,6 +210,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "لا توجد أخبار بعد. ستصلك الأخبار الجديدة فور وصولها.",
         "en": "No stories yet. New stories will reach you as they arrive.",
     },
+    "latest_none_subscribed": {
+        "ar": "لا أخبار من اشتراكاتك بعد. ستصلك الجديدة فور وصولها، أو أرسل /subscribe لتضيف مصادر.",
+        "en": "Nothing from your subscriptions yet. New stories reach you as they arrive; /subscribe adds more.",
+    },
     # /language
     "language_set": {
         "ar": "حسنًا، سأكلمك بالعربية من الآن.",
