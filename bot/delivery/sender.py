@@ -244,15 +244,21 @@ class Sender:
                     self._slots.release()
 
     async def _pace(self) -> None:
+        """Wait for the next send slot. Slots are `interval` apart; a send that is late (a slow claim, a
+        WAL checkpoint) may catch up at most one slot, so no one-second window ever holds more than
+        about 1/interval + 1 sends — still under Telegram's limit, given RATE_SAFETY."""
         now = self.clock()
-        slot = max(self._next_slot, now)
+        slot = max(self._next_slot, now - self.interval)
         self._next_slot = slot + self.interval
         if slot > now:
             await asyncio.sleep(slot - now)
 
     async def _due(self, excluded: set[int]) -> list[tuple[int, int]]:
+        """Due rows, oldest first, skipping chats in cooldown; rows for chats that became inactive
+        (/stop, blocked) are failed here rather than sent."""
         query = (
-            select(Outbox.id, Outbox.chat_id)
+            select(Outbox.id, Outbox.chat_id, Outbox.kind, Subscriber.active)
+            .outerjoin(Subscriber, Subscriber.chat_id == Outbox.chat_id)
             .where(Outbox.status == outbox.PENDING, Outbox.not_before <= utcnow())
             .order_by(Outbox.not_before, Outbox.id)
             .limit(BATCH)
@@ -260,7 +266,16 @@ class Sender:
         if excluded:
             query = query.where(Outbox.chat_id.not_in(sorted(excluded)[:900]))
         async with self.db.read() as session:
-            return [(row_id, chat_id) for row_id, chat_id in (await session.execute(query)).all()]
+            found = (await session.execute(query)).all()
+        dropped = [r.id for r in found if r.active is False and r.kind in SUBSCRIBER_KINDS]
+        if dropped:
+            async with self.db.write() as session:
+                await session.execute(
+                    update(Outbox)
+                    .where(Outbox.id.in_(dropped), Outbox.status == outbox.PENDING)
+                    .values(status=outbox.FAILED, last_error="chat inactive")
+                )
+        return [(r.id, r.chat_id) for r in found if r.id not in set(dropped)]
 
     async def _idle_timeout(self, excluded: set[int]) -> float:
         """Until the next chat leaves its cooldown or the next row falls due (rows of excluded chats
@@ -281,21 +296,30 @@ class Sender:
     # ------------------------------------------------------------------ one row
 
     async def _claim(self, row_id: int) -> _Claimed | None:
-        """pending → sending, committed before the request; None when the row is not ours to send."""
+        """pending → sending, committed before the request; None when the row is not ours to send.
+
+        One UPDATE … RETURNING: the claim is on the critical path of the pacing, so it stays cheap.
+        """
+        inactive = (
+            select(Subscriber.chat_id)
+            .where(Subscriber.chat_id == Outbox.chat_id, Subscriber.active.is_(False))
+            .exists()
+        )
+        statement = (
+            update(Outbox)
+            .where(
+                Outbox.id == row_id,
+                Outbox.status == outbox.PENDING,
+                or_(Outbox.kind.not_in(SUBSCRIBER_KINDS), ~inactive),
+            )
+            .values(status=outbox.SENDING, attempts=Outbox.attempts + 1)
+            .returning(Outbox.chat_id, Outbox.kind, Outbox.payload, Outbox.attempts)
+        )
         async with self.db.write() as session:
-            row = await session.get(Outbox, row_id)
-            if row is None or row.status != outbox.PENDING:
-                return None
-            if row.kind in SUBSCRIBER_KINDS:
-                active = await session.scalar(
-                    select(Subscriber.active).where(Subscriber.chat_id == row.chat_id)
-                )
-                if active is False:
-                    row.status, row.last_error = outbox.FAILED, "chat inactive"
-                    return None
-            row.status = outbox.SENDING
-            row.attempts += 1
-            return _Claimed(row.id, row.chat_id, row.kind, dict(row.payload or {}), row.attempts)
+            row = (await session.execute(statement)).first()
+        if row is None:
+            return None
+        return _Claimed(row_id, row.chat_id, row.kind, dict(row.payload or {}), row.attempts)
 
     async def _release(self, claimed: _Claimed) -> None:
         """Back to pending: the request never left."""
