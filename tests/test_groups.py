@@ -174,3 +174,32 @@ async def test_group_upgraded_to_supergroup_keeps_its_subscriptions(bot: Any, fa
         assert await service.get_subscriber(db, old) is None
         [row] = await service.list_subscriptions(db, new)
         assert (row.kind, row.display) == ("keyword", "النفط")
+
+
+async def test_an_anonymous_group_admin_may_change_subscriptions(bot: Any, fake_telegram: Any) -> None:
+    chat = {"id": GROUP, "type": "supergroup", "title": "مجموعة"}
+    fake_telegram.add_chat(GROUP, "supergroup", title="مجموعة")
+    async with bot as app:
+        await fake_telegram.inject_update(
+            {
+                "message": {
+                    "message_id": 7,
+                    "date": 0,
+                    "chat": chat,
+                    # Telegram's stand-in user for admins who post as the group.
+                    "from": {
+                        "id": 1087968824,
+                        "is_bot": True,
+                        "first_name": "Group",
+                        "username": "GroupAnonymousBot",
+                    },
+                    "sender_chat": chat,
+                    "text": "/follow الانتخابات",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 7}],
+                }
+            }
+        )
+        [reply] = await fake_telegram.wait_for_messages(GROUP)
+        assert reply["plain_text"] == "ستصلك الأخبار التي تذكر «الانتخابات» من كل المصادر."
+        [row] = await service.list_subscriptions(db_of(app), GROUP)
+        assert (row.kind, row.target) == ("keyword", "الانتخابات")
