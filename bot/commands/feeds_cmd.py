@@ -102,7 +102,7 @@ async def _add(args: argparse.Namespace, config: Config, db: Database) -> int:
         print(f"(found through the page {result.discovered_from})")
     if result.interval_floored:
         print(f"(interval raised to fetch.min_interval = {config.fetch.min_interval:g}s)")
-    print("a running bot polls it after its next reschedule or restart")
+    print("a running bot starts polling it within a few seconds (its scheduler re-reads the feeds)")
     return OK
 
 
