@@ -53,7 +53,7 @@ def _summarize(text: str, title: str | None, count: int, max_words: int | None) 
     if not sents:
         return []
     model = default_model()
-    analysis = analyse(sents, starts, title, model.stemmer)
+    analysis = analyse(sents, starts, title, model.stemmer, with_lexrank=bool(model.weights.get("lexrank")))
     if max_words is not None:
         chosen = select(analysis, model, count=None, max_words=max(int(max_words), 1))
     else:

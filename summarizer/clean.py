@@ -24,6 +24,9 @@ _INVISIBLE = re.compile(r"[\ufeff\u200b\u200c\u200d\u200e\u200f\u202a-\u202e\u20
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _FINAL = re.compile(r"[.!?؟…][\"'»”’)\]]*$")
 _HAS_LETTER = re.compile(r"[A-Za-z\u0621-\u064A]")
+# summarizer.normalize.tokens() is this regex on normalize(text); applied here to text already
+# normalised once, so a line is not normalised twice (tests check the two agree).
+NORMALISED_TOKEN = re.compile(r"[\u0621-\u064A0-9A-Za-z]+")
 
 
 def _words(text: str) -> list[str]:
@@ -239,8 +242,10 @@ def remove_furniture(lines: list[str], title: str | None = None) -> list[str]:
     seen: set[str] = set()
     # A headline repeated near the top (the page's title printed twice) is the title.
     repeated = {n for n in norms[:6] if norms[:6].count(n) > 1 and not _FINAL.search(n)}
+    counts = [0] * len(lines)
     for i, (line, norm) in enumerate(zip(lines, norms, strict=True)):
-        toks = tokens(line)
+        toks = NORMALISED_TOKEN.findall(norm)
+        counts[i] = len(toks)
         if in_sources:
             if len(toks) <= 8 and not _FINAL.search(line):
                 keep[i] = False
@@ -264,13 +269,13 @@ def remove_furniture(lines: list[str], title: str | None = None) -> list[str]:
         ):
             keep[i] = False
         seen.add(norm)
-    body = [line for line, k in zip(lines, keep, strict=True) if k]
+    body = [i for i, k in enumerate(keep) if k]
     # Headline-like lines between paragraphs: subheadings and links to related stories.
-    prose = [line for line in body if not _is_headline(line)]
+    prose = [lines[i] for i in body if not _is_headline(lines[i], counts[i])]
     if prose:
         return prose
     if body:
-        return body
+        return [lines[i] for i in body]
     # Everything looked like furniture; keep the lines that have words rather than return nothing.
     return [line for line in lines if _HAS_LETTER.search(line) and not _FURNITURE_LINE.match(normalize(line))]
 
@@ -299,8 +304,8 @@ def _is_title(toks: list[str], title_tokens: list[str]) -> bool:
     return False
 
 
-def _is_headline(line: str) -> bool:
-    n = len(tokens(line))
+def _is_headline(line: str, n: int) -> bool:
+    """Whether a line of n words is a headline, a subheading or a link rather than prose."""
     if _FINAL.search(line):
         # A short question on a line of its own is a subheading ("كيف تطورت الفضيحة؟").
         return line.rstrip("\"'»”’)]").endswith(("؟", "?")) and n <= _QUESTION_MAX_WORDS

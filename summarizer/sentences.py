@@ -18,7 +18,7 @@ _BOUNDARY = re.compile(r"([.!?؟…]+)([\"'»”’)\]}]*)(?=\s|[\u0621-\u064A]{
 _GLUED = re.compile(r"[\u0621-\u064A\u064B-\u0652\u0640]{2,}$")
 _OPENERS = {"«": "»", "(": ")", "[": "]", "{": "}", "“": "”"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
-_QUOTE_CHARS = frozenset('"«»“”()[]{}')
+_QUOTE_CHAR = re.compile(r'["«»“”()\[\]{}]')
 _WORD_BEFORE = re.compile(r"(\S+)$")
 _HAS_WORD = re.compile(r"[0-9A-Za-z\u0621-\u064A\u0660-\u0669\u06F0-\u06F9]")
 _NUMBER = re.compile(r"^[\d\u0660-\u0669\u06F0-\u06F9]+$")
@@ -68,7 +68,7 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _split_line(line: str) -> list[str]:
-    protected = _protected_spans(line) if any(c in _QUOTE_CHARS for c in line) else []
+    protected = _protected_spans(line) if _QUOTE_CHAR.search(line) else []
     pieces: list[str] = []
     start = 0
     for m in _BOUNDARY.finditer(line):
@@ -118,12 +118,12 @@ def _protected_spans(line: str) -> list[tuple[int, int]]:
     """Spans (opener index, closer index) of quotes and brackets that close on this line."""
     spans: list[tuple[int, int]] = []
     stack: list[tuple[str, int]] = []
-    straight = [i for i, c in enumerate(line) if c == '"']
-    # Straight double quotes pair up in order; an odd last one is a typo and protects nothing.
-    for a, b in zip(straight[::2], straight[1::2], strict=False):
-        spans.append((a, b))
-    for i, c in enumerate(line):
-        if c in _OPENERS:
+    straight: list[int] = []
+    for m in _QUOTE_CHAR.finditer(line):
+        c, i = m.group(), m.start()
+        if c == '"':
+            straight.append(i)
+        elif c in _OPENERS:
             stack.append((c, i))
         elif c in _CLOSERS:
             opener = _CLOSERS[c]
@@ -133,6 +133,8 @@ def _protected_spans(line: str) -> list[tuple[int, int]]:
                     spans.append((stack[k][1], i))
                     del stack[k:]
                     break
+    # Straight double quotes pair up in order; an odd last one is a typo and protects nothing.
+    spans.extend(zip(straight[::2], straight[1::2], strict=False))
     return spans
 
 

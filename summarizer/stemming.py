@@ -25,12 +25,8 @@ _SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
 Stemmer = Callable[[str], str]
 
 
-def light_stem(word: str) -> str:
-    return _light(word)
-
-
 @lru_cache(maxsize=200_000)
-def _light(word: str) -> str:
+def light_stem(word: str) -> str:
     for p in _PREFIXES:
         if word.startswith(p) and len(word) - len(p) >= 2:
             word = word[len(p) :]
