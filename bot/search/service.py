@@ -5,7 +5,9 @@ SQLite (the default, and the tested path): FTS5 over pre-analysed terms (bot.sea
 where relevance = -bm25(search_fts, TITLE_WEIGHT, BODY_WEIGHT) (bm25 is negative, lower is better),
 title_boost = TITLE_BOOST when the title alone matches the query (bm25 saturates on term frequency,
 so a long body repeating a word would otherwise outrank a headline about it), else 1; and a story
-RECENCY_DAYS old needs twice the relevance of one published now to rank level with it.
+RECENCY_DAYS old needs twice the relevance of one published now to rank level with it. A word in more
+than RANK_CANDIDATES stories ranks the most recently stored RANK_CANDIDATES of them (bm25 costs about a
+microsecond a match; this bounds a query's cost on a large archive).
 Other databases (PostgreSQL): a small fallback with the same API: LIKE over the analysed terms,
 newest first.
 
@@ -21,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, Integer, Text, bindparam, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeEngine
 
 from bot.clock import as_utc, utcnow
@@ -33,6 +35,9 @@ TITLE_WEIGHT = 4.0
 TITLE_BOOST = 2.0
 BODY_WEIGHT = 1.0
 RECENCY_DAYS = 7.0
+# A word found in more stories than this ranks the most recently stored ones only (a story far older
+# than the newest matches loses on recency anyway); `total` still counts every match.
+RANK_CANDIDATES = 2000
 MAX_LIMIT = 50
 
 
@@ -104,54 +109,37 @@ def _filters(source: str | None, since: datetime | None, feed_ids: list[int] | N
     return sql, params
 
 
-async def _fts(session: AsyncSession, expr: str, filters: str, params: dict, limit: int, offset: int) -> Any:
-    sql = text(
-        f"""
-        WITH m AS (
+def _fts_ranked(expr: str, filters: str, *, capped: bool) -> str:
+    """CTEs ending in `ranked` (id, score, total): one page of FTS5 matches.
+
+    Only ids and scores are ranked, and the join reads the covering index, not the rows (whose
+    long texts would be read for every match); the page's stories are read afterwards."""
+    cap = f"ORDER BY rowid DESC LIMIT {RANK_CANDIDATES}" if capped else ""
+    return f"""
+        m AS (
             SELECT rowid AS id, bm25(search_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS rank
-            FROM search_fts WHERE search_fts MATCH :expr
+            FROM search_fts WHERE search_fts MATCH :expr {cap}
         ), t AS (
             SELECT rowid AS id FROM search_fts WHERE search_fts MATCH :title_expr
-        )
-        SELECT s.id, s.title, s.url, s.source, s.published_at, s.summary, s.text,
-               (-m.rank) * (CASE WHEN t.id IS NULL THEN 1.0 ELSE {TITLE_BOOST} END)
-                   / (1.0 + max(julianday(:now) - julianday(s.published_at), 0.0) / {RECENCY_DAYS})
-                   AS score,
-               count(*) OVER () AS total
-        FROM m JOIN stories s ON s.id = m.id LEFT JOIN t ON t.id = m.id
-        WHERE 1 = 1 {filters}
-        ORDER BY score DESC, s.published_at DESC
-        LIMIT :limit OFFSET :offset
-        """
-    )
-    if "feed_ids" in params:
-        sql = sql.bindparams(bindparam("feed_ids", expanding=True))
-    now = utcnow().replace(tzinfo=None).isoformat(sep=" ")
-    result = await session.execute(
-        sql.columns(**_COLUMNS),
-        {
-            "expr": expr,
-            "title_expr": f"title_terms : ({expr})",
-            "now": now,
-            "limit": limit,
-            "offset": offset,
-            **params,
-        },
-    )
-    return result.all()
+        ), ranked AS (
+            SELECT m.id AS id,
+                   (-m.rank) * (CASE WHEN t.id IS NULL THEN 1.0 ELSE {TITLE_BOOST} END)
+                       / (1.0 + max(julianday(:now) - julianday(s.published_at), 0.0) / {RECENCY_DAYS})
+                       AS score,
+                   (SELECT count(*) FROM search_fts f
+                        JOIN stories s INDEXED BY ix_stories_search_meta ON s.id = f.rowid
+                        WHERE search_fts MATCH :expr {filters}) AS total
+            FROM m JOIN stories s INDEXED BY ix_stories_search_meta ON s.id = m.id
+                 LEFT JOIN t ON t.id = m.id
+            WHERE 1 = 1 {filters}
+            ORDER BY score DESC, s.published_at DESC, s.id DESC
+            LIMIT :limit OFFSET :offset
+        )"""
 
 
-async def _like(
-    session: AsyncSession,
-    groups: list[tuple[str, ...]],
-    filters: str,
-    params: dict,
-    limit: int,
-    offset: int,
-    *,
-    any_word: bool,
-) -> Any:
-    """The non-SQLite fallback: every (or any) group has a term among the analysed terms."""
+def _like_ranked(groups: list[tuple[str, ...]], filters: str, params: dict, *, any_word: bool) -> str:
+    """The non-SQLite fallback: every (or any) group has a term among the analysed terms; title
+    matches first, then newest first."""
     doc = "(' ' || f.title_terms || ' ' || f.body_terms || ' ')"
     title = "(' ' || f.title_terms || ' ')"
     conds, score = [], []
@@ -164,23 +152,33 @@ async def _like(
         conds.append("(" + " OR ".join(alts) + ")")
     where = (" OR " if any_word else " AND ").join(conds)
     score_sql = " + ".join(score) if score else "0"
+    return f"""
+        ranked AS (
+            SELECT s.id AS id, CAST({score_sql} AS FLOAT) AS score, count(*) OVER () AS total
+            FROM search_fts f JOIN stories s ON s.id = f.rowid
+            WHERE ({where}) {filters}
+            ORDER BY score DESC, s.published_at DESC, s.id DESC
+            LIMIT :limit OFFSET :offset
+        )"""
+
+
+async def _page(conn: AsyncConnection, ctes: str, params: dict[str, Any]) -> list[Any]:
+    """The ranked page joined to its stories, in rank order."""
     sql = text(
         f"""
-        SELECT s.id, s.title, s.url, s.source, s.published_at, s.summary, s.text,
-               CAST({score_sql} AS FLOAT) AS score, count(*) OVER () AS total
-        FROM search_fts f JOIN stories s ON s.id = f.rowid
-        WHERE ({where}) {filters}
-        ORDER BY s.published_at DESC, s.id DESC
-        LIMIT :limit OFFSET :offset
+        WITH {ctes}
+        SELECT s.id, s.title, s.url, s.source, s.published_at, s.summary, s.text, r.score, r.total
+        FROM ranked r JOIN stories s ON s.id = r.id
+        ORDER BY r.score DESC, s.published_at DESC, s.id DESC
         """
     )
     if "feed_ids" in params:
         sql = sql.bindparams(bindparam("feed_ids", expanding=True))
-    result = await session.execute(sql.columns(**_COLUMNS), {"limit": limit, "offset": offset, **params})
-    return result.all()
+    result = await conn.execute(sql.columns(**_COLUMNS), params)
+    return list(result.all())
 
 
-def _hits(rows: Any, terms: list[str]) -> list[SearchHit]:
+def _hits(rows: Any, terms: list[str], words: int | None = None) -> list[SearchHit]:
     return [
         SearchHit(
             story_id=r.id,
@@ -189,7 +187,7 @@ def _hits(rows: Any, terms: list[str]) -> list[SearchHit]:
             source=r.source,
             published_at=as_utc(r.published_at),
             summary=list(r.summary or []),
-            snippet_html=make_snippet(list(r.summary or []), r.text or "", terms),
+            snippet_html=make_snippet(list(r.summary or []), r.text or "", terms, enough=words),
             score=float(r.score or 0.0),
         )
         for r in rows
@@ -222,22 +220,29 @@ async def search(
     use_fts = db.is_sqlite if fts is None else fts
     filters, params = _filters(source, since, feed_ids)
 
-    async def run(session: AsyncSession, any_word: bool, lim: int, off: int) -> Any:
+    now = utcnow().replace(tzinfo=None).isoformat(sep=" ")
+
+    async def run(conn: AsyncConnection, any_word: bool, lim: int, off: int) -> list[Any]:
+        values = {**params, "limit": lim, "offset": off}
         if use_fts:
             expr = match_expression(groups, any_word=any_word)
-            return await _fts(session, expr, filters, dict(params), lim, off)
-        return await _like(session, groups, filters, dict(params), lim, off, any_word=any_word)
+            values.update(expr=expr, title_expr=f"title_terms : ({expr})", now=now)
+            ctes = _fts_ranked(expr, filters, capped=source is None and feed_ids is None)
+        else:
+            ctes = _like_ranked(groups, filters, values, any_word=any_word)
+        return await _page(conn, ctes, values)
 
     relaxed = False
-    async with db.read() as session:
-        rows = await run(session, False, limit, offset)
+    # A plain connection, not an ORM session: this is the hot path and reads only.
+    async with db.engine.connect() as conn:
+        rows = await run(conn, False, limit, offset)
         # Past the end of an all-words result is just an empty page; relax only when no story at
         # all has every word.
-        if relax and not rows and len(groups) > 1 and (offset == 0 or not await run(session, False, 1, 0)):
-            rows = await run(session, True, limit, offset)
+        if relax and not rows and len(groups) > 1 and (offset == 0 or not await run(conn, False, 1, 0)):
+            rows = await run(conn, True, limit, offset)
             relaxed = True
     total = rows[0].total if rows else 0
-    hits = _hits(rows, terms)
+    hits = _hits(rows, terms, len(groups))
     return SearchPage(hits, total, terms, relaxed=relaxed and bool(hits), offset=offset, limit=limit)
 
 
@@ -257,7 +262,7 @@ async def recent(
     sql = text(
         f"""
         SELECT s.id, s.title, s.url, s.source, s.published_at, s.summary, s.text,
-               0.0 AS score, count(*) OVER () AS total
+               0.0 AS score, (SELECT count(*) FROM stories s WHERE 1 = 1 {filters}) AS total
         FROM stories s
         WHERE 1 = 1 {filters}
         ORDER BY s.published_at DESC, s.id DESC

@@ -10,17 +10,27 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from bot.search.analyzer import index_terms
+from summarizer.normalize import normalize
 
 # A displayed word: letters and digits of any script plus Arabic marks and tatweel.
 _WORD = re.compile(r"(?:[^\W_]|[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640])+")
 _SENTENCE_END = re.compile(r"(?<=[.!?؟…])\s+|\n+")
-_MAX_SENTENCES = 300
+# The best sentence is looked for in the summary and the body's opening; a word that only occurs
+# deeper in a very long story shows the lead instead (bounded cost per hit).
+_MAX_SENTENCES = 40
+_MAX_SCAN_CHARS = 4000
+
+
+@lru_cache(maxsize=100_000)
+def _word_terms(word: str) -> frozenset[str]:
+    return frozenset(index_terms(word))
 
 
 def _hit(word: str, terms: set[str]) -> bool:
-    return not terms.isdisjoint(index_terms(word))
+    return not terms.isdisjoint(_word_terms(word))
 
 
 def highlight(text: str, terms: Iterable[str]) -> str:
@@ -39,7 +49,8 @@ def highlight(text: str, terms: Iterable[str]) -> str:
 
 def _sentences(summary: Sequence[str], text: str) -> list[str]:
     parts = [s.strip() for s in summary]
-    parts += [s.strip() for s in _SENTENCE_END.split(text, maxsplit=_MAX_SENTENCES)[:_MAX_SENTENCES]]
+    body = _SENTENCE_END.split(text[:_MAX_SCAN_CHARS], maxsplit=_MAX_SENTENCES)[:_MAX_SENTENCES]
+    parts += [s.strip() for s in body]
     return [p for p in parts if p]
 
 
@@ -63,19 +74,33 @@ def _trim(sentence: str, terms: set[str], max_chars: int) -> str:
     return ("… " if start > 0 else "") + sentence[start:end].strip() + (" …" if end < len(sentence) else "")
 
 
-def make_snippet(summary: Sequence[str], text: str, terms: Iterable[str], *, max_chars: int = 240) -> str:
+def make_snippet(
+    summary: Sequence[str],
+    text: str,
+    terms: Iterable[str],
+    *,
+    max_chars: int = 240,
+    enough: int | None = None,
+) -> str:
     """The sentence that holds the most distinct query terms (the earliest on a tie), highlighted.
 
+    The scan stops at the first sentence with `enough` distinct terms (the number of query words).
     When only the title matched, the story's first sentence stands in, so a hit always shows text.
     """
     wanted = set(terms)
+    enough = len(wanted) if enough is None else enough
     best, best_score = "", 0
     sentences = _sentences(summary, text)
     for sentence in sentences:
+        # Every analysed term is a substring of its normalised word, so a sentence whose normalised
+        # text contains none of the terms cannot match: skip the full analysis (most sentences).
+        folded = normalize(sentence)
+        if not any(term in folded for term in wanted):
+            continue
         score = len(wanted.intersection(index_terms(sentence)))
         if score > best_score:
             best, best_score = sentence, score
-            if score == len(wanted):
+            if score >= enough:
                 break
     if not best:
         best = sentences[0] if sentences else ""
