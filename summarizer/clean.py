@@ -12,7 +12,6 @@ the lines are kept: furniture removal never turns a real input into an empty one
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from summarizer.normalize import normalize, tokens
 
@@ -56,7 +55,9 @@ _FURNITURE_LINE = re.compile(
 # Lines that open with these are furniture whatever follows on the line.
 _FURNITURE_START = re.compile(
     r"^(?:للمزيد\s*:|اقرا (?:ايضا|المزيد|كذلك)\s*:|\*\s*نقلا عن|نقلا عن .{1,40}$|"
-    r"المصدر\s*:|المصادر\s*:|آخر تحديث|اخر تحديث|تاريخ النشر|نشر في\s*:?|"
+    r"المصدر\s*:|المصادر\s*:|اخر تحديث|تاريخ النشر|نشر في\s*:?|"
+    r"ظهرت المقاله .{0,300}اولا علي|the post .{0,300}appeared first on|read more|continue reading|"
+    r"(?:اقرا|تابع) (?:الخبر|المقال|القصه) كاملا|لقراءه المزيد|"
     r"يمكنكم (?:استلام|تسلم) اشعارات|شاهد\s*:|اضغط هنا|"
     r"\*\*)",
     re.IGNORECASE,
@@ -310,7 +311,3 @@ def _is_headline(line: str, n: int) -> bool:
         # A short question on a line of its own is a subheading ("كيف تطورت الفضيحة؟").
         return line.rstrip("\"'»”’)]").endswith(("؟", "?")) and n <= _QUESTION_MAX_WORDS
     return n <= _HEADLINE_MAX_WORDS
-
-
-def paragraphs(lines: Iterable[str]) -> str:
-    return "\n\n".join(lines)

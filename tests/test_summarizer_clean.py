@@ -158,3 +158,28 @@ def test_hard_wrapped_text_is_joined_into_sentences() -> None:
 )
 def test_garbage_cleans_to_nothing(garbage: str) -> None:
     assert clean_text(garbage) == ""
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>أعلنت الشركة عن نتائجها الفصلية وحققت أرباحا قياسية خلال الربع الأخير من العام.</p>"
+        "<p>ظهرت المقالة الشركة تعلن أرباحا قياسية أولاً على موقع الأخبار.</p>",
+        "<p>أعلنت الشركة عن نتائجها الفصلية وحققت أرباحا قياسية خلال الربع الأخير من العام.</p>"
+        "<p><a href='https://example.invalid/x'>اقرأ المزيد</a></p>",
+        "<p>أعلنت الشركة عن نتائجها الفصلية وحققت أرباحا قياسية خلال الربع الأخير من العام.</p>"
+        "<p>The post Results appeared first on Example News.</p>",
+    ],
+)
+def test_feed_item_furniture(html: str) -> None:
+    assert (
+        clean_text(html) == "أعلنت الشركة عن نتائجها الفصلية وحققت أرباحا قياسية خلال الربع الأخير من العام."
+    )
+
+
+def test_cleaning_is_idempotent(seed: str) -> None:
+    # The feed poller stores clean_text() output and summarises it later: cleaning it again changes nothing.
+    for text, title in ((seed, None), (seed, SEED_TITLE), ("<p>خبر قصير بلا علامات</p>", None)):
+        once = clean_text(text, title)
+        assert clean_text(once, title) == once
+        assert summarize(once, title=title) == summarize(text, title=title)

@@ -74,3 +74,13 @@ def test_terms_drop_stop_words_and_stem() -> None:
 def test_display_text_is_never_normalised() -> None:
     text = "أعلنَ الرئيسُ إطلاقَ مبادرةٍ جديدة للتعليم في المدارس الحكومية. ورحّبت النقابة بالمبادرة."
     assert summarize(text, sentences=1) == ["أعلنَ الرئيسُ إطلاقَ مبادرةٍ جديدة للتعليم في المدارس الحكومية."]
+
+
+def test_token_regexes_agree_with_normalize_tokens() -> None:
+    # clean.py and rank.py tokenise text they have already normalised, with their own copy of the
+    # token pattern; it must stay the pattern of summarizer.normalize.tokens().
+    from summarizer import clean, rank
+
+    text = "قالَ الـرئيس: «سنعمل معاً» في 2018 و٢٠١٩ (UN-Report) — إلى اللقاء!"
+    assert clean.NORMALISED_TOKEN.findall(normalize(text)) == tokens(text)
+    assert rank._TOKEN.findall(normalize(text)) == tokens(text)
