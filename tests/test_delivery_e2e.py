@@ -4,10 +4,12 @@ Arabic and in English, and the "المزيد" button expands the card in place."
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from bot.config import Config
 from bot.db.database import Database
+from bot.delivery import outbox
 from bot.delivery import service as delivery
 from bot.delivery.routing import route_new_stories
 from bot.services import services
@@ -82,3 +84,26 @@ async def test_story_arrives_with_english_labels_for_an_english_subscriber(
     assert re.fullmatch(r"وكالة الأنباء · \d{2}:\d{2}", message["plain_text"].split("\n")[1])
     assert [b["text"] for b in message["reply_markup"]["inline_keyboard"][0]] == ["Source", "More"]
     assert SENTENCES[0] in message["plain_text"]
+
+
+async def test_stopping_the_application_mid_fan_out_then_restarting_sends_each_chat_once(
+    bot_factory: Any, fake_telegram: FakeTelegram
+) -> None:
+    chats = list(range(3100, 3150))
+    async with bot_factory() as app:
+        db = services(app).db
+        feed = await add_feed(db, "وكالة الأنباء")
+        for chat in chats:
+            await add_subscriber(db, chat, subscriptions=[("feed", str(feed))])
+        story = await add_story(db, feed, "خبر للجميع", summary=SENTENCES[:2])
+        await route_new_stories(db, services(app).config, [story])
+        delivery.wake(app)
+        await fake_telegram.wait_for_messages(None, count=10, timeout=10)
+    # A clean stop: what was in flight finished, nothing was given up or left uncertain.
+    first = Counter(m["chat_id"] for m in fake_telegram.sent_messages())
+    assert sum(first.values()) < len(chats)
+    async with bot_factory() as app:
+        statuses = Counter(await outbox.status_counts(services(app).db))
+        assert statuses["failed"] == statuses["uncertain"] == 0  # leftovers of a kill would be uncertain
+        await fake_telegram.wait_for_messages(None, count=len(chats), timeout=15)
+    assert Counter(m["chat_id"] for m in fake_telegram.sent_messages()) == Counter(chats)

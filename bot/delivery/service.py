@@ -1,7 +1,9 @@
 """Delivery inside the running Application: the sender task, the digest job and a watchdog.
 
 `start(app)` (from post_init) starts the long-running sender (bot.delivery.sender.Sender) as an
-asyncio task kept in bot_data, schedules the digest check every minute and a watchdog that restarts
+asyncio task kept in bot_data, with a Bot client of its own (same token, API URL and AIORateLimiter
+as the application's): PTB shuts the application's bot down before post_shutdown runs, and the
+sender must still be able to finish the requests in flight when it is stopped there. It also schedules the digest check every minute and a watchdog that restarts
 the sender should it ever die. `wake(app)` tells the sender new rows are queued (routing and the
 outbox functions also wake it by themselves). `stop(app)` (from post_shutdown) stops dispatching and
 waits for the requests in flight, so a clean stop leaves nothing uncertain.
@@ -15,7 +17,7 @@ import logging
 from typing import Any
 
 from bot.delivery.digest import run_digests
-from bot.delivery.sender import Sender
+from bot.delivery.sender import MAX_IN_FLIGHT, Sender
 from bot.services import services
 
 log = logging.getLogger(__name__)
@@ -32,15 +34,41 @@ def sender(application: Any) -> Sender | None:
     return value if isinstance(value, Sender) else None
 
 
-def _spawn(application: Any) -> None:
+CLIENT = "delivery.bot"
+
+
+async def _client(application: Any) -> Any:
+    """The sender's own ExtBot, sharing the application's rate limiter and defaults."""
+    from telegram.ext import ExtBot
+    from telegram.request import HTTPXRequest
+
+    existing = application.bot_data.get(CLIENT)
+    if existing is not None:
+        return existing
+    tg = services(application).config.telegram
+    app_bot = application.bot
+    client: Any = ExtBot(
+        token=app_bot.token,
+        base_url=tg.api_base_url,
+        base_file_url=tg.file_url,
+        request=HTTPXRequest(connection_pool_size=MAX_IN_FLIGHT + 4, read_timeout=30.0, connect_timeout=10.0),
+        defaults=app_bot.defaults,
+        rate_limiter=getattr(app_bot, "rate_limiter", None),
+    )
+    await client.initialize()
+    application.bot_data[CLIENT] = client
+    return client
+
+
+def _spawn(application: Any, client: Any) -> None:
     svc = services(application)
-    new = Sender(application.bot, svc.db, svc.config)
+    new = Sender(client, svc.db, svc.config)
     application.bot_data[SENDER] = new
     application.bot_data[TASK] = asyncio.create_task(new.run(), name="akhbar-delivery-sender")
 
 
 async def start(application: Any) -> None:
-    _spawn(application)
+    _spawn(application, await _client(application))
     jobs = []
     queue = application.job_queue
     if queue is not None:
@@ -74,6 +102,9 @@ async def stop(application: Any) -> None:
         except (TimeoutError, asyncio.CancelledError):
             task.cancel()
     application.bot_data.pop(SENDER, None)
+    client = application.bot_data.pop(CLIENT, None)
+    if client is not None:
+        await client.shutdown()
 
 
 def wake(application: Any) -> None:
@@ -98,4 +129,4 @@ async def _watchdog(context: Any) -> None:
         return
     if not task.cancelled() and task.exception() is not None:
         log.error("delivery sender died (%r); restarting it", task.exception())
-    _spawn(application)
+    _spawn(application, await _client(application))
