@@ -3,16 +3,22 @@ Arabic and in English, and the "المزيد" button expands the card in place."
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import Counter
 from typing import Any
 
+import pytest
+from sqlalchemy import func, select
+
 from bot.config import Config
 from bot.db.database import Database
+from bot.db.models import Feed, Story
 from bot.delivery import outbox
 from bot.delivery import service as delivery
 from bot.delivery.routing import route_new_stories
 from bot.services import services
+from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram
 from tests.test_routing import add_feed, add_story, add_subscriber
 
@@ -107,3 +113,40 @@ async def test_stopping_the_application_mid_fan_out_then_restarting_sends_each_c
         assert statuses["failed"] == statuses["uncertain"] == 0  # leftovers of a kill would be uncertain
         await fake_telegram.wait_for_messages(None, count=len(chats), timeout=15)
     assert Counter(m["chat_id"] for m in fake_telegram.sent_messages()) == Counter(chats)
+
+
+async def _stories_of(db: Database, feed_id: int) -> int:
+    async with db.read() as session:
+        return int(
+            await session.scalar(select(func.count()).select_from(Story).where(Story.feed_id == feed_id)) or 0
+        )
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+async def test_an_item_published_on_a_feed_arrives_in_the_subscribers_chat(
+    language: str, bot_factory: Any, fake_telegram: FakeTelegram, feed_server: FeedServer
+) -> None:
+    """The whole path: feed server → poller → summary → routing → outbox → sender → chat."""
+    chat = 3200
+    url = feed_server.add_feed("arabiya", feed_server.stories[:3])
+    async with bot_factory(feeds=[{"url": url, "name": "العربية", "interval": 1}]) as app:
+        db = services(app).db
+        async with db.read() as session:
+            feed_id = await session.scalar(select(Feed.id).where(Feed.url == url))
+        assert feed_id is not None
+        await add_subscriber(db, chat, subscriptions=[("feed", str(feed_id))], language=language)
+        # The first poll of a new feed stores its items and sends none (no flood).
+        async with asyncio.timeout(15):
+            while await _stories_of(db, feed_id) < 3:
+                await asyncio.sleep(0.05)
+        fresh = feed_server.stories[5].variant("new")
+        feed_server.add_item("arabiya", fresh)
+        [message] = await fake_telegram.wait_for_messages(chat, count=1, timeout=20)
+    text = message["plain_text"]
+    assert text.split("\n")[0] == fresh.title.strip()
+    assert text.split("\n")[1].startswith("العربية · ")
+    body = text.split("\n", 3)[-1]
+    assert len(body) > 40 and all(w in fresh.text + fresh.abstract for w in body.split()[:3])
+    labels = [b["text"] for b in message["reply_markup"]["inline_keyboard"][0]]
+    assert labels[0] == ("المصدر" if language == "ar" else "Source")
+    assert len(fake_telegram.sent_messages(chat)) == 1  # the three older items were not pushed
