@@ -406,3 +406,20 @@ async def test_killed_mid_fan_out_loses_nothing_and_sends_nothing_twice(
 
 async def _no_pending_at_all(db: Database) -> bool:
     return all(s not in ("pending", "sending") for s in await status_of_all(db))
+
+
+async def test_stories_waiting_for_a_digest_are_sent_when_the_chat_switches_to_instant(
+    db: Database, config_factory: Any
+) -> None:
+    config = config_factory()
+    feed = await add_feed(db)
+    await add_subscriber(db, 72, subscriptions=[("feed", str(feed))], mode="digest", digest_times=["08:00"])
+    await route_new_stories(db, config, [await add_story(db, feed, "خبر ينتظر الموجز")])
+    async with db.write() as session:
+        await session.execute(update(Subscriber).where(Subscriber.chat_id == 72).values(mode="instant"))
+    assert await run_digests(db, config) == 1
+    assert await run_digests(db, config) == 0
+    statuses = Counter(await status_of(db, 72))
+    assert statuses == Counter({"digested": 1, "pending": 1})
+    [digest] = [row for row in await rows(db, 72) if row.kind == "digest"]
+    assert "خبر ينتظر الموجز" in digest.payload["text"]

@@ -54,15 +54,36 @@ async def run_digests(db: Database, config: Config, *, now: datetime | None = No
             queued += await _digest_for(db, chat_id, slot, now)
         except Exception:
             log.exception("building the digest for chat %s failed; it is retried at the next run", chat_id)
+    # Chats that left digest mode with stories still waiting get them now, as one last digest.
+    async with db.read() as session:
+        switched = list(
+            (
+                await session.scalars(
+                    select(Outbox.chat_id)
+                    .join(Subscriber, Subscriber.chat_id == Outbox.chat_id)
+                    .where(
+                        Outbox.status == outbox.DIGEST_WAIT, Subscriber.active, Subscriber.mode != "digest"
+                    )
+                    .distinct()
+                )
+            ).all()
+        )
+    for chat_id in switched:
+        try:
+            queued += await _digest_for(db, chat_id, now, now, digest_mode=False)
+        except Exception:
+            log.exception("flushing the waiting stories of chat %s failed; retried at the next run", chat_id)
     if queued:
         outbox.notify(db)
     return queued
 
 
-async def _digest_for(db: Database, chat_id: int, slot: datetime, now: datetime) -> int:
+async def _digest_for(
+    db: Database, chat_id: int, slot: datetime, now: datetime, *, digest_mode: bool = True
+) -> int:
     async with db.write() as session:
         sub = await session.get(Subscriber, chat_id)
-        if sub is None or not sub.active or sub.mode != "digest":
+        if sub is None or not sub.active or (sub.mode == "digest") != digest_mode:
             return 0
         items = list(
             (
@@ -101,6 +122,7 @@ async def _digest_for(db: Database, chat_id: int, slot: datetime, now: datetime)
                 .where(Outbox.id.in_([row_id for row_id, _ in items]))
                 .values(status=outbox.DIGESTED, sent_at=now)
             )
-        sub.last_digest_at = now
+        if digest_mode:
+            sub.last_digest_at = now
         log.info("digest for chat %s: %d stories in %d messages", chat_id, len(stories), created)
         return created
