@@ -59,10 +59,16 @@ def test_logging_never_shows_the_token(capsys: pytest.CaptureFixture[str]) -> No
 
     from bot.logging_setup import setup_logging
 
-    setup_logging("INFO")
-    logging.getLogger("telegram.test").info(
-        "POST https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe"
-    )
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        setup_logging("INFO")
+        logging.getLogger("telegram.test").info(
+            "POST https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe"
+        )
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
     err = capsys.readouterr().err
     assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in err
     assert "<token>" in err
