@@ -5,6 +5,8 @@
   leaves no index row behind. It only adds an ORM row (no I/O), so it is safe to call with or
   without `await`.
 * Deleted stories: an SQLite trigger (PostgreSQL: a cascading foreign key) drops their row.
+* Duplicates (Story.duplicate_of set) are not indexed; a story marked a duplicate later drops out
+  of the index when `index_stories(db, [its id])` is called.
 * Rebuilds and repairs: `reindex_all(db)`, `index_stories(db, ids)` (re-analyses those stories) and
   `index_missing(db)` (stories stored by code that forgot to index them).
 """
@@ -34,7 +36,13 @@ class _Done:
 
 
 def index_story(session: AsyncSession, story: Story) -> _Done:
-    """Index a NEW story inside the caller's session; written on the session's next flush/commit."""
+    """Index a NEW story inside the caller's session; written on the session's next flush/commit.
+
+    A story stored as a duplicate of another (duplicate_of set) is not indexed: search lists the
+    original once, and needs no per-match check of the stories table for it.
+    """
+    if story.duplicate_of is not None:
+        return _Done()
     title_terms, body_terms = story_terms(story.title, story.text, story.summary)
     doc = SearchDoc(story=story, title_terms=title_terms, body_terms=body_terms)
     if story.id is not None:
@@ -54,7 +62,9 @@ async def _index_ids(session: AsyncSession, ids: Sequence[int]) -> int:
         chunk = list(ids[start : start + _BATCH])
         await session.execute(delete(SearchDoc).where(SearchDoc.rowid.in_(chunk)))
         result = await session.execute(
-            select(Story.id, Story.title, Story.text, Story.summary).where(Story.id.in_(chunk))
+            select(Story.id, Story.title, Story.text, Story.summary).where(
+                Story.id.in_(chunk), Story.duplicate_of.is_(None)
+            )
         )
         rows = [_row(*r) for r in result.all()]
         if rows:
@@ -64,7 +74,7 @@ async def _index_ids(session: AsyncSession, ids: Sequence[int]) -> int:
 
 
 async def index_stories(db: Database, story_ids: Sequence[int]) -> int:
-    """(Re-)index these stories; returns how many exist and were indexed."""
+    """(Re-)index these stories (edited, or newly marked duplicates); returns how many were indexed."""
     async with db.write() as session:
         return await _index_ids(session, sorted(set(story_ids)))
 
@@ -73,7 +83,9 @@ async def index_missing(db: Database) -> int:
     """Index every story that has no index row (cheap when there are none)."""
     async with db.read() as session:
         missing = (
-            await session.scalars(select(Story.id).where(Story.id.not_in(select(SearchDoc.rowid))))
+            await session.scalars(
+                select(Story.id).where(Story.duplicate_of.is_(None), Story.id.not_in(select(SearchDoc.rowid)))
+            )
         ).all()
     return await index_stories(db, missing) if missing else 0
 
@@ -82,7 +94,9 @@ async def reindex_all(db: Database) -> int:
     """Rebuild the whole index from `stories` (after an analyzer change); returns stories indexed."""
     async with db.write() as session:
         await session.execute(delete(SearchDoc))
-        ids = (await session.scalars(select(Story.id).order_by(Story.id))).all()
+        ids = (
+            await session.scalars(select(Story.id).where(Story.duplicate_of.is_(None)).order_by(Story.id))
+        ).all()
         count = await _index_ids(session, ids)
     await optimize(db)
     return count

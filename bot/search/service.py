@@ -37,7 +37,7 @@ BODY_WEIGHT = 1.0
 RECENCY_DAYS = 7.0
 # A word found in more stories than this ranks the most recently stored ones only (a story far older
 # than the newest matches loses on recency anyway); `total` still counts every match.
-RANK_CANDIDATES = 2000
+RANK_CANDIDATES = 1000
 MAX_LIMIT = 50
 
 
@@ -95,7 +95,8 @@ _COLUMNS: dict[str, TypeEngine[Any] | type[TypeEngine[Any]]] = {
 
 
 def _filters(source: str | None, since: datetime | None, feed_ids: list[int] | None) -> tuple[str, dict]:
-    sql = " AND s.duplicate_of IS NULL"
+    """SQL conditions on `stories s` (duplicates are not indexed, so the index needs none for them)."""
+    sql = ""
     params: dict[str, Any] = {}
     if source:
         sql += " AND lower(s.source) = lower(:source)"
@@ -115,6 +116,12 @@ def _fts_ranked(expr: str, filters: str, *, capped: bool) -> str:
     Only ids and scores are ranked, and the join reads the covering index, not the rows (whose
     long texts would be read for every match); the page's stories are read afterwards."""
     cap = f"ORDER BY rowid DESC LIMIT {RANK_CANDIDATES}" if capped else ""
+    if filters:
+        count = f"""SELECT count(*) FROM search_fts f
+                    JOIN stories s INDEXED BY ix_stories_search_meta ON s.id = f.rowid
+                    WHERE search_fts MATCH :expr {filters}"""
+    else:  # no join: FTS5 counts a doclist without reading any row
+        count = "SELECT count(*) FROM search_fts WHERE search_fts MATCH :expr"
     return f"""
         m AS (
             SELECT rowid AS id, bm25(search_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS rank
@@ -126,9 +133,7 @@ def _fts_ranked(expr: str, filters: str, *, capped: bool) -> str:
                    (-m.rank) * (CASE WHEN t.id IS NULL THEN 1.0 ELSE {TITLE_BOOST} END)
                        / (1.0 + max(julianday(:now) - julianday(s.published_at), 0.0) / {RECENCY_DAYS})
                        AS score,
-                   (SELECT count(*) FROM search_fts f
-                        JOIN stories s INDEXED BY ix_stories_search_meta ON s.id = f.rowid
-                        WHERE search_fts MATCH :expr {filters}) AS total
+                   ({count}) AS total
             FROM m JOIN stories s INDEXED BY ix_stories_search_meta ON s.id = m.id
                  LEFT JOIN t ON t.id = m.id
             WHERE 1 = 1 {filters}
@@ -262,9 +267,10 @@ async def recent(
     sql = text(
         f"""
         SELECT s.id, s.title, s.url, s.source, s.published_at, s.summary, s.text,
-               0.0 AS score, (SELECT count(*) FROM stories s WHERE 1 = 1 {filters}) AS total
+               0.0 AS score,
+               (SELECT count(*) FROM stories s WHERE s.duplicate_of IS NULL {filters}) AS total
         FROM stories s
-        WHERE 1 = 1 {filters}
+        WHERE s.duplicate_of IS NULL {filters}
         ORDER BY s.published_at DESC, s.id DESC
         LIMIT :limit OFFSET :offset
         """

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from bot.search.analyzer import index_terms
-from summarizer.normalize import normalize
 
 # A displayed word: letters and digits of any script plus Arabic marks and tatweel.
 _WORD = re.compile(r"(?:[^\W_]|[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640])+")
@@ -24,25 +23,49 @@ _MAX_SENTENCES = 40
 _MAX_SCAN_CHARS = 4000
 
 
+# normalize() folds these letters and drops marks; a term written back as a pattern over the
+# display text finds every spelling the analysis would have folded onto it.
+_MARKS = "[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]*"
+_FOLDED = {
+    "ا": "[اأإآٱ]",
+    "ي": "[يى]",
+    "ه": "[هة]",
+    "ء": "[ءؤئ]",
+    **{str(d): f"[{d}{chr(0x0660 + d)}{chr(0x06F0 + d)}]" for d in range(10)},
+}
+
+
 @lru_cache(maxsize=100_000)
 def _word_terms(word: str) -> frozenset[str]:
     return frozenset(index_terms(word))
 
 
-def _hit(word: str, terms: set[str]) -> bool:
+def _hit(word: str, terms: set[str] | frozenset[str]) -> bool:
     return not terms.isdisjoint(_word_terms(word))
+
+
+@lru_cache(maxsize=1024)
+def _surface(terms: frozenset[str]) -> re.Pattern[str]:
+    """A pattern that every display word matching `terms` contains (each analysed term is a
+    substring of its normalised word): a cheap filter before the exact analysis."""
+    if not terms:
+        return re.compile(r"(?!)")
+    alts = [_MARKS.join(_FOLDED.get(ch, re.escape(ch)) for ch in term) for term in sorted(terms, key=len)]
+    return re.compile("|".join(reversed(alts)), re.IGNORECASE)
 
 
 def highlight(text: str, terms: Iterable[str]) -> str:
     """`text` escaped for Telegram HTML, with the words that match `terms` in <b>…</b>."""
-    wanted = set(terms)
+    wanted = frozenset(terms)
+    surface = _surface(wanted)
     out: list[str] = []
     pos = 0
     for m in _WORD.finditer(text):
-        out.append(html.escape(text[pos : m.start()], quote=False))
-        word = html.escape(m.group(), quote=False)
-        out.append(f"<b>{word}</b>" if _hit(m.group(), wanted) else word)
-        pos = m.end()
+        word = m.group()
+        if surface.search(word) and _hit(word, wanted):
+            out.append(html.escape(text[pos : m.start()], quote=False))
+            out.append(f"<b>{html.escape(word, quote=False)}</b>")
+            pos = m.end()
     out.append(html.escape(text[pos:], quote=False))
     return "".join(out)
 
@@ -54,7 +77,7 @@ def _sentences(summary: Sequence[str], text: str) -> list[str]:
     return [p for p in parts if p]
 
 
-def _trim(sentence: str, terms: set[str], max_chars: int) -> str:
+def _trim(sentence: str, terms: frozenset[str], max_chars: int) -> str:
     """The part of a long sentence around its first matched word, with … where it was cut."""
     if len(sentence) <= max_chars:
         return sentence
@@ -87,15 +110,13 @@ def make_snippet(
     The scan stops at the first sentence with `enough` distinct terms (the number of query words).
     When only the title matched, the story's first sentence stands in, so a hit always shows text.
     """
-    wanted = set(terms)
+    wanted = frozenset(terms)
+    surface = _surface(wanted)
     enough = len(wanted) if enough is None else enough
     best, best_score = "", 0
     sentences = _sentences(summary, text)
     for sentence in sentences:
-        # Every analysed term is a substring of its normalised word, so a sentence whose normalised
-        # text contains none of the terms cannot match: skip the full analysis (most sentences).
-        folded = normalize(sentence)
-        if not any(term in folded for term in wanted):
+        if not surface.search(sentence):  # most sentences: no need to analyse them
             continue
         score = len(wanted.intersection(index_terms(sentence)))
         if score > best_score:
