@@ -18,11 +18,12 @@ is relaxed to any word and the page says so (`relaxed=True`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, DateTime, Float, Integer, Text, bindparam, text
+from sqlalchemy import JSON, DateTime, Float, Integer, Text, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeEngine
 
@@ -105,8 +106,10 @@ def _filters(source: str | None, since: datetime | None, feed_ids: list[int] | N
         sql += " AND s.published_at >= :since"
         params["since"] = as_utc(since).replace(tzinfo=None)
     if feed_ids is not None:
-        sql += " AND s.feed_id IN :feed_ids"
-        params["feed_ids"] = list(feed_ids) or [-1]
+        ids = list(feed_ids) or [-1]  # no feed: nothing matches
+        names = [f"feed_{i}" for i in range(len(ids))]
+        sql += " AND s.feed_id IN (" + ", ".join(f":{n}" for n in names) + ")"
+        params.update(zip(names, ids, strict=True))
     return sql, params
 
 
@@ -126,16 +129,16 @@ def _fts_ranked(expr: str, filters: str, *, capped: bool) -> str:
         m AS (
             SELECT rowid AS id, bm25(search_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS rank
             FROM search_fts WHERE search_fts MATCH :expr {cap}
-        ), t AS (
-            SELECT rowid AS id FROM search_fts WHERE search_fts MATCH :title_expr
         ), ranked AS (
             SELECT m.id AS id,
-                   (-m.rank) * (CASE WHEN t.id IS NULL THEN 1.0 ELSE {TITLE_BOOST} END)
+                   (-m.rank)
+                       * (CASE WHEN m.id IN (
+                              SELECT rowid FROM search_fts WHERE search_fts MATCH :title_expr
+                          ) THEN {TITLE_BOOST} ELSE 1.0 END)
                        / (1.0 + max(julianday(:now) - julianday(s.published_at), 0.0) / {RECENCY_DAYS})
                        AS score,
                    ({count}) AS total
             FROM m JOIN stories s INDEXED BY ix_stories_search_meta ON s.id = m.id
-                 LEFT JOIN t ON t.id = m.id
             WHERE 1 = 1 {filters}
             ORDER BY score DESC, s.published_at DESC, s.id DESC
             LIMIT :limit OFFSET :offset
@@ -167,20 +170,50 @@ def _like_ranked(groups: list[tuple[str, ...]], filters: str, params: dict, *, a
         )"""
 
 
+class _Row(NamedTuple):
+    id: int
+    title: str
+    url: str | None
+    source: str
+    published_at: datetime
+    summary: list[str]
+    text: str | None
+    score: float
+    total: int
+
+
+_PAGE = """
+    WITH {ctes}
+    SELECT s.id, s.title, s.url, s.source, s.published_at, s.summary, s.text, r.score, r.total
+    FROM ranked r JOIN stories s ON s.id = r.id
+    ORDER BY r.score DESC, s.published_at DESC, s.id DESC
+"""
+
+
 async def _page(conn: AsyncConnection, ctes: str, params: dict[str, Any]) -> list[Any]:
-    """The ranked page joined to its stories, in rank order."""
-    sql = text(
-        f"""
-        WITH {ctes}
-        SELECT s.id, s.title, s.url, s.source, s.published_at, s.summary, s.text, r.score, r.total
-        FROM ranked r JOIN stories s ON s.id = r.id
-        ORDER BY r.score DESC, s.published_at DESC, s.id DESC
-        """
-    )
-    if "feed_ids" in params:
-        sql = sql.bindparams(bindparam("feed_ids", expanding=True))
-    result = await conn.execute(sql.columns(**_COLUMNS), params)
+    """The ranked page joined to its stories, in rank order (portable SQL)."""
+    result = await conn.execute(text(_PAGE.format(ctes=ctes)).columns(**_COLUMNS), params)
     return list(result.all())
+
+
+async def _page_sqlite(conn: AsyncConnection, ctes: str, params: dict[str, Any]) -> list[_Row]:
+    """The same through the driver: the hot path skips statement compilation and result typing
+    (two thirds of a millisecond a query), converting the two typed columns itself."""
+    result = await conn.exec_driver_sql(_PAGE.format(ctes=ctes), params)
+    return [
+        _Row(r[0], r[1], r[2], r[3], _stored_time(r[4]), _json_list(r[5]), r[6], r[7], r[8])
+        for r in (tuple(row) for row in result.all())
+    ]
+
+
+def _stored_time(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _json_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = json.loads(value)
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def _hits(rows: Any, terms: list[str], words: int | None = None) -> list[SearchHit]:
@@ -233,8 +266,10 @@ async def search(
             expr = match_expression(groups, any_word=any_word)
             values.update(expr=expr, title_expr=f"title_terms : ({expr})", now=now)
             ctes = _fts_ranked(expr, filters, capped=source is None and feed_ids is None)
-        else:
-            ctes = _like_ranked(groups, filters, values, any_word=any_word)
+            if "since" in values:  # stored as text on SQLite; compared as text
+                values["since"] = values["since"].isoformat(sep=" ", timespec="microseconds")
+            return await _page_sqlite(conn, ctes, values)
+        ctes = _like_ranked(groups, filters, values, any_word=any_word)
         return await _page(conn, ctes, values)
 
     relaxed = False
@@ -275,8 +310,6 @@ async def recent(
         LIMIT :limit OFFSET :offset
         """
     )
-    if "feed_ids" in params:
-        sql = sql.bindparams(bindparam("feed_ids", expanding=True))
     async with db.read() as session:
         rows = (
             await session.execute(sql.columns(**_COLUMNS), {"limit": limit, "offset": offset, **params})

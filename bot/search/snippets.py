@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
 from bot.search.analyzer import index_terms
@@ -54,18 +54,37 @@ def _surface(terms: frozenset[str]) -> re.Pattern[str]:
     return re.compile("|".join(reversed(alts)), re.IGNORECASE)
 
 
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or "\u0610" <= ch <= "\u061a" or "\u064b" <= ch <= "\u065f" or ch == "\u0670"
+
+
+def _matched_words(text: str, wanted: frozenset[str]) -> Iterator[tuple[int, int, frozenset[str]]]:
+    """(start, end, terms) of each word of `text` whose analysis meets `wanted`, in order.
+
+    Only words holding a surface form of a term are analysed; the rest of the text is skipped in C.
+    """
+    end = -1
+    for m in _surface(wanted).finditer(text):
+        if m.start() < end:
+            continue  # another candidate inside the word just looked at
+        start = m.start()
+        while start > 0 and _is_word_char(text[start - 1]):
+            start -= 1
+        word = _WORD.match(text, m.start())
+        end = word.end() if word else m.end()
+        found = wanted & _word_terms(text[start:end])
+        if found:
+            yield start, end, found
+
+
 def highlight(text: str, terms: Iterable[str]) -> str:
     """`text` escaped for Telegram HTML, with the words that match `terms` in <b>…</b>."""
-    wanted = frozenset(terms)
-    surface = _surface(wanted)
     out: list[str] = []
     pos = 0
-    for m in _WORD.finditer(text):
-        word = m.group()
-        if surface.search(word) and _hit(word, wanted):
-            out.append(html.escape(text[pos : m.start()], quote=False))
-            out.append(f"<b>{html.escape(word, quote=False)}</b>")
-            pos = m.end()
+    for start, end, _found in _matched_words(text, frozenset(terms)):
+        out.append(html.escape(text[pos:start], quote=False))
+        out.append(f"<b>{html.escape(text[start:end], quote=False)}</b>")
+        pos = end
     out.append(html.escape(text[pos:], quote=False))
     return "".join(out)
 
@@ -81,9 +100,8 @@ def _trim(sentence: str, terms: frozenset[str], max_chars: int) -> str:
     """The part of a long sentence around its first matched word, with … where it was cut."""
     if len(sentence) <= max_chars:
         return sentence
-    words = list(_WORD.finditer(sentence))
-    first = next((m for m in words if _hit(m.group(), terms)), None)
-    centre = first.start() if first else 0
+    first = next(_matched_words(sentence, terms), None)
+    centre = first[0] if first else 0
     start = max(0, centre - max_chars // 3)
     end = min(len(sentence), start + max_chars)
     start = max(0, end - max_chars)
@@ -111,17 +129,16 @@ def make_snippet(
     When only the title matched, the story's first sentence stands in, so a hit always shows text.
     """
     wanted = frozenset(terms)
-    surface = _surface(wanted)
     enough = len(wanted) if enough is None else enough
     best, best_score = "", 0
     sentences = _sentences(summary, text)
     for sentence in sentences:
-        if not surface.search(sentence):  # most sentences: no need to analyse them
-            continue
-        score = len(wanted.intersection(index_terms(sentence)))
-        if score > best_score:
-            best, best_score = sentence, score
-            if score >= enough:
+        found: set[str] = set()
+        for _start, _end, terms_here in _matched_words(sentence, wanted):
+            found |= terms_here
+        if len(found) > best_score:
+            best, best_score = sentence, len(found)
+            if best_score >= enough:
                 break
     if not best:
         best = sentences[0] if sentences else ""
