@@ -16,7 +16,7 @@ from bot.db.database import Database
 from bot.db.models import Feed, Story
 from bot.search.index import index_missing, index_stories, index_story, reindex_all
 from bot.search.models import SearchDoc
-from bot.search.service import search
+from bot.search.service import recent, search
 
 FIXTURE = Path(__file__).parent / "fixtures" / "search" / "stories.jsonl"
 
@@ -211,6 +211,17 @@ async def test_time_window(db: Database, stories: dict[str, int]) -> None:
     }
     assert expected and expected != {stories[i] for i in SYRIA}
     assert await found(db, "سوريا", since=since) == expected
+    assert await found(db, "سوريا", since=since, fts=False) == expected
+
+
+async def test_recent_lists_newest_first_with_filters(db: Database, stories: dict[str, int]) -> None:
+    page = await recent(db, limit=50)
+    assert page.total == len(stories) and len(page.hits) == len(stories)
+    times = [h.published_at for h in page.hits]
+    assert times == sorted(times, reverse=True)
+    assert all(h.snippet_html and "<b>" not in h.snippet_html for h in page.hits)
+    bbc = await recent(db, source="BBC", since=datetime(2018, 4, 1, tzinfo=UTC))
+    assert {h.source for h in bbc.hits} == {"BBC"} and bbc.total == len(bbc.hits) >= 1
 
 
 async def test_feed_filter(db: Database) -> None:

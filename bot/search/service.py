@@ -95,7 +95,9 @@ _COLUMNS: dict[str, TypeEngine[Any] | type[TypeEngine[Any]]] = {
 }
 
 
-def _filters(source: str | None, since: datetime | None, feed_ids: list[int] | None) -> tuple[str, dict]:
+def _filters(
+    source: str | None, since: datetime | None, feed_ids: list[int] | None, *, sqlite: bool
+) -> tuple[str, dict]:
     """SQL conditions on `stories s` (duplicates are not indexed, so the index needs none for them)."""
     sql = ""
     params: dict[str, Any] = {}
@@ -104,7 +106,11 @@ def _filters(source: str | None, since: datetime | None, feed_ids: list[int] | N
         params["source"] = source
     if since is not None:
         sql += " AND s.published_at >= :since"
-        params["since"] = as_utc(since).replace(tzinfo=None)
+        moment = as_utc(since)
+        # SQLite keeps times as text in SQLAlchemy's format (naive UTC), so compare text with text.
+        params["since"] = (
+            moment.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds") if sqlite else moment
+        )
     if feed_ids is not None:
         ids = list(feed_ids) or [-1]  # no feed: nothing matches
         names = [f"feed_{i}" for i in range(len(ids))]
@@ -256,7 +262,7 @@ async def search(
     if not groups:
         return SearchPage([], 0, [], error="empty", offset=offset, limit=limit)
     use_fts = db.is_sqlite if fts is None else fts
-    filters, params = _filters(source, since, feed_ids)
+    filters, params = _filters(source, since, feed_ids, sqlite=db.is_sqlite)
 
     now = utcnow().replace(tzinfo=None).isoformat(sep=" ")
 
@@ -266,8 +272,6 @@ async def search(
             expr = match_expression(groups, any_word=any_word)
             values.update(expr=expr, title_expr=f"title_terms : ({expr})", now=now)
             ctes = _fts_ranked(expr, filters, capped=source is None and feed_ids is None)
-            if "since" in values:  # stored as text on SQLite; compared as text
-                values["since"] = values["since"].isoformat(sep=" ", timespec="microseconds")
             return await _page_sqlite(conn, ctes, values)
         ctes = _like_ranked(groups, filters, values, any_word=any_word)
         return await _page(conn, ctes, values)
@@ -298,7 +302,7 @@ async def recent(
     """The newest stories, as a SearchPage (inline mode with an empty query shows these)."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
-    filters, params = _filters(source, since, feed_ids)
+    filters, params = _filters(source, since, feed_ids, sqlite=db.is_sqlite)
     sql = text(
         f"""
         SELECT s.id, s.title, s.url, s.source, s.published_at, s.summary, s.text,
