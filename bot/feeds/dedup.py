@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
-from bot.feeds.identity import url_key
 from summarizer.normalize import tokens
 
 DUPLICATE_WINDOW = timedelta(hours=48)
@@ -79,32 +78,62 @@ def same_story(title_a: str, text_a: str, title_b: str, text_b: str) -> bool:
     return len(a & b) / len(a | b) >= MIN_JACCARD
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A recent story another feed already stored."""
+class RecentPrints:
+    """Fingerprints of the stories stored in the last DUPLICATE_WINDOW, kept in memory (numpy
+    arrays) so each new story is compared with thousands of recent ones in microseconds. The poller
+    adds rows by increasing story id, so another process's stories are picked up too."""
 
-    story_id: int
-    canonical_id: int  # its duplicate_of, or itself
-    url_key: str | None
-    fingerprint: int | None
+    def __init__(self) -> None:
+        self.max_id = 0
+        self._ids = np.empty(0, dtype=np.int64)
+        self._feeds = np.empty(0, dtype=np.int64)
+        self._prints = np.empty(0, dtype=np.uint64)
+        self._stamps = np.empty(0, dtype=np.float64)
+
+    def __len__(self) -> int:
+        return int(self._ids.size)
+
+    def add(self, rows: Sequence[tuple[int, int | None, int | None, float]]) -> None:
+        """(story id, feed id, signed fingerprint or None, fetched_at as a UNIX time) rows."""
+        if not rows:
+            return
+        self.max_id = max(self.max_id, max(r[0] for r in rows))
+        kept = [(i, -1 if f is None else f, p, t) for i, f, p, t in rows if p is not None]
+        if not kept:
+            return
+        self._ids = np.concatenate([self._ids, np.array([r[0] for r in kept], dtype=np.int64)])
+        self._feeds = np.concatenate([self._feeds, np.array([r[1] for r in kept], dtype=np.int64)])
+        prints = np.array([r[2] for r in kept], dtype=np.int64).view(np.uint64)
+        self._prints = np.concatenate([self._prints, prints])
+        self._stamps = np.concatenate([self._stamps, np.array([r[3] for r in kept], dtype=np.float64)])
+
+    def prune(self, oldest: float) -> None:
+        keep = self._stamps >= oldest
+        if not keep.all():
+            self._ids, self._feeds = self._ids[keep], self._feeds[keep]
+            self._prints, self._stamps = self._prints[keep], self._stamps[keep]
+
+    def near(self, print_: int | None, feed_id: int, limit: int = 5) -> list[int]:
+        """Ids of stories from OTHER feeds within CANDIDATE_DISTANCE bits, nearest first."""
+        if print_ is None or not self._ids.size:
+            return []
+        target = np.array([print_], dtype=np.int64).view(np.uint64)[0]
+        distances = np.bitwise_count(np.bitwise_xor(self._prints, target))
+        hits = np.nonzero((distances <= CANDIDATE_DISTANCE) & (self._feeds != feed_id))[0]
+        if not hits.size:
+            return []
+        order = hits[np.argsort(distances[hits], kind="stable")][:limit]
+        return [int(i) for i in self._ids[order]]
 
 
-def link_duplicate(url: str | None, candidates: Iterable[Candidate]) -> int | None:
-    """The canonical id of a candidate with the same link."""
-    if not url:
-        return None
-    key = url_key(url)
-    for candidate in candidates:
-        if candidate.url_key == key:
-            return candidate.canonical_id
-    return None
-
-
-def near_candidates(print_: int | None, candidates: Iterable[Candidate]) -> list[Candidate]:
-    """Candidates whose fingerprint is close enough to be worth comparing word by word, nearest first."""
-    if print_ is None:
-        return []
-    scored = [
-        (distance(print_, c.fingerprint), c.story_id, c) for c in candidates if c.fingerprint is not None
-    ]
-    return [c for d, _, c in sorted(scored) if d <= CANDIDATE_DISTANCE]
+def url_variants(url: str) -> list[str]:
+    """The stored forms a link may have in another feed: http/https, with and without "www."."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return [url]
+    host = parts.netloc.removeprefix("www.")
+    out = []
+    for scheme in ("https", "http"):
+        for netloc in (host, f"www.{host}"):
+            out.append(urlunsplit((scheme, netloc, parts.path, parts.query, "")))
+    return out

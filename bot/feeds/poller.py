@@ -17,20 +17,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import utcnow
+from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, FeedEntry, Story
-from bot.feeds import content, dedup
+from bot.feeds import batch, content, dedup
 from bot.feeds.fetcher import Fetcher, FetchError, FetchResult
 from bot.feeds.fulltext import fetch_article_text
 from bot.feeds.health import record_failure, success_delay
@@ -107,9 +108,16 @@ async def poll_feed(db: Database, config: Config, fetcher: Fetcher, feed_id: int
 
 
 async def _load_feed(db: Database, feed_id: int) -> _FeedRow | None:
+    loader = batch.coalescer(db, "feed-rows", lambda: batch.Coalescer(lambda ids: _load_feeds(db, ids)))
+    row: _FeedRow | None = await loader.submit(feed_id)
+    return row
+
+
+async def _load_feeds(db: Database, feed_ids: list[int]) -> list[_FeedRow | None]:
+    found: dict[int, _FeedRow] = {}
     async with db.read() as session:
-        row = (
-            await session.execute(
+        for start in range(0, len(feed_ids), _CHUNK):
+            rows = await session.execute(
                 select(
                     Feed.id,
                     Feed.url,
@@ -122,22 +130,21 @@ async def _load_feed(db: Database, feed_id: int) -> _FeedRow | None:
                     FeedPollState.ttl_seconds,
                 )
                 .outerjoin(FeedPollState, FeedPollState.feed_id == Feed.id)
-                .where(Feed.id == feed_id)
+                .where(Feed.id.in_(feed_ids[start : start + _CHUNK]))
             )
-        ).first()
-    if row is None:
-        return None
-    return _FeedRow(
-        id=row[0],
-        url=row[1],
-        name=row[2],
-        etag=row[3],
-        last_modified=row[4],
-        interval=row[5],
-        full_text=bool(row[6]),
-        ever_succeeded=row[7] is not None,
-        ttl_seconds=row[8],
-    )
+            for row in rows.all():
+                found[row[0]] = _FeedRow(
+                    id=row[0],
+                    url=row[1],
+                    name=row[2],
+                    etag=row[3],
+                    last_modified=row[4],
+                    interval=row[5],
+                    full_text=bool(row[6]),
+                    ever_succeeded=row[7] is not None,
+                    ttl_seconds=row[8],
+                )
+    return [found.get(feed_id) for feed_id in feed_ids]
 
 
 async def _poll(db: Database, config: Config, fetcher: Fetcher, feed_id: int) -> PollResult:
@@ -167,19 +174,25 @@ async def _record_not_modified(db: Database, config: Config, feed: _FeedRow, res
     delay = success_delay(
         feed.interval, config, max_age=result.max_age, retry_after=result.retry_after, ttl=feed.ttl_seconds
     )
+    writer = batch.coalescer(db, "feed-state", lambda: batch.Coalescer(lambda rows: _write_states(db, rows)))
+    await writer.submit(
+        {
+            "id": feed.id,
+            "etag": _clip(result.etag, 512),
+            "last_modified": _clip(result.last_modified, 128),
+            "last_checked_at": now,
+            "last_success_at": now,
+            "consecutive_errors": 0,
+            "next_check_at": now + timedelta(seconds=delay),
+        }
+    )
+
+
+async def _write_states(db: Database, rows: list[dict[str, Any]]) -> list[None]:
+    """One executemany UPDATE for many feeds' 304 bookkeeping (ORM bulk update by primary key)."""
     async with db.write() as session:
-        await session.execute(
-            update(Feed)
-            .where(Feed.id == feed.id)
-            .values(
-                etag=_clip(result.etag, 512),
-                last_modified=_clip(result.last_modified, 128),
-                last_checked_at=now,
-                last_success_at=now,
-                consecutive_errors=0,
-                next_check_at=now + timedelta(seconds=delay),
-            )
-        )
+        await session.execute(update(Feed), rows)
+    return [None] * len(rows)
 
 
 def _clip(value: str | None, limit: int) -> str | None:
@@ -259,7 +272,8 @@ async def _store(
         now_seen = await _keys_seen(
             session, feed.id, [s.entry.key for s in stories] + [e.key for e, _ in repeats]
         )
-        candidates = await _recent_candidates(session, feed.id, now) if stories else []
+        by_link = await _link_duplicates(session, feed.id, [i.entry.url for i in stories if i.entry.url])
+        recent = await _recent_prints(db, session, now) if stories else None
         for item in stories:
             if item.entry.key in now_seen:
                 continue
@@ -271,7 +285,7 @@ async def _store(
             story = Story(
                 feed_id=feed.id,
                 entry_key=entry.key,
-                url=entry.url,
+                url=entry.url if entry.url and len(entry.url) <= 2048 else None,
                 title=entry.title or _untitled(item.text),
                 source=feed.name,
                 published_at=published,
@@ -280,7 +294,7 @@ async def _store(
                 text=item.text,
                 summary=item.prepared.summary,
                 fingerprint=item.prepared.fingerprint,
-                duplicate_of=await _duplicate_of(session, entry, item, candidates),
+                duplicate_of=await _duplicate_of(session, feed.id, item, by_link, recent),
             )
             session.add(story)
             stored.append(story)
@@ -373,35 +387,66 @@ async def _prepare(
     return items
 
 
-async def _recent_candidates(session: AsyncSession, feed_id: int, now: datetime) -> list[dedup.Candidate]:
-    rows = await session.execute(
-        select(Story.id, Story.duplicate_of, Story.url, Story.fingerprint).where(
-            Story.fetched_at >= now - dedup.DUPLICATE_WINDOW,
-            (Story.feed_id != feed_id) | Story.feed_id.is_(None),
+_recent: weakref.WeakKeyDictionary[Database, dedup.RecentPrints] = weakref.WeakKeyDictionary()
+
+
+async def _recent_prints(db: Database, session: AsyncSession, now: datetime) -> dedup.RecentPrints:
+    """This database's recent fingerprints, brought up to date with the stories stored since."""
+    recent = _recent.get(db)
+    if recent is None:
+        recent = _recent[db] = dedup.RecentPrints()
+    oldest = now - dedup.DUPLICATE_WINDOW
+    query = select(Story.id, Story.feed_id, Story.fingerprint, Story.fetched_at)
+    if recent.max_id:
+        query = query.where(Story.id > recent.max_id)
+    else:
+        query = query.where(Story.fetched_at >= oldest)
+    rows = (await session.execute(query.order_by(Story.id))).all()
+    recent.add([(i, f, p, as_utc(t).timestamp()) for i, f, p, t in rows])
+    recent.prune(oldest.timestamp())
+    return recent
+
+
+async def _link_duplicates(session: AsyncSession, feed_id: int, urls: list[str]) -> dict[str, int]:
+    """url_key -> canonical story id, for links another feed already stored (at any time)."""
+    variants = sorted({v for url in urls for v in dedup.url_variants(url)})
+    found: dict[str, int] = {}
+    for start in range(0, len(variants), _CHUNK):
+        rows = await session.execute(
+            select(Story.id, Story.duplicate_of, Story.url)
+            .where(
+                Story.url.in_(variants[start : start + _CHUNK]),
+                or_(Story.feed_id != feed_id, Story.feed_id.is_(None)),
+            )
+            .order_by(Story.id)
         )
-    )
-    return [
-        dedup.Candidate(
-            story_id=story_id,
-            canonical_id=duplicate_of or story_id,
-            url_key=url_key(url) if url else None,
-            fingerprint=fp,
-        )
-        for story_id, duplicate_of, url, fp in rows.all()
-    ]
+        for story_id, duplicate_of, url in rows.all():
+            if url:
+                found.setdefault(url_key(url), duplicate_of or story_id)
+    return found
 
 
 async def _duplicate_of(
-    session: AsyncSession, entry: ParsedEntry, item: _NewStory, candidates: list[dedup.Candidate]
+    session: AsyncSession,
+    feed_id: int,
+    item: _NewStory,
+    by_link: dict[str, int],
+    recent: dedup.RecentPrints | None,
 ) -> int | None:
-    by_link = dedup.link_duplicate(entry.url, candidates)
-    if by_link is not None:
-        return by_link
+    entry = item.entry
+    if entry.url:
+        canonical = by_link.get(url_key(entry.url))
+        if canonical is not None:
+            return canonical
     assert item.prepared is not None
-    for candidate in dedup.near_candidates(item.prepared.fingerprint, candidates)[:5]:
+    if recent is None:
+        return None
+    for story_id in recent.near(item.prepared.fingerprint, feed_id):
         row: Any = (
-            await session.execute(select(Story.title, Story.text).where(Story.id == candidate.story_id))
+            await session.execute(
+                select(Story.title, Story.text, Story.duplicate_of).where(Story.id == story_id)
+            )
         ).first()
         if row is not None and dedup.same_story(entry.title, item.text, row[0], row[1] or ""):
-            return candidate.canonical_id
+            return int(row[2] or story_id)
     return None
