@@ -31,7 +31,7 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
 async def test_search_pages_through_results(stored: None, bot_factory: Any, fake_telegram: Any) -> None:
     async with bot_factory():
         [reply] = await fake_telegram.converse(USER_ID, "/search اللاجئين")
-        assert "نتائج البحث عن «اللاجئين»: ٧ خبر" in reply["plain_text"]
+        assert "نتائج البحث عن «اللاجئين» (عدد الأخبار: ٧)" in reply["plain_text"]
         assert "<b>اللاجئين</b>" in reply["text"] or "<b>اللاجئون</b>" in reply["text"]
         assert "١." in reply["plain_text"] and "٥." in reply["plain_text"] and "٦." not in reply["plain_text"]
         assert "الصفحة ١ من ٢" in reply["plain_text"]
@@ -67,7 +67,7 @@ async def test_long_query_pages_via_stored_id(stored: None, bot_factory: Any, fa
 async def test_search_in_english(stored: None, bot_factory: Any, fake_telegram: Any) -> None:
     async with bot_factory():
         [reply] = await fake_telegram.converse(USER_ID, "/search سوريا", language_code="en")
-        assert reply["plain_text"].startswith("🔎 Results for “سوريا”: 6 stories")
+        assert reply["plain_text"].startswith("🔎 Results for “سوريا” (stories found: 6)")
         assert "Next ›" in buttons(reply)
 
 

@@ -32,8 +32,8 @@ TEXTS = {
         "en": "No stories are stored yet. Subscribe to a source with /subscribe and come back in a while.",
     },
     "header": {
-        "ar": "🔎 نتائج البحث عن «{query}»: {total} خبر",
-        "en": "🔎 Results for “{query}”: {total} stories",
+        "ar": "🔎 نتائج البحث عن «{query}» (عدد الأخبار: {total})",
+        "en": "🔎 Results for “{query}” (stories found: {total})",
     },
     "relaxed": {
         "ar": "لا يوجد خبر فيه كل الكلمات؛ هذه أخبار فيها بعضها.",
