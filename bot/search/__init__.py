@@ -1,1 +1,12 @@
-"""Arabic keyword search over stored stories."""
+"""Arabic keyword search over stored stories.
+
+- `analyzer`: `index_terms(text)`, `query_terms(query)`, `query_groups(query)`, `matches(terms, keyword)`
+  — the one analysis (normalisation, clitics, light stemming) used to index, to query and by
+  delivery for /follow keywords and topics. Its docstring lists what matches and what does not.
+- `index`: `index_story(session, story)` (the feed poller calls it in the session that stores the
+  story), `index_stories(db, ids)`, `index_missing(db)`, `reindex_all(db)`.
+- `service`: `await search(db, query, limit=, offset=, source=, since=, feed_ids=) -> SearchPage`,
+  `await recent(db, ...)`, `await has_stories(db)`.
+- `render`: results as Telegram HTML (Arabic by default, English on request), used by
+  handlers.search (/search with page buttons) and handlers.inline (inline mode).
+"""

@@ -50,7 +50,9 @@ def upgrade() -> None:
 def _index_existing(bind: sa.engine.Connection) -> None:
     from bot.search.terms import story_terms
 
-    rows = bind.execute(sa.text("SELECT id, title, text, summary FROM stories")).fetchall()
+    rows = bind.execute(
+        sa.text("SELECT id, title, text, summary FROM stories WHERE duplicate_of IS NULL")
+    ).fetchall()
     for row in rows:
         title_terms, body_terms = story_terms(row.title, row.text, row.summary)
         bind.execute(
