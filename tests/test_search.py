@@ -394,3 +394,18 @@ async def test_like_fallback_finds_the_same_stories(
     like = await search(db, query, limit=50, fts=False)
     assert {h.story_id for h in like.hits} == {h.story_id for h in fts.hits}
     assert like.total == fts.total
+
+
+async def test_upgrading_an_existing_database_indexes_its_stories(tmp_path: Path) -> None:
+    from bot.db.migrate import upgrade
+
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        await upgrade(database.engine, "0001")  # a database from before search existed
+        async with database.write() as session:
+            session.add(Story(entry_key="old", title="عودة اللاجئين", source="old feed", text="نص"))
+        await database.migrate()
+        page = await search(database, "لاجئ")
+        assert [h.title for h in page.hits] == ["عودة اللاجئين"]
+    finally:
+        await database.close()
