@@ -15,8 +15,10 @@ SUMMARISE, fingerprint, dedup, index for search and store in a fresh SQLite data
 "naive" is `for url in urls: feedparser.parse(url)` (and `feedparser.parse(url, etag=...,
 modified=...)` for the 304 cycle): fetch and parse only, nothing stored.
 
-CPU is process CPU time (time.process_time: all threads of the measuring process; the server's
-CPU is in its own process and not counted). Peak memory is the measuring process's peak RSS.
+CPU is process CPU time: time.process_time (all threads of the measuring process) plus, for ours
+with `--processes N`, the CPU of its parse worker processes (from /proc). The server's CPU is in
+its own process and not counted. Peak memory is the measuring process's peak RSS (plus the parse
+workers' peaks, shown separately).
 
     .venv/bin/python bench/poll.py [--ant PATH] [--feeds 500] [--items 20] [--latency 0.25]
 """
@@ -89,7 +91,9 @@ def _measure(fn: Any) -> _Cycle:
 # -- ours ----------------------------------------------------------------------------------------
 
 
-def _ours(conn: Connection, urls: list[str], concurrency: int, per_host: int, no_summary: bool) -> None:
+def _ours(
+    conn: Connection, urls: list[str], concurrency: int, per_host: int, no_summary: bool, processes: int
+) -> None:
     from bot.config import parse_config
     from bot.db.database import open_database
     from bot.db.models import Feed
@@ -98,7 +102,8 @@ def _ours(conn: Connection, urls: list[str], concurrency: int, per_host: int, no
     from bot.feeds.poller import poll_feed
 
     if no_summary:
-        content.summarizer.summarize = lambda text, **_: [text.split(".")[0]]  # type: ignore[assignment]
+        # Stubbed in this process only, so main() runs this variant with a worker thread.
+        content.summarizer.summarize = _first_sentence  # type: ignore[assignment]
 
     tmp = tempfile.mkdtemp(prefix="akhbar-bench-")
     config = parse_config(
@@ -109,6 +114,7 @@ def _ours(conn: Connection, urls: list[str], concurrency: int, per_host: int, no
                 "concurrency": concurrency,
                 "per_host_concurrency": per_host,
                 "min_interval": 1,
+                "parse_processes": processes,
             },
         }
     )
@@ -124,12 +130,17 @@ def _ours(conn: Connection, urls: list[str], concurrency: int, per_host: int, no
             ids = list((await session.scalars(select(Feed.id).order_by(Feed.id))).all())
         out: dict[str, Any] = {}
         async with Fetcher(config.fetch) as fetcher:
+            if config.fetch.parse_processes:
+                from bot.feeds import cpu
+
+                # Start the workers before the clock starts, as a running bot has them already.
+                await asyncio.gather(*(cpu.run(config.fetch.parse_processes, len, "") for _ in range(8)))
             for cycle in ("first", "304"):
-                wall0, cpu0 = time.perf_counter(), time.process_time()
+                wall0, cpu0 = time.perf_counter(), _cpu_now()
                 results = await asyncio.gather(*(poll_feed(db, config, fetcher, i) for i in ids))
                 out[cycle] = {
                     "wall": time.perf_counter() - wall0,
-                    "cpu": time.process_time() - cpu0,
+                    "cpu": _cpu_now() - cpu0,
                     "errors": sum(1 for r in results if r.error),
                     "stories": sum(len(r.stored_story_ids) for r in results),
                     "not_modified": sum(1 for r in results if r.not_modified),
@@ -139,7 +150,45 @@ def _ours(conn: Connection, urls: list[str], concurrency: int, per_host: int, no
 
     out = asyncio.run(main())
     out["rss_mb"] = _peak_rss_mb()
+    from bot.feeds import cpu
+
+    out["workers_rss_mb"] = sum(_proc_rss_mb(pid) for pid in _pool_pids())
+    cpu.shutdown()
     conn.send(out)
+
+
+def _first_sentence(text: str, **_: Any) -> list[str]:
+    return [text.split(".")[0]]
+
+
+def _pool_pids() -> list[int]:
+    from bot.feeds import cpu
+
+    pool = cpu._pool
+    return list(pool._processes) if pool is not None else []  # type: ignore[attr-defined]
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds of a live process (Linux /proc): the parse workers' share of the work."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _proc_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _cpu_now() -> float:
+    return time.process_time() + sum(_proc_cpu(pid) for pid in _pool_pids())
 
 
 # -- naive ---------------------------------------------------------------------------------------
@@ -213,8 +262,16 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=50, help="fetch.concurrency for ours")
     parser.add_argument("--per-host", type=int, default=2, help="fetch.per_host_concurrency for ours")
     parser.add_argument("--no-summary", action="store_true", help="stub the summarizer (shows its share)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="fetch.parse_processes for ours (0 = a worker thread; default: the number of CPUs)",
+    )
     parser.add_argument("--skip-naive", action="store_true")
     args = parser.parse_args()
+    if args.no_summary:
+        args.processes = 0  # the stub lives in the measuring process only
     if not Path(args.ant).exists():
         print(f"ANT corpus not found at {args.ant} (use --ant PATH)", file=sys.stderr)
         return 2
@@ -231,7 +288,7 @@ def main() -> int:
         return 2
     urls: list[str] = payload
     try:
-        ours = _run_child(_ours, urls, args.concurrency, args.per_host, args.no_summary)
+        ours = _run_child(_ours, urls, args.concurrency, args.per_host, args.no_summary, args.processes)
         naive = None if args.skip_naive else _run_child(_naive, urls)
     finally:
         server_conn.send("stop")
@@ -241,7 +298,8 @@ def main() -> int:
     print(
         f"\nFeed polling: {n} feeds x {args.items} ANT items, server latency {args.latency * 1000:.0f} ms, "
         f"{args.ports} origins; ours: concurrency {args.concurrency}, per host {args.per_host}, "
-        f"summaries {'STUBBED' if args.no_summary else 'included'}; {os.cpu_count()} CPUs\n"
+        f"parse processes {args.processes}, summaries {'STUBBED' if args.no_summary else 'included'}; "
+        f"{os.cpu_count()} CPUs\n"
     )
     header = f"{'cycle':<7} {'side':<6} {'wall s':>8} {'feeds/s':>9} {'CPU ms/feed':>12} {'stories':>8} {'304s':>5} {'errors':>6}"
     print(header)
@@ -255,8 +313,9 @@ def main() -> int:
                 f"{c['stories']:>8} {c['not_modified']:>5} {c['errors']:>6}"
             )
     print()
+    workers = f" + parse workers {ours['workers_rss_mb']:.0f} MB" if ours.get("workers_rss_mb") else ""
     print(
-        f"peak memory (RSS): ours {ours['rss_mb']:.0f} MB"
+        f"peak memory (RSS): ours {ours['rss_mb']:.0f} MB{workers}"
         + (f", naive {naive['rss_mb']:.0f} MB" if naive else "")
     )
     if naive:

@@ -115,6 +115,8 @@ class FetchConfig(_Strict):
     allow_private_addresses: bool = False
     pause_after_failures: int = Field(10, ge=1)
     full_text_min_words: int = Field(60, ge=0)
+    # Parsing and summarising new items: 0 = a worker thread; N > 0 = a pool of N processes.
+    parse_processes: int = Field(0, ge=0, le=32)
 
 
 class SummaryConfig(_Strict):

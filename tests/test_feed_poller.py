@@ -140,13 +140,13 @@ async def test_not_modified_costs_no_parsing(
     db: Database, config: Config, fetcher: Fetcher, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    real = poller.parse_feed
+    real = poller.parse_feed_at
 
-    def counting(content: bytes, **kwargs: Any) -> Any:
-        calls.append(kwargs["url"])
-        return real(content, **kwargs)
+    def counting(content: bytes, url: str, headers: Any) -> Any:
+        calls.append(url)
+        return real(content, url, headers)
 
-    monkeypatch.setattr(poller, "parse_feed", counting)
+    monkeypatch.setattr(poller, "parse_feed_at", counting)
     feed_id = await add_feed(db, feed_server.add_feed("news", feed_server.stories[:3]), "news")
     await poll_feed(db, config, fetcher, feed_id)
     result = await poll_feed(db, config, fetcher, feed_id)
@@ -376,3 +376,23 @@ async def test_items_per_day_and_health(
     assert health.feed_id == feed_id and health.stories_total == 6
     assert health.items_per_day == 6.0  # a new feed: per day since it was added (at least one day)
     assert health.last_success_at is not None and health.consecutive_errors == 0
+
+
+async def test_parsing_and_summaries_in_worker_processes(
+    db: Database, config_factory: Callable[..., Config], feed_server: FeedServer
+) -> None:
+    from bot.feeds import cpu
+
+    config = config_factory(fetch={"parse_processes": 1})
+    s = feed_server.stories
+    feed_id = await add_feed(db, feed_server.add_feed("n", s[:3]), "n", full_text=True)
+    try:
+        async with Fetcher(config.fetch) as fetcher:
+            result = await poll_feed(db, config, fetcher, feed_id)
+        assert cpu._pool is not None and cpu._pool_size == 1
+    finally:
+        await asyncio.to_thread(cpu.shutdown)
+    assert result.error is None and len(result.stored_story_ids) == 3
+    stored = await stories(db, feed_id)
+    assert all(x.summary and x.fingerprint is not None for x in stored)
+    assert all(len(x.text.split()) > 60 for x in stored)  # full text, cleaned in the worker

@@ -68,3 +68,24 @@ def trim(summary: list[str], max_chars: int) -> list[str]:
         kept.append(sentence)
         total += len(sentence) + 1
     return kept
+
+
+def entry_texts(entries: list[ParsedEntry]) -> list[str]:
+    return [entry_text(e) for e in entries]
+
+
+def prepare_entries(
+    entries: list[ParsedEntry],
+    texts: list[str] | None,
+    pages: list[str | None],
+    sentences: int,
+    max_chars: int,
+) -> list[tuple[str, Prepared]]:
+    """(text, prepared) for each entry: its article page's text when one was fetched (cleaned
+    here like any description), else its own text (`texts`, or cleaned here when None)."""
+    out = []
+    for i, entry in enumerate(entries):
+        page = pages[i] if pages else None
+        text = (clean(page, entry.title) or page) if page else (texts[i] if texts else entry_text(entry))
+        out.append((text, prepare(entry.title, text, sentences=sentences, max_chars=max_chars)))
+    return out

@@ -123,6 +123,11 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
     )
 
 
+def parse_feed_at(content: bytes, url: str, headers: Mapping[str, str] | None) -> ParsedFeed:
+    """parse_feed with positional arguments (for a process pool)."""
+    return parse_feed(content, url=url, headers=headers)
+
+
 def _entry(raw: Any, base: str) -> ParsedEntry:
     link = raw.get("link") or ""
     if link:

@@ -31,13 +31,13 @@ from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, FeedEntry, Story
-from bot.feeds import batch, content, dedup
+from bot.feeds import batch, content, cpu, dedup
 from bot.feeds.fetcher import Fetcher, FetchError, FetchResult
 from bot.feeds.fulltext import fetch_article_text
 from bot.feeds.health import record_failure, success_delay
 from bot.feeds.identity import url_key
 from bot.feeds.models import FeedPollState, RouteQueue
-from bot.feeds.parser import FeedParseError, ParsedEntry, ParsedFeed, parse_feed
+from bot.feeds.parser import FeedParseError, ParsedEntry, ParsedFeed, parse_feed_at
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,6 @@ class _FeedRow:
 class _NewStory:
     entry: ParsedEntry
     text: str
-    from_page: bool = False  # text is an article page's, not yet cleaned
     prepared: content.Prepared | None = None
 
 
@@ -160,8 +159,8 @@ async def _poll(db: Database, config: Config, fetcher: Fetcher, feed_id: int) ->
         await _record_not_modified(db, config, feed, result)
         return PollResult(feed_id, not_modified=True)
     try:
-        parsed = await asyncio.to_thread(
-            parse_feed, result.content, url=result.final_url, headers=result.headers
+        parsed = await cpu.run(
+            config.fetch.parse_processes, parse_feed_at, result.content, result.final_url, result.headers
         )
     except FeedParseError as exc:
         failure = await record_failure(db, config, feed_id, exc.reason)
@@ -353,38 +352,38 @@ async def _prepare(
 ) -> list[_NewStory]:
     if not entries:
         return []
-    texts = await asyncio.to_thread(lambda: [content.entry_text(e) for e in entries])
-    items = [_NewStory(entry=e, text=t) for e, t in zip(entries, texts, strict=True)]
+    processes = config.fetch.parse_processes
+    texts: list[str] | None = None
+    pages: list[str | None] = []
     if feed.full_text:
+        texts = await cpu.run(processes, content.entry_texts, entries)
+        pages = [None] * len(entries)
         short = [
-            item
-            for item in items
-            if item.entry.url and content.word_count(item.text) < config.fetch.full_text_min_words
+            i
+            for i, entry in enumerate(entries)
+            if entry.url and content.word_count(texts[i]) < config.fetch.full_text_min_words
         ]
-        pages = await asyncio.gather(
-            *(fetch_article_text(db, fetcher, item.entry.url or "") for item in short),
-            return_exceptions=True,
+        fetched = await asyncio.gather(
+            *(fetch_article_text(db, fetcher, entries[i].url or "") for i in short), return_exceptions=True
         )
-        for item, page in zip(short, pages, strict=True):
+        for i, page in zip(short, fetched, strict=True):
             if isinstance(page, BaseException):
-                log.warning("full text for %s failed: %s", item.entry.url, page)
-            elif page:
-                item.text, item.from_page = page, True
-
-    def work() -> None:
-        for item in items:
-            if item.from_page:
-                # Article text from trafilatura goes through the same cleaning as descriptions.
-                item.text = content.clean(item.text, item.entry.title) or item.text
-            item.prepared = content.prepare(
-                item.entry.title,
-                item.text,
-                sentences=config.summary.sentences,
-                max_chars=config.summary.max_chars,
-            )
-
-    await asyncio.to_thread(work)
-    return items
+                log.warning("full text for %s failed: %s", entries[i].url, page)
+            else:
+                pages[i] = page
+    prepared = await cpu.run(
+        processes,
+        content.prepare_entries,
+        entries,
+        texts,
+        pages,
+        config.summary.sentences,
+        config.summary.max_chars,
+    )
+    return [
+        _NewStory(entry=entry, text=text, prepared=prep)
+        for entry, (text, prep) in zip(entries, prepared, strict=True)
+    ]
 
 
 _recent: weakref.WeakKeyDictionary[Database, dedup.RecentPrints] = weakref.WeakKeyDictionary()

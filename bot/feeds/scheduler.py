@@ -38,6 +38,7 @@ from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed
+from bot.feeds import cpu
 from bot.feeds.fetcher import Fetcher
 from bot.feeds.health import ACTIVE, base_interval, record_failure
 from bot.feeds.models import RouteQueue
@@ -115,6 +116,7 @@ async def stop(application: Any) -> None:
     if tasks:
         await asyncio.gather(*tasks, return_exceptions=True)
     await st.fetcher.aclose()
+    await asyncio.to_thread(cpu.shutdown)
     application.bot_data.pop(STATE_KEY, None)
 
 
