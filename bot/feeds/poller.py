@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -265,8 +265,26 @@ async def _store(
     )
     stored: list[Story] = []
     async with db.write() as session:
-        if await session.get(Feed, feed.id) is None:
+        # The feed row's update doubles as "is it still there?" (removed while being polled).
+        updated = await session.execute(
+            update(Feed)
+            .where(Feed.id == feed.id)
+            .values(
+                etag=_clip(result.etag, 512),
+                last_modified=_clip(result.last_modified, 128),
+                last_checked_at=now,
+                last_success_at=now,
+                consecutive_errors=0,
+                next_check_at=now + timedelta(seconds=delay),
+                site_url=func.coalesce(Feed.site_url, (parsed.link or None) and parsed.link[:2048]),
+            )
+        )
+        if not getattr(updated, "rowcount", 1):
             return PollResult(feed.id, error="feed was removed while it was being polled")
+        if parsed.ttl_seconds != feed.ttl_seconds:
+            await session.merge(
+                FeedPollState(feed_id=feed.id, ttl_seconds=parsed.ttl_seconds, updated_at=now)
+            )
         # Re-check under the write lock: another task may have stored some of these meanwhile.
         now_seen = await _keys_seen(
             session, feed.id, [s.entry.key for s in stories] + [e.key for e, _ in repeats]
@@ -297,39 +315,21 @@ async def _store(
             )
             session.add(story)
             stored.append(story)
-        await session.flush()
-        for story in stored:
-            session.add(FeedEntry(feed_id=feed.id, entry_key=story.entry_key, story_id=story.id))
-            if _search_index is not None:
+        if stored:
+            await session.flush()
+        entry_rows = [{"feed_id": feed.id, "entry_key": s.entry_key, "story_id": s.id} for s in stored]
+        entry_rows += [
+            {"feed_id": feed.id, "entry_key": e.key, "story_id": story_id}
+            for e, story_id in repeats
+            if e.key not in now_seen
+        ]
+        if entry_rows:
+            await session.execute(insert(FeedEntry), entry_rows)
+        if stored and not first_poll:
+            await session.execute(insert(RouteQueue), [{"story_id": s.id, "created_at": now} for s in stored])
+        if _search_index is not None:
+            for story in stored:
                 _search_index.index_story(session, story)
-            if not first_poll:
-                session.add(RouteQueue(story_id=story.id, created_at=now))
-        for entry, story_id in repeats:
-            if entry.key not in now_seen:
-                session.add(FeedEntry(feed_id=feed.id, entry_key=entry.key, story_id=story_id))
-        await session.execute(
-            update(Feed)
-            .where(Feed.id == feed.id)
-            .values(
-                etag=_clip(result.etag, 512),
-                last_modified=_clip(result.last_modified, 128),
-                last_checked_at=now,
-                last_success_at=now,
-                consecutive_errors=0,
-                next_check_at=now + timedelta(seconds=delay),
-            )
-        )
-        if parsed.link:
-            await session.execute(
-                update(Feed)
-                .where(Feed.id == feed.id, Feed.site_url.is_(None))
-                .values(site_url=parsed.link[:2048])
-            )
-        state = await session.get(FeedPollState, feed.id)
-        if state is None:
-            session.add(FeedPollState(feed_id=feed.id, ttl_seconds=parsed.ttl_seconds, updated_at=now))
-        elif state.ttl_seconds != parsed.ttl_seconds:
-            state.ttl_seconds = parsed.ttl_seconds
     ids = [s.id for s in stored]
     if ids:
         log.info("feed %r: %d new stories%s", feed.name, len(ids), " (first poll)" if first_poll else "")
