@@ -34,3 +34,37 @@ def rtl_line(line: str) -> str:
     if stripped and (stripped[0].isascii() and stripped[0].isalnum()):
         return RLM + line
     return line
+
+
+_AR_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+_MONTHS = {
+    "ar": (
+        "يناير",
+        "فبراير",
+        "مارس",
+        "أبريل",
+        "مايو",
+        "يونيو",
+        "يوليو",
+        "أغسطس",
+        "سبتمبر",
+        "أكتوبر",
+        "نوفمبر",
+        "ديسمبر",
+    ),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
+
+
+def ar_digits(value: object) -> str:
+    """Arabic-Indic digits, as Arabic news sites print dates and times."""
+    return str(value).translate(_AR_DIGITS)
+
+
+def number(value: object, lang: str) -> str:
+    return ar_digits(value) if lang == "ar" else str(value)
+
+
+def month_name(month: int, lang: str) -> str:
+    """1..12 to 'يناير'… in Arabic, 'Jan'… in English."""
+    return _MONTHS["ar" if lang == "ar" else "en"][month - 1]

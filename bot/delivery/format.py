@@ -25,7 +25,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.clock import as_utc, utcnow
 from bot.db.models import Story
-from bot.i18n import RLM, text
+from bot.i18n import RLM, ar_digits, month_name, text
 
 MAX_MESSAGE = 4096
 MAX_TITLE_CHARS = 300
@@ -40,23 +40,6 @@ TEXTS = {
     "digest_title": {"ar": "موجز الأخبار", "en": "News digest"},
     "digest_count": {"ar": "عدد الأخبار: {count}", "en": "{count} stories"},
 }
-
-_AR_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
-_AR_MONTHS = (
-    "يناير",
-    "فبراير",
-    "مارس",
-    "أبريل",
-    "مايو",
-    "يونيو",
-    "يوليو",
-    "أغسطس",
-    "سبتمبر",
-    "أكتوبر",
-    "نوفمبر",
-    "ديسمبر",
-)
-_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -74,10 +57,6 @@ class RenderedMessage:
 def utf16_len(value: str) -> int:
     """Telegram counts message length in UTF-16 code units (an emoji is two)."""
     return len(value.encode("utf-16-le")) // 2
-
-
-def ar_digits(value: object) -> str:
-    return str(value).translate(_AR_DIGITS)
 
 
 def esc(value: str) -> str:
@@ -123,8 +102,8 @@ def local_time(moment: datetime, *, lang: str, tz: str, now: datetime | None = N
     if local.date() == today:
         return ar_digits(clock) if lang == "ar" else clock
     if lang == "ar":
-        return f"{ar_digits(local.day)} {_AR_MONTHS[local.month - 1]} {ar_digits(clock)}"
-    return f"{local.day} {_EN_MONTHS[local.month - 1]} {clock}"
+        return f"{ar_digits(local.day)} {month_name(local.month, 'ar')} {ar_digits(clock)}"
+    return f"{local.day} {month_name(local.month, 'en')} {clock}"
 
 
 def cut_words(plain: str, max_units: int) -> str:

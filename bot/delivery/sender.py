@@ -50,8 +50,7 @@ from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Outbox, Subscriber, Subscription
 from bot.delivery import outbox
-from bot.delivery.format import ar_digits
-from bot.i18n import text
+from bot.i18n import ar_digits, text
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.clock import as_utc
-from bot.i18n import RLM, text
+from bot.i18n import RLM, month_name, number, text
 from bot.search.service import SearchHit, SearchPage
 
 TEXTS = {
@@ -52,31 +52,11 @@ TEXTS = {
     "source_label": {"ar": "المصدر", "en": "Source"},
 }
 
-_AR_MONTHS = [
-    "يناير",
-    "فبراير",
-    "مارس",
-    "أبريل",
-    "مايو",
-    "يونيو",
-    "يوليو",
-    "أغسطس",
-    "سبتمبر",
-    "أكتوبر",
-    "نوفمبر",
-    "ديسمبر",
-]
-_EN_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-_AR_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
 
 
 def say(key: str, lang: str, **values: object) -> str:
     return text(TEXTS, key, lang, **values)
-
-
-def number(value: int, lang: str) -> str:
-    return str(value).translate(_AR_DIGITS) if lang == "ar" else str(value)
 
 
 def short_query(query: str, limit: int = 60) -> str:
@@ -95,8 +75,8 @@ def date_label(moment: datetime, lang: str, tz: str) -> str:
         zone = ZoneInfo("UTC")
     local = as_utc(moment).astimezone(zone)
     if lang == "ar":
-        return f"{number(local.day, lang)} {_AR_MONTHS[local.month - 1]} {number(local.year, lang)}"
-    return f"{local.day} {_EN_MONTHS[local.month - 1]} {local.year}"
+        return f"{number(local.day, lang)} {month_name(local.month, 'ar')} {number(local.year, lang)}"
+    return f"{local.day} {month_name(local.month, 'en')} {local.year}"
 
 
 def safe_url(url: str | None) -> str | None:
