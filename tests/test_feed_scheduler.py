@@ -238,3 +238,44 @@ async def test_restart_routes_only_what_arrived_while_down(
         await feed_server.wait_for_requests("news", before + 2)
         assert len(delivery.routed) == 1
         assert await count_stories(app, "news") == 4
+
+
+async def test_end_to_end_one_message_per_story_for_a_subscriber_of_two_feeds(
+    bot_factory: Callable[..., Any], feed_server: FeedServer, fake_telegram: Any
+) -> None:
+    """Real routing and sender: the same story in two feeds reaches a subscriber of both once."""
+    from bot.db.models import Subscriber, Subscription
+    from tests.helpers import USER_ID
+
+    s = feed_server.stories
+    feeds = [
+        {"url": feed_server.add_feed("a", s[:2]), "name": "أ", "interval": 1},
+        {"url": feed_server.add_feed("b", s[2:4]), "name": "ب", "interval": 1},
+    ]
+    async with bot_factory(feeds=feeds) as app:
+        db = services(app).db
+
+        async def both_polled() -> bool:
+            return await count_stories(app, "أ") == 2 and await count_stories(app, "ب") == 2
+
+        await eventually(both_polled, what="the first polls")
+        async with db.write() as session:
+            session.add(Subscriber(chat_id=USER_ID, chat_type="private", language="ar"))
+            await session.flush()
+            for name in ("أ", "ب"):
+                feed = await session.scalar(select(Feed).where(Feed.name == name))
+                assert feed is not None
+                session.add(Subscription(chat_id=USER_ID, kind="feed", target=str(feed.id)))
+        assert fake_telegram.sent_messages(USER_ID) == []  # the back catalogue is not pushed
+
+        feed_server.add_item("a", s[10])
+        feed_server.add_item("b", s[10])  # same story, same link (other utm_source)
+        feed_server.add_item("b", s[11])
+        messages = await fake_telegram.wait_for_messages(USER_ID, count=2, timeout=10)
+        seen_a, seen_b = len(feed_server.requests("a")), len(feed_server.requests("b"))
+        await feed_server.wait_for_requests("a", seen_a + 2)
+        await feed_server.wait_for_requests("b", seen_b + 2)
+        messages = fake_telegram.sent_messages(USER_ID)
+    texts = [m.get("text", "") for m in messages]
+    assert len(texts) == 2
+    assert sum(s[10].title in t for t in texts) == 1 and sum(s[11].title in t for t in texts) == 1
