@@ -71,6 +71,13 @@ class Model:
     weights: dict[str, float] = field(default_factory=lambda: {"position": 1.0})
     redundancy: float = 0.5  # MMR: weight of the similarity to sentences already chosen
     stemmer: str = "light"
+    # A word budget of fewer than `short_budget` typical (median-length) sentences is a short
+    # summary: after the first sentence, a sentence is added only if its MMR score reaches
+    # `short_min_score`. A summary that holds one or two sentences is usually a paraphrase of the
+    # story's top, and a low-ranked sentence padded in costs more precision than it adds recall.
+    # 0 turns the rule off.
+    short_budget: float = 0.0
+    short_min_score: float = 0.0
 
     @classmethod
     def load(cls, path: Path = _MODEL_FILE) -> Model:
@@ -82,6 +89,8 @@ class Model:
             weights={k: float(v) for k, v in data["weights"].items()},
             redundancy=float(data.get("redundancy", 0.5)),
             stemmer=str(data.get("stemmer", "light")),
+            short_budget=float(data.get("short_budget", 0.0)),
+            short_min_score=float(data.get("short_min_score", 0.0)),
         )
 
     def vector(self) -> np.ndarray:
@@ -237,7 +246,8 @@ def select(
     """Indices of the chosen sentences in document order.
 
     MMR within `count` sentences (None: no limit) and, if given, `max_words` words. The first
-    sentence is taken whatever its length: a summary always has at least one sentence.
+    sentence is taken whatever its length: a summary always has at least one sentence. A short
+    word budget (see Model.short_budget) takes further sentences only if they score well enough.
     """
     n = len(analysis.sentences)
     if n == 0:
@@ -247,6 +257,9 @@ def select(
     limit = n if count is None else max(1, min(count, n))
     open_ = np.ones(n, dtype=bool)
     penalty = np.zeros(n)
+    floor = -np.inf
+    if max_words is not None and model.short_budget > 0 and max_words < model.short_budget * np.median(words):
+        floor = model.short_min_score
     chosen: list[int] = []
     total = 0
     while len(chosen) < limit:
@@ -256,6 +269,8 @@ def select(
             break
         candidates = np.where(open_, base - model.redundancy * penalty, -np.inf)
         best = int(np.argmax(candidates))  # ties go to the earlier sentence
+        if chosen and candidates[best] < floor:
+            break
         chosen.append(best)
         open_[best] = False
         total += int(words[best])
