@@ -396,3 +396,27 @@ async def test_parsing_and_summaries_in_worker_processes(
     stored = await stories(db, feed_id)
     assert all(x.summary and x.fingerprint is not None for x in stored)
     assert all(len(x.text.split()) > 60 for x in stored)  # full text, cleaned in the worker
+
+
+async def test_many_unchanged_feeds_share_one_commit_and_a_removed_one_spoils_nothing(
+    db: Database, config: Config, fetcher: Fetcher, feed_server: FeedServer
+) -> None:
+    ids = [
+        await add_feed(db, feed_server.add_feed(f"f{i}", feed_server.stories[i : i + 2]), f"f{i}")
+        for i in range(4)
+    ]
+    await asyncio.gather(*(poll_feed(db, config, fetcher, i) for i in ids))
+    results = await asyncio.gather(*(poll_feed(db, config, fetcher, i) for i in ids))
+    assert all(r.not_modified for r in results)
+    # A feed deleted between its fetch and the shared write matches no row; the others are written.
+    now = utcnow()
+    row = {
+        "etag": '"x"',
+        "last_modified": None,
+        "last_checked_at": now,
+        "last_success_at": now,
+        "consecutive_errors": 0,
+        "next_check_at": now + timedelta(hours=1),
+    }
+    await poller._write_states(db, [{"id": ids[0], **row}, {"id": 99999, **row}])
+    assert (await feed_row(db, ids[0])).etag == '"x"'

@@ -21,9 +21,9 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -187,10 +187,28 @@ async def _record_not_modified(db: Database, config: Config, feed: _FeedRow, res
     )
 
 
+_STATE_COLUMNS = (
+    "etag",
+    "last_modified",
+    "last_checked_at",
+    "last_success_at",
+    "consecutive_errors",
+    "next_check_at",
+)
+
+
 async def _write_states(db: Database, rows: list[dict[str, Any]]) -> list[None]:
-    """One executemany UPDATE for many feeds' 304 bookkeeping (ORM bulk update by primary key)."""
+    """One executemany UPDATE for many feeds' 304 bookkeeping. Core, not the ORM's bulk update by
+    primary key: a feed removed meanwhile must simply match no row, not fail the whole batch."""
+    table = cast(Table, Feed.__table__)
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("feed_id"))
+        .values({name: bindparam(f"new_{name}") for name in _STATE_COLUMNS})
+    )
+    params = [{"feed_id": row["id"], **{f"new_{n}": row[n] for n in _STATE_COLUMNS}} for row in rows]
     async with db.write() as session:
-        await session.execute(update(Feed), rows)
+        await session.execute(statement, params)
     return [None] * len(rows)
 
 
