@@ -8,7 +8,7 @@ lean on the previous sentence ("وأضاف", "لكن", "وهذا"). A small line
 measurement in scripts/train_summarizer.py and shipped as summarizer/model.json, turns them into one
 score. Selection is MMR (maximal marginal relevance): the best sentence first, then each next one by
 its score minus its greatest similarity to a sentence already taken, within the sentence count or the
-word budget.
+word budget; a budget of one or two sentences is not padded with sentences that score low.
 
 Similarity is the cosine of tf-idf vectors over stems (the light stemmer) without stop words, with
 idf computed over the story's own sentences, as LexRank does.
