@@ -264,13 +264,10 @@ async def _store(
     entries = _unique(parsed.entries)
     async with db.read() as session:
         seen = await _keys_seen(session, feed.id, [e.key for e in entries])
-        fresh = [e for e in entries if e.key not in seen]
-        known_urls = await _stories_by_url(session, feed.id, [e.url for e in fresh if e.url])
+        new = [e for e in entries if e.key not in seen]
         first_poll = not feed.ever_succeeded and not (
             await session.scalar(select(exists().where(FeedEntry.feed_id == feed.id)))
         )
-    repeats = [(e, known_urls[e.url]) for e in fresh if e.url and e.url in known_urls]
-    new = [e for e in fresh if not (e.url and e.url in known_urls)]
     # Feeds list newest first; store oldest first so story ids follow publication order.
     new.reverse()
     started = utcnow()
@@ -304,9 +301,16 @@ async def _store(
                 FeedPollState(feed_id=feed.id, ttl_seconds=parsed.ttl_seconds, updated_at=now)
             )
         # Re-check under the write lock: another task may have stored some of these meanwhile.
-        now_seen = await _keys_seen(
-            session, feed.id, [s.entry.key for s in stories] + [e.key for e, _ in repeats]
-        )
+        now_seen = await _keys_seen(session, feed.id, [s.entry.key for s in stories])
+        # An entry under a new key whose link this feed already stored (the feed changed its guids)
+        # is the old story: it gets a FeedEntry pointing there, no new story.
+        known_urls = await _stories_by_url(session, feed.id, [i.entry.url for i in stories if i.entry.url])
+        repeats = [
+            (i.entry, known_urls[i.entry.url])
+            for i in stories
+            if i.entry.url in known_urls and i.entry.key not in now_seen
+        ]
+        stories = [i for i in stories if i.entry.url not in known_urls]
         by_link = await _link_duplicates(session, feed.id, [i.entry.url for i in stories if i.entry.url])
         recent = await _recent_prints(db, session, now) if stories else None
         for item in stories:
@@ -336,11 +340,7 @@ async def _store(
         if stored:
             await session.flush()
         entry_rows = [{"feed_id": feed.id, "entry_key": s.entry_key, "story_id": s.id} for s in stored]
-        entry_rows += [
-            {"feed_id": feed.id, "entry_key": e.key, "story_id": story_id}
-            for e, story_id in repeats
-            if e.key not in now_seen
-        ]
+        entry_rows += [{"feed_id": feed.id, "entry_key": e.key, "story_id": sid} for e, sid in repeats]
         if entry_rows:
             await session.execute(insert(FeedEntry), entry_rows)
         if stored and not first_poll:
