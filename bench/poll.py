@@ -7,7 +7,8 @@ default) of M items each (20), built from ANT stories, spread over P ports (dist
 Two cycles are measured for each side, each side in a fresh child process (so its peak memory is
 its own):
 - first cycle: every feed fetched and parsed for the first time;
-- 304 cycle: every feed polled again, unchanged (conditional GET answered 304).
+- 304 cycle: every feed polled again, unchanged (conditional GET answered 304); for ours the
+  median of three such cycles.
 
 "ours" is the real pipeline (bot.feeds.poller.poll_feed with a shared Fetcher): fetch, parse, clean,
 SUMMARISE, fingerprint, dedup, index for search and store in a fresh SQLite database.
@@ -135,16 +136,24 @@ def _ours(
 
                 # Start the workers before the clock starts, as a running bot has them already.
                 await asyncio.gather(*(cpu.run(config.fetch.parse_processes, len, "") for _ in range(8)))
-            for cycle in ("first", "304"):
-                wall0, cpu0 = time.perf_counter(), _cpu_now()
+            # The 304 cycle is short and the box may be shared: run it three times, keep the median.
+            runs: dict[str, list[dict[str, Any]]] = {"first": [], "304": []}
+            for cycle in ("first", "304", "304", "304"):
+                wall0, main0, workers0 = time.perf_counter(), time.process_time(), _workers_cpu()
                 results = await asyncio.gather(*(poll_feed(db, config, fetcher, i) for i in ids))
-                out[cycle] = {
-                    "wall": time.perf_counter() - wall0,
-                    "cpu": _cpu_now() - cpu0,
-                    "errors": sum(1 for r in results if r.error),
-                    "stories": sum(len(r.stored_story_ids) for r in results),
-                    "not_modified": sum(1 for r in results if r.not_modified),
-                }
+                main_cpu, workers_cpu = time.process_time() - main0, _workers_cpu() - workers0
+                runs[cycle].append(
+                    {
+                        "wall": time.perf_counter() - wall0,
+                        "cpu": main_cpu + workers_cpu,
+                        "workers_cpu": workers_cpu,
+                        "errors": sum(1 for r in results if r.error),
+                        "stories": sum(len(r.stored_story_ids) for r in results),
+                        "not_modified": sum(1 for r in results if r.not_modified),
+                    }
+                )
+            for cycle, measured in runs.items():
+                out[cycle] = sorted(measured, key=lambda m: m["cpu"])[len(measured) // 2]
         await db.close()
         return out
 
@@ -187,8 +196,8 @@ def _proc_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _cpu_now() -> float:
-    return time.process_time() + sum(_proc_cpu(pid) for pid in _pool_pids())
+def _workers_cpu() -> float:
+    return sum(_proc_cpu(pid) for pid in _pool_pids())
 
 
 # -- naive ---------------------------------------------------------------------------------------
@@ -318,6 +327,9 @@ def main() -> int:
         f"peak memory (RSS): ours {ours['rss_mb']:.0f} MB{workers}"
         + (f", naive {naive['rss_mb']:.0f} MB" if naive else "")
     )
+    share = ours["first"].get("workers_cpu", 0) * 1000 / n
+    if share:
+        print(f"of ours' first-cycle CPU, in the parse worker processes: {share:.2f} ms/feed")
     if naive:
         first = naive["first"]["wall"] / ours["first"]["wall"]
         again = naive["304"]["wall"] / ours["304"]["wall"]
