@@ -254,3 +254,13 @@ def test_digest_groups_stories_by_source_and_splits_when_long() -> None:
     bbc_block = text.split("BBC عربي", 1)[1]
     assert "خبر 3\n" in bbc_block and "خبر 1\n" not in bbc_block
     assert all(utf16_len(p) <= 1500 for p in parts)
+
+
+def test_a_lead_cut_off_by_the_feed_is_shown_with_an_ellipsis() -> None:
+    cut = "أعلنت الحكومة اليوم إطلاق البرنامج الذي"
+    card = render_story(story(summary=[cut], text=cut), lang="ar", tz="Asia/Riyadh", sentences=3)
+    assert f"{cut} …" in card.text_html
+    whole = "أعلنت الحكومة اليوم إطلاق البرنامج."
+    card = render_story(story(summary=[whole], text=whole), lang="ar", tz="Asia/Riyadh", sentences=3)
+    assert whole in card.text_html
+    assert "…" not in card.text_html

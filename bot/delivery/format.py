@@ -132,9 +132,24 @@ def _sentence_pool(story: Story, count: int) -> list[str]:
     """`count` summary sentences: the stored summary, or a longer summary of the text when needed."""
     stored = [s for s in (story.summary or []) if s and s.strip()]
     if len(stored) >= count or not (story.text or "").strip():
-        return stored[:count]
+        return _mark_cut_off(stored[:count], story.text)
     more = _summarize(story.text, story.title, count)
-    return more if len(more) > len(stored) else stored
+    return _mark_cut_off(more if len(more) > len(stored) else stored, story.text)
+
+
+_SENTENCE_END = re.compile(r"[.!?؟…]['\"»”’)\]]*$")
+
+
+def _mark_cut_off(sentences: list[str], text_value: str | None) -> list[str]:
+    """Many feeds' descriptions are the article's first words, cut mid-sentence; the card shows
+    such a last fragment with an ellipsis so it does not read as a whole sentence."""
+    tail = (text_value or "").rstrip()
+    return [
+        f"{s.rstrip()} {ELLIPSIS}"
+        if tail.endswith(s.rstrip()) and not _SENTENCE_END.search(s.rstrip())
+        else s
+        for s in sentences
+    ]
 
 
 @lru_cache(maxsize=512)
