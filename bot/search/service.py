@@ -204,11 +204,18 @@ async def _page(conn: AsyncConnection, ctes: str, params: dict[str, Any]) -> lis
 
 async def _page_sqlite(conn: AsyncConnection, ctes: str, params: dict[str, Any]) -> list[_Row]:
     """The same through the driver: the hot path skips statement compilation and result typing
-    (two thirds of a millisecond a query), converting the two typed columns itself."""
-    result = await conn.exec_driver_sql(_PAGE.format(ctes=ctes), params)
+    (two thirds of a millisecond a query), converting the two typed columns itself. With aiosqlite
+    the statement runs and its rows are fetched in one trip to the driver's thread (the SQLAlchemy
+    adapter makes four: cursor, execute, fetch, close; about 0.4 ms a search)."""
+    sql = _PAGE.format(ctes=ctes)
+    driver = (await conn.get_raw_connection()).driver_connection
+    execute_fetchall = getattr(driver, "execute_fetchall", None)
+    if execute_fetchall is not None:
+        rows = await execute_fetchall(sql, params)
+    else:  # another SQLite driver
+        rows = [tuple(row) for row in (await conn.exec_driver_sql(sql, params)).all()]
     return [
-        _Row(r[0], r[1], r[2], r[3], _stored_time(r[4]), _json_list(r[5]), r[6], r[7], r[8])
-        for r in (tuple(row) for row in result.all())
+        _Row(r[0], r[1], r[2], r[3], _stored_time(r[4]), _json_list(r[5]), r[6], r[7], r[8]) for r in rows
     ]
 
 
