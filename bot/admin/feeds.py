@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -148,8 +149,12 @@ async def add_feed(
     actor: int = audit.CLI_ACTOR,
     by: str = "",
     verify: bool = True,
+    wait_turn: Callable[[], Awaitable[object]] | None = None,
 ) -> AddFeedResult:
     """Fetch, parse (or discover the feed behind a home page), refuse duplicates, store.
+
+    `wait_turn`, when given, is awaited just before storing: an import checks feeds concurrently but
+    stores them in the file's order.
 
     `name` is the admin's explicit choice (a clash is refused); otherwise `suggested_name` (OPML) or
     the feed's own title is used, made unique if another feed already has it.
@@ -201,6 +206,8 @@ async def add_feed(
     explicit = name is not None
     base_name = name or (suggested_name or "").strip()[:MAX_NAME] or title or _host(feed_url)
     base_name = " ".join(base_name.split())[:MAX_NAME]
+    if wait_turn is not None:
+        await wait_turn()
     async with db.write() as session:
         # Checked again under the write lock: an OPML import adds feeds concurrently.
         clash = await _duplicate_in(session, feed_url, base_name if explicit else None)
@@ -259,8 +266,21 @@ async def import_feeds(
 ) -> ImportReport:
     """Each feed through `add_feed`, a few at a time; one feed's failure never stops the rest."""
     gate = asyncio.Semaphore(max(1, min(config.fetch.concurrency, 8)))
+    # Feeds are checked a few at a time but stored in the file's order, so ids (and /feeds) follow it.
+    stored = [asyncio.Event() for _ in feeds]
 
-    async def one(item: OpmlFeed) -> AddFeedResult:
+    async def previous_stored(index: int) -> None:
+        if index:
+            await stored[index - 1].wait()
+
+    async def one(index: int, item: OpmlFeed) -> AddFeedResult:
+        try:
+            return await checked(index, item)
+        finally:
+            await previous_stored(index)
+            stored[index].set()
+
+    async def checked(index: int, item: OpmlFeed) -> AddFeedResult:
         async with gate:
             try:
                 return await add_feed(
@@ -274,12 +294,13 @@ async def import_feeds(
                     actor=actor,
                     by=by,
                     verify=verify,
+                    wait_turn=lambda: previous_stored(index),
                 )
             except Exception as exc:  # a parser bug on one odd feed must not lose the whole import
                 log.exception("import of %s failed", item.url)
                 return AddFeedResult("unreachable", f"{type(exc).__name__}: {exc}", url=item.url)
 
-    results = await asyncio.gather(*(one(item) for item in feeds))
+    results = await asyncio.gather(*(one(i, item) for i, item in enumerate(feeds)))
     report = ImportReport(results=list(results))
     await audit.record_now(
         db,
