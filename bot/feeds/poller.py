@@ -83,6 +83,8 @@ class _NewStory:
     entry: ParsedEntry
     text: str
     prepared: content.Prepared | None = None
+    # (title terms, body terms) for the search index, analysed in the worker with the summary.
+    terms: tuple[str, str] | None = None
 
 
 async def poll_feed(db: Database, config: Config, fetcher: Fetcher, feed_id: int) -> PollResult:
@@ -263,11 +265,12 @@ async def _store(
 ) -> PollResult:
     entries = _unique(parsed.entries)
     async with db.read() as session:
-        seen = await _keys_seen(session, feed.id, [e.key for e in entries])
-        new = [e for e in entries if e.key not in seen]
         first_poll = not feed.ever_succeeded and not (
             await session.scalar(select(exists().where(FeedEntry.feed_id == feed.id)))
         )
+        # A feed with no entry rows at all has seen none of these keys: skip that query.
+        seen = set() if first_poll else await _keys_seen(session, feed.id, [e.key for e in entries])
+        new = [e for e in entries if e.key not in seen]
     # Feeds list newest first; store oldest first so story ids follow publication order.
     new.reverse()
     started = utcnow()
@@ -278,7 +281,6 @@ async def _store(
     delay = success_delay(
         feed.interval, config, max_age=result.max_age, retry_after=result.retry_after, ttl=parsed.ttl_seconds
     )
-    stored: list[Story] = []
     async with db.write() as session:
         # The feed row's update doubles as "is it still there?" (removed while being polled).
         updated = await session.execute(
@@ -313,42 +315,66 @@ async def _store(
         stories = [i for i in stories if i.entry.url not in known_urls]
         by_link = await _link_duplicates(session, feed.id, [i.entry.url for i in stories if i.entry.url])
         recent = await _recent_prints(db, session, now) if stories else None
+        rows: list[dict[str, Any]] = []
+        kept: list[_NewStory] = []
         for item in stories:
             if item.entry.key in now_seen:
                 continue
+            kept.append(item)
             assert item.prepared is not None
             entry = item.entry
             published = entry.published or now
             if published > now + _FUTURE_SLACK:
                 published = now
-            story = Story(
-                feed_id=feed.id,
-                entry_key=entry.key,
-                url=entry.url if entry.url and len(entry.url) <= 2048 else None,
-                title=entry.title or _untitled(item.text),
-                source=feed.name,
-                published_at=published,
-                fetched_at=now,
-                categories=list(entry.categories),
-                text=item.text,
-                summary=item.prepared.summary,
-                fingerprint=item.prepared.fingerprint,
-                duplicate_of=await _duplicate_of(session, feed.id, item, by_link, recent),
+            rows.append(
+                {
+                    "feed_id": feed.id,
+                    "entry_key": entry.key,
+                    "url": entry.url if entry.url and len(entry.url) <= 2048 else None,
+                    "title": entry.title or _untitled(item.text),
+                    "source": feed.name,
+                    "published_at": published,
+                    "fetched_at": now,
+                    "categories": list(entry.categories),
+                    "text": item.text,
+                    "summary": item.prepared.summary,
+                    "fingerprint": item.prepared.fingerprint,
+                    "duplicate_of": await _duplicate_of(session, feed.id, item, by_link, recent),
+                }
             )
-            session.add(story)
-            stored.append(story)
-        if stored:
-            await session.flush()
-        entry_rows = [{"feed_id": feed.id, "entry_key": s.entry_key, "story_id": s.id} for s in stored]
+        # One executemany INSERT ... RETURNING (Core, not per-object ORM adds and a flush): the
+        # ids come back in the rows' order, which is publication order.
+        ids: list[int] = []
+        if rows:
+            table = cast(Table, Story.__table__)
+            inserted = await session.execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+            )
+            ids = [int(i) for i in inserted.scalars().all()]
+        entry_rows = [
+            {"feed_id": feed.id, "entry_key": row["entry_key"], "story_id": sid}
+            for row, sid in zip(rows, ids, strict=True)
+        ]
         entry_rows += [{"feed_id": feed.id, "entry_key": e.key, "story_id": sid} for e, sid in repeats]
         if entry_rows:
-            await session.execute(insert(FeedEntry), entry_rows)
-        if stored and not first_poll:
-            await session.execute(insert(RouteQueue), [{"story_id": s.id, "created_at": now} for s in stored])
+            await session.execute(insert(cast(Table, FeedEntry.__table__)), entry_rows)
+        if ids and not first_poll:
+            await session.execute(
+                insert(cast(Table, RouteQueue.__table__)), [{"story_id": i, "created_at": now} for i in ids]
+            )
         if _search_index is not None:
-            for story in stored:
-                _search_index.index_story(session, story)
-    ids = [s.id for s in stored]
+            # Duplicates are not indexed: search lists the original once.
+            await _search_index.index_story_rows(
+                session,
+                [
+                    (
+                        sid,
+                        *(item.terms or _search_index.story_terms(row["title"], row["text"], row["summary"])),
+                    )
+                    for item, row, sid in zip(kept, rows, ids, strict=True)
+                    if row["duplicate_of"] is None
+                ],
+            )
     if ids:
         log.info("feed %r: %d new stories%s", feed.name, len(ids), " (first poll)" if first_poll else "")
     return PollResult(
@@ -391,7 +417,7 @@ async def _prepare(
                 pages[i] = page
     prepared = await cpu.run(
         processes,
-        content.prepare_entries,
+        _prepare_entries,
         entries,
         texts,
         pages,
@@ -399,7 +425,25 @@ async def _prepare(
         config.summary.max_chars,
     )
     return [
-        _NewStory(entry=entry, text=text, prepared=prep)
+        _NewStory(entry=entry, text=text, prepared=prep, terms=terms)
+        for entry, (text, prep, terms) in zip(entries, prepared, strict=True)
+    ]
+
+
+def _prepare_entries(
+    entries: list[ParsedEntry],
+    texts: list[str] | None,
+    pages: list[str | None],
+    sentences: int,
+    max_chars: int,
+) -> list[tuple[str, content.Prepared, tuple[str, str] | None]]:
+    """content.prepare_entries plus each story's search terms, in the worker process: analysing
+    terms is CPU work that would otherwise run on the event loop while the write lock is held."""
+    prepared = content.prepare_entries(entries, texts, pages, sentences, max_chars)
+    if _search_index is None:
+        return [(text, prep, None) for text, prep in prepared]
+    return [
+        (text, prep, _search_index.story_terms(entry.title or _untitled(text), text, prep.summary))
         for entry, (text, prep) in zip(entries, prepared, strict=True)
     ]
 

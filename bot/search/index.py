@@ -1,6 +1,7 @@
 """Keeping the search index in step with `stories`.
 
-* New stories: the feed poller calls `index_story(session, story)` in the SAME write session that
+* New stories: the feed poller calls `index_story_rows(session, rows)` (one bulk INSERT per poll;
+  `index_story(session, story)` does the same for one ORM story) in the SAME write session that
   stores the story, so a story is searchable exactly when it is committed, and a rolled-back poll
   leaves no index row behind. It only adds an ORM row (no I/O), so it is safe to call with or
   without `await`.
@@ -14,9 +15,9 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import Table, delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
@@ -107,3 +108,15 @@ async def optimize(db: Database) -> None:
     if db.is_sqlite:
         async with db.write() as session:
             await session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
+
+
+async def index_story_rows(session: AsyncSession, rows: Sequence[tuple[int, str, str]]) -> int:
+    """Index many NEW stories at once: `rows` are (story id, title terms, body terms), the terms
+    from `story_terms(title, text, summary)` (the poller computes them in its worker processes).
+    The caller leaves out duplicates. One executemany INSERT in the caller's transaction, so the
+    index commits or rolls back with the stories; returns the rows written."""
+    docs = [{"rowid": sid, "title_terms": title, "body_terms": body} for sid, title, body in rows]
+    if docs:
+        # The Core table, not the ORM entity: no per-row ORM bookkeeping on the poller's hot path.
+        await session.execute(insert(cast(Table, SearchDoc.__table__)), docs)
+    return len(docs)
