@@ -177,17 +177,6 @@ def error_text(reason: str, lang: str) -> str:
     return error_text_ar(reason) if lang == "ar" else reason
 
 
-async def resume_feed(db: Database, feed_id: int) -> bool:
-    """Make a paused or failing feed active again with a clean slate: polled at the next tick."""
-    async with db.write() as session:
-        result = await session.execute(
-            update(Feed)
-            .where(Feed.id == feed_id)
-            .values(status=ACTIVE, consecutive_errors=0, next_check_at=None)
-        )
-        return bool(getattr(result, "rowcount", 0))
-
-
 @dataclass(frozen=True)
 class FeedHealth:
     feed_id: int
