@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from bot.db.database import Database, open_database
 from bot.db.models import Feed, Story, Topic
@@ -49,6 +52,87 @@ async def test_a_failed_write_loses_nothing_already_stored(db: Database) -> None
     async with db.read() as session:
         keys = set((await session.scalars(select(Story.entry_key))).all())
     assert keys == {"kept"}
+
+
+async def test_sync_writers_and_async_writers_take_turns(db: Database) -> None:
+    # write_sync runs on its own sqlite3 connection in a thread: it must still be one writer at a
+    # time with db.write(), or SQLite would answer "database is locked".
+    def sync_write(i: int) -> Callable[[Session], None]:
+        def run(session: Session) -> None:
+            session.add(Story(entry_key=f"s{i}", title=f"خبر {i}", source="test"))
+            session.flush()
+
+        return run
+
+    async def async_write(i: int) -> None:
+        async with db.write() as session:
+            session.add(Story(entry_key=f"a{i}", title=f"خبر {i}", source="test"))
+            await asyncio.sleep(0)
+
+    await asyncio.gather(
+        *(db.write_sync(sync_write(i)) for i in range(50)), *(async_write(i) for i in range(50))
+    )
+    count = await db.read_sync(lambda session: session.scalar(select(func.count()).select_from(Story)))
+    assert count == 100
+
+
+async def test_a_failed_sync_write_is_rolled_back_whole(db: Database) -> None:
+    def crash(session: Session) -> None:
+        session.add(Story(entry_key="lost", title="ضائع", source="test"))
+        session.flush()
+        raise RuntimeError("crash mid-write")
+
+    with pytest.raises(RuntimeError):
+        await db.write_sync(crash)
+    await db.write_sync(lambda session: session.add(Story(entry_key="kept", title="محفوظ", source="test")))
+    async with db.read() as session:
+        assert set((await session.scalars(select(Story.entry_key))).all()) == {"kept"}
+
+
+async def test_a_cancelled_sync_write_still_commits_before_the_next_writer(db: Database) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def slow(session: Session) -> None:
+        session.add(Story(entry_key="first", title="أول", source="test"))
+        session.flush()
+        started.set()
+        release.wait(10)
+
+    entered: list[str] = []
+
+    async def second_writer() -> None:
+        async with db.write() as session:
+            entered.append("second")
+            session.add(Story(entry_key="second", title="ثان", source="test"))
+
+    task = asyncio.create_task(db.write_sync(slow))
+    await asyncio.to_thread(started.wait, 10)
+    task.cancel()
+    second = asyncio.create_task(second_writer())
+    for _ in range(20):  # let the event loop run everything that is ready
+        await asyncio.sleep(0)
+    # The cancelled transaction goes on in its thread, and the lock stays with it.
+    assert entered == []
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await second
+    assert entered == ["second"]
+    async with db.read() as session:
+        assert set((await session.scalars(select(Story.entry_key))).all()) == {"first", "second"}
+
+
+async def test_sync_functions_run_on_an_in_memory_database_too() -> None:
+    # No second connection can see an in-memory database: there, the function runs through the
+    # async session (the path PostgreSQL takes as well).
+    db = await open_database("sqlite+aiosqlite:///:memory:")
+    try:
+        assert db.sync_engine is None
+        await db.write_sync(lambda session: session.add(Story(entry_key="m", title="ذاكرة", source="test")))
+        keys = await db.read_sync(lambda session: list(session.scalars(select(Story.entry_key))))
+        assert keys == ["m"]
+    finally:
+        await db.close()
 
 
 async def test_reopening_the_same_file_keeps_the_data(tmp_path: Path) -> None:
