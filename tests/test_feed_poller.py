@@ -17,6 +17,7 @@ from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.database import Database, open_database
 from bot.db.models import ArticleCache, Feed, FeedEntry, Story
+from bot.feeds import parser as parser_module
 from bot.feeds import poller
 from bot.feeds.fetcher import Fetcher
 from bot.feeds.models import RouteQueue
@@ -140,13 +141,14 @@ async def test_not_modified_costs_no_parsing(
     db: Database, config: Config, fetcher: Fetcher, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    real = poller.parse_feed_at
+    real = parser_module.parse_feed
 
-    def counting(content: bytes, url: str, headers: Any) -> Any:
+    def counting(content: bytes, *, url: str, headers: Any = None) -> Any:
         calls.append(url)
-        return real(content, url, headers)
+        return real(content, url=url, headers=headers)
 
-    monkeypatch.setattr(poller, "parse_feed_at", counting)
+    # parse_feed is what every path (parse only, or parse and prepare) ends up calling.
+    monkeypatch.setattr(parser_module, "parse_feed", counting)
     feed_id = await add_feed(db, feed_server.add_feed("news", feed_server.stories[:3]), "news")
     await poll_feed(db, config, fetcher, feed_id)
     result = await poll_feed(db, config, fetcher, feed_id)

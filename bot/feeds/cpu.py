@@ -24,8 +24,10 @@ _pool_size = 0
 
 
 def _warm_up() -> None:
-    # Load the summarizer's model once per worker instead of in the first poll it serves.
+    # Import the worker's code and load the summarizer's model once per worker, instead of in
+    # the first poll it serves.
     import summarizer
+    from bot.feeds import work  # noqa: F401
 
     summarizer.summarize("هذا نص قصير للتجربة. وهذه جملة ثانية.", sentences=1)
 

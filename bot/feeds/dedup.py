@@ -52,12 +52,21 @@ def simhash(features: Iterable[str]) -> int:
 
 def fingerprint(title: str, text: str) -> int | None:
     """Signed 64-bit fingerprint (it fits a BIGINT column), or None when there are too few words."""
-    words = tokens(title) + tokens(text)[:LEAD_WORDS]
+    words = tokens(title) + _lead(text)
     if len(words) < MIN_TOKENS:
         return None
     features = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
     value = simhash(features)
     return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _lead(text: str) -> list[str]:
+    """tokens(text)[:LEAD_WORDS] without tokenising a whole article: a prefix that yields more
+    than LEAD_WORDS tokens has its first LEAD_WORDS complete (only the last may be cut)."""
+    head = tokens(text[: LEAD_WORDS * 24])
+    if len(head) > LEAD_WORDS:
+        return head[:LEAD_WORDS]
+    return tokens(text)[:LEAD_WORDS]
 
 
 def distance(a: int, b: int) -> int:
@@ -124,6 +133,13 @@ class RecentPrints:
             return []
         order = hits[np.argsort(distances[hits], kind="stable")][:limit]
         return [int(i) for i in self._ids[order]]
+
+
+def key_variants(url: str, key: str) -> list[str]:
+    """url_variants(url) from the link's url_key `key` (cheaper: no URL parsing)."""
+    if not url.startswith(("http://", "https://")):
+        return [url]
+    return [f"{scheme}://{www}{key}" for scheme in ("https", "http") for www in ("", "www.")]
 
 
 def url_variants(url: str) -> list[str]:

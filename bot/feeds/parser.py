@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from bot.feeds.identity import entry_key, normalize_url
+from bot.feeds.identity import entry_key, normalize_url, url_key
 
 _HTML_START = re.compile(
     rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S
@@ -52,6 +52,8 @@ class ParsedEntry:
     content_html: str
     published: datetime | None
     categories: list[str] = field(default_factory=list)
+    # url_key(url), computed here (in the parse worker) rather than on the poller's write path.
+    link_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,7 @@ def _entry(raw: Any, base: str) -> ParsedEntry:
         content_html=content,
         published=published,
         categories=categories,
+        link_key=url_key(link) if link else None,
     )
 
 

@@ -25,13 +25,13 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, FeedEntry, Story
-from bot.feeds import batch, content, cpu, dedup
+from bot.feeds import batch, content, cpu, dedup, work
 from bot.feeds.fetcher import Fetcher, FetchError, FetchResult
 from bot.feeds.fulltext import fetch_article_text
 from bot.feeds.health import record_failure, success_delay
@@ -160,14 +160,27 @@ async def _poll(db: Database, config: Config, fetcher: Fetcher, feed_id: int) ->
     if result.not_modified:
         await _record_not_modified(db, config, feed, result)
         return PollResult(feed_id, not_modified=True)
+    ready: dict[str, work.Prepared] | None = None
     try:
-        parsed = await cpu.run(
-            config.fetch.parse_processes, parse_feed_at, result.content, result.final_url, result.headers
-        )
+        if feed.ever_succeeded or feed.full_text:
+            parsed = await cpu.run(
+                config.fetch.parse_processes, parse_feed_at, result.content, result.final_url, result.headers
+            )
+        else:
+            # Most likely a first poll, where every entry is new: parse and prepare in one go.
+            parsed, ready = await cpu.run(
+                config.fetch.parse_processes,
+                work.parse_and_prepare,
+                result.content,
+                result.final_url,
+                result.headers,
+                config.summary.sentences,
+                config.summary.max_chars,
+            )
     except FeedParseError as exc:
         failure = await record_failure(db, config, feed_id, exc.reason)
         return PollResult(feed_id, error=exc.reason, paused=failure.paused)
-    return await _store(db, config, fetcher, feed, result, parsed)
+    return await _store(db, config, fetcher, feed, result, parsed, ready)
 
 
 async def _record_not_modified(db: Database, config: Config, feed: _FeedRow, result: FetchResult) -> None:
@@ -218,28 +231,26 @@ def _clip(value: str | None, limit: int) -> str | None:
     return value if value is None or len(value) <= limit else None
 
 
-async def _keys_seen(session: AsyncSession, feed_id: int, keys: Sequence[str]) -> set[str]:
+def _keys_seen(session: Session, feed_id: int, keys: Sequence[str]) -> set[str]:
     seen: set[str] = set()
     for start in range(0, len(keys), _CHUNK):
         chunk = list(keys[start : start + _CHUNK])
         seen.update(
-            (
-                await session.scalars(
-                    select(FeedEntry.entry_key).where(
-                        FeedEntry.feed_id == feed_id, FeedEntry.entry_key.in_(chunk)
-                    )
+            session.scalars(
+                select(FeedEntry.entry_key).where(
+                    FeedEntry.feed_id == feed_id, FeedEntry.entry_key.in_(chunk)
                 )
             ).all()
         )
     return seen
 
 
-async def _stories_by_url(session: AsyncSession, feed_id: int, urls: Sequence[str]) -> dict[str, int]:
+def _stories_by_url(session: Session, feed_id: int, urls: Sequence[str]) -> dict[str, int]:
     """This feed's stories with these links (first stored wins)."""
     found: dict[str, int] = {}
     for start in range(0, len(urls), _CHUNK):
         chunk = list(urls[start : start + _CHUNK])
-        rows = await session.execute(
+        rows = session.execute(
             select(Story.url, Story.id)
             .where(Story.feed_id == feed_id, Story.url.in_(chunk))
             .order_by(Story.id)
@@ -250,40 +261,76 @@ async def _stories_by_url(session: AsyncSession, feed_id: int, urls: Sequence[st
     return found
 
 
-def _unique(entries: list[ParsedEntry]) -> list[ParsedEntry]:
-    seen: set[str] = set()
-    out = []
-    for entry in entries:
-        if entry.key not in seen:
-            seen.add(entry.key)
-            out.append(entry)
-    return out
-
-
 async def _store(
-    db: Database, config: Config, fetcher: Fetcher, feed: _FeedRow, result: FetchResult, parsed: ParsedFeed
+    db: Database,
+    config: Config,
+    fetcher: Fetcher,
+    feed: _FeedRow,
+    result: FetchResult,
+    parsed: ParsedFeed,
+    ready: dict[str, work.Prepared] | None = None,
 ) -> PollResult:
-    entries = _unique(parsed.entries)
-    async with db.read() as session:
-        first_poll = not feed.ever_succeeded and not (
-            await session.scalar(select(exists().where(FeedEntry.feed_id == feed.id)))
+    entries = work.unique(parsed.entries)
+
+    def which_are_new(session: Session) -> tuple[bool, list[ParsedEntry]]:
+        first = not feed.ever_succeeded and not session.scalar(
+            select(exists().where(FeedEntry.feed_id == feed.id))
         )
         # A feed with no entry rows at all has seen none of these keys: skip that query.
-        seen = set() if first_poll else await _keys_seen(session, feed.id, [e.key for e in entries])
-        new = [e for e in entries if e.key not in seen]
+        seen = set() if first else _keys_seen(session, feed.id, [e.key for e in entries])
+        return first, [e for e in entries if e.key not in seen]
+
+    first_poll, new = await db.read_sync(which_are_new)
     # Feeds list newest first; store oldest first so story ids follow publication order.
     new.reverse()
     started = utcnow()
     new.sort(key=lambda e: (e.published is None, e.published or started))
 
-    stories = await _prepare(db, config, fetcher, feed, new)
+    if ready is not None:
+        stories = [_NewStory(e, ready[e.key][0], ready[e.key][1], ready[e.key][2]) for e in new]
+    else:
+        stories = await _prepare(db, config, fetcher, feed, new)
     now = utcnow()
     delay = success_delay(
         feed.interval, config, max_age=result.max_age, retry_after=result.retry_after, ttl=parsed.ttl_seconds
     )
-    async with db.write() as session:
+    recent = _recent.get(db)
+    if recent is None:
+        recent = _recent[db] = dedup.RecentPrints()
+    write = _Write(feed, result, parsed, stories, now, delay, first_poll, recent)
+    ids = await db.write_sync(write.run)
+    if ids is None:
+        return PollResult(feed.id, error="feed was removed while it was being polled")
+    if ids:
+        log.info("feed %r: %d new stories%s", feed.name, len(ids), " (first poll)" if first_poll else "")
+    return PollResult(
+        feed.id,
+        new_story_ids=[] if first_poll else ids,
+        stored_story_ids=ids,
+        first_poll=first_poll,
+        entries=len(parsed.entries),
+    )
+
+
+@dataclass
+class _Write:
+    """One poll's write transaction, as a plain function over a sync Session (Database.write_sync):
+    on SQLite all its statements run in one worker thread instead of a thread hop each."""
+
+    feed: _FeedRow
+    result: FetchResult
+    parsed: ParsedFeed
+    stories: list[_NewStory]
+    now: datetime
+    delay: float
+    first_poll: bool
+    recent: dedup.RecentPrints
+
+    def run(self, session: Session) -> list[int] | None:
+        """The new stories' ids in publication order; None when the feed is gone."""
+        feed, result, parsed, now = self.feed, self.result, self.parsed, self.now
         # The feed row's update doubles as "is it still there?" (removed while being polled).
-        updated = await session.execute(
+        updated = session.execute(
             update(Feed)
             .where(Feed.id == feed.id)
             .values(
@@ -292,29 +339,32 @@ async def _store(
                 last_checked_at=now,
                 last_success_at=now,
                 consecutive_errors=0,
-                next_check_at=now + timedelta(seconds=delay),
+                next_check_at=now + timedelta(seconds=self.delay),
                 site_url=func.coalesce(Feed.site_url, (parsed.link or None) and parsed.link[:2048]),
             )
         )
         if not getattr(updated, "rowcount", 1):
-            return PollResult(feed.id, error="feed was removed while it was being polled")
+            return None
         if parsed.ttl_seconds != feed.ttl_seconds:
-            await session.merge(
-                FeedPollState(feed_id=feed.id, ttl_seconds=parsed.ttl_seconds, updated_at=now)
-            )
+            session.merge(FeedPollState(feed_id=feed.id, ttl_seconds=parsed.ttl_seconds, updated_at=now))
+        stories = self.stories
         # Re-check under the write lock: another task may have stored some of these meanwhile.
-        now_seen = await _keys_seen(session, feed.id, [s.entry.key for s in stories])
+        now_seen = _keys_seen(session, feed.id, [s.entry.key for s in stories]) if stories else set()
         # An entry under a new key whose link this feed already stored (the feed changed its guids)
         # is the old story: it gets a FeedEntry pointing there, no new story.
-        known_urls = await _stories_by_url(session, feed.id, [i.entry.url for i in stories if i.entry.url])
+        known_urls = (
+            {}
+            if self.first_poll
+            else _stories_by_url(session, feed.id, [i.entry.url for i in stories if i.entry.url])
+        )
         repeats = [
             (i.entry, known_urls[i.entry.url])
             for i in stories
             if i.entry.url in known_urls and i.entry.key not in now_seen
         ]
         stories = [i for i in stories if i.entry.url not in known_urls]
-        by_link = await _link_duplicates(session, feed.id, [i.entry.url for i in stories if i.entry.url])
-        recent = await _recent_prints(db, session, now) if stories else None
+        by_link = _link_duplicates(session, feed.id, [i.entry for i in stories if i.entry.url])
+        recent = _recent_prints(session, self.recent, now) if stories else None
         rows: list[dict[str, Any]] = []
         kept: list[_NewStory] = []
         for item in stories:
@@ -331,7 +381,7 @@ async def _store(
                     "feed_id": feed.id,
                     "entry_key": entry.key,
                     "url": entry.url if entry.url and len(entry.url) <= 2048 else None,
-                    "title": entry.title or _untitled(item.text),
+                    "title": entry.title or work.untitled(item.text),
                     "source": feed.name,
                     "published_at": published,
                     "fetched_at": now,
@@ -339,32 +389,32 @@ async def _store(
                     "text": item.text,
                     "summary": item.prepared.summary,
                     "fingerprint": item.prepared.fingerprint,
-                    "duplicate_of": await _duplicate_of(session, feed.id, item, by_link, recent),
+                    "duplicate_of": _duplicate_of(session, feed.id, item, by_link, recent),
                 }
             )
-        # One executemany INSERT ... RETURNING (Core, not per-object ORM adds and a flush): the
-        # ids come back in the rows' order, which is publication order.
+        # One multi-row INSERT ... RETURNING (Core, not per-object ORM adds and a flush). The ids
+        # are matched to rows by entry key, which is unique in this batch: asking SQLAlchemy to
+        # return them in parameter order would make it insert one row per statement on SQLite.
         ids: list[int] = []
         if rows:
             table = cast(Table, Story.__table__)
-            inserted = await session.execute(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-            )
-            ids = [int(i) for i in inserted.scalars().all()]
+            inserted = session.execute(insert(table).returning(table.c.id, table.c.entry_key), rows)
+            id_of = {key: int(story_id) for story_id, key in inserted.all()}
+            ids = [id_of[row["entry_key"]] for row in rows]
         entry_rows = [
             {"feed_id": feed.id, "entry_key": row["entry_key"], "story_id": sid}
             for row, sid in zip(rows, ids, strict=True)
         ]
         entry_rows += [{"feed_id": feed.id, "entry_key": e.key, "story_id": sid} for e, sid in repeats]
         if entry_rows:
-            await session.execute(insert(cast(Table, FeedEntry.__table__)), entry_rows)
-        if ids and not first_poll:
-            await session.execute(
+            session.execute(insert(cast(Table, FeedEntry.__table__)), entry_rows)
+        if ids and not self.first_poll:
+            session.execute(
                 insert(cast(Table, RouteQueue.__table__)), [{"story_id": i, "created_at": now} for i in ids]
             )
         if _search_index is not None:
             # Duplicates are not indexed: search lists the original once.
-            await _search_index.index_story_rows(
+            _search_index.index_story_rows_sync(
                 session,
                 [
                     (
@@ -375,20 +425,7 @@ async def _store(
                     if row["duplicate_of"] is None
                 ],
             )
-    if ids:
-        log.info("feed %r: %d new stories%s", feed.name, len(ids), " (first poll)" if first_poll else "")
-    return PollResult(
-        feed.id,
-        new_story_ids=[] if first_poll else ids,
-        stored_story_ids=ids,
-        first_poll=first_poll,
-        entries=len(parsed.entries),
-    )
-
-
-def _untitled(text: str) -> str:
-    words = text.split()
-    return " ".join(words[:12]) + ("…" if len(words) > 12 else "")
+        return ids
 
 
 async def _prepare(
@@ -417,7 +454,7 @@ async def _prepare(
                 pages[i] = page
     prepared = await cpu.run(
         processes,
-        _prepare_entries,
+        work.prepare_entries,
         entries,
         texts,
         pages,
@@ -430,50 +467,33 @@ async def _prepare(
     ]
 
 
-def _prepare_entries(
-    entries: list[ParsedEntry],
-    texts: list[str] | None,
-    pages: list[str | None],
-    sentences: int,
-    max_chars: int,
-) -> list[tuple[str, content.Prepared, tuple[str, str] | None]]:
-    """content.prepare_entries plus each story's search terms, in the worker process: analysing
-    terms is CPU work that would otherwise run on the event loop while the write lock is held."""
-    prepared = content.prepare_entries(entries, texts, pages, sentences, max_chars)
-    if _search_index is None:
-        return [(text, prep, None) for text, prep in prepared]
-    return [
-        (text, prep, _search_index.story_terms(entry.title or _untitled(text), text, prep.summary))
-        for entry, (text, prep) in zip(entries, prepared, strict=True)
-    ]
-
-
 _recent: weakref.WeakKeyDictionary[Database, dedup.RecentPrints] = weakref.WeakKeyDictionary()
 
 
-async def _recent_prints(db: Database, session: AsyncSession, now: datetime) -> dedup.RecentPrints:
+def _recent_prints(session: Session, recent: dedup.RecentPrints, now: datetime) -> dedup.RecentPrints:
     """This database's recent fingerprints, brought up to date with the stories stored since."""
-    recent = _recent.get(db)
-    if recent is None:
-        recent = _recent[db] = dedup.RecentPrints()
     oldest = now - dedup.DUPLICATE_WINDOW
     query = select(Story.id, Story.feed_id, Story.fingerprint, Story.fetched_at)
     if recent.max_id:
         query = query.where(Story.id > recent.max_id)
     else:
         query = query.where(Story.fetched_at >= oldest)
-    rows = (await session.execute(query.order_by(Story.id))).all()
+    rows = session.execute(query.order_by(Story.id)).all()
     recent.add([(i, f, p, as_utc(t).timestamp()) for i, f, p, t in rows])
     recent.prune(oldest.timestamp())
     return recent
 
 
-async def _link_duplicates(session: AsyncSession, feed_id: int, urls: list[str]) -> dict[str, int]:
+def _link_key(entry: ParsedEntry) -> str | None:
+    return entry.link_key or (url_key(entry.url) if entry.url else None)
+
+
+def _link_duplicates(session: Session, feed_id: int, entries: list[ParsedEntry]) -> dict[str, int]:
     """url_key -> canonical story id, for links another feed already stored (at any time)."""
-    variants = sorted({v for url in urls for v in dedup.url_variants(url)})
+    variants = sorted({v for e in entries if e.url for v in dedup.key_variants(e.url, _link_key(e) or e.url)})
     found: dict[str, int] = {}
     for start in range(0, len(variants), _CHUNK):
-        rows = await session.execute(
+        rows = session.execute(
             select(Story.id, Story.duplicate_of, Story.url)
             .where(
                 Story.url.in_(variants[start : start + _CHUNK]),
@@ -487,8 +507,8 @@ async def _link_duplicates(session: AsyncSession, feed_id: int, urls: list[str])
     return found
 
 
-async def _duplicate_of(
-    session: AsyncSession,
+def _duplicate_of(
+    session: Session,
     feed_id: int,
     item: _NewStory,
     by_link: dict[str, int],
@@ -496,17 +516,15 @@ async def _duplicate_of(
 ) -> int | None:
     entry = item.entry
     if entry.url:
-        canonical = by_link.get(url_key(entry.url))
+        canonical = by_link.get(_link_key(entry) or "")
         if canonical is not None:
             return canonical
     assert item.prepared is not None
     if recent is None:
         return None
     for story_id in recent.near(item.prepared.fingerprint, feed_id):
-        row: Any = (
-            await session.execute(
-                select(Story.title, Story.text, Story.duplicate_of).where(Story.id == story_id)
-            )
+        row: Any = session.execute(
+            select(Story.title, Story.text, Story.duplicate_of).where(Story.id == story_id)
         ).first()
         if row is not None and dedup.same_story(entry.title, item.text, row[0], row[1] or ""):
             return int(row[2] or story_id)

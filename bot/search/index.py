@@ -1,6 +1,6 @@
 """Keeping the search index in step with `stories`.
 
-* New stories: the feed poller calls `index_story_rows(session, rows)` (one bulk INSERT per poll;
+* New stories: the feed poller calls `index_story_rows_sync(session, rows)` (one bulk INSERT per poll;
   `index_story(session, story)` does the same for one ORM story) in the SAME write session that
   stores the story, so a story is searchable exactly when it is committed, and a rolled-back poll
   leaves no index row behind. It only adds an ORM row (no I/O), so it is safe to call with or
@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.db.database import Database
 from bot.db.models import Story
@@ -110,13 +111,14 @@ async def optimize(db: Database) -> None:
             await session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
 
 
-async def index_story_rows(session: AsyncSession, rows: Sequence[tuple[int, str, str]]) -> int:
+def index_story_rows_sync(session: Session, rows: Sequence[tuple[int, str, str]]) -> int:
     """Index many NEW stories at once: `rows` are (story id, title terms, body terms), the terms
     from `story_terms(title, text, summary)` (the poller computes them in its worker processes).
-    The caller leaves out duplicates. One executemany INSERT in the caller's transaction, so the
-    index commits or rolls back with the stories; returns the rows written."""
+    The caller leaves out duplicates. One executemany INSERT in the caller's transaction (the
+    poller's sync write, see Database.write_sync), so the index commits or rolls back with the
+    stories; returns the rows written."""
     docs = [{"rowid": sid, "title_terms": title, "body_terms": body} for sid, title, body in rows]
     if docs:
         # The Core table, not the ORM entity: no per-row ORM bookkeeping on the poller's hot path.
-        await session.execute(insert(cast(Table, SearchDoc.__table__)), docs)
+        session.execute(insert(cast(Table, SearchDoc.__table__)), docs)
     return len(docs)
