@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import socket
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -142,6 +145,31 @@ async def test_private_redirect_hop_is_refused(config_factory: Callable[..., Con
         with pytest.raises(FetchError) as caught:
             await fetcher.fetch("http://93.184.216.34/feed")
     assert caught.value.reason.startswith("private address refused")
+
+
+async def test_dns_rebinding_after_the_check_is_refused_at_connect(
+    feed_server: FeedServer, config_factory: Callable[..., Config], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A hostile name server answers the guard's lookup with a public address and every later
+    # lookup with the loopback address the (local) feed server listens on.
+    url = feed_server.add_feed("news", feed_server.stories[:2])
+    port = urlsplit(url).port
+    assert port is not None
+    loop = asyncio.get_running_loop()
+    answers: list[str] = []
+
+    async def rebinding(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        address = "93.184.216.34" if not answers else "127.0.0.1"
+        answers.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(loop, "getaddrinfo", rebinding)
+    config = config_factory(fetch={"allow_private_addresses": False})
+    async with Fetcher(config.fetch) as fetcher:
+        with pytest.raises(FetchError) as caught:
+            await fetcher.fetch(f"http://rebind.example:{port}{urlsplit(url).path}")
+    assert caught.value.reason == "private address refused: rebind.example is 127.0.0.1"
+    assert feed_server.requests("news") == []
 
 
 async def test_public_literal_address_passes_the_guard() -> None:

@@ -8,8 +8,10 @@ many requests run at once overall and per host (host:port).
 
 The private-address guard: unless `allow_private_addresses` is set, a URL whose host resolves to a
 loopback, private, link-local, multicast or reserved address is refused before any connection is
-made, at every redirect hop. (A DNS answer that changes between our check and httpx's own lookup
-could still slip through; pinning the address would need a custom transport.)
+made, at every redirect hop. The check is made twice: up front for a clear error, and again where
+the connection is opened (`_PinnedBackend`, under httpcore), which resolves the host once and
+connects to the very address it checked. Without the second, a DNS answer that changes between
+the check and the connection (DNS rebinding) could still reach an internal address.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from bot.clock import utcnow
@@ -117,24 +121,75 @@ async def check_public_address(url: str) -> None:
     host = parts.hostname
     if not host:
         raise FetchError("URL has no host")
+    await public_addresses(host, parts.port or (443 if parts.scheme == "https" else 80))
+
+
+async def public_addresses(host: str, port: int) -> list[str]:
+    """The host's addresses in resolver order; FetchError if any of them is not public."""
     try:
-        literal = ipaddress.ip_address(host)
+        literal = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         literal = None
     if literal is not None:
         addresses = [str(literal)]
     else:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
             raise FetchError(f"could not resolve host {host}") from exc
-        addresses = sorted({str(info[4][0]) for info in infos})
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         if not addresses:
             raise FetchError(f"could not resolve host {host}")
     for address in addresses:
         if _refused(address):
             raise FetchError(f"private address refused: {host} is {address}")
+    return addresses
+
+
+class _PinnedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, connecting only to addresses that passed the guard: the host is
+    resolved once, checked, and the connection made to that address (TLS still verifies the
+    certificate against the host name, which httpcore passes to start_tls separately)."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
+        self._inner = inner
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        failure: httpcore.ConnectError | None = None
+        for address in await public_addresses(host, port):
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
+            except httpcore.ConnectError as exc:
+                failure = exc
+        assert failure is not None
+        raise failure
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise FetchError("unix sockets are not fetched")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _guarded_transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    # httpx has no public hook for httpcore's network backend; the pool's attribute is it.
+    pool = transport._pool
+    if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
+        raise RuntimeError("httpcore changed: cannot pin connections to checked addresses")
+    pool._network_backend = _PinnedBackend(pool._network_backend)
+    return transport
 
 
 class Fetcher:
@@ -142,6 +197,11 @@ class Fetcher:
 
     def __init__(self, config: FetchConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
+        limits = httpx.Limits(
+            max_connections=config.concurrency + 4, max_keepalive_connections=config.concurrency
+        )
+        if transport is None and not config.allow_private_addresses:
+            transport = _guarded_transport(limits)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(
                 connect=config.connect_timeout,
@@ -149,10 +209,7 @@ class Fetcher:
                 write=config.read_timeout,
                 pool=config.connect_timeout + config.read_timeout,
             ),
-            limits=httpx.Limits(
-                max_connections=config.concurrency + 4,
-                max_keepalive_connections=config.concurrency,
-            ),
+            limits=limits,
             headers={"User-Agent": config.user_agent, "Accept-Encoding": "gzip, deflate"},
             follow_redirects=False,
             # Proxies from the environment would bypass the private-address guard.
