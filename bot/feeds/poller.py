@@ -115,10 +115,10 @@ async def _load_feed(db: Database, feed_id: int) -> _FeedRow | None:
 
 
 async def _load_feeds(db: Database, feed_ids: list[int]) -> list[_FeedRow | None]:
-    found: dict[int, _FeedRow] = {}
-    async with db.read() as session:
+    def load(session: Session) -> list[_FeedRow | None]:
+        found: dict[int, _FeedRow] = {}
         for start in range(0, len(feed_ids), _CHUNK):
-            rows = await session.execute(
+            rows = session.execute(
                 select(
                     Feed.id,
                     Feed.url,
@@ -145,7 +145,9 @@ async def _load_feeds(db: Database, feed_ids: list[int]) -> list[_FeedRow | None
                     ever_succeeded=row[7] is not None,
                     ttl_seconds=row[8],
                 )
-    return [found.get(feed_id) for feed_id in feed_ids]
+        return [found.get(feed_id) for feed_id in feed_ids]
+
+    return await db.read_sync(load)
 
 
 async def _poll(db: Database, config: Config, fetcher: Fetcher, feed_id: int) -> PollResult:
@@ -222,8 +224,7 @@ async def _write_states(db: Database, rows: list[dict[str, Any]]) -> list[None]:
         .values({name: bindparam(f"new_{name}") for name in _STATE_COLUMNS})
     )
     params = [{"feed_id": row["id"], **{f"new_{n}": row[n] for n in _STATE_COLUMNS}} for row in rows]
-    async with db.write() as session:
-        await session.execute(statement, params)
+    await db.write_sync(lambda session: session.execute(statement, params))
     return [None] * len(rows)
 
 
