@@ -53,8 +53,9 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def bot_factory(tmp_path: Path, fake_telegram: Any) -> Callable[..., Any]:
-    """`async with bot_factory(feeds=[...]) as app:` runs the real Application against the fake API."""
+def bot_factory(config_factory: Callable[..., Config], fake_telegram: Any) -> Callable[..., Any]:
+    """`async with bot_factory(feeds=[...]) as app:` runs the real Application against the fake API
+    (on the database config_factory gives: SQLite here, PostgreSQL in tests/test_postgres.py)."""
     from bot.app import build_application, running
 
     def factory(**sections: Any) -> Any:
@@ -65,7 +66,7 @@ def bot_factory(tmp_path: Path, fake_telegram: Any) -> Callable[..., Any]:
             "admins": [ADMIN_ID],
             **sections["telegram"],
         }
-        config = make_config(tmp_path, **sections)
+        config = config_factory(**sections)
         return running(build_application(config, fake_telegram.token))
 
     return factory

@@ -1,28 +1,18 @@
 """PostgreSQL, the scale-out store: the same behaviour as on SQLite, on a real server.
 
-scripts/test.sh starts a throwaway server and sets AKHBAR_TEST_POSTGRES_URL (a URL to a database the
-test may use to create others, e.g. postgresql+asyncpg://akhbar@/postgres?host=/tmp/akhbar-pg.x);
-without it every test here skips. Each test gets a database of its own, created from empty and
-dropped afterwards, so tests are independent.
-
-Besides the PostgreSQL-specific tests below, a selection of the SQLite suite's tests run here
-unchanged: they are imported into this module, where the `db` and `config_factory` fixtures below
-(a fresh PostgreSQL database) take the place of the SQLite ones.
+The tests below are about PostgreSQL itself; after them, the storage, poller, search, routing and
+sender suites run here unchanged on a fresh PostgreSQL schema per test (see tests/postgres.py;
+tests/test_postgres_app.py does the same for the whole application). Without a server
+(AKHBAR_TEST_POSTGRES_URL, set by scripts/test.sh) everything here skips.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
-import os
-import uuid
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bot.config import Config
@@ -33,72 +23,7 @@ from bot.feeds.poller import poll_feed
 from bot.search.service import search
 from tests import test_delivery_sender, test_feed_poller, test_routing, test_search, test_storage
 from tests.fakes.feed_server import FeedServer
-from tests.helpers import make_config
-
-ADMIN_URL = os.environ.get("AKHBAR_TEST_POSTGRES_URL", "")
-
-pytestmark = pytest.mark.skipif(
-    not ADMIN_URL,
-    reason="no PostgreSQL server: AKHBAR_TEST_POSTGRES_URL is not set "
-    "(scripts/test.sh sets it when PostgreSQL's initdb and pg_ctl are installed)",
-)
-
-
-async def _admin_execute(sql: str) -> None:
-    import asyncpg  # the `postgres` extra; only needed when a server is there
-
-    url = make_url(ADMIN_URL)
-    conn = await asyncpg.connect(
-        host=url.query.get("host") or url.host,
-        port=url.port,
-        user=url.username,
-        password=url.password,
-        database=url.database or "postgres",
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    """The URL of a new, empty database, dropped after the test."""
-    name = f"akhbar_test_{uuid.uuid4().hex[:12]}"
-    await _admin_execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
-    try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(autouse=True)
-def _fresh_extraction_memory() -> None:
-    """trafilatura (deduplicate=True in bot.feeds.fulltext) remembers in the process every text it
-    extracted and discards one seen more than twice; the tests imported below already extracted
-    the same local articles in their own module, so start each test with a clean memory."""
-    import trafilatura.meta
-
-    trafilatura.meta.reset_caches()
-
-
-@pytest.fixture
-async def db(pg_url: str) -> AsyncIterator[Database]:
-    database = await open_database(pg_url)
-    try:
-        yield database
-    finally:
-        await database.close()
-
-
-@pytest.fixture
-def config_factory(tmp_path: Path, pg_url: str) -> Callable[..., Config]:
-    def factory(**sections: Any) -> Config:
-        sections.setdefault("database", {"url": pg_url})
-        return make_config(tmp_path, **sections)
-
-    return factory
-
+from tests.postgres import adopt
 
 # --------------------------------------------------------------------------- PostgreSQL specifics
 
@@ -224,35 +149,53 @@ async def test_two_processes_writing_at_once_each_store_their_stories(pg_url: st
         await second.close()
 
 
+async def test_two_processes_polling_the_same_feed_store_each_story_once(
+    pg_url: str, config: Config, fetcher: Fetcher, feed_server: FeedServer
+) -> None:
+    # Each poll's transaction starts by updating its feed's row; PostgreSQL makes the second wait
+    # for the first to commit, and its next statement then sees the stories the first stored.
+    first, second = await open_database(pg_url), await open_database(pg_url)
+    try:
+        s = feed_server.stories
+        async with first.write() as session:
+            feed = Feed(url=feed_server.add_feed("news", s[:3]), name="news", interval=1.0, origin="cli")
+            session.add(feed)
+            await session.flush()
+            feed_id = feed.id
+        await poll_feed(first, config, fetcher, feed_id)
+        for story in s[10:14]:
+            feed_server.add_item("news", story)
+        results = await asyncio.gather(
+            poll_feed(first, config, fetcher, feed_id), poll_feed(second, config, fetcher, feed_id)
+        )
+        assert all(r.error is None for r in results)
+        assert sorted(len(r.new_story_ids) for r in results) == [0, 4]  # routed once, not twice
+        async with second.read() as session:
+            titles = list((await session.scalars(select(Story.title))).all())
+        assert sorted(titles) == sorted(x.title for x in [*s[:3], *s[10:14]])
+    finally:
+        await first.close()
+        await second.close()
+
+
 # --------------------------------------------------------------------------- the SQLite suite, on PostgreSQL
 
-# Tests whose assertions are about SQLite itself, with the reason they do not carry over.
-_SQLITE_ONLY = {
-    # The LIKE fallback orders title matches first, then newest first (the same order this test
-    # checks), but its score has no recency factor, so two equal matches score the same.
-    "test_recent_story_ranks_above_an_equal_old_one",
-    # It holds a sync write open in its worker thread; on PostgreSQL the function runs on the event
-    # loop (AsyncSession.run_sync), so the test would only block the loop until its timeout. There,
-    # a cancelled sync write is rolled back like any failed one (see test_write_sync_* above).
-    "test_a_cancelled_sync_write_still_commits_before_the_next_writer",
-}
-
-# The fixtures those tests ask for that live in their own modules (config and fetcher: a config on
-# the database above, and a Fetcher on it).
-for _module, _fixture in (
-    (test_delivery_sender, "bot"),
-    (test_feed_poller, "config"),
-    (test_feed_poller, "fetcher"),
-    (test_search, "stories"),
-):
-    globals()[_fixture] = getattr(_module, _fixture)
-
-for _module in (test_storage, test_feed_poller, test_search, test_routing, test_delivery_sender):
-    for _name, _test in vars(_module).items():
-        if not _name.startswith("test_") or not callable(_test) or _name in _SQLITE_ONLY:
-            continue
-        # Only tests that take the database from the fixtures above; the others open SQLite
-        # files of their own and already ran in their module.
-        if {"db", "config_factory", "config"} & set(inspect.signature(_test).parameters):
-            assert _name not in globals(), f"{_name} is defined twice"
-            globals()[_name] = _test
+adopt(
+    globals(),
+    [test_storage, test_feed_poller, test_search, test_routing, test_delivery_sender],
+    fixtures=[
+        (test_delivery_sender, "bot"),
+        (test_feed_poller, "config"),
+        (test_feed_poller, "fetcher"),
+        (test_search, "stories"),
+    ],
+    exclude={
+        # The LIKE fallback orders title matches first, then newest first (the order this test
+        # checks), but its score has no recency factor, so two equal matches score the same.
+        "test_recent_story_ranks_above_an_equal_old_one": "no recency in the LIKE fallback's score",
+        # It holds a sync write open in its worker thread; on PostgreSQL the function runs on the
+        # event loop (AsyncSession.run_sync), so the test would only block the loop until its
+        # timeout. There a cancelled sync write is rolled back like any failed one.
+        "test_a_cancelled_sync_write_still_commits_before_the_next_writer": "sync writes run on the loop",
+    },
+)
