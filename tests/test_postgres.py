@@ -53,6 +53,23 @@ async def test_migrations_apply_from_empty_and_again_as_a_no_op(pg_url: str) -> 
         await again.close()
 
 
+async def test_upgrading_a_database_with_stories_makes_them_searchable(pg_url: str) -> None:
+    from bot.db.migrate import upgrade
+
+    database = Database(pg_url)
+    try:
+        await upgrade(database.engine, "0001")  # an instance from before search existed
+        async with database.write() as session:
+            session.add(
+                Story(entry_key="old", title="عودة اللاجئين", source="old feed", text="نص", summary=["نص"])
+            )
+        await database.migrate()
+        page = await search(database, "لاجئ")
+        assert [h.title for h in page.hits] == ["عودة اللاجئين"]
+    finally:
+        await database.close()
+
+
 async def test_polled_stories_are_stored_summarised_searchable_and_never_twice(
     db: Database,
     config: Config,
