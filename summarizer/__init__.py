@@ -2,7 +2,7 @@
 
 Pure Python: no network, no database, no Telegram.
 
-    summarize(text, *, title=None, sentences=3, max_words=None) -> list[str]
+    summarize(text, *, title=None, sentences=3, max_words=None, cleaned=False) -> list[str]
     clean_text(text_or_html, title=None) -> str     # body text, paragraphs separated by blank lines
     split_sentences(text) -> list[str]
 """
@@ -22,15 +22,18 @@ def summarize(
     title: str | None = None,
     sentences: int = 3,
     max_words: int | None = None,
+    cleaned: bool = False,
 ) -> list[str]:
     """The story's best sentences, in document order.
 
     `text` is plain text or HTML (a feed item's content or a whole article page). Without
     `max_words`, at most `sentences` sentences; with it, whole sentences totalling at most
     `max_words` words (always at least one sentence). Empty or garbage input gives [].
+    `cleaned=True` says `text` is already the output of `clean_text` (as the feed poller stores
+    it): cleaning is idempotent, so it is skipped rather than done twice.
     """
     try:
-        return _summarize(text, title, sentences, max_words)
+        return _summarize(text, title, sentences, max_words, cleaned)
     except Exception:  # a summary is never worth a crash of the caller; bad input gives []
         import logging
 
@@ -38,12 +41,15 @@ def summarize(
         return []
 
 
-def _summarize(text: str, title: str | None, count: int, max_words: int | None) -> list[str]:
+def _summarize(text: str, title: str | None, count: int, max_words: int | None, cleaned: bool) -> list[str]:
     if not isinstance(text, str) or not text.strip():
         return []
     if not isinstance(title, str) or not title.strip():
         title = None
-    paragraphs, title = clean_paragraphs(text, title)
+    if cleaned:
+        paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    else:
+        paragraphs, title = clean_paragraphs(text, title)
     sents: list[str] = []
     starts: list[bool] = []
     for paragraph in paragraphs:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from summarizer import split_sentences, summarize
+from summarizer import clean_text, split_sentences, summarize
 from summarizer.normalize import tokens
 
 TITLE = "زلزال بقوة 6.2 درجة يضرب جنوب تركيا"
@@ -134,3 +135,13 @@ def test_huge_single_paragraph() -> None:
     summary = summarize(paragraph, sentences=3)
     assert len(summary) == 3
     assert all(s.startswith("وقال المتحدث") for s in summary)
+
+
+def test_already_cleaned_text_gives_the_same_summary_without_cleaning_twice() -> None:
+    # The feed poller stores clean_text() output and summarises that with cleaned=True.
+    seed = (Path(__file__).parent / "fixtures" / "summarizer" / "seed_alaraby_2024.txt").read_text("utf-8")
+    paragraphs = "".join(f"<p>{p}</p>" for p in STORY.split("\n\n"))
+    html = f"<article><h1>{TITLE}</h1>{paragraphs}</article>"
+    for raw, title in ((STORY, TITLE), (seed, None), (html, TITLE)):
+        clean = clean_text(raw, title)
+        assert summarize(clean, title=title, cleaned=True) == summarize(raw, title=title)

@@ -48,11 +48,12 @@ class Prepared:
     fingerprint: int | None
 
 
-def prepare(title: str, text: str, *, sentences: int, max_chars: int) -> Prepared:
+def prepare(title: str, text: str, *, sentences: int, max_chars: int, cleaned: bool = False) -> Prepared:
+    """`cleaned`: `text` is clean() output, so the summarizer need not clean it again."""
     summary: list[str] = []
     if text.strip():
         try:
-            summary = summarizer.summarize(text, title=title or None, sentences=sentences)
+            summary = summarizer.summarize(text, title=title or None, sentences=sentences, cleaned=cleaned)
         except Exception:
             log.exception("summarize failed; storing the story without a summary")
     return Prepared(text=text, summary=trim(summary, max_chars), fingerprint=fingerprint(title, text))
@@ -86,6 +87,11 @@ def prepare_entries(
     out = []
     for i, entry in enumerate(entries):
         page = pages[i] if pages else None
-        text = (clean(page, entry.title) or page) if page else (texts[i] if texts else entry_text(entry))
-        out.append((text, prepare(entry.title, text, sentences=sentences, max_chars=max_chars)))
+        text = clean(page, entry.title) if page else (texts[i] if texts else entry_text(entry))
+        cleaned = bool(text)
+        if page and not text:
+            text = page  # nothing survived cleaning: keep the page, and let the summarizer try
+        out.append(
+            (text, prepare(entry.title, text, sentences=sentences, max_chars=max_chars, cleaned=cleaned))
+        )
     return out
