@@ -142,6 +142,33 @@ async def test_write_sync_commits_and_rolls_back_and_read_sync_reads(db: Databas
     assert keys == ["kept"]
 
 
+async def test_a_cancelled_sync_write_is_rolled_back_and_the_next_writer_goes_on(db: Database) -> None:
+    # On PostgreSQL a sync function runs through AsyncSession.run_sync: cancelling the task (the
+    # bot stopping mid-poll) interrupts its statement, and the transaction is rolled back whole.
+    def slow(session: Session) -> None:
+        session.add(Story(entry_key="half", title="نصف", source="test"))
+        session.flush()
+        session.execute(text("SELECT pg_sleep(30)"))
+
+    task = asyncio.create_task(db.write_sync(slow))
+
+    async def sleeping() -> bool:
+        async with db.read() as session:
+            query = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'"
+            return bool(await session.scalar(text(query)))
+
+    async with asyncio.timeout(10):
+        while not await sleeping():
+            await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with asyncio.timeout(10):  # the lock is free and the pool still works
+        await db.write_sync(lambda session: session.add(Story(entry_key="next", title="تال", source="test")))
+    keys = await db.read_sync(lambda session: sorted(session.scalars(select(Story.entry_key))))
+    assert keys == ["next"]
+
+
 async def test_two_processes_writing_at_once_each_store_their_stories(pg_url: str) -> None:
     # Two Database handles stand for two bot processes: the in-process write lock does not span
     # them, PostgreSQL's own row locking has to.
