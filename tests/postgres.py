@@ -8,7 +8,8 @@ A test module opts in with `adopt(globals(), ...)`: that puts the `db`, `config_
 fixtures below (a new, empty PostgreSQL schema per test, dropped afterwards) into the module, and
 with them copies of other modules' tests and fixtures. pytest resolves a test's fixtures in the
 module that collects it, so the adopted tests run unchanged against PostgreSQL, and `bot_factory`
-(tests/helpers.py, built on config_factory) starts the whole application on it.
+(tests/helpers.py, built on config_factory) starts the whole application on it. A new test in an
+adopted module that cannot hold on PostgreSQL goes in its adopter's `exclude`, with the reason.
 """
 
 from __future__ import annotations
