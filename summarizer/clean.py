@@ -129,7 +129,12 @@ def _page_to_text(html: str) -> tuple[str, str | None]:
         return "", None
     try:
         text = trafilatura.extract(
-            html, include_comments=False, include_tables=False, include_images=False, deduplicate=True
+            # deduplicate=False: trafilatura's memory of seen text is process-wide (see bot.feeds.fulltext).
+            html,
+            include_comments=False,
+            include_tables=False,
+            include_images=False,
+            deduplicate=False,
         )
         meta = trafilatura.extract_metadata(html)
     except Exception:  # trafilatura raises a variety of parser errors on broken markup

@@ -95,16 +95,6 @@ def config_factory(tmp_path: Path, pg_url: str) -> Callable[..., Config]:
     return factory
 
 
-@pytest.fixture(autouse=True)
-def fresh_extraction_memory() -> None:
-    """trafilatura (deduplicate=True in bot.feeds.fulltext) remembers, process-wide, each text it
-    extracted and discards one seen more than twice; the adopted tests already extracted the same
-    local articles in their own modules, so each starts with a clean memory."""
-    from trafilatura.deduplication import LRU_TEST
-
-    LRU_TEST.clear()
-
-
 # Fixtures a test may take to get its database: a test taking none of them opens SQLite itself
 # (and already ran in its own module), so it is not adopted.
 _DATABASE_FIXTURES = {"db", "config_factory", "config", "bot_factory", "bot", "stored"}
@@ -122,7 +112,6 @@ def adopt(
     and the tests of `modules` that take a database fixture (those in `only`, for a module listed
     there), except the `exclude`d ones (name: the reason it does not carry over)."""
     namespace.update(pg_url=pg_url, db=db, config_factory=config_factory)
-    namespace["fresh_extraction_memory"] = fresh_extraction_memory
     namespace["pytestmark"] = requires_postgres
     for module, name in fixtures:
         namespace[name] = getattr(module, name)

@@ -20,9 +20,10 @@ from bot.db.models import ArticleCache, Feed, FeedEntry, Story
 from bot.feeds import parser as parser_module
 from bot.feeds import poller
 from bot.feeds.fetcher import Fetcher
+from bot.feeds.fulltext import extract_article
 from bot.feeds.models import RouteQueue
 from bot.feeds.poller import poll_feed
-from tests.fakes.feed_server import FeedServer
+from tests.fakes.feed_server import FeedServer, article_page
 
 
 async def add_feed(db: Database, url: str, name: str, **fields: Any) -> int:
@@ -422,3 +423,14 @@ async def test_many_unchanged_feeds_share_one_commit_and_a_removed_one_spoils_no
     }
     await poller._write_states(db, [{"id": ids[0], **row}, {"id": 99999, **row}])
     assert (await feed_row(db, ids[0])).etag == '"x"'
+
+
+def test_the_same_article_page_always_gives_the_same_text(feed_server: FeedServer) -> None:
+    # A long-running bot extracts many pages in one process; what it gets from a page must not
+    # depend on what it extracted before (trafilatura's process-wide deduplication would empty
+    # the third extraction of a text it has already seen twice).
+    story = feed_server.stories[0]
+    page = article_page(story).encode("utf-8")
+    texts = [extract_article(page, "https://example.com/a") for _ in range(4)]
+    assert texts[0] and len(texts[0].split()) > 20
+    assert texts == [texts[0]] * 4

@@ -34,7 +34,10 @@ def extract_article(page: bytes, url: str) -> str | None:
         include_tables=False,
         include_images=False,
         favor_precision=True,
-        deduplicate=True,
+        # Not trafilatura's deduplication: it remembers text process-wide and drops what it has
+        # seen more than twice, so a long-running bot would lose paragraphs (and whole articles)
+        # that other pages repeated. Page furniture is the summarizer's cleaning's job.
+        deduplicate=False,
     )
     if not text or len(text.split()) < MIN_ARTICLE_WORDS:
         return None
