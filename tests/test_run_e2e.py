@@ -6,8 +6,11 @@ import asyncio
 import os
 import re
 import signal
+import socket
 import sys
 from pathlib import Path
+
+import httpx
 
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -62,3 +65,74 @@ url = "sqlite+aiosqlite:///{tmp_path / "akhbar.sqlite3"}"
     assert proc.returncode == 0, output.decode(errors="replace")[-2000:]
     secret = fake_telegram.token.split(":", 1)[1]
     assert secret not in output.decode(errors="replace")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_akhbar_run_in_webhook_mode_answers_updates_posted_with_the_secret(
+    tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    # Telegram posts updates to the public HTTPS URL; a reverse proxy in front hands them to the
+    # bot's plain-HTTP listener, which is what this test plays.
+    port = _free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[telegram]
+token_env = "AKHBAR_E2E_TOKEN"
+api_base_url = "{fake_telegram.base_url}"
+api_base_file_url = "{fake_telegram.base_file_url}"
+mode = "webhook"
+
+[telegram.webhook]
+listen = "127.0.0.1"
+port = {port}
+url_path = "hook"
+webhook_url = "https://bot.example.org/hook"
+secret_token_env = "AKHBAR_E2E_SECRET"
+
+[database]
+url = "sqlite+aiosqlite:///{tmp_path / "akhbar.sqlite3"}"
+""",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "AKHBAR_E2E_TOKEN": fake_telegram.token, "AKHBAR_E2E_SECRET": "s3cret-Token_1"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "--config",
+        str(config),
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output = b""
+    try:
+        hooked = await fake_telegram.wait_for("setWebhook", timeout=60)
+        assert hooked["params"]["url"] == "https://bot.example.org/hook"
+        assert hooked["params"]["secret_token"] == "s3cret-Token_1"
+        update = await fake_telegram.user_message(4242, "/start", language_code="ar")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            refused = await client.post(
+                "/hook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            )
+            assert refused.status_code == 403
+            accepted = await client.post(
+                "/hook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"}
+            )
+            assert accepted.status_code == 200
+        [reply] = await fake_telegram.wait_for_messages(4242, timeout=30)
+        assert ARABIC.search(reply["plain_text"])
+        assert "/subscribe" in reply["plain_text"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 0, output.decode(errors="replace")[-2000:]
+    assert len(fake_telegram.sent_messages(4242)) == 1  # the refused post was not acted on
