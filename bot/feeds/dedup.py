@@ -19,7 +19,6 @@ import hashlib
 import itertools
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
@@ -63,7 +62,7 @@ def fingerprint(title: str, text: str) -> int | None:
 def _lead(text: str) -> list[str]:
     """tokens(text)[:LEAD_WORDS] without tokenising a whole article: a prefix that yields more
     than LEAD_WORDS tokens has its first LEAD_WORDS complete (only the last may be cut)."""
-    head = tokens(text[: LEAD_WORDS * 24])
+    head = tokens(text[: LEAD_WORDS * 24])  # 24 characters a word: ample for Arabic news text
     if len(head) > LEAD_WORDS:
         return head[:LEAD_WORDS]
     return tokens(text)[:LEAD_WORDS]
@@ -136,20 +135,8 @@ class RecentPrints:
 
 
 def key_variants(url: str, key: str) -> list[str]:
-    """url_variants(url) from the link's url_key `key` (cheaper: no URL parsing)."""
+    """The stored forms a link may have in another feed (http/https, with and without "www."),
+    built from its `key` = identity.url_key(url), which already dropped scheme and "www."."""
     if not url.startswith(("http://", "https://")):
         return [url]
     return [f"{scheme}://{www}{key}" for scheme in ("https", "http") for www in ("", "www.")]
-
-
-def url_variants(url: str) -> list[str]:
-    """The stored forms a link may have in another feed: http/https, with and without "www."."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return [url]
-    host = parts.netloc.removeprefix("www.")
-    out = []
-    for scheme in ("https", "http"):
-        for netloc in (host, f"www.{host}"):
-            out.append(urlunsplit((scheme, netloc, parts.path, parts.query, "")))
-    return out

@@ -52,8 +52,12 @@ class ParsedEntry:
     content_html: str
     published: datetime | None
     categories: list[str] = field(default_factory=list)
-    # url_key(url), computed here (in the parse worker) rather than on the poller's write path.
+    # url_key(url), derived on creation, that is in the parse worker, not on the poller's write path.
     link_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.link_key is None and self.url:
+            object.__setattr__(self, "link_key", url_key(self.url))
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,6 @@ def _entry(raw: Any, base: str) -> ParsedEntry:
         content_html=content,
         published=published,
         categories=categories,
-        link_key=url_key(link) if link else None,
     )
 
 

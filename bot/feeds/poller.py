@@ -288,7 +288,7 @@ async def _store(
     new.sort(key=lambda e: (e.published is None, e.published or started))
 
     if ready is not None:
-        stories = [_NewStory(e, ready[e.key][0], ready[e.key][1], ready[e.key][2]) for e in new]
+        stories = [_NewStory(e, *ready[e.key]) for e in new]
     else:
         stories = await _prepare(db, config, fetcher, feed, new)
     now = utcnow()
@@ -485,13 +485,11 @@ def _recent_prints(session: Session, recent: dedup.RecentPrints, now: datetime) 
     return recent
 
 
-def _link_key(entry: ParsedEntry) -> str | None:
-    return entry.link_key or (url_key(entry.url) if entry.url else None)
-
-
 def _link_duplicates(session: Session, feed_id: int, entries: list[ParsedEntry]) -> dict[str, int]:
     """url_key -> canonical story id, for links another feed already stored (at any time)."""
-    variants = sorted({v for e in entries if e.url for v in dedup.key_variants(e.url, _link_key(e) or e.url)})
+    variants = sorted(
+        {v for e in entries if e.url and e.link_key for v in dedup.key_variants(e.url, e.link_key)}
+    )
     found: dict[str, int] = {}
     for start in range(0, len(variants), _CHUNK):
         rows = session.execute(
@@ -516,8 +514,8 @@ def _duplicate_of(
     recent: dedup.RecentPrints | None,
 ) -> int | None:
     entry = item.entry
-    if entry.url:
-        canonical = by_link.get(_link_key(entry) or "")
+    if entry.link_key:
+        canonical = by_link.get(entry.link_key)
         if canonical is not None:
             return canonical
     assert item.prepared is not None
