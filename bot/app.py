@@ -12,13 +12,15 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 
 import handlers
 from bot.config import Config
-from bot.db.database import open_database
+from bot.db import instance_lock
+from bot.db.database import Database
 from bot.delivery import service as delivery_service
 from bot.feeds import scheduler as feed_scheduler
 from bot.services import KEY, Services, services
 from bot.sync import sync_config
 
 log = logging.getLogger(__name__)
+_LOCK = "instance_lock"
 
 
 def build_application(config: Config, token: str) -> Application:  # type: ignore[type-arg]
@@ -52,7 +54,15 @@ def build_application(config: Config, token: str) -> Application:  # type: ignor
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     config: Config = application.bot_data["config"]
-    db = await open_database(config.database.url, echo=config.database.echo)
+    db = Database(config.database.url, echo=config.database.echo)
+    try:
+        # Before migrating: a second bot must not touch a database another one is running on.
+        application.bot_data[_LOCK] = await instance_lock.acquire(db)
+        await db.migrate()
+    except BaseException:
+        await _release(application)
+        await db.close()
+        raise
     application.bot_data[KEY] = Services(config=config, db=db)
     report = await sync_config(db, config)
     if report.added or report.updated or report.retired:
@@ -69,7 +79,14 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
         return
     await delivery_service.stop(application)
     await feed_scheduler.stop(application)
+    await _release(application)
     await services(application).db.close()
+
+
+async def _release(application: Application) -> None:  # type: ignore[type-arg]
+    lock: instance_lock.InstanceLock | None = application.bot_data.pop(_LOCK, None)
+    if lock is not None:
+        await lock.release()
 
 
 def run(config: Config, token: str) -> None:

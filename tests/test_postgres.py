@@ -21,7 +21,14 @@ from bot.db.models import Feed, Story
 from bot.feeds.fetcher import Fetcher
 from bot.feeds.poller import poll_feed
 from bot.search.service import search
-from tests import test_delivery_sender, test_feed_poller, test_routing, test_search, test_storage
+from tests import (
+    test_delivery_sender,
+    test_feed_poller,
+    test_instance_lock,
+    test_routing,
+    test_search,
+    test_storage,
+)
 from tests.fakes.feed_server import FeedServer
 from tests.postgres import adopt
 
@@ -226,7 +233,7 @@ async def test_two_processes_polling_the_same_feed_store_each_story_once(
 
 adopt(
     globals(),
-    [test_storage, test_feed_poller, test_search, test_routing, test_delivery_sender],
+    [test_storage, test_feed_poller, test_search, test_routing, test_delivery_sender, test_instance_lock],
     fixtures=[
         (test_delivery_sender, "bot"),
         (test_feed_poller, "config"),

@@ -30,8 +30,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
         sys.stderr.write(NO_TOKEN.format(env=config.telegram.token_env, config=args.config_path))
         return 2
     from bot.app import run as run_bot
+    from bot.db.instance_lock import AnotherInstanceRunning
     from bot.logging_setup import setup_logging
 
     setup_logging(args.log_level)
-    run_bot(config, token)
+    try:
+        run_bot(config, token)
+    except AnotherInstanceRunning as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 3
     return 0

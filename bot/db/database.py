@@ -42,7 +42,7 @@ class Database:
         self._write_lock = asyncio.Lock()
         self.sync_engine: Engine | None = None
         self._sync_sessions: sessionmaker[Session] | None = None
-        if self.is_sqlite and not _in_memory(url):
+        if self.is_sqlite and not in_memory(url):
             # A second engine on the same file, for read_sync/write_sync (see the module doc).
             self.sync_engine = create_engine(
                 make_url(url).set(drivername="sqlite+pysqlite"),
@@ -114,7 +114,7 @@ def _ensure_parent_dir(url: str) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _in_memory(url: str) -> bool:
+def in_memory(url: str) -> bool:
     database = make_url(url).database
     return not database or database == ":memory:" or "mode=memory" in url
 

@@ -1,0 +1,94 @@
+"""One running bot per database.
+
+Two bots on one database would each poll every feed, deliver every story twice, and the second one's
+start-up recovery would mark the first one's messages in flight as uncertain. Nothing in the data
+stops that, so `akhbar run` takes a lock for its whole life and a second start is refused with a
+clear message: on SQLite an advisory lock on a file next to the database (released by the kernel if
+the process dies), on PostgreSQL a session advisory lock keyed by the schema (released when the
+session ends). The admin commands of the CLI do not take it: they are short and safe beside a
+running bot.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from dataclasses import dataclass
+from typing import IO
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.db.database import Database, in_memory
+
+_KEY = "hashtext('akhbar run:' || current_schema())"  # per schema: one database can hold several
+
+
+class AnotherInstanceRunning(RuntimeError):
+    """Another `akhbar run` holds this database."""
+
+
+@dataclass
+class InstanceLock:
+    file: IO[str] | None = None
+    connection: AsyncConnection | None = None
+
+    async def release(self) -> None:
+        if self.file is not None:
+            self.file.close()  # closing the descriptor drops the flock
+            self.file = None
+        if self.connection is not None:
+            connection, self.connection = self.connection, None
+            try:
+                # The connection goes back to the pool, not away: its session would keep the lock.
+                await connection.execute(text(f"SELECT pg_advisory_unlock({_KEY})"))
+                await connection.commit()
+            finally:
+                await connection.close()
+
+
+async def acquire(db: Database) -> InstanceLock:
+    """The database's instance lock, or AnotherInstanceRunning if a live process has it."""
+    if db.is_sqlite:
+        return _acquire_file(db.url)
+    connection = await db.engine.connect()
+    try:
+        got = (await connection.execute(text(f"SELECT pg_try_advisory_lock({_KEY})"))).scalar_one()
+        await connection.commit()
+    except BaseException:
+        await connection.close()
+        raise
+    if not got:
+        await connection.close()
+        raise AnotherInstanceRunning(
+            f"another `akhbar run` is already using the database {_shown(db.url)}: "
+            "stop it first (one bot process per database)"
+        )
+    return InstanceLock(connection=connection)
+
+
+def _acquire_file(url: str) -> InstanceLock:
+    if in_memory(url):
+        return InstanceLock()  # nobody else can open it
+    path = f"{make_url(url).database}.lock"
+    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held open for the process's life)
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip()
+        fh.close()
+        who = f" (process {holder})" if holder else ""
+        raise AnotherInstanceRunning(
+            f"another `akhbar run`{who} is already using the database {make_url(url).database}: "
+            "stop it first (one bot process per database)"
+        ) from None
+    fh.truncate(0)
+    fh.write(str(os.getpid()))
+    fh.flush()
+    return InstanceLock(file=fh)
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,98 @@
+"""One running bot per database: a second `akhbar run` on the same database is refused, clearly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.db.database import Database
+from bot.db.instance_lock import AnotherInstanceRunning, acquire
+from tests.fakes.telegram_api import FakeTelegram
+
+
+async def test_a_second_lock_on_the_same_database_is_refused_until_the_first_is_released(
+    db: Database,
+) -> None:
+    other = Database(db.url)
+    try:
+        first = await acquire(db)
+        with pytest.raises(AnotherInstanceRunning, match="already using the database"):
+            await acquire(other)
+        await first.release()
+        second = await acquire(other)  # the first bot stopped: the next one may start
+        await second.release()
+    finally:
+        await other.close()
+
+
+async def test_a_lock_is_per_database(tmp_path: Path) -> None:
+    one = Database(f"sqlite+aiosqlite:///{tmp_path / 'one.sqlite3'}")
+    two = Database(f"sqlite+aiosqlite:///{tmp_path / 'two.sqlite3'}")
+    try:
+        locks = [await acquire(one), await acquire(two)]
+        for lock in locks:
+            await lock.release()
+    finally:
+        await one.close()
+        await two.close()
+
+
+def _config(tmp_path: Path, fake_telegram: FakeTelegram) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[telegram]
+token_env = "AKHBAR_E2E_TOKEN"
+api_base_url = "{fake_telegram.base_url}"
+api_base_file_url = "{fake_telegram.base_file_url}"
+poll_timeout = 1
+
+[database]
+url = "sqlite+aiosqlite:///{tmp_path / "akhbar.sqlite3"}"
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+async def _start(config: Path, fake_telegram: FakeTelegram) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "--config",
+        str(config),
+        "run",
+        env={**os.environ, "AKHBAR_E2E_TOKEN": fake_telegram.token},
+        cwd=config.parent,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_a_second_akhbar_run_on_the_same_database_exits_with_a_message_and_the_first_goes_on(
+    tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    config = _config(tmp_path, fake_telegram)
+    first = await _start(config, fake_telegram)
+    try:
+        await fake_telegram.wait_for("getUpdates", timeout=60)
+        second = await _start(config, fake_telegram)
+        out, err = await asyncio.wait_for(second.communicate(), timeout=60)
+        assert second.returncode == 3, (out + err).decode(errors="replace")[-2000:]
+        message = err.decode()
+        assert "another `akhbar run`" in message
+        assert f"process {first.pid}" in message
+        assert str(tmp_path / "akhbar.sqlite3") in message
+        assert "Traceback" not in message
+        [reply] = await fake_telegram.converse(4242, "/start", timeout=30, language_code="ar")
+        assert "/subscribe" in reply["plain_text"]  # the running bot was not disturbed
+    finally:
+        first.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(first.communicate(), timeout=30)
+    assert first.returncode == 0, (out + err).decode(errors="replace")[-2000:]
