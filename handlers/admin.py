@@ -57,6 +57,7 @@ from bot.config import parse_duration
 from bot.db.models import Feed, Subscriber
 from bot.i18n import RLM, language_for, text
 from bot.services import Services, services
+from bot.subscribers.texts import clip
 from handlers.admin_texts import ERRORS, TEXTS
 
 log = logging.getLogger(__name__)
@@ -224,7 +225,7 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         except ValueError:
             # Not a duration: the words are the name. A lone number-like word that fails is a typo.
             if re.fullmatch(r"[\d.]+[a-zA-Z]*", rest[0]):
-                await _reply(update, _t(lang, "add_bad_interval", value=_e(rest[0])), lang)
+                await _reply(update, _t(lang, "add_bad_interval", value=_e(clip(rest[0]))), lang)
                 return
     name = " ".join(rest) or None
     await _typing(update, context)
@@ -265,7 +266,7 @@ def _render_add(result: AddFeedResult, lang: str, svc: Services, *, typed: str) 
             lines.append(_t(lang, "added_floored", interval=_duration(svc.config.fetch.min_interval, lang)))
         return "\n\n".join(lines)
     if result.code == "invalid_url":
-        return _t(lang, "add_invalid_url", url=_e(typed))
+        return _t(lang, "add_invalid_url", url=_e(clip(typed)))
     if result.code == "duplicate_url":
         return _t(lang, "add_duplicate_url", existing=_e(result.existing), id=result.feed_id)
     if result.code == "duplicate_name":
@@ -291,7 +292,7 @@ def _feed_action(command: str, action: Callable[..., Awaitable[FeedActionResult]
             svc.db, ref, actor=update.effective_user.id if update.effective_user else 0, by=_who(update)
         )
         if result.code == "not_found":
-            await _reply(update, _t(lang, "not_found", ref=_e(ref)), lang)
+            await _reply(update, _t(lang, "not_found", ref=_e(clip(ref))), lang)
             return
         if result.ok:
             await _reschedule(context)
@@ -363,7 +364,7 @@ async def feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     detail = await feed_detail(svc.db, ref)
     if detail is None:
-        await _reply(update, _t(lang, "not_found", ref=_e(ref)), lang)
+        await _reply(update, _t(lang, "not_found", ref=_e(clip(ref))), lang)
         return
     row = detail.row
     status_key = f"status_{row.status}"

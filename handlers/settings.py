@@ -14,7 +14,7 @@ from bot.db.models import Subscriber
 from bot.subscribers import prefs, service
 from bot.subscribers.chat import COMMAND_UPDATES, ChatContext, chat_context, edit, may_change, reply
 from bot.subscribers.settings_view import main_keyboard, section_keyboard, settings_text
-from bot.subscribers.texts import say
+from bot.subscribers.texts import clip, say
 
 
 async def _changer(
@@ -40,7 +40,7 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if context.args:
         change = prefs.parse_setting(context.args)
         if change.error:
-            await reply(update, say(f"settings_{change.error}", ctx.lang, value=change.value))
+            await reply(update, say(f"settings_{change.error}", ctx.lang, value=clip(change.value)))
             return
         sub = await service.update_settings(ctx.svc.db, ctx.chat_id, **change.changes)
         text = say("settings_saved", ctx.lang) + "\n\n" + settings_text(sub, ctx.lang)

@@ -15,7 +15,7 @@ from bot.db.models import Story
 from bot.subscribers import cards, keyboards, service
 from bot.subscribers.chat import COMMAND_UPDATES, ChatContext, chat_context, edit, may_change, reply
 from bot.subscribers.service import SubscriptionError
-from bot.subscribers.texts import join_names, rtl, say
+from bot.subscribers.texts import clip, join_names, rtl, say
 from summarizer.normalize import normalize
 
 ALL_WORDS = {normalize(w) for w in ("all", "الكل", "كل", "الجميع", "جميع")}
@@ -70,11 +70,11 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     found = service.resolve_target(wanted, feeds, topics)
     if not found:
-        await reply(update, say("target_not_found", ctx.lang, name=wanted))
+        await reply(update, say("target_not_found", ctx.lang, name=clip(wanted)))
         return
     if len(found) > 1:
         options = join_names([t.label for t in found[:8]], ctx.lang)
-        await reply(update, say("target_ambiguous", ctx.lang, name=wanted, options=options))
+        await reply(update, say("target_ambiguous", ctx.lang, name=clip(wanted), options=options))
         return
     target = found[0]
     added = await service.subscribe(db, ctx.chat_id, target.kind, target.target, target.label)
@@ -158,7 +158,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         mine = {(i.kind, i.target): i for i in items}
         hit = next((mine[(t.kind, t.target)] for t in found if (t.kind, t.target) in mine), None)
     if hit is None:
-        await reply(update, say("not_subscribed", ctx.lang, name=wanted))
+        await reply(update, say("not_subscribed", ctx.lang, name=clip(wanted)))
         return
     await service.unsubscribe(db, ctx.chat_id, hit.kind, hit.target)
     await reply(update, say("unsubscribed", ctx.lang, name=hit.label))
@@ -244,7 +244,7 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         target = service.keyword_target(keyword)
         added = await service.subscribe(ctx.svc.db, ctx.chat_id, "keyword", target, keyword)
     except SubscriptionError as exc:
-        await reply(update, say(exc.code, ctx.lang, **{"keyword": keyword, **exc.values}))
+        await reply(update, say(exc.code, ctx.lang, **{"keyword": clip(keyword), **exc.values}))
         return
     await reply(update, say("followed" if added else "already_following", ctx.lang, keyword=keyword))
 
@@ -266,9 +266,9 @@ async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ]
     if followed:
         names = join_names(followed, ctx.lang)
-        await reply(update, say("not_following", ctx.lang, keyword=keyword, keywords=names))
+        await reply(update, say("not_following", ctx.lang, keyword=clip(keyword), keywords=names))
     else:
-        await reply(update, say("not_following_any", ctx.lang, keyword=keyword))
+        await reply(update, say("not_following_any", ctx.lang, keyword=clip(keyword)))
 
 
 # ---------------------------------------------------------------- /topics

@@ -300,5 +300,15 @@ def _rtl_line(line: str) -> str:
     return line
 
 
+ECHO_CHARS = 80
+
+
+def clip(typed: str, limit: int = ECHO_CHARS) -> str:
+    """What a user typed, fit to be quoted back: one line, cut with "…". A message may hold 4,096
+    characters, so a reply repeating a long argument in full would be refused by Telegram."""
+    flat = " ".join(typed.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
 def join_names(names: list[str], lang: str) -> str:
     return ("، " if lang == "ar" else ", ").join(f"«{n}»" for n in names)

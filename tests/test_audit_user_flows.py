@@ -1,0 +1,82 @@
+"""What a demanding user noticed, end to end: the real Application against the fake Bot API.
+
+Each test is one thing a subscriber or an admin did and what they should see back.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import ADMIN_ID, USER_ID
+from tests.test_subscriber_support import SECTIONS, no_background_jobs
+
+OOPS_AR = "عذرًا، حدث خطأ غير متوقع"
+OOPS_EN = "Sorry, something went wrong"
+TELEGRAM_MAX_CHARS = 4096
+LATIN = re.compile(r"[A-Za-z]")
+
+
+@pytest.fixture
+def bot(bot_factory: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    no_background_jobs(monkeypatch)
+    return bot_factory(**SECTIONS)
+
+
+async def say(fake: FakeTelegram, text: str, *, chat_id: int = USER_ID, lang: str = "ar") -> str:
+    [reply] = await fake.converse(chat_id, text, language_code=lang, timeout=10)
+    return str(reply["plain_text"])
+
+
+# A user may send up to 4,096 characters; a reply that repeats all of it back is longer than
+# Telegram accepts, and the user got "something went wrong" instead of the real answer.
+LONG = "ب" * 4080
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("/subscribe", "لم أجد مصدرًا أو موضوعًا باسم"),
+        ("/unfollow", "لا تتابع"),
+        ("/settings المنطقة", "لا أعرف المنطقة الزمنية"),
+        ("/settings الأوقات", "ليست أوقاتًا صالحة"),
+        ("/settings", "لا أعرف الإعداد"),
+    ],
+)
+async def test_a_very_long_argument_gets_the_real_answer_not_an_error(
+    command: str, expected: str, bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        await say(fake_telegram, "/start")
+        reply = await say(fake_telegram, f"{command} {LONG}")
+    assert expected in reply
+    assert OOPS_AR not in reply
+    assert len(reply) < 1000  # the echo is cut, not the whole input again
+
+
+@pytest.mark.parametrize("command", ["/feed", "/pausefeed", "/removefeed", "/addfeed ftp://x.example/"])
+async def test_an_admin_command_with_a_very_long_argument_says_what_is_wrong(
+    command: str, bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        reply = await say(
+            fake_telegram,
+            f"{command}{LONG}" if command.endswith("/") else f"{command} {LONG}",
+            chat_id=ADMIN_ID,
+        )
+    assert reply.startswith("⚠️") or reply.lstrip("\u200f").startswith("⚠️")
+    assert OOPS_AR not in reply
+    assert len(reply) < 1000
+
+
+async def test_an_english_user_with_a_very_long_argument_gets_the_real_answer(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        await say(fake_telegram, "/start", lang="en")
+        reply = await say(fake_telegram, "/subscribe " + "x" * 4080, lang="en")
+    assert reply.startswith("I found no source or topic called «xxx")
+    assert OOPS_EN not in reply
