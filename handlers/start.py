@@ -16,7 +16,8 @@ from bot.i18n import language_for
 from bot.services import services
 from bot.subscribers import service
 from bot.subscribers.chat import COMMAND_UPDATES, chat_context, chat_title, may_change, reply
-from bot.subscribers.texts import say
+from bot.subscribers.texts import clip, say
+from summarizer.normalize import normalize
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,12 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("stop", "أوقف كل الاشتراكات", "End every subscription"),
 ]
 
-LANGUAGE_WORDS = {"ar": "ar", "arabic": "ar", "عربي": "ar", "العربية": "ar", "en": "en", "english": "en"}
-LANGUAGE_WORDS |= {"انجليزي": "en", "الإنجليزية": "en", "الانجليزية": "en", "إنجليزي": "en"}
+# Compared after normalize(), so عربية / عربيه / عربى and English in any letter case all match.
+_LANGUAGE_NAMES = {
+    "ar": ("ar", "arabic", "عربي", "عربية", "العربي", "العربية"),
+    "en": ("en", "english", "انجليزي", "إنجليزي", "الإنجليزية", "الانجليزية", "إنكليزي", "الإنكليزية"),
+}
+LANGUAGE_WORDS = {normalize(word): code for code, words in _LANGUAGE_NAMES.items() for word in words}
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -64,7 +69,12 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, say("not_admin", ctx.lang))
         return
     sub = await ctx.register()
-    wanted = LANGUAGE_WORDS.get((context.args or [""])[0].lower()) if context.args else None
+    typed = " ".join(context.args or [])
+    wanted = LANGUAGE_WORDS.get(normalize(typed)) if typed else None
+    if typed and wanted is None:
+        # Toggling here would switch a user who misspelt their own language to the other one.
+        await reply(update, say("language_unknown", ctx.lang, value=clip(typed)))
+        return
     new = wanted or ("en" if sub.language == "ar" else "ar")
     await service.set_language(ctx.svc.db, ctx.chat_id, new)
     await reply(update, say("language_set", new))

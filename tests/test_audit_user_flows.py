@@ -80,3 +80,30 @@ async def test_an_english_user_with_a_very_long_argument_gets_the_real_answer(
         reply = await say(fake_telegram, "/subscribe " + "x" * 4080, lang="en")
     assert reply.startswith("I found no source or topic called «xxx")
     assert OOPS_EN not in reply
+
+
+# /language with a word it did not know toggled the language: an Arabic user typing
+# "/language عربية" (with ة, or عربى with ى) was switched to English.
+@pytest.mark.parametrize("word", ["عربية", "عربى", "العربيه", "Arabic"])
+async def test_language_named_in_another_spelling_is_understood(
+    word: str, bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        await say(fake_telegram, "/start")
+        assert await say(fake_telegram, f"/language {word}") == "حسنًا، سأكلمك بالعربية من الآن."
+        assert "الإعدادات" in await say(fake_telegram, "/settings")
+
+
+async def test_language_with_an_unknown_name_changes_nothing_and_says_what_to_type(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        await say(fake_telegram, "/start")
+        reply = await say(fake_telegram, "/language فرنسي")
+        assert "«فرنسي»" in reply and "/language" in reply
+        assert not LATIN.search(reply.replace("/language", ""))
+        assert "الإعدادات" in await say(fake_telegram, "/settings")  # still Arabic
+        await say(fake_telegram, "/language الإنجليزية")
+        assert "Settings" in await say(fake_telegram, "/settings")
+        reply = await say(fake_telegram, "/language french")
+        assert "«french»" in reply and "Settings" in await say(fake_telegram, "/settings")

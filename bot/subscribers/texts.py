@@ -219,6 +219,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "حسنًا، سأكلمك بالعربية من الآن.",
         "en": "OK, I will talk to you in English from now on.",
     },
+    "language_unknown": {
+        "ar": "لا أعرف اللغة «{value}». اكتب /language العربية أو /language الإنجليزية.",
+        "en": "I don't know the language «{value}». Type /language english or /language arabic.",
+    },
     # /stop
     "stopped": {
         "ar": "أوقفت كل اشتراكاتك، ولن أرسل إليك أخبارًا بعد الآن. أرسل /start متى أردت العودة.",
