@@ -1,4 +1,5 @@
-"""Plain-text topic questions in private chats: "ما الجديد عن سوريا؟" or just "سوريا".
+"""Plain-text topic questions in private chats: "ما الجديد عن سوريا؟" or just "سوريا"; and the
+answer to a command the bot does not have.
 
 The answer is the most relevant recent stories as story cards (through the search index), or a
 clear "nothing found" with a suggestion. In groups and channels plain text is left alone: people
@@ -48,10 +49,17 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_cards(update, ctx, answer.stories)
 
 
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command no handler took: in a private chat, silence looks like a bot that is down."""
+    ctx = await chat_context(update, context)
+    if ctx is None:
+        return
+    await reply(update, say("unknown_command", ctx.lang))
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(
-        MessageHandler(
-            filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
-            question,
-        )
-    )
+    private_messages = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    application.add_handler(MessageHandler(private_messages & filters.TEXT & ~filters.COMMAND, question))
+    # Registered after every module's commands, so only commands nobody handles get here. In groups
+    # a command may be meant for another bot, so it is left alone there.
+    application.add_handler(MessageHandler(private_messages & filters.COMMAND, unknown_command))

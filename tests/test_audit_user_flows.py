@@ -107,3 +107,28 @@ async def test_language_with_an_unknown_name_changes_nothing_and_says_what_to_ty
         assert "Settings" in await say(fake_telegram, "/settings")
         reply = await say(fake_telegram, "/language french")
         assert "«french»" in reply and "Settings" in await say(fake_telegram, "/settings")
+
+
+# An unknown command in a private chat got no answer at all: the user could not tell a typo
+# ("/subscibe") from a bot that is down.
+@pytest.mark.parametrize(("text", "lang"), [("/subscibe", "ar"), ("/health", "ar"), ("/usage extra", "en")])
+async def test_an_unknown_command_in_a_private_chat_points_to_help(
+    text: str, lang: str, bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        reply = await say(fake_telegram, text, lang=lang, chat_id=ADMIN_ID)
+    assert "/help" in reply
+    if lang == "ar":
+        assert "لا أعرف" in reply and not LATIN.search(reply.replace("/help", ""))
+    else:
+        assert "don't know" in reply
+
+
+async def test_an_unknown_command_in_a_group_is_left_alone(bot: Any, fake_telegram: FakeTelegram) -> None:
+    group = -100777
+    async with bot:
+        await fake_telegram.user_message(group, "/othersbotcommand")
+        # The next command is answered, so the one before it was handled (silently) already.
+        [reply] = await fake_telegram.converse(group, "/help", timeout=10)
+    assert "/subscribe" in reply["plain_text"]
+    assert len(fake_telegram.sent_messages(group)) == 1

@@ -77,6 +77,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "عذرًا، مشرفو هذه المحادثة وحدهم يستطيعون تغيير اشتراكاتها وإعداداتها.",
         "en": "Sorry, only this chat's administrators can change its subscriptions and settings.",
     },
+    "unknown_command": {
+        "ar": "لا أعرف هذا الأمر. أرسل /help لقائمة الأوامر.",
+        "en": "I don't know that command. Send /help for the list of commands.",
+    },
     "not_registered": {
         "ar": "أرسل /start أولًا لأسجّل هذه المحادثة.",
         "en": "Send /start first so I can register this chat.",
