@@ -57,6 +57,7 @@ from bot.config import parse_duration
 from bot.db.models import Feed, Subscriber
 from bot.i18n import RLM, language_for, text
 from bot.services import Services, services
+from bot.subscribers.service import get_subscriber
 from bot.subscribers.texts import clip
 from handlers.admin_texts import ERRORS, TEXTS
 
@@ -87,7 +88,13 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # -- plumbing -----------------------------------------------------------------------------------
 
 
-def _lang(update: Update) -> str:
+async def _lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The chat's language as chosen with /language (as every other reply has it), else the app's."""
+    chat = update.effective_chat
+    if chat is not None:
+        subscriber = await get_subscriber(services(context).db, chat.id)
+        if subscriber is not None:
+            return "en" if subscriber.language == "en" else "ar"
     return language_for(update.effective_user.language_code if update.effective_user else None)
 
 
@@ -128,7 +135,8 @@ def admin_only(handler: Handler) -> Handler:
         if services(context).is_admin(user.id if user else None):
             await handler(update, context)
             return
-        lang = _lang(update)
+        # Addressed to that person (an alert only they see, under a button in any chat): their app's language.
+        lang = language_for(user.language_code if user else None)
         log.info("refused %s from non-admin %s", handler.__name__, user.id if user else None)
         if update.callback_query is not None:
             await update.callback_query.answer(_t(lang, "refused"), show_alert=True)
@@ -211,7 +219,7 @@ def _fetcher(svc: Services):  # type: ignore[no-untyped-def]
 
 @admin_only
 async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang, svc = _lang(update), services(context)
+    lang, svc = await _lang(update, context), services(context)
     args = list(context.args or [])
     if not args:
         await _reply(update, _t(lang, "addfeed_usage"), lang)
@@ -283,7 +291,7 @@ def _render_add(result: AddFeedResult, lang: str, svc: Services, *, typed: str) 
 def _feed_action(command: str, action: Callable[..., Awaitable[FeedActionResult]]) -> Handler:
     @admin_only
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        lang, svc = _lang(update), services(context)
+        lang, svc = await _lang(update, context), services(context)
         ref = " ".join(context.args or [])
         if not ref:
             await _reply(update, _t(lang, "ref_usage", command=command), lang)
@@ -347,7 +355,7 @@ async def _feeds_page(svc: Services, lang: str, page: int) -> tuple[str, InlineK
 
 @admin_only
 async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang, svc = _lang(update), services(context)
+    lang, svc = await _lang(update, context), services(context)
     page = 0
     if context.args and context.args[0].isdigit():
         page = int(context.args[0]) - 1
@@ -357,7 +365,7 @@ async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @admin_only
 async def feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang, svc = _lang(update), services(context)
+    lang, svc = await _lang(update, context), services(context)
     ref = " ".join(context.args or [])
     if not ref:
         await _reply(update, _t(lang, "feed_usage"), lang)
@@ -422,7 +430,7 @@ def _error_reason(error: str, lang: str) -> str:
 
 @admin_only
 async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang, svc = _lang(update), services(context)
+    lang, svc = await _lang(update, context), services(context)
     assert update.effective_message is not None
     await _typing(update, context)
     figures = await stats.collect(svc.db, timezone=svc.config.delivery.default_timezone)
@@ -458,7 +466,7 @@ _BROADCAST_PREFIX = re.compile(r"^\s*/broadcast(?:@\w+)?\s*", re.IGNORECASE)
 
 @admin_only
 async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang, svc = _lang(update), services(context)
+    lang, svc = await _lang(update, context), services(context)
     message = update.effective_message
     assert message is not None and update.effective_user is not None
     # text_html keeps the admin's formatting (bold, links) as Telegram HTML, already escaped.
@@ -501,7 +509,7 @@ async def _broadcast_decision(
 ) -> None:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    lang, svc = _lang(update), services(context)
+    lang, svc = await _lang(update, context), services(context)
     admin_id = update.effective_user.id
     if decision == "ok":
         outcome = await broadcast.confirm(svc.db, draft_id, admin_id, by=_who(update))
@@ -530,7 +538,7 @@ async def _broadcast_decision(
 
 @admin_only
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang, svc = _lang(update), services(context)
+    lang, svc = await _lang(update, context), services(context)
     assert update.effective_message is not None
     async with svc.db.read() as session:
         all_feeds = list((await session.scalars(select(Feed).order_by(Feed.id))).all())
@@ -551,7 +559,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @admin_only
 async def opml_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang, svc = _lang(update), services(context)
+    lang, svc = await _lang(update, context), services(context)
     message = update.effective_message
     assert message is not None and message.document is not None
     document = message.document
@@ -667,7 +675,7 @@ def _describe_entry(entry: audit.AuditEntry, svc: Services, lang: str) -> str:
 
 @admin_only
 async def audit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang, svc = _lang(update), services(context)
+    lang, svc = await _lang(update, context), services(context)
     page = int(context.args[0]) - 1 if context.args and context.args[0].isdigit() else 0
     message, markup = await _audit_page(svc, lang, page)
     await _reply(update, message, lang, reply_markup=markup)
@@ -680,7 +688,7 @@ async def audit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None
-    lang, svc = _lang(update), services(context)
+    lang, svc = await _lang(update, context), services(context)
     parts = (query.data or "").split(":")
     if len(parts) == 4 and parts[1] == "bc" and parts[3].isdigit():
         await _broadcast_decision(update, context, parts[2], int(parts[3]))

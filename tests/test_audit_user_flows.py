@@ -132,3 +132,19 @@ async def test_an_unknown_command_in_a_group_is_left_alone(bot: Any, fake_telegr
         [reply] = await fake_telegram.converse(group, "/help", timeout=10)
     assert "/subscribe" in reply["plain_text"]
     assert len(fake_telegram.sent_messages(group)) == 1
+
+
+# An admin who chose English with /language still got the admin commands' replies in Arabic (they
+# followed the Telegram app's language, every other reply follows the chat's choice).
+async def test_admin_replies_follow_the_language_the_admin_chose(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        await say(fake_telegram, "/start", chat_id=ADMIN_ID)
+        assert (await say(fake_telegram, "/language en", chat_id=ADMIN_ID)).startswith("OK")
+        feeds = await say(fake_telegram, "/feeds", chat_id=ADMIN_ID)
+        missing = await say(fake_telegram, "/feed 999", chat_id=ADMIN_ID)
+        assert feeds.startswith("📋 Feeds: 2")
+        assert missing.startswith("⚠️ No feed with that number or name")
+        await say(fake_telegram, "/language ar", chat_id=ADMIN_ID, lang="en")
+        assert (await say(fake_telegram, "/feeds", chat_id=ADMIN_ID, lang="en")).startswith("📋 المصادر")
