@@ -722,14 +722,15 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         "export": export,
         "audit": audit_command,
     }
+    # New messages only: editing an old "/pausefeed 1" or an OPML upload's caption must not run it
+    # again (the subscriber commands ignore edits the same way, bot.subscribers.chat.COMMAND_UPDATES).
     for command in COMMANDS:
-        application.add_handler(CommandHandler(command, handlers[command]))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^adm:"))
-    application.add_handler(
-        MessageHandler(
-            filters.Document.FileExtension("opml") | filters.Document.FileExtension("xml"), opml_document
+        application.add_handler(
+            CommandHandler(command, handlers[command], filters=filters.UpdateType.MESSAGE)
         )
-    )
+    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^adm:"))
+    opml_files = filters.Document.FileExtension("opml") | filters.Document.FileExtension("xml")
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & opml_files, opml_document))
 
 
 async def set_commands(application: Application) -> None:  # type: ignore[type-arg]

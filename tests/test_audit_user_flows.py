@@ -148,3 +148,26 @@ async def test_admin_replies_follow_the_language_the_admin_chose(
         assert missing.startswith("⚠️ No feed with that number or name")
         await say(fake_telegram, "/language ar", chat_id=ADMIN_ID, lang="en")
         assert (await say(fake_telegram, "/feeds", chat_id=ADMIN_ID, lang="en")).startswith("📋 المصادر")
+
+
+# Editing an old admin message ran its command again: correcting a typo in a "/pausefeed 1" sent
+# an hour ago paused the feed a second time around, unlike every other command (which ignore edits).
+async def test_editing_an_old_admin_command_does_not_run_it_again(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    chat = {"id": ADMIN_ID, "type": "private", "first_name": "مشرف"}
+    user = {"id": ADMIN_ID, "is_bot": False, "first_name": "مشرف", "language_code": "ar"}
+    edited = {
+        "message_id": 1,
+        "date": 1_700_000_000,
+        "edit_date": 1_700_000_100,
+        "chat": chat,
+        "from": user,
+        "text": "/pausefeed 1",
+        "entities": [{"type": "bot_command", "offset": 0, "length": len("/pausefeed")}],
+    }
+    async with bot:
+        await fake_telegram.inject_update({"edited_message": edited})
+        detail = await say(fake_telegram, "/feed 1", chat_id=ADMIN_ID)
+    assert "✅" in detail.split("\n")[0]  # still active
+    assert len(fake_telegram.sent_messages(ADMIN_ID)) == 1  # only /feed was answered
