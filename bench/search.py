@@ -1,8 +1,9 @@
 """Search latency on the whole ANT archive: bot.search.service.search() vs a LIKE '%word%' scan.
 
-    python bench/search.py [--ant PATH] [--queries 200] [--seed 7]
+    python bench/search.py [--ant PATH] [--queries 200] [--seed 7] [--db PATH | --database-url URL]
 
-Builds a fresh SQLite database in a temporary directory with every ANT story (title, body, and the
+Builds a fresh SQLite database in a temporary directory (or fills the empty database given by
+--database-url, e.g. PostgreSQL) with every ANT story (title, body, and the
 first two sentences as the summary), builds the search index (bot.search.index.reindex_all: the
 analyzer on every story, FTS5 insert, optimize) and times it. Then makes --queries queries from
 words of random titles, each put in another morphological form than the title has (ال / و / ب / لل
@@ -41,7 +42,7 @@ from bot.db.database import Database, open_database
 from bot.db.models import Story
 from bot.search.analyzer import STOP_WORDS, query_groups
 from bot.search.index import reindex_all
-from bot.search.service import match_expression, search
+from bot.search.service import match_expression, search, tsquery_expression
 from summarizer.normalize import normalize
 
 DEFAULT_ANT = Path(__file__).resolve().parents[2] / "shared" / "data" / "ant" / "ant-2018-02-to-07.jsonl.xz"
@@ -151,8 +152,8 @@ async def run(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "bench.sqlite3"
-        reuse = path.exists()
-        db = await open_database(f"sqlite+aiosqlite:///{path}")
+        db = await open_database(args.database_url or f"sqlite+aiosqlite:///{path}")
+        reuse = bool(await _story_ids(db))
         try:
             store_s = build_s = 0.0
             if reuse:
@@ -166,17 +167,7 @@ async def run(args: argparse.Namespace) -> None:
                 t0 = time.perf_counter()
                 indexed = await reindex_all(db)
                 build_s = time.perf_counter() - t0
-            async with db.write() as session:
-                await session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-            async with db.read() as session:
-                index_bytes = (
-                    await session.execute(
-                        text("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search_fts%'")
-                    )
-                ).scalar() or 0
-                stories_bytes = (
-                    await session.execute(text("SELECT sum(pgsize) FROM dbstat WHERE name = 'stories'"))
-                ).scalar() or 0
+            index_bytes, stories_bytes = await _sizes(db)
 
             queries = make_queries(records, args.queries, rng)
             story_ids = await _story_ids(db)
@@ -213,7 +204,10 @@ async def run(args: argparse.Namespace) -> None:
     print(f"index size: {index_bytes / 2**20:.1f} MiB (stories table: {stories_bytes / 2**20:.1f} MiB)")
     print(f"queries: {n} from title words in other forms, e.g. {', '.join(q for q, _ in queries[:4])}")
     print()
-    print(f"| {'measure':<34} | {'search() FTS5':>14} | {'LIKE scan':>10} | {'ratio':>7} |")
+    ours_label = (
+        "search() FTS5" if not args.database_url or args.database_url.startswith("sqlite") else "search() GIN"
+    )
+    print(f"| {'measure':<34} | {ours_label:>14} | {'LIKE scan':>10} | {'ratio':>7} |")
     print(f"|{'-' * 36}|{'-' * 16}|{'-' * 12}|{'-' * 9}|")
     for label, p in (("p50 latency (ms)", 50), ("p95 latency (ms)", 95)):
         a, b = pct(ours, p), pct(base, p)
@@ -236,18 +230,44 @@ async def run(args: argparse.Namespace) -> None:
     )
 
 
+async def _sizes(db: Database) -> tuple[int, int]:
+    """Bytes of the search index and of the stories table."""
+    if not db.is_sqlite:
+        async with db.write() as session:
+            await session.execute(text("ANALYZE"))  # as autovacuum would, after a bulk load
+        async with db.read() as session:
+            row = (
+                await session.execute(
+                    text("SELECT pg_total_relation_size('search_fts'), pg_total_relation_size('stories')")
+                )
+            ).one()
+        return int(row[0]), int(row[1])
+    async with db.write() as session:
+        await session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    async with db.read() as session:
+        index = (
+            await session.execute(text("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search_fts%'"))
+        ).scalar()
+        stories = (
+            await session.execute(text("SELECT sum(pgsize) FROM dbstat WHERE name = 'stories'"))
+        ).scalar()
+    return int(index or 0), int(stories or 0)
+
+
 async def _story_ids(db: Database) -> list[int]:
     async with db.read() as session:
         return [r[0] for r in (await session.execute(text("SELECT id FROM stories ORDER BY id"))).all()]
 
 
 async def _fts_has(db: Database, query: str, story_id: int) -> int:
-    expr = match_expression(query_groups(query))
+    if db.is_sqlite:
+        sql = "SELECT 1 FROM search_fts WHERE search_fts MATCH :e AND rowid = :id"
+        expr = match_expression(query_groups(query))
+    else:
+        sql = "SELECT 1 FROM search_fts WHERE document @@ to_tsquery('simple', :e) AND rowid = :id"
+        expr = tsquery_expression(query_groups(query))
     async with db.read() as session:
-        row = await session.execute(
-            text("SELECT 1 FROM search_fts WHERE search_fts MATCH :e AND rowid = :id"),
-            {"e": expr, "id": story_id},
-        )
+        row = await session.execute(text(sql), {"e": expr, "id": story_id})
         return int(row.first() is not None)
 
 
@@ -274,6 +294,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--db", type=Path, help="keep the built database here; an existing one is reused (build not timed)"
+    )
+    parser.add_argument(
+        "--database-url",
+        help="run on this database instead (e.g. an empty PostgreSQL database: "
+        "postgresql+asyncpg://user@/db?host=/socket/dir); one that has stories is reused",
     )
     args = parser.parse_args()
     if not args.ant.exists():

@@ -8,8 +8,11 @@ so a long body repeating a word would otherwise outrank a headline about it), el
 RECENCY_DAYS old needs twice the relevance of one published now to rank level with it. A word in more
 than RANK_CANDIDATES stories ranks the most recently stored RANK_CANDIDATES of them (bm25 costs about a
 microsecond a match; this bounds a query's cost on a large archive).
-Other databases (PostgreSQL): a small fallback with the same API: LIKE over the analysed terms,
-newest first.
+PostgreSQL: the same terms as a weighted tsvector (title A, body B) under a GIN index (migration
+search_0004), ranked by the same formula with relevance = ts_rank (title weight : body weight as
+above, normalised by document length).
+Other databases: a portable fallback with the same API: LIKE over the analysed terms, title matches
+first, then newest first.
 
 What the user typed never reaches MATCH: it is analysed into terms (bot.search.analyzer), each term
 is double-quoted, alternatives are OR-ed and words AND-ed. When no story has every word, the search
@@ -151,6 +154,49 @@ def _fts_ranked(expr: str, filters: str, *, capped: bool) -> str:
         )"""
 
 
+def _ts_lexeme(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("'", "''")
+    return f"'{escaped}'"
+
+
+def tsquery_expression(groups: list[tuple[str, ...]], *, any_word: bool = False, weight: str = "") -> str:
+    """A PostgreSQL tsquery string from analysed term groups, every term a quoted lexeme
+    (`weight` "A" restricts them to the title)."""
+    suffix = f":{weight}" if weight else ""
+    parts = ["(" + " | ".join(_ts_lexeme(t) + suffix for t in group) + ")" for group in groups]
+    return (" | " if any_word else " & ").join(parts)
+
+
+def _postgres_ranked(filters: str, *, capped: bool) -> str:
+    """CTEs ending in `ranked` (id, score, total): one page of tsvector matches, found through the
+    GIN index and ranked as on SQLite (the same RANK_CANDIDATES cap: ts_rank reads each match's
+    whole document)."""
+    weights = f"'{{0, 0, {BODY_WEIGHT / TITLE_WEIGHT}, 1}}'"  # D, C, B (body), A (title)
+    if capped:
+        matches = f"""SELECT f.rowid AS id FROM search_fts f, q WHERE f.document @@ q.query
+                       ORDER BY f.rowid DESC LIMIT {RANK_CANDIDATES}"""
+        joined = "JOIN stories s ON s.id = f.rowid" if filters else ""  # the count reads no row
+        total = f"(SELECT count(*) FROM q, search_fts f {joined} WHERE f.document @@ q.query {filters})"
+    else:
+        matches = "SELECT f.rowid AS id FROM search_fts f, q WHERE f.document @@ q.query"
+        total = "count(*) OVER ()"
+    return f"""
+        q AS (SELECT to_tsquery('simple', :expr) AS query, to_tsquery('simple', :title_expr) AS title),
+        m AS ({matches}),
+        ranked AS (
+            SELECT s.id AS id,
+                   ts_rank({weights}, f.document, q.query, 1)
+                       * (CASE WHEN f.document @@ q.title THEN {TITLE_BOOST} ELSE 1.0 END)
+                       / (1.0 + GREATEST(EXTRACT(EPOCH FROM (:now - s.published_at)) / 86400.0, 0.0)
+                                / {RECENCY_DAYS}) AS score,
+                   {total} AS total
+            FROM q, m JOIN search_fts f ON f.rowid = m.id JOIN stories s ON s.id = m.id
+            WHERE 1 = 1 {filters}
+            ORDER BY score DESC, s.published_at DESC, s.id DESC
+            LIMIT :limit OFFSET :offset
+        )"""
+
+
 def _like_ranked(groups: list[tuple[str, ...]], filters: str, params: dict, *, any_word: bool) -> str:
     """The non-SQLite fallback: every (or any) group has a term among the analysed terms; title
     matches first, then newest first."""
@@ -260,7 +306,8 @@ async def search(
     """Stories matching `query`; never raises on what a user typed (see SearchPage.error).
 
     `relax=False` never falls back to "any word" when no story has every word.
-    `fts=False` forces the portable LIKE fallback (used on non-SQLite databases; tests use it too).
+    `fts=False` forces the portable LIKE fallback (used on databases other than SQLite and
+    PostgreSQL; tests use it too).
     """
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
@@ -268,13 +315,22 @@ async def search(
     terms = list(dict.fromkeys(t for g in groups for t in g))
     if not groups:
         return SearchPage([], 0, [], error="empty", offset=offset, limit=limit)
-    use_fts = db.is_sqlite if fts is None else fts
+    postgres = db.engine.dialect.name == "postgresql"
+    use_fts = (db.is_sqlite or postgres) if fts is None else fts
     filters, params = _filters(source, since, feed_ids, sqlite=db.is_sqlite)
 
     now = utcnow().replace(tzinfo=None).isoformat(sep=" ")
 
     async def run(conn: AsyncConnection, any_word: bool, lim: int, off: int) -> list[Any]:
         values = {**params, "limit": lim, "offset": off}
+        if use_fts and postgres:
+            values.update(
+                expr=tsquery_expression(groups, any_word=any_word),
+                title_expr=tsquery_expression(groups, any_word=any_word, weight="A"),
+                now=utcnow(),
+            )
+            capped = source is None and feed_ids is None
+            return await _page(conn, _postgres_ranked(filters, capped=capped), values)
         if use_fts:
             expr = match_expression(groups, any_word=any_word)
             values.update(expr=expr, title_expr=f"title_terms : ({expr})", now=now)
