@@ -171,3 +171,15 @@ async def test_editing_an_old_admin_command_does_not_run_it_again(
         detail = await say(fake_telegram, "/feed 1", chat_id=ADMIN_ID)
     assert "✅" in detail.split("\n")[0]  # still active
     assert len(fake_telegram.sent_messages(ADMIN_ID)) == 1  # only /feed was answered
+
+
+# "/addfeed الجزيرة" (a name where the URL goes) or "/addfeed bbc" was sent off as https://bbc
+# and came back as "could not reach the server", which hides the real mistake.
+@pytest.mark.parametrize("typed", ["الجزيرة", "not-a-url"])
+async def test_addfeed_with_a_word_instead_of_an_address_says_it_is_not_a_link(
+    typed: str, bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        reply = await say(fake_telegram, f"/addfeed {typed}", chat_id=ADMIN_ID)
+    assert reply.startswith(f"⚠️ هذا ليس رابطًا صالحًا: {typed}")
+    assert "/addfeed https://example.com/rss" in reply

@@ -8,6 +8,7 @@ same transaction. The callers (handler, CLI) reschedule the poller and render th
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -112,7 +113,21 @@ def clean_url(raw: str) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname or " " in url:
         return None
+    if not _plausible_host(parts.hostname):
+        # A lone word ("/addfeed الجزيرة", a name where the URL goes) is a typo, not a host to try.
+        return None
     return url
+
+
+def _plausible_host(host: str) -> bool:
+    """A domain name with a dot, an IP address or localhost (reachable in tests and on a LAN)."""
+    if "." in host or host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def classify_fetch_error(reason: str) -> tuple[str, int | None]:
