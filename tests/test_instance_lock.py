@@ -10,9 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.db.database import Database
 from bot.db.instance_lock import AnotherInstanceRunning, acquire
+from tests.fakes.feed_server import _ThreadHandle
 from tests.fakes.telegram_api import FakeTelegram
+from tests.test_digest_cmd import server, write_config
+
+__all__ = ["server"]  # a fixture, used by name
 
 
 async def test_a_second_lock_on_the_same_database_is_refused_until_the_first_is_released(
@@ -21,7 +26,7 @@ async def test_a_second_lock_on_the_same_database_is_refused_until_the_first_is_
     other = Database(db.url)
     try:
         first = await acquire(db)
-        with pytest.raises(AnotherInstanceRunning, match="already using the database"):
+        with pytest.raises(AnotherInstanceRunning, match="is in use by"):
             await acquire(other)
         await first.release()
         second = await acquire(other)  # the first bot stopped: the next one may start
@@ -86,8 +91,7 @@ async def test_a_second_akhbar_run_on_the_same_database_exits_with_a_message_and
         out, err = await asyncio.wait_for(second.communicate(), timeout=60)
         assert second.returncode == 3, (out + err).decode(errors="replace")[-2000:]
         message = err.decode()
-        assert "another `akhbar run`" in message
-        assert f"process {first.pid}" in message
+        assert f"in use by `akhbar run` (process {first.pid})" in message
         assert str(tmp_path / "akhbar.sqlite3") in message
         assert "Traceback" not in message
         [reply] = await fake_telegram.converse(4242, "/start", timeout=30, language_code="ar")
@@ -96,3 +100,29 @@ async def test_a_second_akhbar_run_on_the_same_database_exits_with_a_message_and
         first.send_signal(signal.SIGTERM)
         out, err = await asyncio.wait_for(first.communicate(), timeout=30)
     assert first.returncode == 0, (out + err).decode(errors="replace")[-2000:]
+
+
+def test_digest_will_not_poll_a_running_bots_database_but_can_use_a_throwaway_one(
+    server: _ThreadHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The bot sends only the stories its own polls store: a digest polling its database would keep
+    # these stories from the bot's subscribers for good.
+    fs = server.server
+    feed = server.call(fs.add_feed, "arabiya", fs.stories[:2])
+    config = write_config(tmp_path, [("العربية", feed)])
+    bot_db = Database(f"sqlite+aiosqlite:///{tmp_path / 'digest.sqlite3'}")
+    lock = asyncio.run(acquire(bot_db))  # what a running `akhbar run` holds
+    try:
+        assert main(["digest", "--config", str(config), "--no-progress"]) == 3
+        err = capsys.readouterr().err
+        assert f"in use by `akhbar run` (process {os.getpid()})" in err
+        assert "--temp-db" in err and "Traceback" not in err
+
+        assert main(["digest", "--config", str(config), "--no-progress", "--temp-db"]) == 0
+        assert fs.stories[0].title in capsys.readouterr().out
+    finally:
+        asyncio.run(lock.release())
+        asyncio.run(bot_db.close())
+    # Once the bot has stopped, the digest polls the database: nothing was taken from it before.
+    assert main(["digest", "--config", str(config), "--no-progress"]) == 0
+    assert "2 new stories from 1 feed" in capsys.readouterr().out

@@ -2,7 +2,9 @@
 
 The way to try Akhbar without a Telegram token. It uses the configured database, so a second run
 prints only what is new since the first (and the bot, when it runs, will not send those stories
-twice); `--temp-db` uses a throwaway database and prints everything the feeds carry now.
+twice); `--temp-db` uses a throwaway database and prints everything the feeds carry now. While a bot
+runs on the database it refuses (exit code 3): the stories it stored would never reach the bot's
+subscribers.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from sqlalchemy import select
 
 from bot.clock import as_utc
 from bot.config import Config
-from bot.db.database import Database, open_database
+from bot.db.database import Database
+from bot.db.instance_lock import AnotherInstanceRunning, InstanceLock, acquire
 from bot.db.models import Feed, Story
 from bot.feeds.fetcher import Fetcher
 from bot.feeds.poller import PollResult, poll_feed
@@ -64,7 +67,16 @@ def run(args: argparse.Namespace, config: Config) -> int:
             url = f"sqlite+aiosqlite:///{Path(tmp) / 'digest.sqlite3'}"
             outcomes = asyncio.run(_poll_all(config, url, progress=not args.no_progress))
     else:
-        outcomes = asyncio.run(_poll_all(config, config.database.url, progress=not args.no_progress))
+        try:
+            outcomes = asyncio.run(_poll_all(config, config.database.url, progress=not args.no_progress))
+        except AnotherInstanceRunning as exc:
+            # The bot routes only the stories its own polls store: a digest polling a live bot's
+            # database would take new stories away from its subscribers.
+            print(
+                f"{exc}\n(`akhbar digest --temp-db` polls the feeds into a throwaway database)",
+                file=sys.stderr,
+            )
+            return 3
     _print(outcomes, config, limit=args.limit, out=sys.stdout)
     failed = sum(1 for o in outcomes if o.result is None or o.result.error)
     return 1 if failed == len(outcomes) else 0
@@ -80,8 +92,11 @@ def _utf8_safe(stream: TextIO) -> None:
 async def _poll_all(config: Config, database_url: str, *, progress: bool) -> list[FeedOutcome]:
     from tqdm import tqdm
 
-    db = await open_database(database_url)
+    db = Database(database_url)
+    lock: InstanceLock | None = None
     try:
+        lock = await acquire(db, "akhbar digest")
+        await db.migrate()
         await sync_config(db, config)
         urls = [f.url for f in config.feeds]
         async with db.read() as session:
@@ -109,6 +124,8 @@ async def _poll_all(config: Config, database_url: str, *, progress: bool) -> lis
         await _load_stories(db, list(outcomes.values()))
         return list(outcomes.values())
     finally:
+        if lock is not None:
+            await lock.release()
         await db.close()
 
 

@@ -6,7 +6,8 @@ stops that, so `akhbar run` takes a lock for its whole life and a second start i
 clear message: on SQLite an advisory lock on a file next to the database (released by the kernel if
 the process dies), on PostgreSQL a session advisory lock keyed by the schema (released when the
 session ends). The admin commands of the CLI do not take it: they are short and safe beside a
-running bot.
+running bot. `akhbar digest` takes it too: the stories it stores are never sent to subscribers,
+so it must not poll a live bot's database.
 """
 
 from __future__ import annotations
@@ -48,10 +49,11 @@ class InstanceLock:
                 await connection.close()
 
 
-async def acquire(db: Database) -> InstanceLock:
-    """The database's instance lock, or AnotherInstanceRunning if a live process has it."""
+async def acquire(db: Database, holder: str = "akhbar run") -> InstanceLock:
+    """The database's instance lock, or AnotherInstanceRunning if a live process has it.
+    `holder` names this process's command in the refusal another one gets (SQLite)."""
     if db.is_sqlite:
-        return _acquire_file(db.url)
+        return _acquire_file(db.url, holder)
     connection = await db.engine.connect()
     try:
         got = (await connection.execute(text(f"SELECT pg_try_advisory_lock({_KEY})"))).scalar_one()
@@ -62,13 +64,13 @@ async def acquire(db: Database) -> InstanceLock:
     if not got:
         await connection.close()
         raise AnotherInstanceRunning(
-            f"another `akhbar run` is already using the database {_shown(db.url)}: "
-            "stop it first (one bot process per database)"
+            f"the database {_shown(db.url)} is in use by another Akhbar process "
+            "(`akhbar run` or `akhbar digest`): stop it first (one bot process per database)"
         )
     return InstanceLock(connection=connection)
 
 
-def _acquire_file(url: str) -> InstanceLock:
+def _acquire_file(url: str, holder: str) -> InstanceLock:
     if in_memory(url):
         return InstanceLock()  # nobody else can open it
     path = f"{make_url(url).database}.lock"
@@ -77,15 +79,15 @@ def _acquire_file(url: str) -> InstanceLock:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         fh.seek(0)
-        holder = fh.read().strip()
+        pid, _, command = fh.read().strip().partition(" ")
         fh.close()
-        who = f" (process {holder})" if holder else ""
+        who = f"`{command}` (process {pid})" if command else "another Akhbar process"
         raise AnotherInstanceRunning(
-            f"another `akhbar run`{who} is already using the database {make_url(url).database}: "
+            f"the database {make_url(url).database} is in use by {who}: "
             "stop it first (one bot process per database)"
         ) from None
     fh.truncate(0)
-    fh.write(str(os.getpid()))
+    fh.write(f"{os.getpid()} {holder}")
     fh.flush()
     return InstanceLock(file=fh)
 
