@@ -7,6 +7,7 @@ first (a group's subscriptions belong to its administrators).
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
@@ -44,6 +45,20 @@ def _arg_text(context: ContextTypes.DEFAULT_TYPE) -> str:
     return " ".join(context.args or []).strip()
 
 
+async def _described(ctx: ChatContext) -> list[service.SubscriptionItem]:
+    """The chat's subscriptions, topics under their name in the chat's language (as /mysubs shows)."""
+    items = await service.describe_subscriptions(ctx.svc.db, ctx.chat_id)
+    if ctx.lang == "ar":
+        return items
+    topics = {t.name: t for t in await service.list_topics(ctx.svc.db)}
+    return [
+        replace(i, label=keyboards.topic_label(topics[i.target], ctx.lang))
+        if i.kind == "topic" and i.target in topics
+        else i
+        for i in items
+    ]
+
+
 # ---------------------------------------------------------------- /subscribe
 
 
@@ -78,7 +93,9 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     target = found[0]
     added = await service.subscribe(db, ctx.chat_id, target.kind, target.target, target.label)
-    await reply(update, say("subscribed" if added else "already_subscribed", ctx.lang, name=target.label))
+    topic = next((t for t in topics if target.kind == "topic" and t.name == target.target), None)
+    name = keyboards.topic_label(topic, ctx.lang) if topic else target.label
+    await reply(update, say("subscribed" if added else "already_subscribed", ctx.lang, name=name))
 
 
 async def subscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -138,7 +155,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     db = ctx.svc.db
     wanted = _arg_text(context)
-    items = await service.describe_subscriptions(db, ctx.chat_id)
+    items = await _described(ctx)
     if not items:
         await reply(update, say("no_subscriptions", ctx.lang))
         return
@@ -178,12 +195,12 @@ async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     ctx = await _changer(update, context)
     if ctx is None:
         return
-    labels = {i.id: i.label for i in await service.describe_subscriptions(ctx.svc.db, ctx.chat_id)}
+    labels = {i.id: i.label for i in await _described(ctx)}
     try:
         removed = await service.unsubscribe_id(ctx.svc.db, ctx.chat_id, int(query.data.split(":")[1]))
     except (ValueError, IndexError):
         removed = None
-    items = await service.describe_subscriptions(ctx.svc.db, ctx.chat_id)
+    items = await _described(ctx)
     if removed is None:
         await query.answer(say("gone", ctx.lang), show_alert=True)
     else:

@@ -183,3 +183,32 @@ async def test_addfeed_with_a_word_instead_of_an_address_says_it_is_not_a_link(
         reply = await say(fake_telegram, f"/addfeed {typed}", chat_id=ADMIN_ID)
     assert reply.startswith(f"⚠️ هذا ليس رابطًا صالحًا: {typed}")
     assert "/addfeed https://example.com/rss" in reply
+
+
+def _button_texts(message: dict[str, Any]) -> list[str]:
+    return [
+        b["text"]
+        for row in (message["reply_markup"] or {"inline_keyboard": []})["inline_keyboard"]
+        for b in row
+    ]
+
+
+# An English user saw the topic as «Syria» on /subscribe, /topics and /mysubs, but «سوريا» when
+# subscribing by name and on every /unsubscribe button and reply.
+async def test_an_english_user_sees_topics_by_their_english_name_when_unsubscribing(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        await say(fake_telegram, "/start", lang="en")
+        assert await say(fake_telegram, "/subscribe syria", lang="en") == (
+            "Subscribed to «Syria». Its new stories reach you from now on."
+        )
+        [menu] = await fake_telegram.converse(USER_ID, "/unsubscribe", language_code="en", timeout=10)
+        assert _button_texts(menu)[0] == "✗ 🏷 Syria"
+        assert await say(fake_telegram, "/unsubscribe Syria", lang="en") == "Unsubscribed from «Syria»."
+        await say(fake_telegram, "/subscribe syria", lang="en")
+        [menu] = await fake_telegram.converse(USER_ID, "/unsubscribe", language_code="en", timeout=10)
+        data = menu["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        update = await fake_telegram.callback_query(USER_ID, menu["message_id"], data, language_code="en")
+        answer = await fake_telegram.wait_for_callback_answer(update["callback_query"]["id"])
+    assert answer["text"] == "Unsubscribed from «Syria»"
