@@ -112,7 +112,7 @@ async def test_english_user_gets_english_subscribe_texts(bot: Any, fake_telegram
         assert menu["plain_text"].startswith("Choose the sources and topics")
         assert any("Syria" in b["text"] for b in _buttons(menu))
         [reply] = await fake_telegram.converse(USER_ID, "/subscribe syria", language_code="en")
-        assert reply["plain_text"] == "Subscribed to «سوريا». Its new stories reach you from now on."
+        assert reply["plain_text"] == "Subscribed to «Syria». Its new stories reach you from now on."
 
 
 async def test_mysubs_lists_feeds_topics_and_keywords(bot: Any, fake_telegram: Any) -> None:
