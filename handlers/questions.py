@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bot.subscribers import questions
+from bot.subscribers import questions, service
 from bot.subscribers.chat import chat_context, reply
 from bot.subscribers.texts import say
 from handlers.subscriber import send_cards
@@ -40,7 +40,9 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if answer.topic:
             await reply(update, say("question_none", ctx.lang, topic=answer.topic))
         else:
-            await reply(update, say("latest_none", ctx.lang))
+            # As /latest says it: with subscriptions, "no stories" would be untrue, only theirs are quiet.
+            subscribed = bool(await service.list_subscriptions(ctx.svc.db, ctx.chat_id))
+            await reply(update, say("latest_none_subscribed" if subscribed else "latest_none", ctx.lang))
         return
     if answer.topic:
         await reply(update, say("question_header", ctx.lang, topic=answer.topic))

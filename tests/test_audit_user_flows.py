@@ -212,3 +212,20 @@ async def test_an_english_user_sees_topics_by_their_english_name_when_unsubscrib
         update = await fake_telegram.callback_query(USER_ID, menu["message_id"], data, language_code="en")
         answer = await fake_telegram.wait_for_callback_answer(update["callback_query"]["id"])
     assert answer["text"] == "Unsubscribed from «Syria»"
+
+
+# "ما الجديد؟" from a user whose subscriptions matched nothing yet said "there are no stories yet",
+# though the bot had plenty; /latest in the same state says "nothing from your subscriptions yet".
+async def test_whats_new_with_quiet_subscriptions_does_not_claim_there_is_no_news(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    from tests.test_subscriber_support import add_story, db_of
+
+    async with bot as app:
+        await add_story(db_of(app), "ارتفاع أسعار النفط في الأسواق", ["ارتفعت أسعار النفط اليوم."])
+        await say(fake_telegram, "/start")
+        await say(fake_telegram, "/follow المريخ")
+        reply = await say(fake_telegram, "ما الجديد؟")
+        latest = await say(fake_telegram, "/latest")
+    assert reply == latest
+    assert reply.startswith("لا أخبار من اشتراكاتك بعد")
