@@ -229,3 +229,22 @@ async def test_whats_new_with_quiet_subscriptions_does_not_claim_there_is_no_new
         latest = await say(fake_telegram, "/latest")
     assert reply == latest
     assert reply.startswith("لا أخبار من اشتراكاتك بعد")
+
+
+# "شكرا لك" or the full "السلام عليكم ورحمة الله وبركاته" was searched as a news topic:
+# "لم أجد أخبارًا عن «شكرا لك»".
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("شكرا لك", "ar"),
+        ("شكراً جزيلاً", "ar"),
+        ("السلام عليكم ورحمة الله وبركاته", "ar"),
+        ("thank you very much", "en"),
+    ],
+)
+async def test_courtesies_get_a_greeting_not_a_news_search(
+    text: str, lang: str, bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        reply = await say(fake_telegram, text, lang=lang)
+    assert reply.startswith("أهلًا بك!" if lang == "ar" else "Hello!")

@@ -58,8 +58,15 @@ def _folded(word: str) -> str:
     return normalize(word).replace("'", "").replace("’", "")
 
 
+# Words that only lengthen a greeting or a thanks: "شكرا لك", "السلام عليكم ورحمة الله وبركاته".
+_COURTESY_TAIL = _words("ورحمة الله وبركاته لك لكم جزيلا جزيلاً كثيرا كثيراً very much so lot a all")
+
+
 def is_greeting(question: str) -> bool:
-    return normalize(" ".join(_PUNCT.sub(" ", question).split())) in _GREETINGS
+    words = normalize(" ".join(_PUNCT.sub(" ", question).split())).split()
+    while len(words) > 1 and words[-1] in _COURTESY_TAIL:
+        words.pop()
+    return " ".join(words) in _GREETINGS
 
 
 def match_topic(topic: str, topics: list[Topic]) -> Topic | None:
