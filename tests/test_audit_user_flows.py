@@ -248,3 +248,15 @@ async def test_courtesies_get_a_greeting_not_a_news_search(
     async with bot:
         reply = await say(fake_telegram, text, lang=lang)
     assert reply.startswith("أهلًا بك!" if lang == "ar" else "Hello!")
+
+
+# The apology after a failure followed the Telegram app's language, not the one the user chose.
+async def test_the_apology_after_a_failure_is_in_the_language_the_user_chose(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        await say(fake_telegram, "/start")
+        await say(fake_telegram, "/language en")
+        fake_telegram.fail_next("sendMessage", error_code=400, description="Bad Request: something odd")
+        reply = await say(fake_telegram, "/help")
+    assert reply.startswith(OOPS_EN)
