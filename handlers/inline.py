@@ -20,6 +20,7 @@ from bot.i18n import language_for
 from bot.search.render import description, safe_url, say, shared_story
 from bot.search.service import MAX_LIMIT, SearchPage, has_stories, recent, search
 from bot.services import services
+from bot.subscribers.service import get_subscriber
 
 PER_PAGE = MAX_LIMIT  # Telegram's own cap: 50 results per answer
 MAX_OFFSET = 1000
@@ -40,6 +41,10 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     svc = services(context)
     lang = language_for(iq.from_user.language_code if iq.from_user else None)
     tz = svc.config.delivery.default_timezone
+    # A user's private chat with the bot has their user id: what they chose there holds here too.
+    own = await get_subscriber(svc.db, iq.from_user.id) if iq.from_user else None
+    if own is not None:
+        lang, tz = ("en" if own.language == "en" else "ar"), own.timezone or tz
     query = iq.query.strip()
     offset = _offset(iq.offset)
     page: SearchPage

@@ -260,3 +260,24 @@ async def test_the_apology_after_a_failure_is_in_the_language_the_user_chose(
         fake_telegram.fail_next("sendMessage", error_code=400, description="Bad Request: something odd")
         reply = await say(fake_telegram, "/help")
     assert reply.startswith(OOPS_EN)
+
+
+# Inline mode followed the Telegram app's language only: a user who chose English with /language
+# in the bot's chat got Arabic notes and Arabic dates on the stories they shared.
+async def test_inline_answers_follow_the_language_chosen_in_the_bots_chat(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    from tests.test_subscriber_support import add_story, db_of
+
+    async with bot as app:
+        await add_story(db_of(app), "ارتفاع أسعار النفط في الأسواق", ["ارتفعت أسعار النفط اليوم."])
+        await say(fake_telegram, "/start")
+        await say(fake_telegram, "/language en")
+        found = await fake_telegram.inline_query("النفط", user_id=USER_ID, language_code="ar")
+        answer = await fake_telegram.wait_for_inline_answer(found["inline_query"]["id"], timeout=10)
+        empty = await fake_telegram.inline_query("المريخ", user_id=USER_ID, language_code="ar")
+        nothing = await fake_telegram.wait_for_inline_answer(empty["inline_query"]["id"], timeout=10)
+    [result] = answer["results"]
+    meta = result["input_message_content"]["message_text"].split("\n")[1]
+    assert re.search(r"\d+ [A-Z][a-z]{2} \d{4}", meta), meta
+    assert nothing["button"]["text"].startswith("No stories")
