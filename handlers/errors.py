@@ -1,15 +1,17 @@
-"""The last line of defence: an update that raised is logged, the user hears a short apology."""
+"""The last line of defence: an update that raised is logged, the user hears a short apology; a
+button no other handler takes is answered rather than left spinning."""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import Update
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.i18n import language_for, text
 from bot.services import services
 from bot.subscribers.service import get_subscriber
+from bot.subscribers.texts import say
 
 log = logging.getLogger(__name__)
 
@@ -45,5 +47,16 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not send the error notice", exc_info=True)
 
 
+async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button no handler knows (an older bot's keyboard): unanswered, Telegram keeps it spinning."""
+    query = update.callback_query
+    if query is None:
+        return
+    lang = language_for(query.from_user.language_code if query.from_user else None)
+    await query.answer(say("gone", lang), show_alert=True)
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
+    # Registered by the last module, so it only sees the presses every other handler passed over.
+    application.add_handler(CallbackQueryHandler(unknown_button))
     application.add_error_handler(on_error)

@@ -281,3 +281,16 @@ async def test_inline_answers_follow_the_language_chosen_in_the_bots_chat(
     meta = result["input_message_content"]["message_text"].split("\n")[1]
     assert re.search(r"\d+ [A-Z][a-z]{2} \d{4}", meta), meta
     assert nothing["button"]["text"].startswith("No stories")
+
+
+# A button whose data no handler knows (from an older version of the bot, or a cut keyboard) got
+# no answer at all: Telegram keeps the button spinning and the user never learns why.
+@pytest.mark.parametrize(("lang", "expected"), [("ar", "هذا الخيار لم يعد متاحًا."), ("en", "That choice")])
+async def test_a_button_nobody_handles_is_answered_that_it_is_gone(
+    lang: str, expected: str, bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        [message] = await fake_telegram.converse(USER_ID, "/help", language_code=lang, timeout=10)
+        update = await fake_telegram.callback_query(USER_ID, message["message_id"], "old:7:9", language_code=lang)
+        answer = await fake_telegram.wait_for_callback_answer(update["callback_query"]["id"], timeout=10)
+    assert answer["text"].startswith(expected)
