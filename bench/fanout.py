@@ -16,6 +16,10 @@ subscriber with none). Baselines, measured in the same run on fresh chat ids:
   * naive: a loop awaiting bot.send_message for each chat, no pacing, no retries;
   * ptb:   every send at once (asyncio.gather) through PTB's AIORateLimiter alone (30/s, 3 retries).
 Targets: >= 28 messages/s, no duplicates, no losses, no 429 after the first second, peak RSS < 250 MB.
+
+Responsiveness: a user who is not a subscriber sends "/search سوريا" every PROBE_EVERY seconds and the
+time to the bot's answer is measured, first with the bot idle (the baseline), then while the
+fan-out runs: command replies share the Bot API's 30/s with the fan-out.
 """
 
 from __future__ import annotations
@@ -44,6 +48,10 @@ DEFAULT_ANT = ROOT.parent / "shared" / "data" / "ant" / "ant-2018-02-to-07.jsonl
 FIRST_CHAT = 10_000_000
 BASELINE_OFFSET = {"naive": 20_000_000, "ptb": 30_000_000}
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+PROBE_CHAT = 999
+PROBE_TEXT = "/search سوريا"
+PROBE_EVERY = 1.5
+IDLE_PROBES = 10
 
 
 # --------------------------------------------------------------------------- set-up (this process)
@@ -166,6 +174,9 @@ async def child(db_url: str, base_url: str, token: str, story_id: int) -> dict[s
     async with running(build_application(config, token)) as app:
         svc = services(app)
         rss_idle = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        # The parent measures idle reply times now, then says "go".
+        print("ready", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)
         started = time.monotonic()
         rows = await route_new_stories(svc.db, svc.config, [story_id])
         routed = time.monotonic()
@@ -224,6 +235,24 @@ async def ptb_only(base_url: str, token: str, chats: range) -> float:
 # --------------------------------------------------------------------------- figures
 
 
+def probe(runner: Any) -> float:
+    """Seconds from a user's message to the bot's answer; then a pause, so probes stay 1/s per chat."""
+    started = time.monotonic()
+    runner.run(runner.fake.converse(PROBE_CHAT, PROBE_TEXT, timeout=60), timeout=90)
+    took = time.monotonic() - started
+    time.sleep(max(0.0, PROBE_EVERY - took))
+    return took
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return (
+        ordered[max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))]
+        if ordered
+        else float("nan")
+    )
+
+
 def figures(fake: Any, chats: range, since_call: int) -> dict[str, Any]:
     calls = [c for c in fake.calls("sendMessage")[since_call:] if c["params"].get("chat_id") in chats]
     ok = [c for c in calls if c["status"] == 200]
@@ -279,17 +308,30 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"fan-out of one story to {n} chats (fake Bot API: 30/s overall, 1/s per chat)...", flush=True
             )
-            out = subprocess.run(
+            proc = subprocess.Popen(
                 [sys.executable, __file__, "--child", db_url, fake.base_url, fake.token, str(story_id)],
-                capture_output=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
                 env=env,
                 cwd=ROOT,
-                check=False,
             )
-            if out.returncode != 0:
-                print(out.stderr[-4000:], file=sys.stderr)
+            assert proc.stdin is not None and proc.stdout is not None
+            if proc.stdout.readline().strip() != "ready":
+                print(proc.communicate()[1][-4000:], file=sys.stderr)
                 return 1
+            idle = [probe(runner) for _ in range(IDLE_PROBES)]
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+            busy: list[float] = []
+            while proc.poll() is None:
+                busy.append(probe(runner))
+            stdout, stderr = proc.communicate()
+            if proc.returncode != 0:
+                print(stderr[-4000:], file=sys.stderr)
+                return 1
+            out = subprocess.CompletedProcess(proc.args, 0, stdout, stderr)
             bot = json.loads(out.stdout.strip().splitlines()[-1])
             ours = figures(fake, range(FIRST_CHAT, FIRST_CHAT + n), 0)
             results = {"akhbar sender": ours}
@@ -310,6 +352,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"bot peak RSS: {bot['rss_peak_mb']:.0f} MB (after start-up: {bot['rss_idle_mb']:.0f} MB), "
         f"{stored} ANT stories stored"
+    )
+    print(
+        f"reply to {PROBE_TEXT!r}: idle p50 {_pct(idle, 50):.2f}s p95 {_pct(idle, 95):.2f}s ({len(idle)} probes); "
+        f"during the fan-out p50 {_pct(busy, 50):.2f}s p95 {_pct(busy, 95):.2f}s max {max(busy, default=float('nan')):.2f}s "
+        f"({len(busy)} probes), p95 ratio {_pct(busy, 95) / _pct(idle, 95):.1f}x"
     )
     print()
     header = f"{'':22} {'msgs/s':>8} {'delivered':>10} {'429s':>6} {'429s >1s':>9} {'dupes':>6} {'losses':>7}"
