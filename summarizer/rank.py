@@ -8,7 +8,7 @@ lean on the previous sentence ("وأضاف", "لكن", "وهذا"). A small line
 measurement in scripts/train_summarizer.py and shipped as summarizer/model.json, turns them into one
 score. Selection is MMR (maximal marginal relevance): the best sentence first, then each next one by
 its score minus its greatest similarity to a sentence already taken, within the sentence count or the
-word budget; a budget of one or two sentences is not padded with sentences that score low.
+word budget, never one that restates a sentence already taken; a budget of one or two sentences is not padded with sentences that score low.
 
 Similarity is the cosine of tf-idf vectors over stems (the light stemmer) without stop words, with
 idf computed over the story's own sentences, as LexRank does.
@@ -78,6 +78,10 @@ class Model:
     # 0 turns the rule off.
     short_budget: float = 0.0
     short_min_score: float = 0.0
+    # A sentence this similar (cosine) to one already chosen is a restatement, not more news: some
+    # outlets (France 24) open with a standfirst and then rewrite it as the body's first sentence,
+    # and MMR's soft penalty let both into one summary. 0 turns the rule off.
+    duplicate: float = 0.0
 
     @classmethod
     def load(cls, path: Path = _MODEL_FILE) -> Model:
@@ -91,6 +95,7 @@ class Model:
             stemmer=str(data.get("stemmer", "light")),
             short_budget=float(data.get("short_budget", 0.0)),
             short_min_score=float(data.get("short_min_score", 0.0)),
+            duplicate=float(data.get("duplicate", 0.0)),
         )
 
     def vector(self) -> np.ndarray:
@@ -277,4 +282,6 @@ def select(
         if max_words is not None and total >= max_words:
             break
         np.maximum(penalty, analysis.similarity[best], out=penalty)
+        if model.duplicate > 0:
+            open_ &= analysis.similarity[best] < model.duplicate
     return sorted(chosen)

@@ -100,6 +100,28 @@ def test_repeated_sentences_are_not_both_chosen() -> None:
     assert len(summary) == 3
 
 
+def test_a_lead_restated_in_other_words_is_not_told_twice() -> None:
+    # France 24's pattern: a standfirst, then the article opens by saying it again in other words.
+    lead = "أصدر ملك الأردن مساء الخميس مرسوما بتشكيل حكومة جديدة من 28 وزيرا يرأسها عمر الرزاز."
+    restated = (
+        "وأصدر العاهل الأردني الخميس مرسوما ملكيا يقضي بتشكيل حكومة جديدة برئاسة عمر الرزاز تضم 28 وزيرا."
+    )
+    story = "\n\n".join(
+        [
+            lead,
+            restated,
+            "وكان الرزاز قد كلف قبل أسبوع بتأليف الحكومة خلفا لهاني الملقي الذي استقال.",
+            "وجاء التكليف بعد احتجاجات واسعة في عمان على مشروع قانون لضريبة الدخل.",
+            "وتضم التشكيلة سبع سيدات، وهو أكبر عدد من النساء في حكومة أردنية.",
+            "ومن المنتظر أن تسحب الحكومة مشروع القانون وتفتح حوارا مع النقابات.",
+        ]
+    )
+    summary = summarize(story, title="الأردن: حكومة جديدة برئاسة عمر الرزاز", sentences=3)
+    assert summary[0] == lead
+    assert restated not in summary
+    assert len(summary) == 3
+
+
 @pytest.mark.parametrize(
     "garbage",
     [
