@@ -291,6 +291,8 @@ async def test_a_button_nobody_handles_is_answered_that_it_is_gone(
 ) -> None:
     async with bot:
         [message] = await fake_telegram.converse(USER_ID, "/help", language_code=lang, timeout=10)
-        update = await fake_telegram.callback_query(USER_ID, message["message_id"], "old:7:9", language_code=lang)
+        update = await fake_telegram.callback_query(
+            USER_ID, message["message_id"], "old:7:9", language_code=lang
+        )
         answer = await fake_telegram.wait_for_callback_answer(update["callback_query"]["id"], timeout=10)
     assert answer["text"].startswith(expected)
