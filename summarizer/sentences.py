@@ -5,12 +5,16 @@ semicolons and colons (، ؛ : , ;) never end a sentence: in Arabic news they jo
 sentence, and a summary made of clauses reads as fragments. A full stop does not end a sentence when
 it belongs to a number (3.5), an abbreviation (د. أ. ص.), a list number at the start of a line, or
 when it sits inside quotes or brackets that close on the same line: a quoted statement stays whole.
-There is no cap on the number of sentences.
+A short attribution standing as a sentence of its own ("… الفائدة. حسب رويترز.") belongs to the
+sentence before it, which it sources: it is kept with that sentence, so a summary neither shows it
+alone nor drops it from the claim it sources. There is no cap on the number of sentences.
 """
 
 from __future__ import annotations
 
 import re
+
+from summarizer.normalize import normalize
 
 # Candidate boundary: final punctuation, any closing quotes/brackets that follow it, then space, or
 # (a common typo) an Arabic word glued to the full stop: "الثلجية.لطالما".
@@ -53,6 +57,9 @@ _ABBREVIATIONS = frozenset(
 # After a number, م. (ميلادي) and هـ. (هجري) close a date, which often ends the sentence.
 _ERA_MARKS = frozenset({"م", "هـ", "ه"})
 _OPENING_PUNCT = "«\"“'([{"
+# "حسب رويترز." "بحسب ما أوردت رويترز." "وفقا لوكالة أسوشيتد برس." (normalised forms)
+_ATTRIBUTION = re.compile(r"^و?(?:ب?حسب|وفقا|وفق|طبقا|نقلا عن|على حد قول)(?:\s|$)")
+_ATTRIBUTION_MAX_WORDS = 6
 
 
 def split_sentences(text: str) -> list[str]:
@@ -68,8 +75,29 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _split_line(line: str) -> list[str]:
+    spans = _piece_spans(line)
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and _is_attribution(line[a:b].strip()):
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return [line[a:b].strip() for a, b in merged]
+
+
+def _is_attribution(piece: str) -> bool:
+    words = piece.split()
+    return (
+        len(words) <= _ATTRIBUTION_MAX_WORDS
+        and "،" not in piece
+        and bool(_ATTRIBUTION.match(normalize(piece)))
+    )
+
+
+def _piece_spans(line: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in the line, before attributions are joined to theirs."""
     protected = _protected_spans(line) if _QUOTE_CHAR.search(line) else []
-    pieces: list[str] = []
+    pieces: list[tuple[int, int]] = []
     start = 0
     for m in _BOUNDARY.finditer(line):
         end = m.end()
@@ -80,13 +108,11 @@ def _split_line(line: str) -> list[str]:
             continue  # only an Arabic word glued to the stop is a typo; "3.5" and "U.S" are not
         if m.group(1) == "." and not _ends_sentence(line[start : m.start()]):
             continue
-        piece = line[start:end].strip()
-        if piece:
-            pieces.append(piece)
+        if line[start:end].strip():
+            pieces.append((start, end))
         start = end
-    tail = line[start:].strip()
-    if tail:
-        pieces.append(tail)
+    if line[start:].strip():
+        pieces.append((start, len(line)))
     return pieces
 
 
