@@ -28,6 +28,10 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if ctx is None:
         return
     text = message.text.strip()
+    if not any(char.isalnum() for char in text):
+        # "😀🔥" or "؟؟" has nothing to search for: "no news about «😀🔥»" would read as a failed search.
+        await reply(update, say("no_words", ctx.lang))
+        return
     if len(text) > questions.MAX_QUESTION_CHARS:
         await reply(update, say("question_too_long", ctx.lang))
         return

@@ -279,6 +279,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "السؤال طويل جدًا؛ اكتب موضوعًا قصيرًا مثل «سوريا».",
         "en": "That is too long; type a short topic such as «Syria».",
     },
+    "no_words": {
+        "ar": "اكتب كلمة أو اسم موضوع مثل «سوريا» وسأبحث لك في الأخبار. /topics للمواضيع و/help لقائمة الأوامر.",
+        "en": "Type a word or a topic such as «Syria» and I will search the news. /topics lists the topics, /help the commands.",
+    },
     "greeting": {
         "ar": "أهلًا بك! اكتب اسم موضوع مثل «سوريا» أو «النفط» وسأبحث لك في الأخبار، أو أرسل /help.",
         "en": "Hello! Type a topic such as «Syria» or «oil» and I will search the news, or send /help.",
