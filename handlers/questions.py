@@ -1,5 +1,5 @@
-"""Plain-text topic questions in private chats: "ما الجديد عن سوريا؟" or just "سوريا"; and the
-answer to a command the bot does not have.
+"""Plain-text topic questions in private chats: "ما الجديد عن سوريا؟" or just "سوريا"; the answer
+to a command the bot does not have, and to a private message that is not text (a sticker, a photo).
 
 The answer is the most relevant recent stories as story cards (through the search index), or a
 clear "nothing found" with a suggestion. In groups and channels plain text is left alone: people
@@ -63,9 +63,26 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await reply(update, say("unknown_command", ctx.lang))
 
 
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A sticker, photo, voice note, file… in a private chat: unanswered, the user cannot tell
+    whether the bot saw it, so they hear what it does read."""
+    ctx = await chat_context(update, context)
+    if ctx is None:
+        return
+    await reply(update, say("text_only", ctx.lang))
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private_messages = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(private_messages & filters.TEXT & ~filters.COMMAND, question))
     # Registered after every module's commands, so only commands nobody handles get here. In groups
     # a command may be meant for another bot, so it is left alone there.
     application.add_handler(MessageHandler(private_messages & filters.COMMAND, unknown_command))
+    # Everything else a person sends in a private chat: after every other handler (an admin's OPML
+    # upload is taken by handlers.admin, registered earlier). Service messages (a pin, an
+    # auto-delete timer) are not something the user sent to the bot, so they get no answer.
+    application.add_handler(
+        MessageHandler(
+            private_messages & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL, not_text
+        )
+    )

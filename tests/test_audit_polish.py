@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 from typing import Any
 
 import pytest
 
 from tests.fakes.telegram_api import FakeTelegram
-from tests.helpers import USER_ID
+from tests.helpers import ADMIN_ID, USER_ID
 from tests.test_subscriber_support import SECTIONS, no_background_jobs
 
 LATIN = re.compile(r"[A-Za-z]")
@@ -67,6 +68,104 @@ async def test_an_emoji_in_a_group_is_left_alone(bot: Any, fake_telegram: FakeTe
         await fake_telegram.user_message(GROUP, "😀🔥", chat_type="group")
         await fake_telegram.user_message(GROUP, "سوريا", chat_type="group")
         # The next command is answered, so the messages before it were handled (silently) already.
+        [reply] = await fake_telegram.converse(GROUP, "/help", timeout=10)
+    assert "/subscribe" in reply["plain_text"]
+    assert len(fake_telegram.sent_messages(GROUP)) == 1
+
+
+# -- 2. a sticker, a photo, a voice note… ------------------------------------------------------
+
+_FILE = {"file_id": "f1", "file_unique_id": "u1"}
+CONTENT: dict[str, dict[str, Any]] = {
+    "sticker": {
+        "sticker": {
+            **_FILE,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+    },
+    "photo": {"photo": [{**_FILE, "width": 90, "height": 90}], "caption": "انظر"},
+    "voice": {"voice": {**_FILE, "duration": 3}},
+    "location": {"location": {"latitude": 30.04, "longitude": 31.24}},
+    "pdf": {"document": {**_FILE, "file_name": "report.pdf", "mime_type": "application/pdf"}},
+}
+
+
+def _message(
+    fake: FakeTelegram, chat_id: int, lang: str, content: dict[str, Any], *, chat_type: str
+) -> dict[str, Any]:
+    chat = fake.add_chat(chat_id, chat_type)
+    user_id = chat_id if chat_type == "private" else USER_ID
+    return {
+        "message_id": next(_IDS),
+        "date": int(time.time()),
+        "chat": dict(chat),
+        "from": {"id": user_id, "is_bot": False, "first_name": "مستخدم", "language_code": lang},
+        **content,
+    }
+
+
+async def send(
+    fake: FakeTelegram, chat_id: int, kind: str, *, lang: str = "ar", chat_type: str = "private"
+) -> None:
+    await fake.inject_update({"message": _message(fake, chat_id, lang, CONTENT[kind], chat_type=chat_type)})
+
+
+# A photo or a sticker in the bot's chat got no answer at all: the user could not tell a bot that
+# only reads text from one that is down.
+@pytest.mark.parametrize("kind", list(CONTENT))
+@pytest.mark.parametrize("lang", ["ar", "en"])
+async def test_a_private_message_that_is_not_text_says_the_bot_reads_text(
+    kind: str, lang: str, bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        await send(fake_telegram, USER_ID, kind, lang=lang)
+        [reply] = await fake_telegram.wait_for_messages(USER_ID, count=1, timeout=10)
+    text = reply["plain_text"]
+    assert "/help" in text
+    if lang == "ar":
+        assert text.startswith("أقرأ الرسائل النصية") and _arabic_only(text, "/help")
+    else:
+        assert text.startswith("I only read text messages")
+
+
+async def test_an_admin_sending_a_file_that_is_not_a_feed_list_is_told_so_too(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        await send(fake_telegram, ADMIN_ID, "pdf")
+        [reply] = await fake_telegram.wait_for_messages(ADMIN_ID, count=1, timeout=10)
+    assert reply["plain_text"].startswith("أقرأ الرسائل النصية")
+
+
+async def test_an_admins_opml_upload_is_still_imported_not_answered_with_the_hint(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        await fake_telegram.document(ADMIN_ID, "feeds.opml", b"<html><body>hello</body></html>")
+        [reply] = await fake_telegram.wait_for_messages(ADMIN_ID, count=1, timeout=10)
+        after = await say(fake_telegram, "/help", chat_id=ADMIN_ID)
+    assert "تعذّرت قراءة الملف" in reply["plain_text"]
+    assert "/subscribe" in after
+    assert len(fake_telegram.sent_messages(ADMIN_ID)) == 2  # the import's answer and /help's, no hint
+
+
+async def test_a_non_admins_opml_upload_is_still_refused_as_an_admin_command(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        await fake_telegram.document(USER_ID, "feeds.opml", b"<opml/>")
+        [reply] = await fake_telegram.wait_for_messages(USER_ID, count=1, timeout=10)
+    assert reply["plain_text"] == "عذرًا، هذا الأمر للمشرفين فقط."
+
+
+@pytest.mark.parametrize("kind", ["photo", "sticker"])
+async def test_a_photo_in_a_group_is_left_alone(kind: str, bot: Any, fake_telegram: FakeTelegram) -> None:
+    async with bot:
+        await send(fake_telegram, GROUP, kind, chat_type="group")
         [reply] = await fake_telegram.converse(GROUP, "/help", timeout=10)
     assert "/subscribe" in reply["plain_text"]
     assert len(fake_telegram.sent_messages(GROUP)) == 1

@@ -283,6 +283,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "اكتب كلمة أو اسم موضوع مثل «سوريا» وسأبحث لك في الأخبار. /topics للمواضيع و/help لقائمة الأوامر.",
         "en": "Type a word or a topic such as «Syria» and I will search the news. /topics lists the topics, /help the commands.",
     },
+    "text_only": {
+        "ar": "أقرأ الرسائل النصية فقط. اكتب اسم موضوع مثل «سوريا» وسأبحث لك عن أخباره، أو أرسل /help لقائمة الأوامر.",
+        "en": "I only read text messages. Type a topic such as «Syria» and I will look up its news, or send /help.",
+    },
     "greeting": {
         "ar": "أهلًا بك! اكتب اسم موضوع مثل «سوريا» أو «النفط» وسأبحث لك في الأخبار، أو أرسل /help.",
         "en": "Hello! Type a topic such as «Syria» or «oil» and I will search the news, or send /help.",
