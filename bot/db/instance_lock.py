@@ -12,7 +12,6 @@ so it must not poll a live bot's database.
 
 from __future__ import annotations
 
-import fcntl
 import os
 from dataclasses import dataclass
 from typing import IO
@@ -73,6 +72,10 @@ async def acquire(db: Database, holder: str = "akhbar run") -> InstanceLock:
 def _acquire_file(url: str, holder: str) -> InstanceLock:
     if in_memory(url):
         return InstanceLock()  # nobody else can open it
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: no lock, as before there was one
+        return InstanceLock()
     path = f"{make_url(url).database}.lock"
     fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held open for the process's life)
     try:
