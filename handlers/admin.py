@@ -53,9 +53,11 @@ from bot.admin.feeds import (
 )
 from bot.admin.opml import MAX_OPML_BYTES, OpmlError, export_opml, parse_opml
 from bot.admin.queries import feed_detail, list_feeds
+from bot.clock import as_utc, utcnow
 from bot.config import parse_duration
 from bot.db.models import Feed, Subscriber
-from bot.i18n import RLM, language_for, text
+from bot.delivery.format import local_time, zone
+from bot.i18n import RLM, language_for, month_name, number, text
 from bot.services import Services, services
 from bot.subscribers.service import get_subscriber
 from bot.subscribers.texts import clip
@@ -167,9 +169,17 @@ def _tz(svc: Services) -> ZoneInfo:
 
 
 def _when(value: datetime | None, svc: Services, lang: str, empty: str = "never") -> str:
+    """As the story cards write a time (bot.delivery.format.local_time): '١٤:٣٠' today, '٥ مارس ١٤:٣٠'
+    on another day, Arabic-Indic digits in Arabic. A feed's last success or a log line may be from an
+    earlier year, which a card never is, so then the year is written too."""
     if value is None:
         return _t(lang, empty)
-    return value.astimezone(_tz(svc)).strftime("%Y-%m-%d %H:%M")
+    tz, now = svc.config.delivery.default_timezone, utcnow()
+    local = as_utc(value).astimezone(zone(tz))
+    if local.year == now.astimezone(zone(tz)).year:
+        return local_time(value, lang=lang, tz=tz, now=now)
+    day = f"{number(local.day, lang)} {month_name(local.month, lang)} {number(local.year, lang)}"
+    return f"{day} {number(f'{local:%H:%M}', lang)}"
 
 
 def _duration(seconds: float, lang: str) -> str:

@@ -7,10 +7,13 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.clock import utcnow
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import ADMIN_ID, USER_ID
 from tests.test_subscriber_support import SECTIONS, no_background_jobs
@@ -169,3 +172,72 @@ async def test_a_photo_in_a_group_is_left_alone(kind: str, bot: Any, fake_telegr
         [reply] = await fake_telegram.converse(GROUP, "/help", timeout=10)
     assert "/subscribe" in reply["plain_text"]
     assert len(fake_telegram.sent_messages(GROUP)) == 1
+
+
+# -- 3. admin times written as the story cards write them ---------------------------------------
+
+AR_INDIC = re.compile(r"[٠-٩]")
+
+
+def _field(reply: str, label: str, end: str = " ·") -> str:
+    start = reply.index(label) + len(label)
+    stop = reply.find(end, start)
+    return reply[start : stop if stop != -1 else None].split("\n")[0].strip()
+
+
+async def _set_feed_times(app: Any, **times: datetime) -> None:
+    from sqlalchemy import update
+
+    from bot.db.models import Feed
+    from tests.test_subscriber_support import db_of, feed_id
+
+    db = db_of(app)
+    fid = await feed_id(db, "الجزيرة نت")
+    async with db.write() as session:
+        await session.execute(update(Feed).where(Feed.id == fid).values(**times))
+
+
+# /feeds and /feed wrote "2026-11-26 15:00" in an Arabic reply whose story cards say "٢٦ نوفمبر ١٥:٠٠".
+async def test_admin_feed_times_are_written_like_the_story_cards(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    from bot.delivery.format import local_time
+
+    tz = "Asia/Riyadh"  # the config's default_timezone, which admin replies use
+    checked = utcnow()
+    success = checked - timedelta(days=3)
+    if success.astimezone(ZoneInfo(tz)).year != checked.astimezone(ZoneInfo(tz)).year:
+        success = checked  # early January: three days ago is last year, which is written differently
+    async with bot as app:
+        await _set_feed_times(
+            app,
+            last_success_at=success,
+            last_checked_at=checked,
+            last_error_at=datetime(2018, 7, 23, 16, 15, tzinfo=UTC),
+            last_error="HTTP 500",
+        )
+        listing = await say(fake_telegram, "/feeds", chat_id=ADMIN_ID)
+        detail = await say(fake_telegram, "/feed 1", chat_id=ADMIN_ID)
+        listing_en = await say(fake_telegram, "/feeds", chat_id=ADMIN_ID, lang="en")
+        detail_en = await say(fake_telegram, "/feed 1", chat_id=ADMIN_ID, lang="en")
+    card_time = local_time(success, lang="ar", tz=tz)
+    assert AR_INDIC.search(card_time) and not LATIN_DIGIT.search(card_time)
+    assert _field(listing, "آخر نجاح: ") == card_time
+    assert _field(detail, "آخر نجاح: ") == card_time
+    assert _field(detail, "آخر فحص: ") == local_time(checked, lang="ar", tz=tz)
+    # A time from another year says which: cards never need to, an admin's feed may.
+    assert _field(detail, "آخر خطأ (", ")") == "٢٣ يوليو ٢٠١٨ ١٩:١٥"
+    assert _field(listing_en, "last success: ") == local_time(success, lang="en", tz=tz)
+    assert _field(detail_en, "Last error (", ")") == "23 Jul 2018 19:15"
+
+
+async def test_the_admin_audit_log_writes_its_times_like_the_story_cards(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        await say(fake_telegram, "/pausefeed 1", chat_id=ADMIN_ID)
+        log = await say(fake_telegram, "/audit", chat_id=ADMIN_ID)
+        log_en = await say(fake_telegram, "/audit", chat_id=ADMIN_ID, lang="en")
+    entry = _field(log, "• ", " — ")
+    assert re.fullmatch(r"[٠-٩]{2}:[٠-٩]{2}", entry), log  # today: the time alone, as on a card
+    assert re.fullmatch(r"\d{2}:\d{2}", _field(log_en, "• ", " — ")), log_en
