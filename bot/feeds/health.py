@@ -23,6 +23,7 @@ from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, Story
+from bot.i18n import ar_digits
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ def paused_alert_texts(name: str, errors: int, reason: str) -> tuple[str, str]:
     """The admin alert (Telegram HTML): Arabic text carries the error in Arabic too."""
     safe = html.escape(name)
     text_ar = (
-        f"⚠️ توقفت تغذية «{safe}» مؤقتًا بعد {errors} محاولات فاشلة متتالية.\n"
+        f"⚠️ توقفت تغذية «{safe}» مؤقتًا بعد {ar_digits(errors)} محاولات فاشلة متتالية.\n"
         f"آخر خطأ: {html.escape(error_text_ar(reason))}\n"
         "لن تُجلب أخبارها حتى يستأنفها أحد المشرفين."
     )
