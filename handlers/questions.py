@@ -74,7 +74,11 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private_messages = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    application.add_handler(MessageHandler(private_messages & filters.TEXT & ~filters.COMMAND, question))
+    # A message sent "via" an inline bot is a result the user picked (one of our story cards posted
+    # in this chat, say), not a question to answer.
+    application.add_handler(
+        MessageHandler(private_messages & filters.TEXT & ~filters.COMMAND & ~filters.VIA_BOT, question)
+    )
     # Registered after every module's commands, so only commands nobody handles get here. In groups
     # a command may be meant for another bot, so it is left alone there.
     application.add_handler(MessageHandler(private_messages & filters.COMMAND, unknown_command))

@@ -241,3 +241,52 @@ async def test_the_admin_audit_log_writes_its_times_like_the_story_cards(
     entry = _field(log, "• ", " — ")
     assert re.fullmatch(r"[٠-٩]{2}:[٠-٩]{2}", entry), log  # today: the time alone, as on a card
     assert re.fullmatch(r"\d{2}:\d{2}", _field(log_en, "• ", " — ")), log_en
+
+
+# -- an inline result posted in the bot's own chat -----------------------------------------------
+
+
+# Picking one of the bot's inline results in its own chat posts the story card there "via" the bot;
+# the question handler took that long text for a question ("السؤال طويل جدًا") or searched it.
+async def test_a_story_card_posted_through_inline_mode_is_not_taken_for_a_question(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    from telegram import Update
+
+    card = (
+        "تعرف على سر التونسي الذي يصنع خبز الرئيس الفرنسي\n"
+        + "الخباز التونسي الأصل يتحدث عن سر جودة صناعته. " * 8
+    )
+    async with bot as app:
+        me = await app.bot.get_me()
+        for text in (card, "سوريا"):
+            update = Update.de_json(
+                {
+                    "update_id": next(_IDS),
+                    "message": {
+                        "message_id": next(_IDS),
+                        "date": int(time.time()),
+                        "chat": {"id": USER_ID, "type": "private", "first_name": "مستخدم"},
+                        "from": {
+                            "id": USER_ID,
+                            "is_bot": False,
+                            "first_name": "مستخدم",
+                            "language_code": "ar",
+                        },
+                        "via_bot": {
+                            "id": me.id,
+                            "is_bot": True,
+                            "first_name": me.first_name,
+                            "username": me.username,
+                        },
+                        "text": text,
+                    },
+                },
+                app.bot,
+            )
+            # Handled to the end here (not through getUpdates), so no answer means none was sent.
+            await app.process_update(update)
+        assert fake_telegram.sent_messages(USER_ID) == []
+        # The same words typed by the user are a question, and get an answer.
+        reply = await say(fake_telegram, "سوريا")
+    assert "سوريا" in reply
