@@ -65,6 +65,13 @@ def number(value: object, lang: str) -> str:
     return ar_digits(value) if lang == "ar" else str(value)
 
 
+def decimal(value: float, lang: str) -> str:
+    """A count that may have a fraction (an average, '2.5 minutes'): no trailing '.0', and in Arabic
+    Arabic-Indic digits with the Arabic decimal separator, '٢٫٥', as the digits around it are."""
+    plain = f"{value:g}"
+    return ar_digits(plain).replace(".", "\u066b") if lang == "ar" else plain
+
+
 def month_name(month: int, lang: str) -> str:
     """1..12 to 'يناير'… in Arabic, 'Jan'… in English."""
     return _MONTHS["ar" if lang == "ar" else "en"][month - 1]

@@ -17,7 +17,6 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from telegram import (
@@ -57,7 +56,7 @@ from bot.clock import as_utc, utcnow
 from bot.config import parse_duration
 from bot.db.models import Feed, Subscriber
 from bot.delivery.format import local_time, zone
-from bot.i18n import RLM, language_for, month_name, number, text
+from bot.i18n import RLM, decimal, language_for, month_name, number, text
 from bot.services import Services, services
 from bot.subscribers.service import get_subscriber
 from bot.subscribers.texts import clip
@@ -90,14 +89,21 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # -- plumbing -----------------------------------------------------------------------------------
 
 
-async def _lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    """The chat's language as chosen with /language (as every other reply has it), else the app's."""
-    chat = update.effective_chat
+async def _reader(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[str, str]:
+    """The chat's language and time zone as chosen with /language and /settings, which its story
+    cards follow too; else the app's language and the config's default zone."""
+    chat, svc = update.effective_chat, services(context)
     if chat is not None:
-        subscriber = await get_subscriber(services(context).db, chat.id)
+        subscriber = await get_subscriber(svc.db, chat.id)
         if subscriber is not None:
-            return "en" if subscriber.language == "en" else "ar"
-    return language_for(update.effective_user.language_code if update.effective_user else None)
+            lang = "en" if subscriber.language == "en" else "ar"
+            return lang, subscriber.timezone or svc.config.delivery.default_timezone
+    user_lang = language_for(update.effective_user.language_code if update.effective_user else None)
+    return user_lang, svc.config.delivery.default_timezone
+
+
+async def _lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    return (await _reader(update, context))[0]
 
 
 def _t(lang: str, key: str, **values: object) -> str:
@@ -164,17 +170,14 @@ async def _typing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
 
 
-def _tz(svc: Services) -> ZoneInfo:
-    return ZoneInfo(svc.config.delivery.default_timezone)
-
-
-def _when(value: datetime | None, svc: Services, lang: str, empty: str = "never") -> str:
+def _when(value: datetime | None, tz: str, lang: str, empty: str = "never") -> str:
     """As the story cards write a time (bot.delivery.format.local_time): '١٤:٣٠' today, '٥ مارس ١٤:٣٠'
-    on another day, Arabic-Indic digits in Arabic. A feed's last success or a log line may be from an
-    earlier year, which a card never is, so then the year is written too."""
+    on another day, Arabic-Indic digits in Arabic, in the reader's own zone (`_reader`). A feed's last
+    success or a log line may be from an earlier year, which a card never is, so then the year is
+    written too."""
     if value is None:
         return _t(lang, empty)
-    tz, now = svc.config.delivery.default_timezone, utcnow()
+    now = utcnow()
     local = as_utc(value).astimezone(zone(tz))
     if local.year == now.astimezone(zone(tz)).year:
         return local_time(value, lang=lang, tz=tz, now=now)
@@ -194,7 +197,7 @@ def _duration(seconds: float, lang: str) -> str:
         one, two, few, many = template.split("|")
         whole = n == int(n)
         template = one if n == 1 else two if n == 2 else few if whole and 3 <= n <= 10 else many
-    return template.format(n=f"{n:g}")
+    return template.format(n=decimal(n, lang))
 
 
 def _e(value: object) -> str:
@@ -273,7 +276,7 @@ def _render_add(result: AddFeedResult, lang: str, svc: Services, *, typed: str) 
                 name=_e(result.name),
                 id=result.feed_id,
                 interval=_duration(result.interval or 0, lang),
-                entries=result.entries,
+                entries=number(result.entries, lang),
             )
         ]
         if result.discovered_from:
@@ -315,7 +318,11 @@ def _feed_action(command: str, action: Callable[..., Awaitable[FeedActionResult]
         if result.ok:
             await _reschedule(context)
         message = _t(
-            lang, result.code, name=_e(result.name), id=result.feed_id, subs=result.subscriptions_removed
+            lang,
+            result.code,
+            name=_e(result.name),
+            id=result.feed_id,
+            subs=number(result.subscriptions_removed, lang),
         )
         if result.code == "removed" and result.origin == "config":
             message += "\n\n" + _t(lang, "removed_config")
@@ -333,11 +340,21 @@ resumefeed = _feed_action("resumefeed", resume_feed)
 # -- /feeds /feed -------------------------------------------------------------------------------
 
 
-async def _feeds_page(svc: Services, lang: str, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+async def _feeds_page(
+    svc: Services, lang: str, tz: str, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
     result = await list_feeds(svc.db, page=page, per_page=FEEDS_PER_PAGE)
     if not result.rows:
         return _t(lang, "feeds_empty"), None
-    parts = [_t(lang, "feeds_header", total=result.total, page=result.page + 1, pages=result.pages)]
+    parts = [
+        _t(
+            lang,
+            "feeds_header",
+            total=number(result.total, lang),
+            page=number(result.page + 1, lang),
+            pages=number(result.pages, lang),
+        )
+    ]
     for row in result.rows:
         parts.append(
             _t(
@@ -348,10 +365,10 @@ async def _feeds_page(svc: Services, lang: str, page: int) -> tuple[str, InlineK
                 status=_t(lang, f"status_{row.status}")
                 if f"status_{row.status}" in TEXTS
                 else _e(row.status),
-                last_success=_when(row.last_success_at, svc, lang),
-                errors=row.consecutive_errors,
-                per_day=f"{row.items_per_day:g}",
-                subs=row.subscribers,
+                last_success=_when(row.last_success_at, tz, lang),
+                errors=number(row.consecutive_errors, lang),
+                per_day=decimal(row.items_per_day, lang),
+                subs=number(row.subscribers, lang),
             )
         )
     parts.append(_t(lang, "feeds_footer"))
@@ -365,17 +382,17 @@ async def _feeds_page(svc: Services, lang: str, page: int) -> tuple[str, InlineK
 
 @admin_only
 async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang, svc = await _lang(update, context), services(context)
+    (lang, tz), svc = await _reader(update, context), services(context)
     page = 0
     if context.args and context.args[0].isdigit():
         page = int(context.args[0]) - 1
-    message, markup = await _feeds_page(svc, lang, page)
+    message, markup = await _feeds_page(svc, lang, tz, page)
     await _reply(update, message, lang, reply_markup=markup)
 
 
 @admin_only
 async def feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang, svc = await _lang(update, context), services(context)
+    (lang, tz), svc = await _reader(update, context), services(context)
     ref = " ".join(context.args or [])
     if not ref:
         await _reply(update, _t(lang, "feed_usage"), lang)
@@ -397,12 +414,12 @@ async def feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             url=_e(row.url),
             origin=_t(lang, origin_key) if origin_key in TEXTS else _e(row.origin),
             interval=_duration(detail.interval, lang),
-            last_checked=_when(detail.last_checked_at, svc, lang, "not_yet"),
-            last_success=_when(row.last_success_at, svc, lang),
-            errors=row.consecutive_errors,
-            per_day=f"{row.items_per_day:g}",
-            subs=row.subscribers,
-            stories=detail.stories_total,
+            last_checked=_when(detail.last_checked_at, tz, lang, "not_yet"),
+            last_success=_when(row.last_success_at, tz, lang),
+            errors=number(row.consecutive_errors, lang),
+            per_day=decimal(row.items_per_day, lang),
+            subs=number(row.subscribers, lang),
+            stories=number(detail.stories_total, lang),
         )
     ]
     if detail.last_error:
@@ -410,7 +427,7 @@ async def feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             _t(
                 lang,
                 "feed_last_error",
-                when=_when(detail.last_error_at, svc, lang, "not_yet"),
+                when=_when(detail.last_error_at, tz, lang, "not_yet"),
                 reason=_error_reason(detail.last_error, lang),
                 detail=_e(detail.last_error[:500]),
             )
@@ -440,29 +457,30 @@ def _error_reason(error: str, lang: str) -> str:
 
 @admin_only
 async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang, svc = await _lang(update, context), services(context)
+    (lang, tz), svc = await _reader(update, context), services(context)
     assert update.effective_message is not None
     await _typing(update, context)
-    figures = await stats.collect(svc.db, timezone=svc.config.delivery.default_timezone)
+    # "Today" is the admin's own day, as the times in their other replies are.
+    figures = await stats.collect(svc.db, timezone=tz)
     # Drawing takes a few hundred milliseconds of CPU: keep it off the event loop.
     png = await asyncio.to_thread(stats.render_chart, figures)
     caption = _t(
         lang,
         "stats",
-        active=figures.subscribers_active,
-        blocked=figures.subscribers_blocked,
-        stopped=figures.subscribers_stopped,
-        feeds_active=figures.feeds_active,
-        feeds_paused=figures.feeds_paused,
-        feeds_failing=figures.feeds_failing,
-        stories_today=figures.today.stories,
-        stories_avg=f"{figures.average('stories'):g}",
-        sent_today=figures.today.deliveries,
-        sent_avg=f"{figures.average('deliveries'):g}",
-        failed_today=figures.today.failures,
-        failed_total=sum(d.failures for d in figures.days),
-        queue=figures.queue,
-        days=len(figures.days),
+        active=number(figures.subscribers_active, lang),
+        blocked=number(figures.subscribers_blocked, lang),
+        stopped=number(figures.subscribers_stopped, lang),
+        feeds_active=number(figures.feeds_active, lang),
+        feeds_paused=number(figures.feeds_paused, lang),
+        feeds_failing=number(figures.feeds_failing, lang),
+        stories_today=number(figures.today.stories, lang),
+        stories_avg=decimal(figures.average("stories"), lang),
+        sent_today=number(figures.today.deliveries, lang),
+        sent_avg=decimal(figures.average("deliveries"), lang),
+        failed_today=number(figures.today.failures, lang),
+        failed_total=number(sum(d.failures for d in figures.days), lang),
+        queue=number(figures.queue, lang),
+        days=number(len(figures.days), lang),
     )
     await update.effective_message.reply_photo(
         photo=InputFile(png, filename="stats.png"), caption=_rtl(caption, lang)
@@ -487,7 +505,12 @@ async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if len(body) > broadcast.MAX_BROADCAST_CHARS:
         await _reply(
             update,
-            _t(lang, "broadcast_too_long", length=len(body), limit=broadcast.MAX_BROADCAST_CHARS),
+            _t(
+                lang,
+                "broadcast_too_long",
+                length=number(len(body), lang),
+                limit=number(broadcast.MAX_BROADCAST_CHARS, lang),
+            ),
             lang,
         )
         return
@@ -508,7 +531,7 @@ async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         ]
     )
     await message.reply_text(
-        _t(lang, "broadcast_preview", count=count, text=body),
+        _t(lang, "broadcast_preview", count=number(count, lang), text=body),
         reply_markup=markup,
         link_preview_options=_NO_PREVIEW,
     )
@@ -534,7 +557,7 @@ async def _broadcast_decision(
             draft = await session.get(Broadcast, draft_id)
         body = draft.text_html if draft else ""
         await query.edit_message_text(
-            _t(lang, f"broadcast_{outcome.code}", count=outcome.recipients, text=body),
+            _t(lang, f"broadcast_{outcome.code}", count=number(outcome.recipients, lang), text=body),
             reply_markup=None,
             link_preview_options=_NO_PREVIEW,
         )
@@ -548,15 +571,15 @@ async def _broadcast_decision(
 
 @admin_only
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang, svc = await _lang(update, context), services(context)
+    (lang, tz), svc = await _reader(update, context), services(context)
     assert update.effective_message is not None
     async with svc.db.read() as session:
         all_feeds = list((await session.scalars(select(Feed).order_by(Feed.id))).all())
     data = export_opml(all_feeds)
-    stamp = datetime.now(_tz(svc)).strftime("%Y%m%d")
+    stamp = utcnow().astimezone(zone(tz)).strftime("%Y%m%d")
     await update.effective_message.reply_document(
         document=InputFile(data, filename=f"akhbar-feeds-{stamp}.opml"),
-        caption=_rtl(_t(lang, "export_caption", count=len(all_feeds)), lang),
+        caption=_rtl(_t(lang, "export_caption", count=number(len(all_feeds), lang)), lang),
     )
     await audit.record_now(
         svc.db,
@@ -583,7 +606,7 @@ async def opml_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except OpmlError as exc:
         await _reply(update, _t(lang, "import_bad_file", reason=_t(lang, f"opml_{exc.code}")), lang)
         return
-    await _reply(update, _t(lang, "import_started", count=len(items)), lang)
+    await _reply(update, _t(lang, "import_started", count=number(len(items), lang)), lang)
     async with _fetcher(svc) as fetcher:
         report = await import_feeds(
             svc.db,
@@ -600,9 +623,9 @@ async def opml_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         _t(
             lang,
             "import_report",
-            added=len(report.added),
-            duplicates=len(report.duplicates),
-            failed=len(report.failed),
+            added=number(len(report.added), lang),
+            duplicates=number(len(report.duplicates), lang),
+            failed=number(len(report.failed), lang),
         )
     ]
     if report.added:
@@ -626,20 +649,22 @@ async def opml_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 def _listing(lines: list[str], lang: str) -> str:
     shown = lines[:MAX_LISTED]
     if len(lines) > MAX_LISTED:
-        shown.append(_t(lang, "and_more", count=len(lines) - MAX_LISTED))
+        shown.append(_t(lang, "and_more", count=number(len(lines) - MAX_LISTED, lang)))
     return "\n".join(shown)
 
 
 # -- /audit -------------------------------------------------------------------------------------
 
 
-async def _audit_page(svc: Services, lang: str, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+async def _audit_page(
+    svc: Services, lang: str, tz: str, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
     result = await audit.list_entries(svc.db, page=page, per_page=AUDIT_PER_PAGE)
     if not result.entries:
         return _t(lang, "audit_empty"), None
-    parts = [_t(lang, "audit_header", page=result.page + 1, pages=result.pages)]
+    parts = [_t(lang, "audit_header", page=number(result.page + 1, lang), pages=number(result.pages, lang))]
     for entry in result.entries:
-        parts.append(_describe_entry(entry, svc, lang))
+        parts.append(_describe_entry(entry, tz, lang))
     buttons = []
     if result.page > 0:
         buttons.append(InlineKeyboardButton(_t(lang, "prev"), callback_data=f"adm:audit:{result.page - 1}"))
@@ -648,7 +673,7 @@ async def _audit_page(svc: Services, lang: str, page: int) -> tuple[str, InlineK
     return _rtl("\n\n".join(parts), lang), InlineKeyboardMarkup([buttons]) if buttons else None
 
 
-def _describe_entry(entry: audit.AuditEntry, svc: Services, lang: str) -> str:
+def _describe_entry(entry: audit.AuditEntry, tz: str, lang: str) -> str:
     data = entry.data
     by = str(data.get("by") or "")
     if entry.admin_id == audit.CLI_ACTOR:
@@ -667,27 +692,27 @@ def _describe_entry(entry: audit.AuditEntry, svc: Services, lang: str) -> str:
             _t(
                 lang,
                 "audit_import",
-                added=data.get("added", 0),
-                duplicates=data.get("duplicates", 0),
-                refused=data.get("refused", 0),
+                added=number(data.get("added", 0), lang),
+                duplicates=number(data.get("duplicates", 0), lang),
+                refused=number(data.get("refused", 0), lang),
             )
         )
     if "feeds" in data:
-        details.append(_t(lang, "audit_feeds", count=data["feeds"]))
+        details.append(_t(lang, "audit_feeds", count=number(data["feeds"], lang)))
     if "recipients" in data:
-        details.append(_t(lang, "audit_recipients", count=data["recipients"]))
+        details.append(_t(lang, "audit_recipients", count=number(data["recipients"], lang)))
     if "text" in data:
         preview = _TAG.sub("", str(data["text"]))
         details.append("«" + (preview[:80] + ("…" if len(preview) > 80 else "")) + "»")
-    head = f"• {_when(entry.created_at, svc, lang)} — {who}: {action}"
+    head = f"• {_when(entry.created_at, tz, lang)} — {who}: {action}"
     return head + ("\n" + " · ".join(details) if details else "")
 
 
 @admin_only
 async def audit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang, svc = await _lang(update, context), services(context)
+    (lang, tz), svc = await _reader(update, context), services(context)
     page = int(context.args[0]) - 1 if context.args and context.args[0].isdigit() else 0
-    message, markup = await _audit_page(svc, lang, page)
+    message, markup = await _audit_page(svc, lang, tz, page)
     await _reply(update, message, lang, reply_markup=markup)
 
 
@@ -698,14 +723,14 @@ async def audit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None
-    lang, svc = await _lang(update, context), services(context)
+    (lang, tz), svc = await _reader(update, context), services(context)
     parts = (query.data or "").split(":")
     if len(parts) == 4 and parts[1] == "bc" and parts[3].isdigit():
         await _broadcast_decision(update, context, parts[2], int(parts[3]))
         return
     if len(parts) == 3 and parts[1] in ("feeds", "audit") and parts[2].isdigit():
         render = _feeds_page if parts[1] == "feeds" else _audit_page
-        message, markup = await render(svc, lang, int(parts[2]))
+        message, markup = await render(svc, lang, tz, int(parts[2]))
         try:
             await query.edit_message_text(message, reply_markup=markup, link_preview_options=_NO_PREVIEW)
         except BadRequest as exc:  # "message is not modified": a double tap on the same page

@@ -130,7 +130,7 @@ async def test_admin_adds_a_feed_from_its_url_with_interval_and_name(
     async with bot_factory() as app:
         reply = await ask(fake_telegram, f"/addfeed {url} 5m أخبار العربية")
         assert "أُضيف المصدر" in reply["plain_text"] and "أخبار العربية" in reply["plain_text"]
-        assert "كل 5 دقائق" in reply["plain_text"]
+        assert "كل ٥ دقائق" in reply["plain_text"]
         [feed] = await _feed_rows(_db(app))
         assert (feed.url, feed.name, feed.interval, feed.origin) == (url, "أخبار العربية", 300.0, "chat")
 
@@ -248,14 +248,14 @@ async def test_feeds_is_paginated_with_buttons(
             for i in range(1, 13):
                 session.add(Feed(url=f"http://example.org/{i}.rss", name=f"مصدر رقم {i}", origin="chat"))
         reply = await ask(fake_telegram, "/feeds")
-        assert "الصفحة 1 من 2" in reply["plain_text"]
+        assert "الصفحة ١ من ٢" in reply["plain_text"]
         assert "مصدر رقم 1 " in reply["plain_text"] and "مصدر رقم 9 " not in reply["plain_text"]
-        assert "مشتركون: 0" in reply["plain_text"] and "لم ينجح بعد" in reply["plain_text"]
+        assert "مشتركون: ٠" in reply["plain_text"] and "لم ينجح بعد" in reply["plain_text"]
         [[button]] = reply["reply_markup"]["inline_keyboard"]
         update = await fake_telegram.callback_query(ADMIN_ID, reply["message_id"], button["callback_data"])
         await fake_telegram.wait_for_callback_answer(update["callback_query"]["id"])
         edited = fake_telegram.message(ADMIN_ID, reply["message_id"])
-        assert edited is not None and "الصفحة 2 من 2" in edited["plain_text"]
+        assert edited is not None and "الصفحة ٢ من ٢" in edited["plain_text"]
         assert "مصدر رقم 12" in edited["plain_text"]
         [[back]] = edited["reply_markup"]["inline_keyboard"]
         assert back["callback_data"] == "adm:feeds:0"
@@ -286,7 +286,7 @@ async def test_feed_shows_details_and_the_last_error(
             )
         reply = await ask(fake_telegram, "/feed مصدر معطل")
         text = reply["plain_text"]
-        assert "متوقف بسبب الأخطاء" in text and "أخطاء متتالية: 10" in text
+        assert "متوقف بسبب الأخطاء" in text and "أخطاء متتالية: ١٠" in text
         assert "ردّ الخادم برمز الخطأ 503" in text and "HTTP 503 Service Unavailable" in text
         assert "سطر الأوامر" in text
         reply = await ask(fake_telegram, "/feed 1", lang="en")
@@ -308,7 +308,7 @@ async def test_stats_sends_a_png_chart_with_the_figures(
         await fake_telegram.user_message(ADMIN_ID, "/stats")
         [photo] = await fake_telegram.wait_for_messages(ADMIN_ID, count=1, timeout=20)
         assert photo["kind"] == "photo"
-        assert "المشتركون النشطون: 1 · حظروا البوت أو غادروا: 1" in photo["plain_text"]
+        assert "المشتركون النشطون: ١ · حظروا البوت أو غادروا: ١" in photo["plain_text"]
         [sent] = fake_telegram.photos_sent
         assert sent["content"].startswith(b"\x89PNG")
 
@@ -326,7 +326,7 @@ async def test_broadcast_asks_for_confirmation_then_queues_one_message_per_activ
             session.add_all([Subscriber(chat_id=c) for c in (11, 12, 13)])
             session.add(Subscriber(chat_id=14, active=False, inactive_reason="blocked"))
         preview = await ask(fake_telegram, "/broadcast <b>تنبيه</b>: صيانة الليلة")
-        assert "عددهم: 3" in preview["plain_text"]
+        assert "عددهم: ٣" in preview["plain_text"]
         buttons = preview["reply_markup"]["inline_keyboard"][0]
         assert [b["text"] for b in buttons] == ["تأكيد الإرسال", "إلغاء"]
         assert await _count(db, Outbox) == 0  # nothing goes out before the confirmation
@@ -338,7 +338,7 @@ async def test_broadcast_asks_for_confirmation_then_queues_one_message_per_activ
         edited = fake_telegram.message(ADMIN_ID, preview["message_id"])
         assert (
             edited is not None
-            and "عدد المستلمين: 3" in edited["plain_text"]
+            and "عدد المستلمين: ٣" in edited["plain_text"]
             and edited["reply_markup"] is None
         )
         async with db.read() as session:
@@ -403,9 +403,9 @@ async def test_opml_import_from_a_document_and_export_round_trip(
     async with bot_factory() as app:
         await fake_telegram.document(ADMIN_ID, "feeds.opml", opml)
         messages = await fake_telegram.wait_for_messages(ADMIN_ID, count=2, timeout=15)
-        assert "عددها: 3" in messages[0]["plain_text"]
+        assert "عددها: ٣" in messages[0]["plain_text"]
         report = messages[1]["plain_text"]
-        assert "أُضيف 2، وموجود من قبل 0، ورُفض 1" in report
+        assert "أُضيف ٢، وموجود من قبل ٠، ورُفض ١" in report
         assert "missing.rss" in report and "404" in report
         rows = await _feed_rows(_db(app))
         assert [(f.name, f.origin, f.interval) for f in rows] == [
@@ -424,7 +424,7 @@ async def test_opml_import_from_a_document_and_export_round_trip(
         # Sending the export back adds nothing: both are already there.
         await fake_telegram.document(ADMIN_ID, "akhbar.opml", sent["content"])
         messages = await fake_telegram.wait_for_messages(ADMIN_ID, count=2, since=3, timeout=15)
-        assert "أُضيف 0، وموجود من قبل 2، ورُفض 0" in messages[-1]["plain_text"]
+        assert "أُضيف ٠، وموجود من قبل ٢، ورُفض ٠" in messages[-1]["plain_text"]
 
 
 async def test_a_file_that_is_not_opml_is_refused_with_a_reason(
@@ -457,14 +457,15 @@ async def test_audit_lists_who_did_what_and_when(
     ("seconds", "arabic", "english"),
     [
         (1, "ثانية واحدة", "1 s"),
-        (30, "30 ثانية", "30 s"),
+        (30, "٣٠ ثانية", "30 s"),
         (60, "دقيقة واحدة", "1 min"),
         (120, "دقيقتين", "2 min"),
-        (600, "10 دقائق", "10 min"),
-        (900, "15 دقيقة", "15 min"),
+        (600, "١٠ دقائق", "10 min"),
+        (900, "١٥ دقيقة", "15 min"),
         (3600, "ساعة واحدة", "1 h"),
         (7200, "ساعتين", "2 h"),
-        (5400, "90 دقيقة", "90 min"),
+        (5400, "٩٠ دقيقة", "90 min"),
+        (150, "٢٫٥ دقيقة", "2.5 min"),
     ],
 )
 def test_intervals_read_naturally(seconds: float, arabic: str, english: str) -> None:

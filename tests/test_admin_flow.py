@@ -34,7 +34,7 @@ async def test_admin_adds_a_feed_and_its_next_stories_reach_a_subscriber(
         await subscribe(svc.db, USER_ID, "feed", str(feed.id))
         await _stored_stories(svc.db, feed.id, 3)
         [details] = await fake_telegram.converse(ADMIN_ID, f"/feed {feed.id}", timeout=10)
-        assert "قصص محفوظة: 3" in details["plain_text"]
+        assert "قصص محفوظة: ٣" in details["plain_text"]
         assert stories[0].title[:100] in details["plain_text"]
 
         # A story published after that reaches the subscriber, summarised, with its source.

@@ -1,7 +1,7 @@
 """Usage and health figures for /stats, and the 14-day chart sent with them.
 
-Days are counted in the instance's default time zone (an admin reading "today" means their day,
-not UTC's). Timestamps are bucketed in Python so the same code runs on SQLite and PostgreSQL.
+Days are counted in the time zone given, the reading admin's own (/settings), so "today" means their
+day, not UTC's nor the server's. Timestamps are bucketed in Python so the same code runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
