@@ -13,6 +13,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.db.models import Story
+from bot.i18n import number
 from bot.subscribers import cards, keyboards, service
 from bot.subscribers.chat import COMMAND_UPDATES, ChatContext, chat_context, edit, may_change, reply
 from bot.subscribers.service import SubscriptionError
@@ -81,7 +82,7 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await reply(update, say("no_feeds", ctx.lang))
             return
         await service.subscribe_all_feeds(db, ctx.chat_id)
-        await reply(update, say("subscribed_all", ctx.lang, total=len(feeds)))
+        await reply(update, say("subscribed_all", ctx.lang, total=number(len(feeds), ctx.lang)))
         return
     found = service.resolve_target(wanted, feeds, topics)
     if not found:
@@ -166,7 +167,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     if normalize(wanted) in ALL_WORDS:
         count = await service.unsubscribe_all(db, ctx.chat_id)
-        await reply(update, say("unsubscribed_all", ctx.lang, count=count))
+        await reply(update, say("unsubscribed_all", ctx.lang, count=number(count, ctx.lang)))
         return
     key = _safe_keyword(wanted)
     hit = next((i for i in items if i.kind == "keyword" and i.target == key), None)
@@ -261,7 +262,9 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         target = service.keyword_target(keyword)
         added = await service.subscribe(ctx.svc.db, ctx.chat_id, "keyword", target, keyword)
     except SubscriptionError as exc:
-        await reply(update, say(exc.code, ctx.lang, **{"keyword": clip(keyword), **exc.values}))
+        # The limits it names are counts, written in the reply's digits like every other count.
+        values = {k: number(v, ctx.lang) if isinstance(v, int) else v for k, v in exc.values.items()}
+        await reply(update, say(exc.code, ctx.lang, **{"keyword": clip(keyword), **values}))
         return
     await reply(update, say("followed" if added else "already_following", ctx.lang, keyword=keyword))
 

@@ -146,3 +146,13 @@ async def test_admin_times_are_in_the_admins_own_zone(
     assert "• " + local_time(logged, lang=lang, tz=ADMIN_ZONE) + " — " in log
     riyadh = local_time(logged, lang=lang, tz="Asia/Riyadh")
     assert riyadh != local_time(logged, lang=lang, tz=ADMIN_ZONE) and "• " + riyadh not in log
+
+
+@pytest.mark.parametrize(("lang", "two"), [("ar", "٢"), ("en", "2")])
+async def test_a_subscriber_reads_subscription_counts_in_the_replys_digits(
+    lang: str, two: str, bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        subscribed = await ask(fake_telegram, "/subscribe all", lang)
+        removed = await ask(fake_telegram, "/unsubscribe all", lang)
+    assert f"({two})" in subscribed["plain_text"] and f"({two})" in removed["plain_text"]

@@ -99,7 +99,7 @@ async def test_subscribe_all_and_by_name(bot: Any, fake_telegram: Any) -> None:
         await fake_telegram.converse(USER_ID, "/unsubscribe all")
         assert await _subs(app) == set()
         [everything] = await fake_telegram.converse(USER_ID, "/subscribe all")
-        assert "اشتركت في كل المصادر (2)" in everything["plain_text"]
+        assert "اشتركت في كل المصادر (٢)" in everything["plain_text"]
         assert {t for k, t in await _subs(app) if k == "feed"} == {
             str(bbc),
             str(await feed_id(db, "الجزيرة نت")),
