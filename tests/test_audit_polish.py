@@ -16,23 +16,14 @@ import pytest
 from bot.clock import utcnow
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import ADMIN_ID, USER_ID
-from tests.test_subscriber_support import SECTIONS, no_background_jobs
+from tests.test_audit_user_flows import bot, say
+
+__all__ = ["bot"]  # a fixture, used by name
 
 LATIN = re.compile(r"[A-Za-z]")
 LATIN_DIGIT = re.compile(r"[0-9]")
 GROUP = -100777
 _IDS = itertools.count(900_000)  # incoming message ids of our own, clear of the fake's
-
-
-@pytest.fixture
-def bot(bot_factory: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    no_background_jobs(monkeypatch)
-    return bot_factory(**SECTIONS)
-
-
-async def say(fake: FakeTelegram, text: str, *, chat_id: int = USER_ID, lang: str = "ar") -> str:
-    [reply] = await fake.converse(chat_id, text, language_code=lang, timeout=10)
-    return str(reply["plain_text"])
 
 
 def _arabic_only(reply: str, *commands: str) -> bool:

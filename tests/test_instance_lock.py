@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,9 @@ from bot.db.database import Database
 from bot.db.instance_lock import AnotherInstanceRunning, acquire
 from tests.fakes.feed_server import _ThreadHandle
 from tests.fakes.telegram_api import FakeTelegram
-from tests.test_digest_cmd import server, write_config
+from tests.test_digest_cmd import server
+from tests.test_digest_cmd import write_config as write_digest_config
+from tests.test_run_e2e import start_run, write_config
 
 __all__ = ["server"]  # a fixture, used by name
 
@@ -47,47 +48,14 @@ async def test_a_lock_is_per_database(tmp_path: Path) -> None:
         await two.close()
 
 
-def _config(tmp_path: Path, fake_telegram: FakeTelegram) -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[telegram]
-token_env = "AKHBAR_E2E_TOKEN"
-api_base_url = "{fake_telegram.base_url}"
-api_base_file_url = "{fake_telegram.base_file_url}"
-poll_timeout = 1
-
-[database]
-url = "sqlite+aiosqlite:///{tmp_path / "akhbar.sqlite3"}"
-""",
-        encoding="utf-8",
-    )
-    return config
-
-
-async def _start(config: Path, fake_telegram: FakeTelegram) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--config",
-        str(config),
-        "run",
-        env={**os.environ, "AKHBAR_E2E_TOKEN": fake_telegram.token},
-        cwd=config.parent,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
 async def test_a_second_akhbar_run_on_the_same_database_exits_with_a_message_and_the_first_goes_on(
     tmp_path: Path, fake_telegram: FakeTelegram
 ) -> None:
-    config = _config(tmp_path, fake_telegram)
-    first = await _start(config, fake_telegram)
+    config = write_config(tmp_path, fake_telegram, "poll_timeout = 1")
+    first = await start_run(config, fake_telegram, stderr=asyncio.subprocess.PIPE)
     try:
         await fake_telegram.wait_for("getUpdates", timeout=60)
-        second = await _start(config, fake_telegram)
+        second = await start_run(config, fake_telegram, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(second.communicate(), timeout=60)
         assert second.returncode == 3, (out + err).decode(errors="replace")[-2000:]
         message = err.decode()
@@ -109,7 +77,7 @@ def test_digest_will_not_poll_a_running_bots_database_but_can_use_a_throwaway_on
     # these stories from the bot's subscribers for good.
     fs = server.server
     feed = server.call(fs.add_feed, "arabiya", fs.stories[:2])
-    config = write_config(tmp_path, [("العربية", feed)])
+    config = write_digest_config(tmp_path, [("العربية", feed)])
     bot_db = Database(f"sqlite+aiosqlite:///{tmp_path / 'digest.sqlite3'}")
     lock = asyncio.run(acquire(bot_db))  # what a running `akhbar run` holds
     try:

@@ -15,41 +15,53 @@ import httpx
 from tests.fakes.telegram_api import FakeTelegram
 
 ARABIC = re.compile(r"[\u0600-\u06FF]")
+TOKEN_ENV = "AKHBAR_E2E_TOKEN"
 
 
-async def test_akhbar_run_answers_start_and_never_prints_the_token(
-    tmp_path: Path, fake_telegram: FakeTelegram
-) -> None:
+def write_config(tmp_path: Path, fake_telegram: FakeTelegram, telegram: str = "", more: str = "") -> Path:
+    """A config.toml for `akhbar run` against the fake Bot API, on an SQLite file in tmp_path;
+    `telegram` adds lines to [telegram], `more` adds sections."""
     config = tmp_path / "config.toml"
     config.write_text(
         f"""
 [telegram]
-token_env = "AKHBAR_E2E_TOKEN"
+token_env = "{TOKEN_ENV}"
 api_base_url = "{fake_telegram.base_url}"
 api_base_file_url = "{fake_telegram.base_file_url}"
-admins = [1000]
-poll_timeout = 1
-
+{telegram}
+{more}
 [database]
 url = "sqlite+aiosqlite:///{tmp_path / "akhbar.sqlite3"}"
 """,
         encoding="utf-8",
     )
-    env = {**os.environ, "AKHBAR_E2E_TOKEN": fake_telegram.token}
-    proc = await asyncio.create_subprocess_exec(
+    return config
+
+
+async def start_run(
+    config: Path, fake_telegram: FakeTelegram, *args: str, env: dict[str, str] | None = None, stderr: int
+) -> asyncio.subprocess.Process:
+    """`python -m bot --config CONFIG run ARGS` with the fake's token in the environment."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "--config",
         str(config),
         "run",
-        "--log-level",
-        "DEBUG",
-        env=env,
-        cwd=tmp_path,
+        *args,
+        env={**os.environ, TOKEN_ENV: fake_telegram.token, **(env or {})},
+        cwd=config.parent,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        stderr=stderr,
     )
+
+
+async def test_akhbar_run_answers_start_and_never_prints_the_token(
+    tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    config = write_config(tmp_path, fake_telegram, "admins = [1000]\npoll_timeout = 1")
+    proc = await start_run(config, fake_telegram, "--log-level", "DEBUG", stderr=asyncio.subprocess.STDOUT)
     output = b""
     try:
         await fake_telegram.wait_for("getUpdates", timeout=60)
@@ -79,39 +91,20 @@ async def test_akhbar_run_in_webhook_mode_answers_updates_posted_with_the_secret
     # Telegram posts updates to the public HTTPS URL; a reverse proxy in front hands them to the
     # bot's plain-HTTP listener, which is what this test plays.
     port = _free_port()
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[telegram]
-token_env = "AKHBAR_E2E_TOKEN"
-api_base_url = "{fake_telegram.base_url}"
-api_base_file_url = "{fake_telegram.base_file_url}"
-mode = "webhook"
-
-[telegram.webhook]
+    config = write_config(
+        tmp_path,
+        fake_telegram,
+        'mode = "webhook"',
+        f"""[telegram.webhook]
 listen = "127.0.0.1"
 port = {port}
 url_path = "hook"
 webhook_url = "https://bot.example.org/hook"
 secret_token_env = "AKHBAR_E2E_SECRET"
-
-[database]
-url = "sqlite+aiosqlite:///{tmp_path / "akhbar.sqlite3"}"
 """,
-        encoding="utf-8",
     )
-    env = {**os.environ, "AKHBAR_E2E_TOKEN": fake_telegram.token, "AKHBAR_E2E_SECRET": "s3cret-Token_1"}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--config",
-        str(config),
-        "run",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    proc = await start_run(
+        config, fake_telegram, env={"AKHBAR_E2E_SECRET": "s3cret-Token_1"}, stderr=asyncio.subprocess.STDOUT
     )
     output = b""
     try:
