@@ -94,3 +94,24 @@ def test_digest_will_not_poll_a_running_bots_database_but_can_use_a_throwaway_on
     # Once the bot has stopped, the digest polls the database: nothing was taken from it before.
     assert main(["digest", "--config", str(config), "--no-progress"]) == 0
     assert "2 new stories from 1 feed" in capsys.readouterr().out
+
+
+def test_db_upgrade_waits_for_the_running_bot_to_stop(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'akhbar.sqlite3'}"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
+    bot_db = Database(url)
+    lock = asyncio.run(acquire(bot_db))  # what a running `akhbar run` holds
+    try:
+        assert main(["db", "upgrade", "--config", str(config)]) == 3
+        err = capsys.readouterr().err
+        assert f"in use by `akhbar run` (process {os.getpid()})" in err and "Traceback" not in err
+        assert main(["db", "current", "--config", str(config)]) == 0  # reading is fine
+        assert "(empty)" in capsys.readouterr().out  # and nothing was migrated
+    finally:
+        asyncio.run(lock.release())
+        asyncio.run(bot_db.close())
+    assert main(["db", "upgrade", "--config", str(config)]) == 0
+    assert "search_0004" in capsys.readouterr().out

@@ -7,7 +7,8 @@ clear message: on SQLite an advisory lock on a file next to the database (releas
 the process dies), on PostgreSQL a session advisory lock keyed by the schema (released when the
 session ends). The admin commands of the CLI do not take it: they are short and safe beside a
 running bot. `akhbar digest` takes it too: the stories it stores are never sent to subscribers,
-so it must not poll a live bot's database.
+so it must not poll a live bot's database; and so does `akhbar db upgrade`, since a running bot's code
+expects the schema it started with.
 """
 
 from __future__ import annotations
