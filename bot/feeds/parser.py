@@ -91,13 +91,36 @@ def looks_like_html(content: bytes) -> bool:
     return bool(_HTML_START.match(content[:2048]))
 
 
+def _charset_hint(content: bytes, headers: dict[str, str]) -> dict[str, str]:
+    """Headers that make feedparser decode what the bytes really are.
+
+    A body with non-ASCII bytes that decodes as strict UTF-8 is UTF-8, whatever the HTTP charset or
+    the XML declaration claims: Arabic in windows-1256 or ISO-8859-6 (letters 0xC1-0xFE, each
+    followed by another letter or a space) is never valid UTF-8, while a UTF-8 feed served as
+    windows-1256 (a server default) or saved with a BOM under an old windows-1256 declaration is
+    common, and decoding it as the label says stores mojibake with no error. With no Content-Type
+    at all feedparser falls back to ISO-8859-1 for raw text but not for character references, so
+    the XML rules (declaration, else UTF-8) are asked for instead."""
+    body = content[3:] if content.startswith(b"\xef\xbb\xbf") else content
+    if not body.isascii() and b"\x00" not in body:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return {**headers, "content-type": "application/xml; charset=utf-8"}
+    if not headers.get("content-type", "").strip():
+        return {**headers, "content-type": "application/xml"}
+    return headers
+
+
 def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
     """Parse a feed document; raises FeedParseError with a readable reason when it is not a feed."""
     if not content.strip():
         raise FeedParseError("not a feed: empty body")
     if looks_like_html(content):
         raise FeedParseError("not a feed: got an HTML page")
-    response_headers = {k.lower(): v for k, v in (headers or {}).items()}
+    response_headers = _charset_hint(content, {k.lower(): v for k, v in (headers or {}).items()})
     response_headers.setdefault("content-location", url)
     # A BytesIO, never a str: feedparser would treat a string as a URL or a file name to open.
     parsed = feedparser.parse(
