@@ -3,8 +3,9 @@ period's stories grouped by source, split across messages when long.
 
 Routing leaves "digest_item" rows in status "digest" for digest-mode chats. A run of
 `run_digests` finds the chats whose latest digest time has passed since their last digest and, in
-ONE transaction per chat, queues the digest message(s) (dedup "digest:<chat>:<local date>T<time>"),
-marks the items "digested" and stamps last_digest_at — so a crash never loses or doubles a digest.
+ONE transaction per chat, queues the digest message(s) (dedup "digest:<chat>:<local date>T<time>:<id
+of its first item>"), marks the items "digested" and stamps last_digest_at — so a crash never loses
+or doubles a digest.
 Digest times are explicit choices: quiet hours do not delay them.
 """
 
@@ -104,7 +105,11 @@ async def _digest_for(
         if stories:
             tz = sub.timezone
             texts = render_digest(stories, lang=sub.language, tz=tz, slot=slot)
-            key = f"digest:{chat_id}:{slot_key(slot, tz)}"
+            # The slot names the digest for people reading the outbox; the first item's id makes the key
+            # unique, since each digest consumes its own items. A slot alone repeats after a zone change
+            # (08:00 in Riyadh, then 08:00 in London the same date) or two mode switches in one minute,
+            # and the clashing insert would mark the new stories digested with nothing queued.
+            key = f"digest:{chat_id}:{slot_key(slot, tz)}:{items[0][0]}"
             rows = [
                 {
                     "chat_id": chat_id,

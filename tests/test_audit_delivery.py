@@ -1,0 +1,150 @@
+"""Audit of when and what subscribers receive: digests across zones and DST, quiet hours, /stop and
+/start, long digests, duplicates. Time is controlled by passing `now` (run_digests) or by patching
+the routing module's clock; nothing sleeps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import update
+
+from bot.db.database import Database
+from bot.db.models import Subscriber
+from bot.delivery.digest import run_digests
+from bot.delivery.routing import route_new_stories
+from bot.delivery.schedule import latest_slot
+from tests.test_routing import add_feed, add_story, add_subscriber, rows
+
+
+def at(iso: str) -> datetime:
+    return datetime.fromisoformat(iso).astimezone(UTC)
+
+
+async def digests_text(db: Database, chat_id: int) -> str:
+    return "\n".join(r.payload["text"] for r in await rows(db, chat_id) if r.kind == "digest")
+
+
+async def set_sub(db: Database, chat_id: int, **values: Any) -> None:
+    async with db.write() as session:
+        await session.execute(update(Subscriber).where(Subscriber.chat_id == chat_id).values(**values))
+
+
+# --------------------------------------------------------------------------- digest times
+
+
+@pytest.mark.parametrize(
+    ("tz", "first_day", "times", "expected"),
+    [
+        # Spring forward: 01:30 does not exist on 29 March, it comes at 02:30 BST, once.
+        (
+            "Europe/London",
+            "2026-03-28",
+            ["01:30", "08:00"],
+            ["01:30", "08:00", "02:30", "08:00", "01:30", "08:00"],
+        ),
+        # Fall back: 01:30 happens twice on 25 October; one digest.
+        (
+            "Europe/London",
+            "2026-10-24",
+            ["01:30", "20:00"],
+            ["01:30", "20:00", "01:30", "20:00", "01:30", "20:00"],
+        ),
+        ("America/New_York", "2026-03-07", ["08:00", "20:00"], ["08:00", "20:00"] * 3),
+        ("America/New_York", "2026-10-31", ["08:00", "20:00"], ["08:00", "20:00"] * 3),
+        ("Asia/Riyadh", "2026-03-28", ["08:00", "08:01"], ["08:00", "08:01"] * 3),
+    ],
+)
+def test_digest_times_follow_the_local_wall_clock_across_dst(
+    tz: str, first_day: str, times: list[str], expected: list[str]
+) -> None:
+    """A scheduler run every minute for three local days sends each digest once, on the wall clock."""
+    zone = ZoneInfo(tz)
+    now = datetime.fromisoformat(first_day).replace(tzinfo=zone).astimezone(UTC)
+    last = now
+    sent: list[str] = []
+    for _ in range(3 * 24 * 60):
+        now += timedelta(minutes=1)
+        slot = latest_slot(now, times, tz)
+        if slot is not None and slot > last:
+            sent.append(f"{now.astimezone(zone):%H:%M}")
+            last = now
+    assert sent == expected
+
+
+async def test_a_restart_while_a_digest_is_due_sends_it_once(db: Database, config_factory: Any) -> None:
+    config = config_factory()
+    feed = await add_feed(db)
+    await add_subscriber(
+        db,
+        11,
+        since=at("2026-03-01T00:00:00+00:00"),
+        subscriptions=[("feed", str(feed))],
+        mode="digest",
+        timezone="America/New_York",
+        digest_times=["08:00"],
+        last_digest_at=at("2026-03-07T08:00:20-05:00"),
+    )
+    await route_new_stories(db, config, [await add_story(db, feed, "خبر الصباح")])
+    # Down over 08:00 New York (12:00 UTC on 8 March, the DST day); back at 08:07.
+    assert await run_digests(db, config, now=at("2026-03-08T07:59:00-04:00")) == 0
+    assert await run_digests(db, config, now=at("2026-03-08T08:07:00-04:00")) == 1
+    # The first run of a second process in the same minute, then the next minute.
+    assert await run_digests(db, config, now=at("2026-03-08T08:07:30-04:00")) == 0
+    assert await run_digests(db, config, now=at("2026-03-08T08:08:00-04:00")) == 0
+    assert (await digests_text(db, 11)).count("خبر الصباح") == 1
+
+
+async def test_a_zone_change_on_the_same_day_does_not_lose_the_next_digest(
+    db: Database, config_factory: Any
+) -> None:
+    """A traveller: 08:00 digest in Riyadh, then the zone becomes London; London's 08:00 digest
+    the same date must carry the stories that came in between."""
+    config = config_factory()
+    feed = await add_feed(db)
+    await add_subscriber(
+        db,
+        12,
+        since=at("2026-01-01T00:00:00+00:00"),
+        subscriptions=[("feed", str(feed))],
+        mode="digest",
+        timezone="Asia/Riyadh",
+        digest_times=["08:00"],
+    )
+    await route_new_stories(db, config, [await add_story(db, feed, "خبر في الرياض")])
+    assert await run_digests(db, config, now=at("2026-01-15T08:00:30+03:00")) == 1
+    await set_sub(db, 12, timezone="Europe/London")
+    await route_new_stories(db, config, [await add_story(db, feed, "خبر في لندن")])
+    assert await run_digests(db, config, now=at("2026-01-15T08:00:30+00:00")) == 1
+    text = await digests_text(db, 12)
+    assert text.count("خبر في الرياض") == 1 and text.count("خبر في لندن") == 1
+
+
+async def test_switching_back_and_forth_between_modes_loses_no_story(
+    db: Database, config_factory: Any
+) -> None:
+    """digest → instant flushes the waiting stories; doing it twice in one minute must flush both."""
+    config = config_factory()
+    feed = await add_feed(db)
+    await add_subscriber(db, 13, subscriptions=[("feed", str(feed))], mode="digest", digest_times=["08:00"])
+    now = at("2026-05-01T10:00:10+00:00")
+    await route_new_stories(db, config, [await add_story(db, feed, "الخبر الأول")])
+    await set_sub(db, 13, mode="instant")
+    assert await run_digests(db, config, now=now) == 1
+    await set_sub(db, 13, mode="digest", last_digest_at=now)
+    await route_new_stories(db, config, [await add_story(db, feed, "الخبر الثاني")])
+    await set_sub(db, 13, mode="instant")
+    assert await run_digests(db, config, now=now + timedelta(seconds=30)) == 1
+    text = await digests_text(db, 13)
+    assert text.count("الخبر الأول") == 1 and text.count("الخبر الثاني") == 1
+
+
+# --------------------------------------------------------------------------- /stop, blocked, /start
+
+
+# --------------------------------------------------------------------------- long digests
+
+
+# --------------------------------------------------------------------------- quiet hours and cards
