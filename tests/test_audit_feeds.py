@@ -164,3 +164,55 @@ async def test_arabic_is_readable_whatever_the_encoding_claims(
     assert titles == sorted(f"{s.title} – عاجل" for s in stories), case
     for story in await stored(db, feed_id):
         assert any(s.abstract[:30] in story.text for s in stories), case
+
+
+# -- markup in titles and descriptions -------------------------------------------------------------
+
+
+async def test_titles_are_plain_text_whatever_markup_the_feed_uses(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, ant_stories: list[AntStory]
+) -> None:
+    s = ant_stories[:5]
+    items = [
+        # CDATA with tags and an entity inside (WordPress themes, Joomla).
+        item(s[0], title=f"<![CDATA[<b>{s[0].title}</b> &quot;عاجل&quot;]]>"),
+        # Escaped twice: the feed escapes an already escaped title.
+        item(s[1], title=f"{html.escape(s[1].title)} &amp;quot;عاجل&amp;quot; &amp;#8220;فيديو&amp;#8221;"),
+        # Markup escaped once (RSS titles are often HTML).
+        item(s[2], title=f"&lt;strong&gt;{html.escape(s[2].title)}&lt;/strong&gt;&amp;nbsp;"),
+        # A description escaped twice.
+        item(s[3], description=html.escape(f"<p>{html.escape(s[3].abstract)}&nbsp;&hellip;</p>")),
+        # An honest title with an ampersand and a less-than sign stays as it is.
+        item(s[4], title="أرباح &amp; خسائر: النمو &lt; 2% في الربع الأول"),
+    ]
+    feed_id = await add_feed(db, raw_server.set("/feed", rss(items).encode(), {"Content-Type": "text/xml"}))
+    await poll(db, config, fetcher, feed_id)
+    by_link = {story.url: story for story in await stored(db, feed_id)}
+
+    def got(story: AntStory) -> Story:
+        return by_link[f"https://news.example/ar/{story.id}"]
+
+    assert got(s[0]).title == f'{s[0].title} "عاجل"'
+    assert got(s[1]).title == f'{s[1].title} "عاجل" “فيديو”'
+    assert got(s[2]).title == s[2].title
+    assert got(s[3]).title == s[3].title
+    assert "&nbsp;" not in got(s[3]).text and "&hellip;" not in got(s[3]).text and "<p>" not in got(s[3]).text
+    assert s[3].abstract[:30] in got(s[3]).text
+    assert got(s[4]).title == "أرباح & خسائر: النمو < 2% في الربع الأول"
+
+
+async def test_atom_html_titles_are_plain_text(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, ant_stories: list[AntStory]
+) -> None:
+    story = ant_stories[0]
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>أخبار</title>'
+        "<id>urn:news</id><updated>2018-03-01T10:00:00Z</updated><entry>"
+        f'<title type="html">&lt;em&gt;{html.escape(story.title)}&lt;/em&gt; &amp;amp; المزيد</title>'
+        '<id>urn:news:1</id><link href="https://news.example/1"/><updated>2018-03-01T10:00:00Z</updated>'
+        f"<summary>{html.escape(story.abstract)}</summary></entry></feed>"
+    ).encode()
+    feed_id = await add_feed(db, raw_server.set("/atom", body, {"Content-Type": "application/atom+xml"}))
+    await poll(db, config, fetcher, feed_id)
+    [got] = await stored(db, feed_id)
+    assert got.title == f"{story.title} & المزيد"

@@ -10,6 +10,7 @@ is ever shown as HTML; the summarizer's cleaning turns it into plain text).
 from __future__ import annotations
 
 import calendar
+import html
 import io
 import re
 from collections.abc import Mapping
@@ -68,6 +69,22 @@ class ParsedFeed:
     entries: list[ParsedEntry]
     version: str = ""
     bozo_reason: str | None = None
+
+
+_INLINE_TAG = re.compile(r"</?(?:a|b|i|u|em|strong|span|font|small|big|sup|sub|mark|q|abbr)\b[^<>]*>", re.I)
+_TAG = re.compile(r"</?[a-z][a-z0-9]*\b[^<>]*>|<!--.*?-->", re.I | re.S)
+
+
+def plain_title(value: str) -> str:
+    """A title as readers see it: no tags, no entities. Feeds put HTML in titles (CDATA with <b>,
+    Atom type="html") and escape titles twice (&amp;quot;), and delivery escapes what it shows,
+    so any of it left here reached users as literal <b> and &quot;. One more unescape than
+    feedparser's is safe: a real title never means the characters "&quot;"."""
+    text = html.unescape(value) if "&" in value else value
+    if "<" in text:
+        text = _TAG.sub(" ", _INLINE_TAG.sub("", text))
+        text = html.unescape(text) if "&" in text else text
+    return " ".join(text.split())
 
 
 def _struct_to_datetime(value: Any) -> datetime | None:
@@ -143,7 +160,7 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
     meta = parsed.get("feed") or {}
     entries = [_entry(raw, base) for raw in entries_raw]
     return ParsedFeed(
-        title=str(meta.get("title") or "").strip(),
+        title=plain_title(str(meta.get("title") or "")),
         link=meta.get("link"),
         ttl_seconds=_ttl_seconds(meta.get("ttl")),
         entries=entries,
@@ -161,7 +178,7 @@ def _entry(raw: Any, base: str) -> ParsedEntry:
     link = raw.get("link") or ""
     if link:
         link = normalize_url(urljoin(base, link))
-    title = " ".join(str(raw.get("title") or "").split())
+    title = plain_title(str(raw.get("title") or ""))
     published = _struct_to_datetime(raw.get("published_parsed")) or _struct_to_datetime(
         raw.get("updated_parsed")
     )
