@@ -16,6 +16,7 @@ from bot.db.models import Subscriber
 from bot.delivery.digest import run_digests
 from bot.delivery.routing import route_new_stories
 from bot.delivery.schedule import latest_slot
+from bot.subscribers import service
 from tests.test_routing import add_feed, add_story, add_subscriber, rows
 
 
@@ -142,6 +143,52 @@ async def test_switching_back_and_forth_between_modes_loses_no_story(
 
 
 # --------------------------------------------------------------------------- /stop, blocked, /start
+
+
+@pytest.mark.parametrize("leave", ["stop", "blocked"])
+async def test_a_returning_chat_gets_no_digest_of_stories_from_before_it_left(
+    db: Database, config_factory: Any, leave: str
+) -> None:
+    config = config_factory()
+    feed = await add_feed(db)
+    await add_subscriber(
+        db,
+        21,
+        since=at("2026-01-01T00:00:00+00:00"),
+        subscriptions=[("feed", str(feed))],
+        mode="digest",
+        timezone="UTC",
+        digest_times=["20:00"],
+    )
+    await route_new_stories(db, config, [await add_story(db, feed, "خبر قديم من قبل")])
+    if leave == "stop":
+        await service.stop(db, 21)
+    else:
+        await service.set_inactive(db, 21, "blocked")
+    await service.ensure_subscriber(db, config, 21)
+    await service.subscribe(db, 21, "feed", str(feed))
+    await route_new_stories(db, config, [await add_story(db, feed, "خبر جديد بعد العودة")])
+    await run_digests(db, config, now=datetime.now(UTC) + timedelta(days=1))
+    text = await digests_text(db, 21)
+    assert "خبر جديد بعد العودة" in text
+    assert "خبر قديم من قبل" not in text
+
+
+async def test_a_returning_chat_gets_no_story_held_from_before_it_left(
+    db: Database, config_factory: Any
+) -> None:
+    """A story held back by quiet hours, then /stop and /start before they end: it is not sent."""
+    config = config_factory()
+    feed = await add_feed(db)
+    await add_subscriber(
+        db, 22, subscriptions=[("feed", str(feed))], timezone="UTC", quiet_start="00:00", quiet_end="23:59"
+    )
+    await route_new_stories(db, config, [await add_story(db, feed, "خبر محجوز")])
+    [held] = await rows(db, 22)
+    assert held.status == "pending"
+    await service.stop(db, 22)
+    await service.ensure_subscriber(db, config, 22)
+    assert [r.status for r in await rows(db, 22)] == ["failed"]
 
 
 # --------------------------------------------------------------------------- long digests

@@ -11,13 +11,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utcnow
 from bot.config import Config
 from bot.db.database import Database
-from bot.db.models import Feed, Story, Subscriber, Subscription, Topic
+from bot.db.models import Feed, Outbox, Story, Subscriber, Subscription, Topic
+from bot.delivery import outbox
 from bot.search.analyzer import index_terms, matches, query_groups
 from summarizer.normalize import normalize, tokens
 
@@ -87,12 +89,37 @@ async def ensure_subscriber(
         else:
             if not sub.active:
                 sub.active, sub.inactive_reason, sub.since = True, None, now
+                await _drop_queued(session, chat_id, "queued before the chat left")
             if title and sub.title != title:
                 sub.title = title
             if chat_type and sub.chat_type != chat_type:
                 sub.chat_type = chat_type
         await session.flush()
         return sub
+
+
+# What a chat that leaves stops getting: stories, digests and broadcasts still queued, and the
+# stories waiting for its next digest. Admin alerts and command replies are left alone.
+_LEAVING_KINDS = (outbox.STORY, outbox.DIGEST, outbox.BROADCAST)
+
+
+async def _drop_queued(session: AsyncSession, chat_id: int, reason: str) -> None:
+    """Fail what the chat still has queued, so coming back does not deliver it.
+
+    A story held by quiet hours, or a day of stories waiting for a digest, would otherwise reach a
+    chat that /stop-ped or blocked the bot as soon as it returned: the flood `since` prevents.
+    """
+    await session.execute(
+        update(Outbox)
+        .where(
+            Outbox.chat_id == chat_id,
+            or_(
+                Outbox.status == outbox.DIGEST_WAIT,
+                (Outbox.status == outbox.PENDING) & Outbox.kind.in_(_LEAVING_KINDS),
+            ),
+        )
+        .values(status=outbox.FAILED, last_error=reason)
+    )
 
 
 async def set_inactive(db: Database, chat_id: int, reason: str) -> bool:
@@ -102,6 +129,7 @@ async def set_inactive(db: Database, chat_id: int, reason: str) -> bool:
         if sub is None:
             return False
         sub.active, sub.inactive_reason = False, reason
+        await _drop_queued(session, chat_id, f"chat inactive: {reason}"[:200])
         return True
 
 
@@ -112,6 +140,7 @@ async def stop(db: Database, chat_id: int) -> int:
         sub = await session.get(Subscriber, chat_id)
         if sub is not None:
             sub.active, sub.inactive_reason = False, STOPPED
+            await _drop_queued(session, chat_id, "chat inactive: stopped")
         return int(getattr(result, "rowcount", 0) or 0)
 
 
