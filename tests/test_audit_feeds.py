@@ -216,3 +216,26 @@ async def test_atom_html_titles_are_plain_text(
     await poll(db, config, fetcher, feed_id)
     [got] = await stored(db, feed_id)
     assert got.title == f"{story.title} & المزيد"
+
+
+# -- identity --------------------------------------------------------------------------------------
+
+
+async def test_items_with_only_a_description_are_each_their_own_story(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, ant_stories: list[AntStory]
+) -> None:
+    # No title, no link, no guid, no date: Telegram-channel and social bridges write feeds so.
+    s = ant_stories[:4]
+    bare = [{"description": html.escape(story.abstract)} for story in s]
+    url = raw_server.set("/bare", rss(bare[1:3]).encode(), {"Content-Type": "application/rss+xml"})
+    feed_id = await add_feed(db, url)
+    first = await poll(db, config, fetcher, feed_id)
+    assert len(first.stored_story_ids) == 2
+    raw_server.set("/bare", rss([bare[0], *bare[1:3]]).encode(), {"Content-Type": "application/rss+xml"})
+    second = await poll(db, config, fetcher, feed_id)
+    assert len(second.new_story_ids) == 1  # the new one is delivered, the old two are not again
+    texts = [story.text for story in await stored(db, feed_id)]
+    assert [any(x.abstract[:30] in t for t in texts) for x in s[:3]] == [True, True, True]
+    # And the same document again brings nothing new.
+    third = await poll(db, config, fetcher, feed_id)
+    assert third.new_story_ids == [] and third.error is None

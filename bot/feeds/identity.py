@@ -1,7 +1,7 @@
 """What makes two feed entries "the same story": entry keys and URL normalisation.
 
 An entry's key is its guid (Atom id), else its link with tracking parameters stripped, else a hash
-of its normalised title and date. Keys are remembered per feed (FeedEntry), so a restart, a
+of its normalised title (or, for an untitled item, the first words of its text) and date. Keys are remembered per feed (FeedEntry), so a restart, a
 reordered feed or an item that drops out and comes back is never sent twice.
 """
 
@@ -47,6 +47,7 @@ TRACKING_PARAMS = frozenset(
 )
 TRACKING_PREFIXES = ("utm_", "at_", "pk_", "mtm_", "hsa_", "itm_")
 _MAX_KEY = 400
+_TEXT_WORDS = 60
 _SAFE_PATH = "/:@!$&'()*+,;=-._~"
 _SAFE_QUERY = _SAFE_PATH + "?"
 
@@ -97,7 +98,13 @@ def _bounded(prefix: str, value: str) -> str:
     return f"{prefix}-sha1:{hashlib.sha1(value.encode('utf-8')).hexdigest()}"
 
 
-def entry_key(guid: str | None, link: str | None, title: str | None, published: datetime | str | None) -> str:
+def entry_key(
+    guid: str | None,
+    link: str | None,
+    title: str | None,
+    published: datetime | str | None,
+    text: str | None = None,
+) -> str:
     guid = (guid or "").strip()
     if guid:
         # Some feeds put a permalink with per-fetch tracking parameters in the guid.
@@ -108,5 +115,10 @@ def entry_key(guid: str | None, link: str | None, title: str | None, published: 
     if link:
         return _bounded("url", url_key(link))
     stamp = published.isoformat() if isinstance(published, datetime) else (published or "")
-    basis = " ".join(tokens(title or "")) + "|" + stamp
+    words = tokens(title or "")
+    if not words:
+        # No guid, link or title (feeds bridged from social posts): the text is what tells the
+        # items apart; a hash of the date alone made every such item one key, stored once.
+        words = tokens(text or "")[:_TEXT_WORDS]
+    basis = " ".join(words) + "|" + stamp
     return f"hash:{hashlib.sha1(basis.encode('utf-8')).hexdigest()}"

@@ -196,7 +196,9 @@ def _entry(raw: Any, base: str) -> ParsedEntry:
         if term and term not in categories:
             categories.append(term)
     return ParsedEntry(
-        key=entry_key(raw.get("id"), link or None, title, published or raw.get("published")),
+        key=entry_key(
+            raw.get("id"), link or None, title, published or raw.get("published"), summary or content
+        ),
         url=link or None,
         title=title,
         summary_html=summary,
