@@ -4,6 +4,8 @@ the routing module's clock; nothing sleeps."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,11 +14,13 @@ import pytest
 from sqlalchemy import update
 
 from bot.db.database import Database
-from bot.db.models import Subscriber
+from bot.db.models import Story, Subscriber
 from bot.delivery.digest import run_digests
+from bot.delivery.format import RLM, render_digest, utf16_len
 from bot.delivery.routing import route_new_stories
 from bot.delivery.schedule import latest_slot
 from bot.subscribers import service
+from tests.test_format import visible
 from tests.test_routing import add_feed, add_story, add_subscriber, rows
 
 
@@ -192,6 +196,40 @@ async def test_a_returning_chat_gets_no_story_held_from_before_it_left(
 
 
 # --------------------------------------------------------------------------- long digests
+
+
+def _digest_stories(count: int) -> list[Story]:
+    now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    return [
+        Story(
+            id=i,
+            title=f"عنوان الخبر رقم {i} عن <الاقتصاد> & الأسواق",
+            url=f"https://e.org/{i}?a=1&b=2",
+            source=("المصدر أ", "المصدر ب", "BBC عربي")[i % 3],
+            summary=[f"الجملة الأولى من الخبر {i} " + "كلام " * 60 + "."],
+            text="",
+            published_at=now - timedelta(minutes=count - i),
+            fetched_at=now,
+        )
+        for i in range(count)
+    ]
+
+
+def test_a_long_digest_never_splits_a_story_from_its_lead() -> None:
+    stories = _digest_stories(80)
+    parts = render_digest(stories, lang="ar", tz="Asia/Riyadh", slot=datetime(2026, 5, 1, 17, 0, tzinfo=UTC))
+    assert len(parts) > 1
+    assert all(utf16_len(p) <= 4096 for p in parts)
+    seen: Counter[int] = Counter()
+    for part in parts:
+        lines = [line.strip(RLM) for line in visible(part).split("\n")]
+        assert lines[-1].startswith("الجملة الأولى"), "a part ends on a heading or a title"
+        for i, line in enumerate(lines):
+            match = re.match(r"• عنوان الخبر رقم (\d+) ", line)
+            if match:
+                seen[int(match.group(1))] += 1
+                assert lines[i + 1].startswith(f"الجملة الأولى من الخبر {match.group(1)} ")
+    assert seen == Counter(range(80))
 
 
 # --------------------------------------------------------------------------- quiet hours and cards

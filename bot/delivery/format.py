@@ -255,26 +255,52 @@ def render_digest(
     """
     when = local_time(slot, lang=lang, tz=tz, now=slot)
     count = ar_digits(len(stories)) if lang == "ar" else str(len(stories))
-    lines = [
-        f"<b>{esc(text(TEXTS, 'digest_title', lang))}</b> · {when}",
-        esc(text(TEXTS, "digest_count", lang, count=count)),
+    blocks = [
+        [
+            f"<b>{esc(text(TEXTS, 'digest_title', lang))}</b> · {when}",
+            esc(text(TEXTS, "digest_count", lang, count=count)),
+        ]
     ]
     groups: dict[str, list[Story]] = {}
     for story in stories:
         groups.setdefault(" ".join((story.source or "").split()) or "…", []).append(story)
     for source in sorted(groups, key=lambda s: (-len(groups[s]), s)):
-        lines.append("")
-        lines.append(rtl(f"<b>{esc(source)}</b>", source))
+        heading = ["", rtl(f"<b>{esc(source)}</b>", source)]
         for story in sorted(groups[source], key=lambda s: as_utc(s.published_at or utcnow())):
             title = cut_words(" ".join((story.title or "").split()) or ELLIPSIS, MAX_TITLE_CHARS)
             url = safe_url(story.url)
             linked = f'<a href="{esc(url)}">{esc(title)}</a>' if url else esc(title)
-            lines.append(rtl(f"• {linked}", title))
+            block = [*heading, rtl(f"• {linked}", title)]
+            heading = []
             lead = next((s for s in story.summary or [] if s.strip()), "")
             if lead:
                 lead = cut_words(" ".join(lead.split()), 600)
-                lines.append(rtl(esc(lead), lead))
-    return split_html("\n".join(lines), limit)
+                block.append(rtl(esc(lead), lead))
+            blocks.append(block)
+    return _pack(blocks, limit)
+
+
+def _pack(blocks: Sequence[list[str]], limit: int) -> list[str]:
+    """Whole blocks (a story's title and lead, with its source's heading before the first) per
+    message, so no message ends on a heading or a title whose lead is in the next one. Only a block
+    too long for a message of its own goes through split_html."""
+    parts: list[str] = []
+    current = ""
+    for block in blocks:
+        piece = "\n".join(block)
+        joined = f"{current}\n{piece}" if current else piece.lstrip("\n")
+        if utf16_len(joined) <= limit:
+            current = joined
+            continue
+        if current:
+            parts.append(current)
+        current = piece.lstrip("\n")
+        if utf16_len(current) > limit:
+            parts.extend(split_html(current, limit))
+            current = ""
+    if current:
+        parts.append(current)
+    return parts
 
 
 # --------------------------------------------------------------------------- splitting
