@@ -11,11 +11,13 @@ import asyncio
 import html
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
 import pytest
 from sqlalchemy import select
 
+from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, Story
@@ -239,3 +241,27 @@ async def test_items_with_only_a_description_are_each_their_own_story(
     # And the same document again brings nothing new.
     third = await poll(db, config, fetcher, feed_id)
     assert third.new_story_ids == [] and third.error is None
+
+
+# -- dates -----------------------------------------------------------------------------------------
+
+
+async def test_placeholder_and_future_dates_become_the_time_it_was_fetched(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, ant_stories: list[AntStory]
+) -> None:
+    s = ant_stories[:4]
+    items = [
+        item(s[0], pubDate="Thu, 01 Jan 1970 00:00:00 GMT"),  # a CMS's "no date" (UNIX time 0)
+        item(s[1], pubDate="Fri, 01 Jan 2100 00:00:00 GMT"),
+        item(s[2], pubDate="not a date"),
+        item(s[3], pubDate="Thu, 01 Mar 2018 10:00:00 +0300"),  # a real date is kept
+    ]
+    before = utcnow()
+    feed_id = await add_feed(db, raw_server.set("/dates", rss(items).encode(), {"Content-Type": "text/xml"}))
+    await poll(db, config, fetcher, feed_id)
+    after = utcnow()
+    when = {story.url: as_utc(story.published_at) for story in await stored(db, feed_id)}
+    for story in s[:3]:
+        # Cards show this date, /latest sorts by it, search ranks recent stories first.
+        assert before - timedelta(seconds=1) <= when[f"https://news.example/ar/{story.id}"] <= after, story.id
+    assert when[f"https://news.example/ar/{s[3].id}"] == datetime(2018, 3, 1, 7, 0, tzinfo=UTC)

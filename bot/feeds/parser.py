@@ -96,6 +96,17 @@ def _struct_to_datetime(value: Any) -> datetime | None:
         return None
 
 
+# News feeds did not exist before this; an earlier date is a placeholder (UNIX time 0, year 1).
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _plausible(value: datetime | None) -> datetime | None:
+    """The date, unless it is a placeholder: the poller then uses the time it fetched the item,
+    as for an undated one (cards show the date, /latest sorts by it, search favours recent ones).
+    Future dates are the poller's to clamp: it knows the time of the poll."""
+    return value if value is not None and value >= _EARLIEST else None
+
+
 def _ttl_seconds(value: Any) -> float | None:
     try:
         minutes = float(str(value).strip())
@@ -179,9 +190,10 @@ def _entry(raw: Any, base: str) -> ParsedEntry:
     if link:
         link = normalize_url(urljoin(base, link))
     title = plain_title(str(raw.get("title") or ""))
-    published = _struct_to_datetime(raw.get("published_parsed")) or _struct_to_datetime(
-        raw.get("updated_parsed")
-    )
+    issued = _struct_to_datetime(raw.get("published_parsed"))
+    updated = None if _plausible(issued) else _struct_to_datetime(raw.get("updated_parsed"))
+    published = _plausible(issued) or _plausible(updated)
+    dated = issued or updated  # the entry key's date, as it always was
     summary = str(raw.get("summary") or "")
     content = ""
     for part in raw.get("content") or []:
@@ -196,9 +208,7 @@ def _entry(raw: Any, base: str) -> ParsedEntry:
         if term and term not in categories:
             categories.append(term)
     return ParsedEntry(
-        key=entry_key(
-            raw.get("id"), link or None, title, published or raw.get("published"), summary or content
-        ),
+        key=entry_key(raw.get("id"), link or None, title, dated or raw.get("published"), summary or content),
         url=link or None,
         title=title,
         summary_html=summary,
