@@ -15,13 +15,15 @@ from sqlalchemy import update
 
 from bot.db.database import Database
 from bot.db.models import Story, Subscriber
+from bot.delivery import format as format_module
+from bot.delivery import routing
 from bot.delivery.digest import run_digests
 from bot.delivery.format import RLM, render_digest, utf16_len
 from bot.delivery.routing import route_new_stories
 from bot.delivery.schedule import latest_slot
 from bot.subscribers import service
 from tests.test_format import visible
-from tests.test_routing import add_feed, add_story, add_subscriber, rows
+from tests.test_routing import add_feed, add_story, add_subscriber, keyword, rows
 
 
 def at(iso: str) -> datetime:
@@ -233,3 +235,49 @@ def test_a_long_digest_never_splits_a_story_from_its_lead() -> None:
 
 
 # --------------------------------------------------------------------------- quiet hours and cards
+
+
+async def test_quiet_hours_cross_midnight_in_the_subscribers_zone_and_the_card_says_when(
+    db: Database, config_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """23:00–07:00 in New York: a story at 23:30 there arrives at 07:00, and its card shows the
+    date, since 23:30 without one would read as tonight."""
+    config = config_factory()
+    feed = await add_feed(db)
+    await add_subscriber(
+        db,
+        31,
+        since=at("2026-01-01T00:00:00+00:00"),
+        subscriptions=[("feed", str(feed))],
+        timezone="America/New_York",
+        quiet_start="23:00",
+        quiet_end="07:00",
+        sentences=1,
+    )
+    now = at("2026-11-28T23:30:00-05:00")
+    monkeypatch.setattr(routing, "utcnow", lambda: now)
+    monkeypatch.setattr(format_module, "utcnow", lambda: now)
+    story = await add_story(db, feed, "خبر في منتصف الليل", fetched_at=now)
+    assert await route_new_stories(db, config, [story]) == 1
+    [row] = await rows(db, 31)
+    assert row.not_before.replace(tzinfo=UTC) == at("2026-11-29T07:00:00-05:00")
+    card = visible(row.payload["text"])
+    assert "٢٨ نوفمبر ٢٣:٣٠" in card
+    assert "الجملة الأولى" in card and "الجملة الثانية" not in card  # the chat's one sentence
+
+
+async def test_feed_and_keyword_matching_the_same_story_send_it_once(
+    db: Database, config_factory: Any
+) -> None:
+    config = config_factory()
+    first, second = await add_feed(db, "المصدر الأول"), await add_feed(db, "المصدر الثاني")
+    await add_subscriber(
+        db,
+        41,
+        subscriptions=[("feed", str(first)), ("feed", str(second)), ("keyword", keyword("الاقتصاد"))],
+    )
+    original = await add_story(db, first, "خبر عاجل عن الاقتصاد")
+    copy = await add_story(db, second, "خبر عاجل عن الاقتصاد", duplicate_of=original)
+    await route_new_stories(db, config, [original])
+    await route_new_stories(db, config, [copy, original])
+    assert len(await rows(db, 41)) == 1

@@ -101,7 +101,7 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
 
     now = utcnow()
     rows: list[dict[str, Any]] = []
-    renders: dict[tuple[int, str, str, int, bool], dict[str, Any]] = {}
+    renders: dict[tuple[int, str, str, int, bool, datetime], dict[str, Any]] = {}
     for story in stories:
         matched = _matching_chats(story, by_kind, feed_topics, topics)
         if not matched:
@@ -121,19 +121,22 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
                 row.update(kind=outbox.DIGEST_ITEM, status=outbox.DIGEST_WAIT)
             else:
                 tz = chat.timezone or config.delivery.default_timezone
-                key = (story.id, chat.language, tz, chat.sentences, chat.link_preview)
+                due = quiet_until(now, chat.quiet_start, chat.quiet_end, tz) or now
+                key = (story.id, chat.language, tz, chat.sentences, chat.link_preview, due)
                 if key not in renders:
+                    # Rendered as of when it arrives: a story held overnight by quiet hours shows its
+                    # date, not a bare "23:30" that reads as tonight.
                     rendered = render_story(
-                        story, lang=chat.language, tz=tz, sentences=chat.sentences or config.summary.sentences
+                        story,
+                        lang=chat.language,
+                        tz=tz,
+                        sentences=chat.sentences or config.summary.sentences,
+                        now=due,
                     )
                     renders[key] = outbox.payload(
                         rendered.text_html, rendered.buttons, link_preview=chat.link_preview
                     )
-                row.update(
-                    kind=outbox.STORY,
-                    payload=renders[key],
-                    not_before=quiet_until(now, chat.quiet_start, chat.quiet_end, tz) or now,
-                )
+                row.update(kind=outbox.STORY, payload=renders[key], not_before=due)
             rows.append(row)
     if not rows:
         return 0
