@@ -265,3 +265,21 @@ async def test_placeholder_and_future_dates_become_the_time_it_was_fetched(
         # Cards show this date, /latest sorts by it, search ranks recent stories first.
         assert before - timedelta(seconds=1) <= when[f"https://news.example/ar/{story.id}"] <= after, story.id
     assert when[f"https://news.example/ar/{s[3].id}"] == datetime(2018, 3, 1, 7, 0, tzinfo=UTC)
+
+
+async def test_a_guid_shared_by_every_item_does_not_hide_them(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, ant_stories: list[AntStory]
+) -> None:
+    # Some CMSs write the site's address (or "0") as every item's guid.
+    s = ant_stories[:4]
+    items = [item(story, guid="https://news.example/") for story in s]
+    headers = {"Content-Type": "application/rss+xml; charset=utf-8"}
+    feed_id = await add_feed(db, raw_server.set("/same-guid", rss(items[1:]).encode(), headers))
+    first = await poll(db, config, fetcher, feed_id)
+    assert len(first.stored_story_ids) == 3
+    raw_server.set("/same-guid", rss(items).encode(), headers)
+    second = await poll(db, config, fetcher, feed_id)
+    assert len(second.new_story_ids) == 1
+    assert sorted(x.title for x in await stored(db, feed_id)) == sorted(x.title for x in s)
+    third = await poll(db, config, fetcher, feed_id)
+    assert third.new_story_ids == []

@@ -14,7 +14,7 @@ import html
 import io
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -169,7 +169,7 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
         raise FeedParseError("not a feed: no RSS or Atom content")
     base = response_headers.get("content-location") or url
     meta = parsed.get("feed") or {}
-    entries = [_entry(raw, base) for raw in entries_raw]
+    entries = _distinct_keys([_entry(raw, base) for raw in entries_raw])
     return ParsedFeed(
         title=plain_title(str(meta.get("title") or "")),
         link=meta.get("link"),
@@ -185,7 +185,20 @@ def parse_feed_at(content: bytes, url: str, headers: Mapping[str, str] | None) -
     return parse_feed(content, url=url, headers=headers)
 
 
-def _entry(raw: Any, base: str) -> ParsedEntry:
+def _distinct_keys(pairs: list[tuple[ParsedEntry, str]]) -> list[ParsedEntry]:
+    """The entries, each under its guid's key unless the document gives that guid to several
+    different items (some CMSs write the site's address or "0" as every guid): those are keyed by
+    their links (else title and date) instead, or all but the first would be dropped as repeats."""
+    variants: dict[str, set[str]] = {}
+    for entry, fallback in pairs:
+        variants.setdefault(entry.key, set()).add(fallback)
+    return [
+        entry if len(variants[entry.key]) == 1 else replace(entry, key=fallback) for entry, fallback in pairs
+    ]
+
+
+def _entry(raw: Any, base: str) -> tuple[ParsedEntry, str]:
+    """The entry, and its key as if it had no guid."""
     link = raw.get("link") or ""
     if link:
         link = normalize_url(urljoin(base, link))
@@ -207,8 +220,9 @@ def _entry(raw: Any, base: str) -> ParsedEntry:
         term = " ".join(str(tag.get("term") or "").split())
         if term and term not in categories:
             categories.append(term)
-    return ParsedEntry(
-        key=entry_key(raw.get("id"), link or None, title, dated or raw.get("published"), summary or content),
+    date, text = dated or raw.get("published"), summary or content
+    entry = ParsedEntry(
+        key=entry_key(raw.get("id"), link or None, title, date, text),
         url=link or None,
         title=title,
         summary_html=summary,
@@ -216,6 +230,7 @@ def _entry(raw: Any, base: str) -> ParsedEntry:
         published=published,
         categories=categories,
     )
+    return entry, entry_key(None, link or None, title, date, text)
 
 
 class _LinkFinder(HTMLParser):
