@@ -281,3 +281,27 @@ async def test_feed_and_keyword_matching_the_same_story_send_it_once(
     await route_new_stories(db, config, [original])
     await route_new_stories(db, config, [copy, original])
     assert len(await rows(db, 41)) == 1
+
+
+async def test_stories_flushed_by_a_switch_to_instant_wait_for_the_end_of_quiet_hours(
+    db: Database, config_factory: Any
+) -> None:
+    """Switching from digest to instant at 23:30 inside 23:00–07:00 quiet hours: the waiting
+    stories come at 07:00 like any instant story, not in the middle of the night."""
+    config = config_factory()
+    feed = await add_feed(db)
+    await add_subscriber(
+        db,
+        32,
+        subscriptions=[("feed", str(feed))],
+        mode="digest",
+        timezone="Asia/Riyadh",
+        digest_times=["20:00"],
+        quiet_start="23:00",
+        quiet_end="07:00",
+    )
+    await route_new_stories(db, config, [await add_story(db, feed, "خبر ينتظر")])
+    await set_sub(db, 32, mode="instant")
+    assert await run_digests(db, config, now=at("2026-05-01T23:30:00+03:00")) == 1
+    [flushed] = [r for r in await rows(db, 32) if r.kind == "digest"]
+    assert flushed.not_before.replace(tzinfo=UTC) == at("2026-05-02T07:00:00+03:00")

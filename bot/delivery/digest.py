@@ -6,7 +6,8 @@ Routing leaves "digest_item" rows in status "digest" for digest-mode chats. A ru
 ONE transaction per chat, queues the digest message(s) (dedup "digest:<chat>:<local date>T<time>:<id
 of its first item>"), marks the items "digested" and stamps last_digest_at — so a crash never loses
 or doubles a digest.
-Digest times are explicit choices: quiet hours do not delay them.
+Digest times are explicit choices: quiet hours do not delay them. The stories a chat that left
+digest mode still had waiting are flushed as one digest, which does wait for the end of quiet hours.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bot.db.database import Database
 from bot.db.models import Outbox, Story, Subscriber
 from bot.delivery import outbox
 from bot.delivery.format import render_digest
-from bot.delivery.schedule import latest_slot, slot_key
+from bot.delivery.schedule import latest_slot, quiet_until, slot_key
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,14 @@ async def _digest_for(
             else []
         )
         created = 0
+        tz = sub.timezone
+        due = now
+        if not digest_mode:
+            # Not a chosen digest time: the flushed stories are instant stories, so they keep the
+            # quiet hours as any other instant story does, and the header says when they arrive.
+            due = quiet_until(now, sub.quiet_start, sub.quiet_end, tz) or now
+            slot = due
         if stories:
-            tz = sub.timezone
             texts = render_digest(stories, lang=sub.language, tz=tz, slot=slot)
             # The slot names the digest for people reading the outbox; the first item's id makes the key
             # unique, since each digest consumes its own items. A slot alone repeats after a zone change
@@ -116,7 +123,7 @@ async def _digest_for(
                     "kind": outbox.DIGEST,
                     "dedup_key": key if i == 0 else f"{key}#{i + 1}",
                     "payload": outbox.payload(part, link_preview=False),
-                    "not_before": now,
+                    "not_before": due,
                 }
                 for i, part in enumerate(texts)
             ]
