@@ -305,3 +305,29 @@ async def test_stories_flushed_by_a_switch_to_instant_wait_for_the_end_of_quiet_
     assert await run_digests(db, config, now=at("2026-05-01T23:30:00+03:00")) == 1
     [flushed] = [r for r in await rows(db, 32) if r.kind == "digest"]
     assert flushed.not_before.replace(tzinfo=UTC) == at("2026-05-02T07:00:00+03:00")
+
+
+async def test_turning_quiet_hours_off_releases_the_stories_they_held(
+    db: Database, config_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = config_factory()
+    feed = await add_feed(db)
+    await add_subscriber(
+        db,
+        33,
+        since=at("2026-01-01T00:00:00+00:00"),
+        subscriptions=[("feed", str(feed))],
+        timezone="Asia/Riyadh",
+        quiet_start="23:00",
+        quiet_end="07:00",
+    )
+    now = at("2026-05-01T23:30:00+03:00")
+    monkeypatch.setattr(routing, "utcnow", lambda: now)
+    monkeypatch.setattr(service, "utcnow", lambda: now)
+    await route_new_stories(db, config, [await add_story(db, feed, "خبر محجوز", fetched_at=now)])
+    await service.update_settings(db, 33, quiet_start="23:00", quiet_end="08:00")
+    [row] = await rows(db, 33)
+    assert row.not_before.replace(tzinfo=UTC) == at("2026-05-02T08:00:00+03:00")
+    await service.update_settings(db, 33, timezone="Europe/London")  # 21:30 there: not quiet
+    [row] = await rows(db, 33)
+    assert row.not_before.replace(tzinfo=UTC) == now

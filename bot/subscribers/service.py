@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
@@ -20,6 +21,7 @@ from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, Outbox, Story, Subscriber, Subscription, Topic
 from bot.delivery import outbox
+from bot.delivery.schedule import quiet_until
 from bot.search.analyzer import index_terms, matches, query_groups
 from summarizer.normalize import normalize, tokens
 
@@ -155,9 +157,29 @@ async def update_settings(db: Database, chat_id: int, **changes: Any) -> Subscri
             raise SubscriptionError("not_registered")
         for name, value in changes.items():
             setattr(sub, name, list(value) if name == "digest_times" else value)
-        sub.updated_at = utcnow()
+        now = sub.updated_at = utcnow()
+        if changes.keys() & {"quiet_start", "quiet_end", "timezone"}:
+            await _retime_held(session, sub, now)
         await session.flush()
         return sub
+
+
+async def _retime_held(session: AsyncSession, sub: Subscriber, now: datetime) -> None:
+    """Stories held by the old quiet hours follow the new ones: turning quiet hours off releases
+    them now, rather than at the end of hours the user no longer wants. Rows waiting out a retry
+    backoff (attempts > 0) keep their time."""
+    due = quiet_until(now, sub.quiet_start, sub.quiet_end, sub.timezone) or now
+    await session.execute(
+        update(Outbox)
+        .where(
+            Outbox.chat_id == sub.chat_id,
+            Outbox.status == outbox.PENDING,
+            Outbox.kind == outbox.STORY,
+            Outbox.attempts == 0,
+            Outbox.not_before > now,
+        )
+        .values(not_before=due)
+    )
 
 
 async def set_language(db: Database, chat_id: int, language: str) -> Subscriber:
