@@ -331,3 +331,33 @@ async def test_turning_quiet_hours_off_releases_the_stories_they_held(
     await service.update_settings(db, 33, timezone="Europe/London")  # 21:30 there: not quiet
     [row] = await rows(db, 33)
     assert row.not_before.replace(tzinfo=UTC) == now
+
+
+async def test_switching_to_digest_moves_held_stories_into_the_digest(
+    db: Database, config_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stories held overnight by quiet hours, then the user picks digest mode: they arrive once, in
+    the next digest, not as a run of separate cards at 07:00."""
+    config = config_factory()
+    feed = await add_feed(db)
+    await add_subscriber(
+        db,
+        34,
+        since=at("2026-01-01T00:00:00+00:00"),
+        subscriptions=[("feed", str(feed))],
+        timezone="Asia/Riyadh",
+        quiet_start="23:00",
+        quiet_end="07:00",
+        digest_times=["08:00"],
+        last_digest_at=at("2026-05-01T08:00:10+03:00"),
+    )
+    now = at("2026-05-01T23:30:00+03:00")
+    monkeypatch.setattr(routing, "utcnow", lambda: now)
+    monkeypatch.setattr(service, "utcnow", lambda: now)
+    ids = [await add_story(db, feed, f"خبر الليل {i}", fetched_at=now) for i in range(3)]
+    await route_new_stories(db, config, ids)
+    await service.update_settings(db, 34, mode="digest")
+    assert await run_digests(db, config, now=at("2026-05-02T08:00:20+03:00")) == 1
+    assert [r.kind for r in await rows(db, 34) if r.status == "pending"] == ["digest"]
+    text = await digests_text(db, 34)
+    assert all(text.count(f"خبر الليل {i}") == 1 for i in range(3))

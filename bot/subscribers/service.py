@@ -158,10 +158,29 @@ async def update_settings(db: Database, chat_id: int, **changes: Any) -> Subscri
         for name, value in changes.items():
             setattr(sub, name, list(value) if name == "digest_times" else value)
         now = sub.updated_at = utcnow()
-        if changes.keys() & {"quiet_start", "quiet_end", "timezone"}:
+        if changes.get("mode") == "digest":
+            await _held_to_digest(session, sub.chat_id, now)
+        elif changes.keys() & {"quiet_start", "quiet_end", "timezone"}:
             await _retime_held(session, sub, now)
         await session.flush()
         return sub
+
+
+async def _held_to_digest(session: AsyncSession, chat_id: int, now: datetime) -> None:
+    """A chat that picks digest mode gets the stories its quiet hours still hold in its next
+    digest, not as separate cards when the quiet hours end; the dedup key stays, so never twice."""
+    await session.execute(
+        update(Outbox)
+        .where(
+            Outbox.chat_id == chat_id,
+            Outbox.status == outbox.PENDING,
+            Outbox.kind == outbox.STORY,
+            Outbox.story_id.is_not(None),
+            Outbox.attempts == 0,
+            Outbox.not_before > now,
+        )
+        .values(kind=outbox.DIGEST_ITEM, status=outbox.DIGEST_WAIT)
+    )
 
 
 async def _retime_held(session: AsyncSession, sub: Subscriber, now: datetime) -> None:
