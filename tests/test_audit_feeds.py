@@ -283,3 +283,66 @@ async def test_a_guid_shared_by_every_item_does_not_hide_them(
     assert sorted(x.title for x in await stored(db, feed_id)) == sorted(x.title for x in s)
     third = await poll(db, config, fetcher, feed_id)
     assert third.new_story_ids == []
+
+
+async def test_a_story_relisted_under_a_new_link_is_not_sent_again(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, ant_stories: list[AntStory]
+) -> None:
+    # No stable guid: the link is the guid (isPermaLink), as many Arabic CMSs write it.
+    a, b, c, d = ant_stories[:4]
+    date = "Thu, 01 Mar 2018 10:00:00 +0300"
+    headers = {"Content-Type": "application/rss+xml; charset=utf-8"}
+
+    def listed(story: AntStory, link: str, **fields: str) -> dict[str, str]:
+        return item(story, link=link, guid=link, pubDate=fields.pop("pubDate", date), **fields)
+
+    home = f"https://news.example/ar/{a.id}"
+    feed_id = await add_feed(db, raw_server.set("/relist", rss([listed(a, home)]).encode(), headers))
+    await poll(db, config, fetcher, feed_id)
+    variants = [
+        f"{home}/",  # a trailing slash
+        f"{home}/amp",  # the AMP page
+        f"https://news.example/amp/ar/{a.id}",
+        f"{home}?amp=1",
+    ]
+    news = [b, c, d]
+    for link, new in zip(variants, news, strict=False):
+        doc = rss(
+            [
+                listed(
+                    new,
+                    f"https://news.example/ar/{new.id}",
+                    pubDate=new.published.strftime("%a, %d %b %Y %H:%M:%S +0000"),
+                ),
+                listed(a, link),
+            ]
+        )
+        raw_server.set("/relist", doc.encode(), headers)
+        result = await poll(db, config, fetcher, feed_id)
+        assert len(result.new_story_ids) == 1, link  # the new story only, not the relisted one
+    # An editor corrects the headline, and the slug with it; date and lead stay.
+    fixed = listed(a, f"{home}-corrected", title=html.escape(a.title.replace(" ", "  ", 1) + " (محدث)"))
+    raw_server.set("/relist", rss([fixed]).encode(), headers)
+    assert (await poll(db, config, fetcher, feed_id)).new_story_ids == []
+    assert [x.title for x in await stored(db, feed_id)].count(a.title) == 1
+
+
+async def test_a_daily_story_with_the_same_words_is_still_delivered(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer
+) -> None:
+    headers = {"Content-Type": "application/rss+xml; charset=utf-8"}
+    lead = "سجلت أسعار الذهب اليوم في مصر {} في محلات الصاغة حيث بلغ سعر جرام الذهب عيار 21 نحو {} جنيها"
+
+    def day(n: int, move: str, price: str) -> dict[str, str]:
+        return {
+            "title": "أسعار الذهب اليوم في مصر",
+            "link": f"https://news.example/gold/{n}",
+            "guid": f"https://news.example/gold/{n}",
+            "pubDate": f"0{n} Mar 2018 09:00:00 +0200",
+            "description": lead.format(move, price),
+        }
+
+    feed_id = await add_feed(db, raw_server.set("/gold", rss([day(1, "ارتفاعا", "640")]).encode(), headers))
+    await poll(db, config, fetcher, feed_id)
+    raw_server.set("/gold", rss([day(2, "انخفاضا", "632"), day(1, "ارتفاعا", "640")]).encode(), headers)
+    assert len((await poll(db, config, fetcher, feed_id)).new_story_ids) == 1

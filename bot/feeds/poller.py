@@ -364,6 +364,11 @@ class _Write:
             if i.entry.url in known_urls and i.entry.key not in now_seen
         ]
         stories = [i for i in stories if i.entry.url not in known_urls]
+        # The same story listed again under a new link (and so a new key): an edited slug, a
+        # trailing slash, the AMP page. Its date and its words are what stay.
+        relisted = {} if self.first_poll else _relisted(session, feed.id, stories, now_seen)
+        repeats += [(i.entry, relisted[i.entry.key]) for i in stories if i.entry.key in relisted]
+        stories = [i for i in stories if i.entry.key not in relisted]
         by_link = _link_duplicates(session, feed.id, [i.entry for i in stories if i.entry.url])
         recent = _recent_prints(session, self.recent, now) if stories else None
         rows: list[dict[str, Any]] = []
@@ -466,6 +471,33 @@ async def _prepare(
         _NewStory(entry=entry, text=text, prepared=prep, terms=terms)
         for entry, (text, prep, terms) in zip(entries, prepared, strict=True)
     ]
+
+
+def _relisted(session: Session, feed_id: int, items: list[_NewStory], seen: set[str]) -> dict[str, int]:
+    """entry key -> this feed's stored story with the same publication date and the same title and
+    lead (dedup.same_story). The date is what tells a relisted story from a daily one written to a
+    template ("أسعار الذهب اليوم"), which has the same words on another day."""
+    dated = [i for i in items if i.entry.published is not None and i.entry.key not in seen]
+    dates = sorted({i.entry.published for i in dated if i.entry.published is not None})
+    if not dates:
+        return {}
+    stored: dict[datetime, list[tuple[int, str, str]]] = {}
+    for start in range(0, len(dates), _CHUNK):
+        rows = session.execute(
+            select(Story.id, Story.published_at, Story.title, Story.text).where(
+                Story.feed_id == feed_id, Story.published_at.in_(dates[start : start + _CHUNK])
+            )
+        )
+        for story_id, published, title, text in rows.all():
+            stored.setdefault(as_utc(published), []).append((story_id, title, text or ""))
+    found: dict[str, int] = {}
+    for item in dated:
+        assert item.entry.published is not None
+        for story_id, title, text in stored.get(item.entry.published, []):
+            if dedup.same_story(item.entry.title, item.text, title, text):
+                found[item.entry.key] = story_id
+                break
+    return found
 
 
 _recent: weakref.WeakKeyDictionary[Database, dedup.RecentPrints] = weakref.WeakKeyDictionary()
