@@ -346,3 +346,32 @@ async def test_a_daily_story_with_the_same_words_is_still_delivered(
     await poll(db, config, fetcher, feed_id)
     raw_server.set("/gold", rss([day(2, "انخفاضا", "632"), day(1, "ارتفاعا", "640")]).encode(), headers)
     assert len((await poll(db, config, fetcher, feed_id)).new_story_ids) == 1
+
+
+async def test_a_guid_reused_for_a_new_story_does_not_hide_it(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, ant_stories: list[AntStory]
+) -> None:
+    # A site moves to a new CMS and its item numbers start again from 1.
+    a, b = ant_stories[:2]
+    headers = {"Content-Type": "application/rss+xml; charset=utf-8"}
+    old = item(a, guid="", pubDate="Thu, 01 Mar 2018 10:00:00 +0300")
+    new = item(b, guid="", pubDate="Mon, 02 Apr 2018 10:00:00 +0300")
+
+    def doc(*items: dict[str, str]) -> bytes:
+        return rss(list(items)).replace("<item>", '<item><guid isPermaLink="false">1</guid>').encode()
+
+    feed_id = await add_feed(db, raw_server.set("/reuse", doc(old), headers))
+    await poll(db, config, fetcher, feed_id)
+    raw_server.set("/reuse", doc(new), headers)
+    second = await poll(db, config, fetcher, feed_id)
+    assert len(second.new_story_ids) == 1
+    assert sorted(x.title for x in await stored(db, feed_id)) == sorted([a.title, b.title])
+    assert (await poll(db, config, fetcher, feed_id)).new_story_ids == []
+    # The story under guid 1 corrected: new headline and slug, same date: nothing new.
+    corrected = {
+        **new,
+        "title": html.escape(b.title) + " (محدث)",
+        "link": f"https://news.example/ar/{b.id}-x",
+    }
+    raw_server.set("/reuse", doc(corrected), headers)
+    assert (await poll(db, config, fetcher, feed_id)).new_story_ids == []

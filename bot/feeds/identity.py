@@ -122,3 +122,9 @@ def entry_key(
         words = tokens(text or "")[:_TEXT_WORDS]
     basis = " ".join(words) + "|" + stamp
     return f"hash:{hashlib.sha1(basis.encode('utf-8')).hexdigest()}"
+
+
+def reused_key(key: str, link_key: str) -> str:
+    """The key of an entry whose guid the feed once gave another story: the guid's key and its own
+    link (hashed, so the key stays within the column's 512 characters)."""
+    return f"{key}#{hashlib.sha1(link_key.encode('utf-8')).hexdigest()[:16]}"

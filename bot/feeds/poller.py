@@ -19,7 +19,7 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -35,7 +35,7 @@ from bot.feeds import batch, content, cpu, dedup, work
 from bot.feeds.fetcher import Fetcher, FetchError, FetchResult
 from bot.feeds.fulltext import fetch_article_text
 from bot.feeds.health import record_failure, success_delay
-from bot.feeds.identity import url_key
+from bot.feeds.identity import reused_key, url_key
 from bot.feeds.models import FeedPollState, RouteQueue
 from bot.feeds.parser import FeedParseError, ParsedEntry, ParsedFeed, parse_feed_at
 
@@ -273,13 +273,24 @@ async def _store(
 ) -> PollResult:
     entries = work.unique(parsed.entries)
 
+    renamed: dict[str, str] = {}  # reused guid's new key -> the entry's own key
+
     def which_are_new(session: Session) -> tuple[bool, list[ParsedEntry]]:
         first = not feed.ever_succeeded and not session.scalar(
             select(exists().where(FeedEntry.feed_id == feed.id))
         )
         # A feed with no entry rows at all has seen none of these keys: skip that query.
         seen = set() if first else _keys_seen(session, feed.id, [e.key for e in entries])
-        return first, [e for e in entries if e.key not in seen]
+        fresh = [e for e in entries if e.key not in seen]
+        reused = _reused_guids(session, feed.id, [e for e in entries if e.key in seen]) if seen else {}
+        if reused:
+            known = _keys_seen(session, feed.id, list(reused.values()))
+            for entry in entries:
+                key = reused.get(entry.key)
+                if key is not None and key not in known:
+                    renamed[key] = entry.key
+                    fresh.append(replace(entry, key=key))
+        return first, fresh
 
     first_poll, new = await db.read_sync(which_are_new)
     # Feeds list newest first; store oldest first so story ids follow publication order.
@@ -288,7 +299,7 @@ async def _store(
     new.sort(key=lambda e: (e.published is None, e.published or started))
 
     if ready is not None:
-        stories = [_NewStory(e, *ready[e.key]) for e in new]
+        stories = [_NewStory(e, *ready[renamed.get(e.key, e.key)]) for e in new]
     else:
         stories = await _prepare(db, config, fetcher, feed, new)
     now = utcnow()
@@ -471,6 +482,35 @@ async def _prepare(
         _NewStory(entry=entry, text=text, prepared=prep, terms=terms)
         for entry, (text, prep, terms) in zip(entries, prepared, strict=True)
     ]
+
+
+def _reused_guids(session: Session, feed_id: int, entries: list[ParsedEntry]) -> dict[str, str]:
+    """entry key -> a key of its own, for entries whose guid this feed once gave another story: a
+    CMS that numbers its items afresh after a migration, or reuses a slot. Another story is one
+    with another link, another publication date and another title; a story corrected under its
+    guid keeps its date. Undated entries cannot be told apart and stay what their guid says."""
+    # Only opaque guids: a key made from a link names that link, so it cannot be another story's.
+    dated = {
+        e.key: e for e in entries if e.key.startswith("guid:") and e.link_key and e.published is not None
+    }
+    found: dict[str, str] = {}
+    keys = sorted(dated)
+    for start in range(0, len(keys), _CHUNK):
+        rows = session.execute(
+            select(FeedEntry.entry_key, Story.url, Story.title, Story.published_at)
+            .join(Story, Story.id == FeedEntry.story_id)
+            .where(FeedEntry.feed_id == feed_id, FeedEntry.entry_key.in_(keys[start : start + _CHUNK]))
+        )
+        for key, url, title, published in rows.all():
+            entry = dated[key]
+            if (
+                url
+                and url_key(url) != entry.link_key
+                and as_utc(published) != entry.published
+                and not dedup.same_story(entry.title, "", title, "")
+            ):
+                found[key] = reused_key(key, entry.link_key or "")
+    return found
 
 
 def _relisted(session: Session, feed_id: int, items: list[_NewStory], seen: set[str]) -> dict[str, int]:
