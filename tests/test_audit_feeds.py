@@ -375,3 +375,27 @@ async def test_a_guid_reused_for_a_new_story_does_not_hide_it(
     }
     raw_server.set("/reuse", doc(corrected), headers)
     assert (await poll(db, config, fetcher, feed_id)).new_story_ids == []
+
+
+# -- broken documents ------------------------------------------------------------------------------
+
+
+async def test_an_item_cut_off_by_a_truncated_body_waits_for_the_whole_document(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, ant_stories: list[AntStory]
+) -> None:
+    # A close-delimited or gzip body that stops early looks complete to HTTP; feedparser still
+    # returns the last item, with its description cut mid-sentence.
+    s = ant_stories[:4]
+    headers = {"Content-Type": "application/rss+xml; charset=utf-8"}
+    feed_id = await add_feed(db, raw_server.set("/cut", rss([item(s[3])]).encode(), headers))
+    await poll(db, config, fetcher, feed_id)
+    whole = rss([item(x) for x in s[:3]] + [item(s[3])]).encode()
+    last = whole.index(html.escape(s[2].abstract).encode())
+    raw_server.set("/cut", whole[: last + 60], headers)  # cut inside the third item's description
+    first = await poll_feed(db, config, fetcher, feed_id)
+    assert len(first.new_story_ids) == 2
+    raw_server.set("/cut", whole, headers)
+    second = await poll(db, config, fetcher, feed_id)
+    assert len(second.new_story_ids) == 1
+    third = next(x for x in await stored(db, feed_id) if x.id == second.new_story_ids[0])
+    assert third.title == s[2].title and s[2].abstract[-30:] in third.text

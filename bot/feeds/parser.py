@@ -27,6 +27,7 @@ from bot.feeds.identity import entry_key, normalize_url, url_key
 _HTML_START = re.compile(
     rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S
 )
+_ROOT_END = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|RDF)\s*>", re.I)
 _FEED_TYPES = (
     "application/rss+xml",
     "application/atom+xml",
@@ -169,6 +170,11 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
         raise FeedParseError("not a feed: no RSS or Atom content")
     base = response_headers.get("content-location") or url
     meta = parsed.get("feed") or {}
+    if bozo_reason and entries_raw and not _ROOT_END.search(content[-4096:]):
+        # The body stops before the document ends (a close-delimited or gzip body cut short looks
+        # complete to HTTP): the last item may be cut mid-text, and an entry is stored once, so it
+        # waits for the next whole document. Any other item is complete, as the next one began.
+        entries_raw = entries_raw[:-1]
     entries = _distinct_keys([_entry(raw, base) for raw in entries_raw])
     return ParsedFeed(
         title=plain_title(str(meta.get("title") or "")),
