@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import html
+import re
+import sys
+import types
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -399,3 +403,30 @@ async def test_an_item_cut_off_by_a_truncated_body_waits_for_the_whole_document(
     assert len(second.new_story_ids) == 1
     third = next(x for x in await stored(db, feed_id) if x.id == second.new_story_ids[0])
     assert third.title == s[2].title and s[2].abstract[-30:] in third.text
+
+
+async def test_410_gone_pauses_the_feed_at_once_and_tells_the_admins(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alerts: list[tuple[str, str]] = []
+
+    async def enqueue_admin_alert(db: Any, config: Any, key: str, text_ar: str, text_en: str) -> None:
+        alerts.append((text_ar, text_en))
+
+    monkeypatch.setitem(
+        sys.modules, "bot.delivery.outbox", types.SimpleNamespace(enqueue_admin_alert=enqueue_admin_alert)
+    )
+    feed_id = await add_feed(db, raw_server.set("/old-feed", b"gone", status=410), "الجزيرة")
+    result = await poll_feed(db, config, fetcher, feed_id)
+    # The server says the feed is gone for good: polling it for days until ten failures pile up
+    # only hides that from the admins.
+    assert result.paused and result.error == "HTTP 410 Gone"
+    async with db.read() as session:
+        feed = await session.get(Feed, feed_id)
+        assert feed is not None
+        assert feed.status == "failing" and feed.next_check_at is None
+    [(text_ar, text_en)] = alerts
+    assert "«الجزيرة»" in text_ar and "410" in text_ar and "أُزيلت" in text_ar
+    assert not re.search(r"[A-Za-z]", text_ar)
+    assert "HTTP 410 Gone" in text_en and "after 1 failures" not in text_en
+    assert raw_server.hits["/old-feed"] == 1

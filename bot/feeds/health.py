@@ -4,8 +4,8 @@ The next poll is the feed's interval (never below fetch.min_interval) after this
 whatever the server asked for: Cache-Control max-age, Retry-After and the RSS <ttl> are lower
 bounds (each capped at fetch.max_backoff, so a server cannot silence a feed for a year). After an
 error the wait doubles with each consecutive failure, up to fetch.max_backoff. After
-fetch.pause_after_failures failures in a row the feed's status becomes "failing" (it stops being
-polled) and the admins are told, in Arabic and English.
+fetch.pause_after_failures failures in a row, or at the first HTTP 410 Gone, the feed's status
+becomes "failing" (it stops being polled) and the admins are told, in Arabic and English.
 """
 
 from __future__ import annotations
@@ -78,9 +78,11 @@ async def record_failure(
     reason: str,
     *,
     retry_after: float | None = None,
+    gone: bool = False,
     now: datetime | None = None,
 ) -> Failure:
-    """Count a failed poll; back off; pause the feed and alert the admins after too many in a row."""
+    """Count a failed poll; back off; pause the feed and alert the admins after too many in a row,
+    or at once when the server said the feed is `gone` (HTTP 410: removed for good, on purpose)."""
     now = now or utcnow()
     paused = False
     async with db.write() as session:
@@ -92,7 +94,7 @@ async def record_failure(
             seconds=failure_delay(feed.interval, config, errors, retry_after=retry_after)
         )
         status = feed.status
-        if errors >= config.fetch.pause_after_failures and feed.status == ACTIVE:
+        if (gone or errors >= config.fetch.pause_after_failures) and feed.status == ACTIVE:
             status, paused, next_at = FAILING, True, None
         await session.execute(
             update(Feed)
@@ -136,13 +138,15 @@ async def alert_admins_paused(
 def paused_alert_texts(name: str, errors: int, reason: str) -> tuple[str, str]:
     """The admin alert (Telegram HTML): Arabic text carries the error in Arabic too."""
     safe = html.escape(name)
+    after_ar = "بعد محاولة فاشلة واحدة" if errors == 1 else f"بعد {ar_digits(errors)} محاولات فاشلة متتالية"
+    after_en = "after one failure" if errors == 1 else f"after {errors} failures in a row"
     text_ar = (
-        f"⚠️ توقفت تغذية «{safe}» مؤقتًا بعد {ar_digits(errors)} محاولات فاشلة متتالية.\n"
+        f"⚠️ توقفت تغذية «{safe}» مؤقتًا {after_ar}.\n"
         f"آخر خطأ: {html.escape(error_text_ar(reason))}\n"
         "لن تُجلب أخبارها حتى يستأنفها أحد المشرفين."
     )
     text_en = (
-        f"⚠️ Feed “{safe}” paused itself after {errors} failures in a row.\n"
+        f"⚠️ Feed “{safe}” paused itself {after_en}.\n"
         f"Last error: {html.escape(reason)}\n"
         "It will not be polled until an admin resumes it."
     )
@@ -150,6 +154,7 @@ def paused_alert_texts(name: str, errors: int, reason: str) -> tuple[str, str]:
 
 
 _AR_REASONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^HTTP (410)"), "أعلن الخادم أن التغذية أُزيلت نهائيًا (الرمز {0})"),
     (re.compile(r"^HTTP (\d{3})"), "أجاب الخادم بالرمز {0}"),
     (re.compile(r"timed out"), "انتهت مهلة الاتصال بالخادم"),
     (re.compile(r"private address refused"), "رُفض العنوان لأنه عنوان داخلي خاص"),

@@ -157,7 +157,9 @@ async def _poll(db: Database, config: Config, fetcher: Fetcher, feed_id: int) ->
     try:
         result = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
     except FetchError as exc:
-        failure = await record_failure(db, config, feed_id, exc.reason, retry_after=exc.retry_after)
+        failure = await record_failure(
+            db, config, feed_id, exc.reason, retry_after=exc.retry_after, gone=exc.status == 410
+        )
         return PollResult(feed_id, error=exc.reason, paused=failure.paused)
     if result.not_modified:
         await _record_not_modified(db, config, feed, result)
