@@ -361,3 +361,30 @@ async def test_switching_to_digest_moves_held_stories_into_the_digest(
     assert [r.kind for r in await rows(db, 34) if r.status == "pending"] == ["digest"]
     text = await digests_text(db, 34)
     assert all(text.count(f"خبر الليل {i}") == 1 for i in range(3))
+
+
+async def test_a_first_switch_to_digest_waits_for_the_next_digest_time(
+    db: Database, config_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chat that was never in digest mode picks it at 23:30 (quiet hours, stories held): the
+    first digest comes at the next digest time, not a minute later with this morning's time."""
+    config = config_factory()
+    feed = await add_feed(db)
+    await add_subscriber(
+        db,
+        35,
+        since=at("2026-01-01T00:00:00+00:00"),
+        subscriptions=[("feed", str(feed))],
+        timezone="Asia/Riyadh",
+        quiet_start="23:00",
+        quiet_end="07:00",
+        digest_times=["08:00"],
+    )
+    now = at("2026-05-01T23:30:00+03:00")
+    monkeypatch.setattr(routing, "utcnow", lambda: now)
+    monkeypatch.setattr(service, "utcnow", lambda: now)
+    await route_new_stories(db, config, [await add_story(db, feed, "خبر الليل", fetched_at=now)])
+    await service.update_settings(db, 35, mode="digest")
+    assert await run_digests(db, config, now=now + timedelta(minutes=1)) == 0
+    assert await run_digests(db, config, now=at("2026-05-02T08:00:20+03:00")) == 1
+    assert (await digests_text(db, 35)).count("خبر الليل") == 1

@@ -155,9 +155,14 @@ async def update_settings(db: Database, chat_id: int, **changes: Any) -> Subscri
         sub = await session.get(Subscriber, chat_id)
         if sub is None:
             raise SubscriptionError("not_registered")
+        entering_digest = changes.get("mode") == "digest" and sub.mode != "digest"
         for name, value in changes.items():
             setattr(sub, name, list(value) if name == "digest_times" else value)
         now = sub.updated_at = utcnow()
+        if entering_digest:
+            # The digest period starts now: otherwise the latest digest time before the switch
+            # (this morning's, or one from weeks ago) counts as due and a digest goes out at once.
+            sub.last_digest_at = now
         if changes.get("mode") == "digest":
             await _held_to_digest(session, sub.chat_id, now)
         elif changes.keys() & {"quiet_start", "quiet_end", "timezone"}:
