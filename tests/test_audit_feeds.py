@@ -430,3 +430,25 @@ async def test_410_gone_pauses_the_feed_at_once_and_tells_the_admins(
     assert not re.search(r"[A-Za-z]", text_ar)
     assert "HTTP 410 Gone" in text_en and "after 1 failures" not in text_en
     assert raw_server.hits["/old-feed"] == 1
+
+
+async def test_one_broken_character_does_not_garble_the_whole_feed(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, ant_stories: list[AntStory]
+) -> None:
+    # A CMS cuts descriptions at a byte count and splits a two-byte Arabic letter: the document is
+    # UTF-8 but for that one byte, and feedparser then read all of it as IBM855 (Cyrillic).
+    s = ant_stories[:3]
+    body = rss(
+        [item(x, description="@@CUT@@" if i == 0 else html.escape(x.abstract)) for i, x in enumerate(s)]
+    )
+    lead = s[0].abstract.encode()
+    cut = next(n for n in range(60, 120) if lead[n - 1] >= 0xC0)  # ends on a lead byte
+    data = body.encode().replace(b"@@CUT@@", lead[:cut] + b"...")
+    for content_type in ("application/rss+xml; charset=utf-8", "text/xml"):
+        url = raw_server.set(f"/cut-{len(content_type)}", data, {"Content-Type": content_type})
+        feed_id = await add_feed(db, url, content_type)
+        await poll(db, config, fetcher, feed_id)
+        got = {x.title: x.text for x in await stored(db, feed_id)}
+        assert sorted(got) == sorted(x.title for x in s), content_type
+        assert got[s[0].title].startswith(lead[: cut - 1].decode("utf-8", errors="ignore")[:40])
+        assert "\ufffd" not in got[s[0].title]

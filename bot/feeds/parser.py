@@ -27,6 +27,9 @@ from bot.feeds.identity import entry_key, normalize_url, url_key
 _HTML_START = re.compile(
     rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S
 )
+# Decoded as UTF-8, a legacy-encoded Arabic text breaks at nearly every letter; a UTF-8 one with a
+# few broken bytes keeps thousands of good characters per bad one.
+_UTF8_MAJORITY = 20
 _ROOT_END = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|RDF)\s*>", re.I)
 _FEED_TYPES = (
     "application/rss+xml",
@@ -120,27 +123,33 @@ def looks_like_html(content: bytes) -> bool:
     return bool(_HTML_START.match(content[:2048]))
 
 
-def _charset_hint(content: bytes, headers: dict[str, str]) -> dict[str, str]:
-    """Headers that make feedparser decode what the bytes really are.
+def _as_utf8(content: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    """The body and headers that make feedparser decode what the bytes really are.
 
-    A body with non-ASCII bytes that decodes as strict UTF-8 is UTF-8, whatever the HTTP charset or
-    the XML declaration claims: Arabic in windows-1256 or ISO-8859-6 (letters 0xC1-0xFE, each
-    followed by another letter or a space) is never valid UTF-8, while a UTF-8 feed served as
-    windows-1256 (a server default) or saved with a BOM under an old windows-1256 declaration is
-    common, and decoding it as the label says stores mojibake with no error. With no Content-Type
-    at all feedparser falls back to ISO-8859-1 for raw text but not for character references, so
-    the XML rules (declaration, else UTF-8) are asked for instead."""
+    A body with non-ASCII bytes that is UTF-8 is read as UTF-8, whatever the HTTP charset or the
+    XML declaration claims: Arabic in windows-1256 or ISO-8859-6 (letters 0xC1-0xFE, each followed
+    by another letter or a space) is never valid UTF-8, while a UTF-8 feed served as windows-1256
+    (a server default) or saved with a BOM under an old windows-1256 declaration is common, and
+    decoding it as the label says stores mojibake with no error. A UTF-8 body with a few broken
+    bytes (a CMS cutting a description mid-letter) counts as UTF-8 too, the broken bytes dropped:
+    feedparser would read the whole document in whatever single-byte encoding fits (IBM855).
+    With no Content-Type at all feedparser reads raw text as ISO-8859-1 but character references
+    as Unicode, so the XML rules (declaration, else UTF-8) are asked for instead."""
     body = content[3:] if content.startswith(b"\xef\xbb\xbf") else content
     if not body.isascii() and b"\x00" not in body:
+        utf8 = {**headers, "content-type": "application/xml; charset=utf-8"}
         try:
             body.decode("utf-8")
         except UnicodeDecodeError:
-            pass
+            text = body.decode("utf-8", errors="replace")
+            broken = text.count("\ufffd")
+            if sum(ord(ch) > 127 for ch in text) >= _UTF8_MAJORITY * broken:
+                return text.replace("\ufffd", "").encode("utf-8"), utf8
         else:
-            return {**headers, "content-type": "application/xml; charset=utf-8"}
+            return content, utf8
     if not headers.get("content-type", "").strip():
-        return {**headers, "content-type": "application/xml"}
-    return headers
+        return content, {**headers, "content-type": "application/xml"}
+    return content, headers
 
 
 def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
@@ -149,7 +158,7 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
         raise FeedParseError("not a feed: empty body")
     if looks_like_html(content):
         raise FeedParseError("not a feed: got an HTML page")
-    response_headers = _charset_hint(content, {k.lower(): v for k, v in (headers or {}).items()})
+    content, response_headers = _as_utf8(content, {k.lower(): v for k, v in (headers or {}).items()})
     response_headers.setdefault("content-location", url)
     # A BytesIO, never a str: feedparser would treat a string as a URL or a file name to open.
     parsed = feedparser.parse(
