@@ -452,3 +452,24 @@ async def test_one_broken_character_does_not_garble_the_whole_feed(
         assert sorted(got) == sorted(x.title for x in s), content_type
         assert got[s[0].title].startswith(lead[: cut - 1].decode("utf-8", errors="ignore")[:40])
         assert "\ufffd" not in got[s[0].title]
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b'\xef\xbb\xbf<!DOCTYPE html><html lang="ar"><body>\xd8\xae\xd8\xb7\xd8\xa3</body></html>',
+        b"\xef\xbb\xbf\r\n<html><head><title>503</title></head><body>Service Unavailable</body></html>",
+        b"<head><title>Error</title></head><body><h1>Database error</h1></body>",
+        b"<body><h1>\xd8\xa7\xd9\x84\xd8\xb5\xd9\x81\xd8\xad\xd8\xa9 \xd8\xba\xd9\x8a\xd8\xb1 \xd9\x85\xd9\x88\xd8\xac\xd9\x88\xd8\xaf\xd8\xa9</h1></body>",
+    ],
+)
+async def test_an_html_page_with_status_200_is_reported_as_a_web_page(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, page: bytes
+) -> None:
+    # The error page a CMS or a proxy serves with 200 OK instead of the feed.
+    feed_id = await add_feed(db, raw_server.set("/page", page, {"Content-Type": "text/html; charset=utf-8"}))
+    result = await poll_feed(db, config, fetcher, feed_id)
+    assert result.error == "not a feed: got an HTML page"
+    async with db.read() as session:
+        feed = await session.get(Feed, feed_id)
+        assert feed is not None and feed.consecutive_errors == 1

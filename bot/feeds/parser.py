@@ -24,8 +24,11 @@ import feedparser
 
 from bot.feeds.identity import entry_key, normalize_url, url_key
 
+# A page, not a feed: a doctype or <html>, or (error pages written by hand) <head> or <body> first;
+# after a BOM, the XML declaration and comments.
 _HTML_START = re.compile(
-    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|(?:html|head|body)[\s>])",
+    re.I | re.S,
 )
 # Decoded as UTF-8, a legacy-encoded Arabic text breaks at nearly every letter; a UTF-8 one with a
 # few broken bytes keeps thousands of good characters per bad one.
