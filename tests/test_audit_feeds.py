@@ -49,6 +49,9 @@ class RawServer:
             path = head.split(b" ", 2)[1].decode("latin-1").split("?", 1)[0]
             self.hits[path] = self.hits.get(path, 0) + 1
             status, headers, body = self.answers.get(path, (404, {}, b"not found"))
+            etag = headers.get("ETag")
+            if etag and f"\r\nif-none-match: {etag}\r\n".encode() in head.lower():
+                status, body = 304, b""
             lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", f"Content-Length: {len(body)}"]
             lines += [f"{k}: {v}" for k, v in headers.items()]
             lines.append("Connection: close")
@@ -395,10 +398,12 @@ async def test_an_item_cut_off_by_a_truncated_body_waits_for_the_whole_document(
     await poll(db, config, fetcher, feed_id)
     whole = rss([item(x) for x in s[:3]] + [item(s[3])]).encode()
     last = whole.index(html.escape(s[2].abstract).encode())
-    raw_server.set("/cut", whole[: last + 60], headers)  # cut inside the third item's description
+    # Cut inside the third item's description.
+    raw_server.set("/cut", whole[: last + 60], {**headers, "ETag": '"v2"'})
     first = await poll_feed(db, config, fetcher, feed_id)
     assert len(first.new_story_ids) == 2
-    raw_server.set("/cut", whole, headers)
+    # The server's ETag named the whole document; the cut copy must not make the next poll a 304.
+    raw_server.set("/cut", whole, {**headers, "ETag": '"v2"'})
     second = await poll(db, config, fetcher, feed_id)
     assert len(second.new_story_ids) == 1
     third = next(x for x in await stored(db, feed_id) if x.id == second.new_story_ids[0])

@@ -76,6 +76,9 @@ class ParsedFeed:
     entries: list[ParsedEntry]
     version: str = ""
     bozo_reason: str | None = None
+    # False when the body stopped before the document's end: its validators (ETag, Last-Modified)
+    # name the whole document, so they must not turn the next poll into a 304.
+    complete: bool = True
 
 
 _INLINE_TAG = re.compile(r"</?(?:a|b|i|u|em|strong|span|font|small|big|sup|sub|mark|q|abbr)\b[^<>]*>", re.I)
@@ -182,7 +185,8 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
         raise FeedParseError("not a feed: no RSS or Atom content")
     base = response_headers.get("content-location") or url
     meta = parsed.get("feed") or {}
-    if bozo_reason and entries_raw and not _ROOT_END.search(content[-4096:]):
+    complete = not bozo_reason or bool(_ROOT_END.search(content[-4096:]))
+    if not complete and entries_raw:
         # The body stops before the document ends (a close-delimited or gzip body cut short looks
         # complete to HTTP): the last item may be cut mid-text, and an entry is stored once, so it
         # waits for the next whole document. Any other item is complete, as the next one began.
@@ -195,6 +199,7 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
         entries=entries,
         version=version,
         bozo_reason=bozo_reason,
+        complete=complete,
     )
 
 

@@ -343,13 +343,14 @@ class _Write:
     def run(self, session: Session) -> list[int] | None:
         """The new stories' ids in publication order; None when the feed is gone."""
         feed, result, parsed, now = self.feed, self.result, self.parsed, self.now
+        etag, modified = (result.etag, result.last_modified) if parsed.complete else (None, None)
         # The feed row's update doubles as "is it still there?" (removed while being polled).
         updated = session.execute(
             update(Feed)
             .where(Feed.id == feed.id)
             .values(
-                etag=_clip(result.etag, 512),
-                last_modified=_clip(result.last_modified, 128),
+                etag=_clip(etag, 512),
+                last_modified=_clip(modified, 128),
                 last_checked_at=now,
                 last_success_at=now,
                 consecutive_errors=0,
