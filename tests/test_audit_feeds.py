@@ -478,3 +478,15 @@ async def test_an_html_page_with_status_200_is_reported_as_a_web_page(
     async with db.read() as session:
         feed = await session.get(Feed, feed_id)
         assert feed is not None and feed.consecutive_errors == 1
+
+
+async def test_a_link_written_without_its_scheme_points_at_its_own_site(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, ant_stories: list[AntStory]
+) -> None:
+    # "www.site/…" with no http:// is a relative path to a resolver; readers mean the site.
+    story = ant_stories[0]
+    doc = rss([item(story, link="www.news.example/ar/1", guid="")])
+    feed_id = await add_feed(db, raw_server.set("/rss/ar.xml", doc.encode(), {"Content-Type": "text/xml"}))
+    await poll(db, config, fetcher, feed_id)
+    [got] = await stored(db, feed_id)
+    assert got.url == "http://www.news.example/ar/1"

@@ -208,6 +208,18 @@ def parse_feed_at(content: bytes, url: str, headers: Mapping[str, str] | None) -
     return parse_feed(content, url=url, headers=headers)
 
 
+_SCHEMELESS = re.compile(r"www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#]|$)", re.I)
+
+
+def _schemeless(link: str, base: str) -> str:
+    """A link written without its scheme ("www.site.com/news/1"): feedparser resolved it as a
+    path under the feed's directory (https://feeds.site.com/rss/www.site.com/news/1, a dead link);
+    the writer meant the site."""
+    directory = urljoin(base, ".")
+    rest = link[len(directory) :] if link.startswith(directory) else ""
+    return f"http://{rest}" if _SCHEMELESS.match(rest) else link
+
+
 def _distinct_keys(pairs: list[tuple[ParsedEntry, str]]) -> list[ParsedEntry]:
     """The entries, each under its guid's key unless the document gives that guid to several
     different items (some CMSs write the site's address or "0" as every guid): those are keyed by
@@ -224,7 +236,7 @@ def _entry(raw: Any, base: str) -> tuple[ParsedEntry, str]:
     """The entry, and its key as if it had no guid."""
     link = raw.get("link") or ""
     if link:
-        link = normalize_url(urljoin(base, link))
+        link = normalize_url(_schemeless(urljoin(base, link), base))
     title = plain_title(str(raw.get("title") or ""))
     issued = _struct_to_datetime(raw.get("published_parsed"))
     updated = None if _plausible(issued) else _struct_to_datetime(raw.get("updated_parsed"))
