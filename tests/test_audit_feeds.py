@@ -490,3 +490,31 @@ async def test_a_link_written_without_its_scheme_points_at_its_own_site(
     await poll(db, config, fetcher, feed_id)
     [got] = await stored(db, feed_id)
     assert got.url == "http://www.news.example/ar/1"
+
+
+async def test_a_feed_that_suddenly_lists_its_archive_does_not_flood_subscribers(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, ant_stories: list[AntStory]
+) -> None:
+    # The outlet raises "items per feed" from 3 to 25: 20 stories from the past weeks appear at
+    # once. They are stored (search, /latest) but are not news to push; today's story is.
+    headers = {"Content-Type": "application/rss+xml; charset=utf-8"}
+    now = utcnow()
+
+    def dated(story: AntStory, age: timedelta) -> dict[str, str]:
+        return item(story, pubDate=(now - age).strftime("%a, %d %b %Y %H:%M:%S +0000"))
+
+    archive = [dated(story, timedelta(days=3 + i)) for i, story in enumerate(ant_stories[5:25])]
+    recent = [dated(story, timedelta(hours=i)) for i, story in enumerate(ant_stories[1:4])]
+    feed_id = await add_feed(db, raw_server.set("/archive", rss(recent).encode(), headers))
+    await poll(db, config, fetcher, feed_id)
+    fresh = dated(ant_stories[0], timedelta(minutes=5))
+    # Late by a day (a story posted with the date it was written) is still news.
+    late = dated(ant_stories[4], timedelta(hours=26))
+    # One story dated last week is news too: only a batch of them is an archive.
+    raw_server.set("/archive", rss([dated(ant_stories[25], timedelta(days=7)), *recent]).encode(), headers)
+    assert len((await poll(db, config, fetcher, feed_id)).new_story_ids) == 1
+    raw_server.set("/archive", rss([fresh, *recent, late, *archive]).encode(), headers)
+    result = await poll(db, config, fetcher, feed_id)
+    assert len(result.stored_story_ids) == 22
+    routed = {x.title for x in await stored(db, feed_id) if x.id in result.new_story_ids}
+    assert routed == {ant_stories[0].title, ant_stories[4].title}

@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 
 _CHUNK = 400  # bound the size of IN (...) lists
 _FUTURE_SLACK = timedelta(minutes=5)
+# How long before the last successful poll a newly listed story may be dated and still be news (a
+# story posted with the date it was written, a wrong time zone).
+_STALE = timedelta(days=2)
+_BACKFILL = 5
 
 try:
     # Keeps the search index in step: index_story is called in the session that stores the story.
@@ -76,6 +80,7 @@ class _FeedRow:
     full_text: bool
     ever_succeeded: bool
     ttl_seconds: float | None
+    last_success_at: datetime | None = None
 
 
 @dataclass
@@ -144,6 +149,7 @@ async def _load_feeds(db: Database, feed_ids: list[int]) -> list[_FeedRow | None
                     full_text=bool(row[6]),
                     ever_succeeded=row[7] is not None,
                     ttl_seconds=row[8],
+                    last_success_at=as_utc(row[7]) if row[7] is not None else None,
                 )
         return [found.get(feed_id) for feed_id in feed_ids]
 
@@ -317,9 +323,11 @@ async def _store(
         return PollResult(feed.id, error="feed was removed while it was being polled")
     if ids:
         log.info("feed %r: %d new stories%s", feed.name, len(ids), " (first poll)" if first_poll else "")
+    if len(write.routed) < len(ids) and not first_poll:
+        log.info("feed %r: %d old stories stored, not delivered", feed.name, len(ids) - len(write.routed))
     return PollResult(
         feed.id,
-        new_story_ids=[] if first_poll else ids,
+        new_story_ids=write.routed,
         stored_story_ids=ids,
         first_poll=first_poll,
         entries=len(parsed.entries),
@@ -339,6 +347,7 @@ class _Write:
     delay: float
     first_poll: bool
     recent: dedup.RecentPrints
+    routed: list[int] = field(default_factory=list)  # the ids queued for delivery
 
     def run(self, session: Session) -> list[int] | None:
         """The new stories' ids in publication order; None when the feed is gone."""
@@ -429,8 +438,11 @@ class _Write:
         if entry_rows:
             session.execute(insert(cast(Table, FeedEntry.__table__)), entry_rows)
         if ids and not self.first_poll:
+            self.routed = _news(feed, rows, ids)
+        if self.routed:
             session.execute(
-                insert(cast(Table, RouteQueue.__table__)), [{"story_id": i, "created_at": now} for i in ids]
+                insert(cast(Table, RouteQueue.__table__)),
+                [{"story_id": i, "created_at": now} for i in self.routed],
             )
         if _search_index is not None:
             # Duplicates are not indexed: search lists the original once.
@@ -541,6 +553,19 @@ def _relisted(session: Session, feed_id: int, items: list[_NewStory], seen: set[
                 found[item.entry.key] = story_id
                 break
     return found
+
+
+def _news(feed: _FeedRow, rows: list[dict[str, Any]], ids: list[int]) -> list[int]:
+    """The new stories to hand to delivery. Not a backfill: when a poll brings _BACKFILL or more
+    stories dated well before the feed's last successful poll (which did not list them), the
+    outlet has put its archive in the feed (a longer window, a new CMS): pushing them would flood
+    every subscriber with old news, so they are stored for search and /latest only, as a first
+    poll's are. One or two late stories are still news (posted with the date they were written)."""
+    if feed.last_success_at is None:
+        return ids
+    since = feed.last_success_at - _STALE
+    old = {sid for row, sid in zip(rows, ids, strict=True) if row["published_at"] < since}
+    return [sid for sid in ids if sid not in old] if len(old) >= _BACKFILL else ids
 
 
 _recent: weakref.WeakKeyDictionary[Database, dedup.RecentPrints] = weakref.WeakKeyDictionary()
