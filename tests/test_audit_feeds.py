@@ -518,3 +518,28 @@ async def test_a_feed_that_suddenly_lists_its_archive_does_not_flood_subscribers
     assert len(result.stored_story_ids) == 22
     routed = {x.title for x in await stored(db, feed_id) if x.id in result.new_story_ids}
     assert routed == {ant_stories[0].title, ant_stories[4].title}
+
+
+async def test_items_sharing_one_link_are_different_stories(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, ant_stories: list[AntStory]
+) -> None:
+    # Channel bridges and some sites give every item the same link (the channel, the home page).
+    a, b, c = ant_stories[:3]
+    headers = {"Content-Type": "application/rss+xml; charset=utf-8"}
+
+    def shared(story: AntStory, guid: str) -> dict[str, str]:
+        return item(story, link="https://news.example/", guid=f'<guid isPermaLink="false">{guid}</guid>')
+
+    def doc(*items: dict[str, str]) -> bytes:
+        # item() puts the guid value inside <guid>; these carry their own element.
+        return rss(list(items)).replace("<guid><guid", "<guid").replace("</guid></guid>", "</guid>").encode()
+
+    feed_id = await add_feed(db, raw_server.set("/shared", doc(shared(a, "1")), headers))
+    await poll(db, config, fetcher, feed_id)
+    raw_server.set("/shared", doc(shared(c, "3"), shared(b, "2"), shared(a, "1")), headers)
+    second = await poll(db, config, fetcher, feed_id)
+    assert len(second.new_story_ids) == 2
+    assert sorted(x.title for x in await stored(db, feed_id)) == sorted(x.title for x in (a, b, c))
+    # A feed that renumbers its guids still gets nothing new: same link, same story.
+    raw_server.set("/shared", doc(shared(c, "x3"), shared(b, "x2"), shared(a, "x1")), headers)
+    assert (await poll(db, config, fetcher, feed_id)).new_story_ids == []

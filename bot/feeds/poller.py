@@ -254,19 +254,21 @@ def _keys_seen(session: Session, feed_id: int, keys: Sequence[str]) -> set[str]:
     return seen
 
 
-def _stories_by_url(session: Session, feed_id: int, urls: Sequence[str]) -> dict[str, int]:
-    """This feed's stories with these links (first stored wins)."""
-    found: dict[str, int] = {}
+def _stories_by_url(
+    session: Session, feed_id: int, urls: Sequence[str]
+) -> dict[str, list[tuple[int, str, str]]]:
+    """This feed's stories with these links: url -> (id, title, text), first stored first."""
+    found: dict[str, list[tuple[int, str, str]]] = {}
     for start in range(0, len(urls), _CHUNK):
         chunk = list(urls[start : start + _CHUNK])
         rows = session.execute(
-            select(Story.url, Story.id)
+            select(Story.url, Story.id, Story.title, Story.text)
             .where(Story.feed_id == feed_id, Story.url.in_(chunk))
             .order_by(Story.id)
         )
-        for url, story_id in rows.all():
+        for url, story_id, title, text in rows.all():
             if url is not None:
-                found.setdefault(url, story_id)
+                found.setdefault(url, []).append((story_id, title, text or ""))
     return found
 
 
@@ -375,18 +377,22 @@ class _Write:
         # Re-check under the write lock: another task may have stored some of these meanwhile.
         now_seen = _keys_seen(session, feed.id, [s.entry.key for s in stories]) if stories else set()
         # An entry under a new key whose link this feed already stored (the feed changed its guids)
-        # is the old story: it gets a FeedEntry pointing there, no new story.
-        known_urls = (
+        # is the old story: it gets a FeedEntry pointing there, no new story. The same link alone
+        # is not enough: some feeds give every item one link (the channel, the home page).
+        by_url = (
             {}
             if self.first_poll
             else _stories_by_url(session, feed.id, [i.entry.url for i in stories if i.entry.url])
         )
-        repeats = [
-            (i.entry, known_urls[i.entry.url])
-            for i in stories
-            if i.entry.url in known_urls and i.entry.key not in now_seen
-        ]
-        stories = [i for i in stories if i.entry.url not in known_urls]
+        known_urls: dict[str, int] = {}
+        for i in stories:
+            for story_id, title, text in by_url.get(i.entry.url or "", []):
+                if dedup.same_story(i.entry.title, i.text, title, text):
+                    known_urls[i.entry.key] = story_id
+                    break
+        repeats = [(i.entry, known_urls[i.entry.key]) for i in stories if i.entry.key in known_urls]
+        repeats = [(entry, sid) for entry, sid in repeats if entry.key not in now_seen]
+        stories = [i for i in stories if i.entry.key not in known_urls]
         # The same story listed again under a new link (and so a new key): an edited slug, a
         # trailing slash, the AMP page. Its date and its words are what stay.
         relisted = {} if self.first_poll else _relisted(session, feed.id, stories, now_seen)
