@@ -543,3 +543,20 @@ async def test_items_sharing_one_link_are_different_stories(
     # A feed that renumbers its guids still gets nothing new: same link, same story.
     raw_server.set("/shared", doc(shared(c, "x3"), shared(b, "x2"), shared(a, "x1")), headers)
     assert (await poll(db, config, fetcher, feed_id)).new_story_ids == []
+
+
+async def test_items_sharing_one_link_and_no_guid_are_different_stories(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, ant_stories: list[AntStory]
+) -> None:
+    a, b, c = ant_stories[:3]
+    headers = {"Content-Type": "application/rss+xml; charset=utf-8"}
+
+    def shared(story: AntStory) -> dict[str, str]:
+        return item(story, link="https://t.me/s/news_channel", guid="")
+
+    feed_id = await add_feed(db, raw_server.set("/bridge", rss([shared(b), shared(a)]).encode(), headers))
+    assert len((await poll(db, config, fetcher, feed_id)).stored_story_ids) == 2
+    raw_server.set("/bridge", rss([shared(c), shared(b), shared(a)]).encode(), headers)
+    assert len((await poll(db, config, fetcher, feed_id)).new_story_ids) == 1
+    assert (await poll(db, config, fetcher, feed_id)).new_story_ids == []
+    assert sorted(x.title for x in await stored(db, feed_id)) == sorted(x.title for x in (a, b, c))

@@ -220,20 +220,26 @@ def _schemeless(link: str, base: str) -> str:
     return f"http://{rest}" if _SCHEMELESS.match(rest) else link
 
 
-def _distinct_keys(pairs: list[tuple[ParsedEntry, str]]) -> list[ParsedEntry]:
-    """The entries, each under its guid's key unless the document gives that guid to several
-    different items (some CMSs write the site's address or "0" as every guid): those are keyed by
-    their links (else title and date) instead, or all but the first would be dropped as repeats."""
-    variants: dict[str, set[str]] = {}
-    for entry, fallback in pairs:
-        variants.setdefault(entry.key, set()).add(fallback)
-    return [
-        entry if len(variants[entry.key]) == 1 else replace(entry, key=fallback) for entry, fallback in pairs
-    ]
+def _distinct_keys(entries: list[tuple[ParsedEntry, str, str]]) -> list[ParsedEntry]:
+    """The entries, each under its own key. When the document gives one guid to several different
+    items (some CMSs write the site's address or "0" as every guid) those are keyed by their links
+    instead; when it gives them one link and no guid (a channel bridge linking every post to the
+    channel), by their title, date and text. Otherwise all but the first would be dropped as
+    repeats of it. A true repeat (the same item twice) keeps one key."""
+    keyed = [entry for entry, _, _ in entries]
+    for level in (1, 2):
+        variants: dict[str, set[str]] = {}
+        for entry, fallbacks in zip(keyed, entries, strict=True):
+            variants.setdefault(entry.key, set()).add(fallbacks[level])
+        keyed = [
+            entry if len(variants[entry.key]) == 1 else replace(entry, key=str(fallbacks[level]))
+            for entry, fallbacks in zip(keyed, entries, strict=True)
+        ]
+    return keyed
 
 
-def _entry(raw: Any, base: str) -> tuple[ParsedEntry, str]:
-    """The entry, and its key as if it had no guid."""
+def _entry(raw: Any, base: str) -> tuple[ParsedEntry, str, str]:
+    """The entry, its key as if it had no guid, and as if it had neither guid nor link."""
     link = raw.get("link") or ""
     if link:
         link = normalize_url(_schemeless(urljoin(base, link), base))
@@ -265,7 +271,7 @@ def _entry(raw: Any, base: str) -> tuple[ParsedEntry, str]:
         published=published,
         categories=categories,
     )
-    return entry, entry_key(None, link or None, title, date, text)
+    return entry, entry_key(None, link or None, title, date, text), entry_key(None, None, title, date, text)
 
 
 class _LinkFinder(HTMLParser):
