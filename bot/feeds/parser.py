@@ -227,13 +227,13 @@ def _distinct_keys(entries: list[tuple[ParsedEntry, str, str]]) -> list[ParsedEn
     channel), by their title, date and text. Otherwise all but the first would be dropped as
     repeats of it. A true repeat (the same item twice) keeps one key."""
     keyed = [entry for entry, _, _ in entries]
-    for level in (1, 2):
+    for fallbacks in ([by_link for _, by_link, _ in entries], [by_text for _, _, by_text in entries]):
         variants: dict[str, set[str]] = {}
-        for entry, fallbacks in zip(keyed, entries, strict=True):
-            variants.setdefault(entry.key, set()).add(fallbacks[level])
+        for entry, fallback in zip(keyed, fallbacks, strict=True):
+            variants.setdefault(entry.key, set()).add(fallback)
         keyed = [
-            entry if len(variants[entry.key]) == 1 else replace(entry, key=str(fallbacks[level]))
-            for entry, fallbacks in zip(keyed, entries, strict=True)
+            entry if len(variants[entry.key]) == 1 else replace(entry, key=fallback)
+            for entry, fallback in zip(keyed, fallbacks, strict=True)
         ]
     return keyed
 
