@@ -26,6 +26,7 @@ from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, Story
 from bot.feeds.fetcher import Fetcher
+from bot.feeds.health import error_text_ar
 from bot.feeds.poller import PollResult, poll_feed
 from tests.fakes.feed_server import Story as AntStory
 
@@ -560,3 +561,14 @@ async def test_items_sharing_one_link_and_no_guid_are_different_stories(
     assert len((await poll(db, config, fetcher, feed_id)).new_story_ids) == 1
     assert (await poll(db, config, fetcher, feed_id)).new_story_ids == []
     assert sorted(x.title for x in await stored(db, feed_id)) == sorted(x.title for x in (a, b, c))
+
+
+async def test_a_body_in_an_encoding_we_did_not_ask_for_is_a_clear_error(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer
+) -> None:
+    # A CDN answering in Brotli (or zstd) though the request offered only gzip and deflate.
+    headers = {"Content-Type": "application/rss+xml", "Content-Encoding": "br"}
+    feed_id = await add_feed(db, raw_server.set("/br", b"\x1b\x03\x00\xf8\xa5\x40\x80\x12", headers))
+    result = await poll_feed(db, config, fetcher, feed_id)
+    assert result.error == "could not decompress the body (content encoding br)"
+    assert error_text_ar(result.error) == "تعذّر فك ضغط الرد"

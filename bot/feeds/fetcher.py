@@ -33,6 +33,8 @@ from bot.clock import utcnow
 from bot.config import FetchConfig
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# What the request offers (Accept-Encoding: gzip, deflate) and httpx decodes.
+_DECODED = frozenset({"", "identity", "gzip", "deflate"})
 _ACCEPT = {
     "feed": "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5",
@@ -340,6 +342,12 @@ class Fetcher:
 
     async def _read_body(self, response: httpx.Response) -> bytes:
         limit = self.config.max_body_bytes
+        # httpx passes a body in an encoding it cannot decode through as it is; parsed, that
+        # compressed body would read as a broken feed.
+        encodings = {e.strip().lower() for e in response.headers.get("content-encoding", "").split(",")}
+        unknown = sorted(encodings - _DECODED)
+        if unknown:
+            raise FetchError(f"could not decompress the body (content encoding {', '.join(unknown)})")
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise FetchError(f"body larger than {_size(limit)}")
