@@ -245,7 +245,9 @@ def _entry(raw: Any, base: str) -> tuple[ParsedEntry, str, str]:
         link = normalize_url(_schemeless(urljoin(base, link), base))
     title = plain_title(str(raw.get("title") or ""))
     issued = _struct_to_datetime(raw.get("published_parsed"))
-    updated = None if _plausible(issued) else _struct_to_datetime(raw.get("updated_parsed"))
+    # dict.get: feedparser's own .get("updated_parsed") falls back to published_parsed (with a
+    # DeprecationWarning), and that is the date just found implausible.
+    updated = None if _plausible(issued) else _struct_to_datetime(dict.get(raw, "updated_parsed"))
     published = _plausible(issued) or _plausible(updated)
     dated = issued or updated  # the entry key's date, as it always was
     summary = str(raw.get("summary") or "")
