@@ -23,6 +23,7 @@ from bot.feeds.poller import poll_feed
 from bot.search.index import index_story
 from bot.search.service import search
 from tests import (
+    test_audit_delivery,
     test_delivery_sender,
     test_feed_poller,
     test_instance_lock,
@@ -264,7 +265,15 @@ async def test_a_title_match_ranks_above_a_body_match_of_the_same_day(db: Databa
 
 adopt(
     globals(),
-    [test_storage, test_feed_poller, test_search, test_routing, test_delivery_sender, test_instance_lock],
+    [
+        test_storage,
+        test_feed_poller,
+        test_search,
+        test_routing,
+        test_delivery_sender,
+        test_instance_lock,
+        test_audit_delivery,
+    ],
     fixtures=[
         (test_delivery_sender, "bot"),
         (test_feed_poller, "config"),
