@@ -13,6 +13,7 @@ import calendar
 import html
 import io
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -220,26 +221,33 @@ def _schemeless(link: str, base: str) -> str:
     return f"http://{rest}" if _SCHEMELESS.match(rest) else link
 
 
-def _distinct_keys(entries: list[tuple[ParsedEntry, str, str]]) -> list[ParsedEntry]:
+def _distinct_keys(entries: list[tuple[ParsedEntry, datetime | str | None, str]]) -> list[ParsedEntry]:
     """The entries, each under its own key. When the document gives one guid to several different
     items (some CMSs write the site's address or "0" as every guid) those are keyed by their links
     instead; when it gives them one link and no guid (a channel bridge linking every post to the
     channel), by their title, date and text. Otherwise all but the first would be dropped as
-    repeats of it. A true repeat (the same item twice) keeps one key."""
+    repeats of it. A true repeat (the same item twice) keeps one key. `entries` are (entry, the
+    date and the text its key was made from); the other keys are made only for shared keys."""
     keyed = [entry for entry, _, _ in entries]
-    for fallbacks in ([by_link for _, by_link, _ in entries], [by_text for _, _, by_text in entries]):
+    for with_link in (True, False):
+        counts = Counter(entry.key for entry in keyed)
+        fallbacks = {
+            i: entry_key(None, keyed[i].url if with_link else None, keyed[i].title, date, text)
+            for i, (_, date, text) in enumerate(entries)
+            if counts[keyed[i].key] > 1
+        }
         variants: dict[str, set[str]] = {}
-        for entry, fallback in zip(keyed, fallbacks, strict=True):
-            variants.setdefault(entry.key, set()).add(fallback)
+        for i, fallback in fallbacks.items():
+            variants.setdefault(keyed[i].key, set()).add(fallback)
         keyed = [
-            entry if len(variants[entry.key]) == 1 else replace(entry, key=fallback)
-            for entry, fallback in zip(keyed, fallbacks, strict=True)
+            replace(entry, key=fallbacks[i]) if len(variants.get(entry.key, ())) > 1 else entry
+            for i, entry in enumerate(keyed)
         ]
     return keyed
 
 
-def _entry(raw: Any, base: str) -> tuple[ParsedEntry, str, str]:
-    """The entry, its key as if it had no guid, and as if it had neither guid nor link."""
+def _entry(raw: Any, base: str) -> tuple[ParsedEntry, datetime | str | None, str]:
+    """The entry, and the date and text its key was made from (see _distinct_keys)."""
     link = raw.get("link") or ""
     if link:
         link = normalize_url(_schemeless(urljoin(base, link), base))
@@ -273,7 +281,7 @@ def _entry(raw: Any, base: str) -> tuple[ParsedEntry, str, str]:
         published=published,
         categories=categories,
     )
-    return entry, entry_key(None, link or None, title, date, text), entry_key(None, None, title, date, text)
+    return entry, date, text
 
 
 class _LinkFinder(HTMLParser):
