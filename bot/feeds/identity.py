@@ -1,8 +1,9 @@
 """What makes two feed entries "the same story": entry keys and URL normalisation.
 
 An entry's key is its guid (Atom id), else its link with tracking parameters stripped, else a hash
-of its normalised title (or, for an untitled item, the first words of its text) and date. Keys are remembered per feed (FeedEntry), so a restart, a
-reordered feed or an item that drops out and comes back is never sent twice.
+of its normalised title (or, for an untitled item, the first words of its text) and date. Keys are
+remembered per feed (FeedEntry), so a restart, a reordered feed or an item that drops out and comes
+back is never sent twice.
 """
 
 from __future__ import annotations

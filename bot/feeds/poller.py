@@ -384,20 +384,23 @@ class _Write:
             if self.first_poll
             else _stories_by_url(session, feed.id, [i.entry.url for i in stories if i.entry.url])
         )
-        known_urls: dict[str, int] = {}
+        stored: dict[str, int] = {}  # entry key -> the story this feed already stored for it
         for i in stories:
             for story_id, title, text in by_url.get(i.entry.url or "", []):
                 if dedup.same_story(i.entry.title, i.text, title, text):
-                    known_urls[i.entry.key] = story_id
+                    stored[i.entry.key] = story_id
                     break
-        repeats = [(i.entry, known_urls[i.entry.key]) for i in stories if i.entry.key in known_urls]
-        repeats = [(entry, sid) for entry, sid in repeats if entry.key not in now_seen]
-        stories = [i for i in stories if i.entry.key not in known_urls]
         # The same story listed again under a new link (and so a new key): an edited slug, a
         # trailing slash, the AMP page. Its date and its words are what stay.
-        relisted = {} if self.first_poll else _relisted(session, feed.id, stories, now_seen)
-        repeats += [(i.entry, relisted[i.entry.key]) for i in stories if i.entry.key in relisted]
-        stories = [i for i in stories if i.entry.key not in relisted]
+        if not self.first_poll:
+            unmatched = [i for i in stories if i.entry.key not in stored]
+            stored.update(_relisted(session, feed.id, unmatched, now_seen))
+        repeats = [
+            (i.entry, stored[i.entry.key])
+            for i in stories
+            if i.entry.key in stored and i.entry.key not in now_seen
+        ]
+        stories = [i for i in stories if i.entry.key not in stored]
         by_link = _link_duplicates(session, feed.id, [i.entry for i in stories if i.entry.url])
         recent = _recent_prints(session, self.recent, now) if stories else None
         rows: list[dict[str, Any]] = []
