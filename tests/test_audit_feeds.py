@@ -12,14 +12,13 @@ import html
 import re
 import sys
 import types
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from bot.clock import as_utc, utcnow
 from bot.config import Config
@@ -28,7 +27,12 @@ from bot.db.models import Feed, Story
 from bot.feeds.fetcher import Fetcher
 from bot.feeds.health import error_text_ar
 from bot.feeds.poller import PollResult, poll_feed
+from tests import test_feed_poller as poller_tests
 from tests.fakes.feed_server import Story as AntStory
+from tests.test_feed_poller import config, fetcher
+from tests.test_feed_poller import stories as stored
+
+__all__ = ["config", "fetcher"]  # fixtures, used by name
 
 
 @dataclass
@@ -75,30 +79,8 @@ async def raw_server() -> AsyncIterator[RawServer]:
         await listener.wait_closed()
 
 
-@pytest.fixture
-def config(config_factory: Callable[..., Config]) -> Config:
-    return config_factory()
-
-
-@pytest.fixture
-async def fetcher(config: Config) -> AsyncIterator[Fetcher]:
-    async with Fetcher(config.fetch) as f:
-        yield f
-
-
 async def add_feed(db: Database, url: str, name: str = "تغذية") -> int:
-    async with db.write() as session:
-        feed = Feed(url=url, name=name, interval=60.0, origin="cli")
-        session.add(feed)
-        await session.flush()
-        return feed.id
-
-
-async def stored(db: Database, feed_id: int) -> list[Story]:
-    async with db.read() as session:
-        return list(
-            (await session.scalars(select(Story).where(Story.feed_id == feed_id).order_by(Story.id))).all()
-        )
+    return await poller_tests.add_feed(db, url, name, interval=60.0)
 
 
 def rss(items: list[dict[str, str]], *, declaration: str = '<?xml version="1.0" encoding="utf-8"?>') -> str:
