@@ -9,19 +9,17 @@ import re
 _TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 
 
-class RedactTokens(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = _TOKEN.sub("<token>", message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
+class RedactingFormatter(logging.Formatter):
+    """Redacts the whole formatted record: the message and any traceback, whose exception texts
+    quote the token too (python-telegram-bot's InvalidToken: "The token `…` was rejected")."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _TOKEN.sub("<token>", super().format(record))
 
 
 def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactTokens())
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -66,12 +66,17 @@ def test_logging_never_shows_the_token(capsys: pytest.CaptureFixture[str]) -> No
         logging.getLogger("telegram.test").info(
             "POST https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe"
         )
+        try:
+            raise ValueError("The token `123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw` was rejected")
+        except ValueError:
+            logging.getLogger("telegram.ext").exception("bootstrap failed")  # a traceback quotes it
     finally:
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
     err = capsys.readouterr().err
     assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in err
-    assert "<token>" in err
+    assert "POST https://api.telegram.org/bot<token>/getMe" in err
+    assert "The token `<token>` was rejected" in err
 
 
 def test_make_config_helper_is_valid(tmp_path: Path) -> None:

@@ -129,3 +129,17 @@ secret_token_env = "AKHBAR_E2E_SECRET"
         output, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
     assert proc.returncode == 0, output.decode(errors="replace")[-2000:]
     assert len(fake_telegram.sent_messages(4242)) == 1  # the refused post was not acted on
+
+
+async def test_a_token_telegram_rejects_gets_a_clear_message_and_is_not_printed(
+    tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    wrong = "123456789:AAwrongTokenThatTelegramRejects_987654"
+    config = write_config(tmp_path, fake_telegram)
+    proc = await start_run(config, fake_telegram, env={TOKEN_ENV: wrong}, stderr=asyncio.subprocess.STDOUT)
+    output, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    text = output.decode(errors="replace")
+    assert proc.returncode == 2, text[-2000:]
+    assert f"Telegram rejected the bot token in {TOKEN_ENV}" in text and "@BotFather" in text
+    assert text.rstrip().endswith("cut short or revoked.")  # the last word is ours, not a traceback
+    assert wrong.split(":", 1)[1] not in text  # nor in python-telegram-bot's logged traceback

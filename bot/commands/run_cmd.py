@@ -19,6 +19,12 @@ No Telegram bot token found.
 To try Akhbar without a token, `akhbar digest` polls the feeds once and prints the summaries.
 """
 
+REJECTED_TOKEN = """\
+Telegram rejected the bot token in {env}.
+
+Check it with @BotFather (/mybots, then API Token): it may have been mistyped, cut short or revoked.
+"""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -29,6 +35,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if not token:
         sys.stderr.write(NO_TOKEN.format(env=config.telegram.token_env, config=args.config_path))
         return 2
+    from telegram.error import InvalidToken
+
     from bot.app import run as run_bot
     from bot.db.instance_lock import AnotherInstanceRunning
     from bot.logging_setup import setup_logging
@@ -39,4 +47,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
     except AnotherInstanceRunning as exc:
         sys.stderr.write(f"{exc}\n")
         return 3
+    except InvalidToken:
+        # Its message quotes the token: a traceback would print the secret.
+        sys.stderr.write(REJECTED_TOKEN.format(env=config.telegram.token_env))
+        return 2
     return 0
