@@ -1,10 +1,10 @@
-"""Tables the feed poller adds to the schema (migration feeds_0001)."""
+"""Tables the feed poller adds to the schema (migrations feeds_0001, feeds_0002)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer
+from sqlalchemy import Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.clock import utcnow
@@ -35,6 +35,20 @@ class RouteQueue(Base):
         Integer, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EntryDigest(Base):
+    """A digest of an entry's title and text as the feed last listed it (parser.entry_digest), so a
+    poll notices an item the outlet corrected under the same guid without cleaning every entry
+    again: only an entry whose digest changed is prepared again and its story updated."""
+
+    __tablename__ = "feed_entry_digests"
+
+    feed_id: Mapped[int] = mapped_column(
+        ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    entry_key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(40))
 
 
 # Cross-feed duplicate checks look at the stories fetched in the last 48 hours.

@@ -10,6 +10,7 @@ is ever shown as HTML; the summarizer's cleaning turns it into plain text).
 from __future__ import annotations
 
 import calendar
+import hashlib
 import html
 import io
 import re
@@ -63,10 +64,25 @@ class ParsedEntry:
     categories: list[str] = field(default_factory=list)
     # url_key(url), derived on creation, that is in the parse worker, not on the poller's write path.
     link_key: str | None = None
+    # entry_digest(...), also derived in the parse worker; kept when the HTML is dropped afterwards.
+    digest: str = ""
 
     def __post_init__(self) -> None:
         if self.link_key is None and self.url:
             object.__setattr__(self, "link_key", url_key(self.url))
+        if not self.digest:
+            object.__setattr__(self, "digest", entry_digest(self.title, self.summary_html, self.content_html))
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def entry_digest(title: str, summary_html: str, content_html: str) -> str:
+    """What a reader sees of an entry, hashed: its title and the words of its description and
+    content, markup aside (a feed that rewrites an image's address or its attributes on every
+    fetch has not corrected the story)."""
+    parts = [title, *(" ".join(_TAG.sub(" ", part).split()) for part in (summary_html, content_html))]
+    return hashlib.blake2b("\0".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)

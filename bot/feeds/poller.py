@@ -36,7 +36,7 @@ from bot.feeds.fetcher import Fetcher, FetchError, FetchResult
 from bot.feeds.fulltext import fetch_article_text
 from bot.feeds.health import record_failure, success_delay
 from bot.feeds.identity import reused_key, url_key
-from bot.feeds.models import FeedPollState, RouteQueue
+from bot.feeds.models import EntryDigest, FeedPollState, RouteQueue
 from bot.feeds.parser import FeedParseError, ParsedEntry, ParsedFeed, parse_feed_at
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,8 @@ class PollResult:
     first_poll: bool = False
     paused: bool = False
     entries: int = 0  # entries in the document
+    # Stories already stored that the outlet corrected (new title or text): updated, not re-sent.
+    updated_story_ids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,24 @@ def _keys_seen(session: Session, feed_id: int, keys: Sequence[str]) -> set[str]:
     return seen
 
 
+def _seen_digests(session: Session, feed_id: int, keys: Sequence[str]) -> dict[str, str | None]:
+    """The keys this feed has shown before -> the digest last recorded for each (None: stored
+    before digests were kept)."""
+    seen: dict[str, str | None] = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = list(keys[start : start + _CHUNK])
+        rows = session.execute(
+            select(FeedEntry.entry_key, EntryDigest.digest)
+            .outerjoin(
+                EntryDigest,
+                (EntryDigest.feed_id == FeedEntry.feed_id) & (EntryDigest.entry_key == FeedEntry.entry_key),
+            )
+            .where(FeedEntry.feed_id == feed_id, FeedEntry.entry_key.in_(chunk))
+        )
+        seen.update((key, digest) for key, digest in rows.all())
+    return seen
+
+
 def _stories_by_url(
     session: Session, feed_id: int, urls: Sequence[str]
 ) -> dict[str, list[tuple[int, str, str]]]:
@@ -284,15 +304,27 @@ async def _store(
     entries = work.unique(parsed.entries)
 
     renamed: dict[str, str] = {}  # reused guid's new key -> the entry's own key
+    # Seen entries whose digest changed (the outlet corrected them), and seen entries with no
+    # digest yet (stored before digests were kept: recorded now, nothing to compare with).
+    changed: list[ParsedEntry] = []
+    undigested: list[ParsedEntry] = []
 
     def which_are_new(session: Session) -> tuple[bool, list[ParsedEntry]]:
         first = not feed.ever_succeeded and not session.scalar(
             select(exists().where(FeedEntry.feed_id == feed.id))
         )
         # A feed with no entry rows at all has seen none of these keys: skip that query.
-        seen = set() if first else _keys_seen(session, feed.id, [e.key for e in entries])
+        seen = {} if first else _seen_digests(session, feed.id, [e.key for e in entries])
         fresh = [e for e in entries if e.key not in seen]
         reused = _reused_guids(session, feed.id, [e for e in entries if e.key in seen]) if seen else {}
+        for entry in entries:
+            if entry.key not in seen or entry.key in reused:
+                continue
+            digest = seen[entry.key]
+            if digest is None:
+                undigested.append(entry)
+            elif digest != entry.digest:
+                changed.append(entry)
         if reused:
             known = _keys_seen(session, feed.id, list(reused.values()))
             for entry in entries:
@@ -309,9 +341,10 @@ async def _store(
     new.sort(key=lambda e: (e.published is None, e.published or started))
 
     if ready is not None:
-        stories = [_NewStory(e, *ready[renamed.get(e.key, e.key)]) for e in new]
+        stories = [_NewStory(e, *ready[renamed.get(e.key, e.key)]) for e in new + changed]
     else:
-        stories = await _prepare(db, config, fetcher, feed, new)
+        stories = await _prepare(db, config, fetcher, feed, new + changed)
+    stories, corrected = stories[: len(new)], stories[len(new) :]
     now = utcnow()
     delay = success_delay(
         feed.interval, config, max_age=result.max_age, retry_after=result.retry_after, ttl=parsed.ttl_seconds
@@ -319,12 +352,14 @@ async def _store(
     recent = _recent.get(db)
     if recent is None:
         recent = _recent[db] = dedup.RecentPrints()
-    write = _Write(feed, result, parsed, stories, now, delay, first_poll, recent)
+    write = _Write(feed, result, parsed, stories, now, delay, first_poll, recent, corrected, undigested)
     ids = await db.write_sync(write.run)
     if ids is None:
         return PollResult(feed.id, error="feed was removed while it was being polled")
     if ids:
         log.info("feed %r: %d new stories%s", feed.name, len(ids), " (first poll)" if first_poll else "")
+    if write.updated:
+        log.info("feed %r: %d stories corrected by the outlet, updated", feed.name, len(write.updated))
     if len(write.routed) < len(ids) and not first_poll:
         log.info("feed %r: %d old stories stored, not delivered", feed.name, len(ids) - len(write.routed))
     return PollResult(
@@ -333,6 +368,7 @@ async def _store(
         stored_story_ids=ids,
         first_poll=first_poll,
         entries=len(parsed.entries),
+        updated_story_ids=write.updated,
     )
 
 
@@ -349,7 +385,10 @@ class _Write:
     delay: float
     first_poll: bool
     recent: dedup.RecentPrints
+    corrected: list[_NewStory] = field(default_factory=list)  # seen entries whose digest changed
+    undigested: list[ParsedEntry] = field(default_factory=list)  # seen entries with no digest yet
     routed: list[int] = field(default_factory=list)  # the ids queued for delivery
+    updated: list[int] = field(default_factory=list)  # stored stories updated with a correction
 
     def run(self, session: Session) -> list[int] | None:
         """The new stories' ids in publication order; None when the feed is gone."""
@@ -446,6 +485,14 @@ class _Write:
         entry_rows += [{"feed_id": feed.id, "entry_key": e.key, "story_id": sid} for e, sid in repeats]
         if entry_rows:
             session.execute(insert(cast(Table, FeedEntry.__table__)), entry_rows)
+        digest_rows = [
+            {"feed_id": feed.id, "entry_key": e.key, "digest": e.digest}
+            for e in [*(i.entry for i in kept), *(e for e, _ in repeats), *self.undigested]
+        ]
+        if digest_rows:
+            session.execute(insert(cast(Table, EntryDigest.__table__)), digest_rows)
+        if self.corrected:
+            self.updated = _apply_corrections(session, feed, self.corrected, now)
         if ids and not self.first_poll:
             self.routed = _news(feed, rows, ids)
         if self.routed:
@@ -467,6 +514,80 @@ class _Write:
                 ],
             )
         return ids
+
+
+def _apply_corrections(session: Session, feed: _FeedRow, items: list[_NewStory], now: datetime) -> list[int]:
+    """Update the stories of entries the outlet corrected under the same key (a new headline, a
+    fixed body): their title, text, summary and fingerprint, and their search index row, so search
+    finds the new wording and not the old. Nothing is delivered again. The entries' digests are
+    recorded whether or not the story changed (a description re-worded into the same clean text)."""
+    story_of: dict[str, int] = {}
+    keys = [i.entry.key for i in items]
+    for start in range(0, len(keys), _CHUNK):
+        rows = session.execute(
+            select(FeedEntry.entry_key, FeedEntry.story_id).where(
+                FeedEntry.feed_id == feed.id, FeedEntry.entry_key.in_(keys[start : start + _CHUNK])
+            )
+        )
+        story_of.update((key, sid) for key, sid in rows.all() if sid is not None)
+    current: dict[int, tuple[str, str, int | None]] = {}
+    ids = sorted(set(story_of.values()))
+    for start in range(0, len(ids), _CHUNK):
+        found = session.execute(
+            select(Story.id, Story.title, Story.text, Story.duplicate_of).where(
+                Story.id.in_(ids[start : start + _CHUNK]), Story.feed_id == feed.id
+            )
+        )
+        current.update((sid, (title, text or "", dup)) for sid, title, text, dup in found.all())
+    updates: dict[int, dict[str, Any]] = {}
+    terms: dict[int, tuple[str, str]] = {}
+    for item in items:
+        sid = story_of.get(item.entry.key)
+        if sid is None or sid not in current or sid in updates:
+            continue
+        assert item.prepared is not None
+        title = item.entry.title or work.untitled(item.text)
+        old_title, old_text, duplicate_of = current[sid]
+        if (title, item.text) == (old_title, old_text) or not (title.strip() and item.text.strip()):
+            continue  # unchanged once cleaned, or emptied by a broken fetch: keep what we have
+        updates[sid] = {
+            "story_id": sid,
+            "new_title": title,
+            "new_text": item.text,
+            "new_summary": item.prepared.summary,
+            "new_fingerprint": item.prepared.fingerprint,
+        }
+        if duplicate_of is None:
+            terms[sid] = item.terms or _terms(title, item.text, item.prepared.summary)
+    digest_table = cast(Table, EntryDigest.__table__)
+    session.execute(
+        update(digest_table)
+        .where(digest_table.c.feed_id == feed.id, digest_table.c.entry_key == bindparam("key"))
+        .values(digest=bindparam("new_digest")),
+        [{"key": i.entry.key, "new_digest": i.entry.digest} for i in items],
+    )
+    if not updates:
+        return []
+    table = cast(Table, Story.__table__)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("story_id"))
+        .values(
+            title=bindparam("new_title"),
+            text=bindparam("new_text"),
+            summary=bindparam("new_summary", type_=table.c.summary.type),
+            fingerprint=bindparam("new_fingerprint"),
+        ),
+        list(updates.values()),
+    )
+    if _search_index is not None and terms:
+        _search_index.replace_story_rows_sync(session, [(sid, *t) for sid, t in terms.items()])
+    return sorted(updates)
+
+
+def _terms(title: str, text: str, summary: list[str]) -> tuple[str, str]:
+    assert _search_index is not None
+    return _search_index.story_terms(title, text, summary)
 
 
 async def _prepare(

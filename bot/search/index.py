@@ -5,6 +5,10 @@
   stores the story, so a story is searchable exactly when it is committed, and a rolled-back poll
   leaves no index row behind. It only adds an ORM row (no I/O), so it is safe to call with or
   without `await`.
+* Corrected stories (the outlet re-published an item with a new title or text): the poller calls
+  `replace_story_rows_sync(session, rows)` in the write session that updates the story, so search
+  finds the new wording and no longer the old. On PostgreSQL the weighted tsvector is a generated
+  column of the terms, so it follows the new terms by itself.
 * Deleted stories: an SQLite trigger (PostgreSQL: a cascading foreign key) drops their row.
 * Duplicates (Story.duplicate_of set) are not indexed; a story marked a duplicate later drops out
   of the index when `index_stories(db, [its id])` is called.
@@ -122,3 +126,14 @@ def index_story_rows_sync(session: Session, rows: Sequence[tuple[int, str, str]]
         # The Core table, not the ORM entity: no per-row ORM bookkeeping on the poller's hot path.
         session.execute(insert(cast(Table, SearchDoc.__table__)), docs)
     return len(docs)
+
+
+def replace_story_rows_sync(session: Session, rows: Sequence[tuple[int, str, str]]) -> int:
+    """Re-index stories whose title or text changed: `rows` as for index_story_rows_sync. Delete
+    and insert rather than UPDATE: the same statements on an FTS5 table and a plain one, and a
+    story that had no index row (stored by older code) gets one."""
+    table = cast(Table, SearchDoc.__table__)
+    ids = [sid for sid, _, _ in rows]
+    for start in range(0, len(ids), _BATCH):
+        session.execute(delete(table).where(table.c.rowid.in_(ids[start : start + _BATCH])))
+    return index_story_rows_sync(session, rows)
