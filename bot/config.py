@@ -131,6 +131,8 @@ class DeliveryConfig(_Strict):
     max_retries: int = Field(8, ge=0)
     failure_alert_threshold: int = Field(50, ge=1)
     latest_default: int = Field(5, ge=1, le=20)
+    # A digest shows at most this many stories and says how many more were left out.
+    digest_max_stories: int = Field(30, ge=1, le=100)
 
 
 class FeedConfig(_Strict):

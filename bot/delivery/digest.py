@@ -6,6 +6,10 @@ Routing leaves "digest_item" rows in status "digest" for digest-mode chats. A ru
 ONE transaction per chat, queues the digest message(s) (dedup "digest:<chat>:<local date>T<time>:<id
 of its first item>"), marks the items "digested" and stamps last_digest_at — so a crash never loses
 or doubles a digest.
+A digest shows at most `delivery.digest_max_stories` stories, shared out between sources, and ends
+by saying how many more there were (those are marked digested too: counted, not carried over).
+New digest times or zone start a new period (`restart_period`): no catch-up digest for a time
+already past today.
 Digest times are explicit choices: quiet hours do not delay them. The stories a chat that left
 digest mode still had waiting are flushed as one digest, which does wait for the end of quiet hours.
 """
@@ -22,7 +26,7 @@ from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Outbox, Story, Subscriber
 from bot.delivery import outbox
-from bot.delivery.format import render_digest
+from bot.delivery.format import render_digest, source_key
 from bot.delivery.schedule import latest_slot, quiet_until, slot_key
 
 log = logging.getLogger(__name__)
@@ -53,7 +57,7 @@ async def run_digests(db: Database, config: Config, *, now: datetime | None = No
         if slot is None or slot <= baseline:
             continue
         try:
-            queued += await _digest_for(db, chat_id, slot, now)
+            queued += await _digest_for(db, chat_id, slot, now, cap=config.delivery.digest_max_stories)
         except Exception:
             log.exception("building the digest for chat %s failed; it is retried at the next run", chat_id)
     # Chats that left digest mode with stories still waiting get them now, as one last digest.
@@ -72,7 +76,9 @@ async def run_digests(db: Database, config: Config, *, now: datetime | None = No
         )
     for chat_id in switched:
         try:
-            queued += await _digest_for(db, chat_id, now, now, digest_mode=False)
+            queued += await _digest_for(
+                db, chat_id, now, now, digest_mode=False, cap=config.delivery.digest_max_stories
+            )
         except Exception:
             log.exception("flushing the waiting stories of chat %s failed; retried at the next run", chat_id)
     if queued:
@@ -80,8 +86,23 @@ async def run_digests(db: Database, config: Config, *, now: datetime | None = No
     return queued
 
 
+def restart_period(sub: Subscriber, old_times: list[str], old_tz: str | None, now: datetime) -> None:
+    """New digest times or a new zone for a chat already in digest mode: the next digest comes at
+    the next occurrence of a chosen time. A user who picks 08:00 at 10:00 expects tomorrow's 08:00,
+    not a digest at once for a time already past today (nor one for "08:00 in Tokyo" the moment
+    they move their zone east). The stories waiting stay waiting: they are in that next digest.
+
+    A digest the old schedule already owed (its time has come; the job, which runs every minute,
+    has not built it yet) stays owed rather than being pushed a day on.
+    """
+    baseline = as_utc(sub.last_digest_at or sub.since or now)
+    owed = latest_slot(now, old_times, old_tz or "UTC")
+    if owed is None or owed <= baseline:
+        sub.last_digest_at = now
+
+
 async def _digest_for(
-    db: Database, chat_id: int, slot: datetime, now: datetime, *, digest_mode: bool = True
+    db: Database, chat_id: int, slot: datetime, now: datetime, *, digest_mode: bool = True, cap: int = 30
 ) -> int:
     async with db.write() as session:
         sub = await session.get(Subscriber, chat_id)
@@ -111,7 +132,10 @@ async def _digest_for(
             due = quiet_until(now, sub.quiet_start, sub.quiet_end, tz) or now
             slot = due
         if stories:
-            texts = render_digest(stories, lang=sub.language, tz=tz, slot=slot)
+            shown = _balanced(stories, cap)
+            # The rest are marked digested with the others below: counted in the digest's last
+            # line, never carried into the next digest (which would only grow).
+            texts = render_digest(shown, lang=sub.language, tz=tz, slot=slot, more=len(stories) - len(shown))
             # The slot names the digest for people reading the outbox; the first item's id makes the key
             # unique, since each digest consumes its own items. A slot alone repeats after a zone change
             # (08:00 in Riyadh, then 08:00 in London the same date) or two mode switches in one minute,
@@ -138,3 +162,30 @@ async def _digest_for(
             sub.last_digest_at = now
         log.info("digest for chat %s: %d stories in %d messages", chat_id, len(stories), created)
         return created
+
+
+def _balanced(stories: list[Story], cap: int) -> list[Story]:
+    """At most `cap` stories, shared out between sources: each source's newest first, one per
+    source in turn.
+
+    Not simply the newest `cap`: a reader who follows a wire service posting hundreds of stories a
+    day and a weekly column expects the column in the digest, and "newest first" would let the
+    busy source crowd out every other. Within a source the newest win, since the digest is about the
+    period that just ended and the older ones are what /search finds.
+    """
+    if len(stories) <= cap:
+        return stories
+    groups: dict[str, list[Story]] = {}
+    for story in sorted(stories, key=_recency, reverse=True):
+        groups.setdefault(source_key(story), []).append(story)
+    queues = list(groups.values())  # sources in order of their newest story
+    kept: list[Story] = []
+    for depth in range(cap):
+        for queue in queues:
+            if depth < len(queue) and len(kept) < cap:
+                kept.append(queue[depth])
+    return kept
+
+
+def _recency(story: Story) -> tuple[datetime, int]:
+    return as_utc(story.published_at or story.fetched_at or utcnow()), story.id

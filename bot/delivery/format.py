@@ -40,6 +40,16 @@ TEXTS = {
     "digest_title": {"ar": "موجز الأخبار", "en": "News digest"},
     "digest_count": {"ar": "عدد الأخبار: {count}", "en": "{count} stories"},
 }
+# Texts that name commands: the commands are the only Latin letters in their Arabic versions.
+COMMAND_TEXTS = {
+    # The last line of a capped digest (see digest.py).
+    "digest_more": {
+        "ar": "أخبار أخرى من هذه الفترة لم تُعرض هنا: {count}. "
+        "لأحدثها أرسل /latest، وللبحث فيها أرسل /search مع كلمة.",
+        "en": "{count} more stories from this period are not shown here. "
+        "Send /latest for the newest, or /search with a word to look through them.",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -248,8 +258,10 @@ def render_digest(
     tz: str,
     slot: datetime,
     limit: int = MAX_MESSAGE,
+    more: int = 0,
 ) -> list[str]:
-    """One digest: a header, then the stories grouped by source (title link + lead sentence).
+    """One digest: a header, then the stories grouped by source (title link + lead sentence), and,
+    when `more` stories were left out (see digest.py), a last line saying how many and how to find them.
 
     Returns one or more message texts (split at line breaks when longer than `limit`).
     """
@@ -263,7 +275,7 @@ def render_digest(
     ]
     groups: dict[str, list[Story]] = {}
     for story in stories:
-        groups.setdefault(" ".join((story.source or "").split()) or "…", []).append(story)
+        groups.setdefault(source_key(story), []).append(story)
     for source in sorted(groups, key=lambda s: (-len(groups[s]), s)):
         heading = ["", rtl(f"<b>{esc(source)}</b>", source)]
         for story in sorted(groups[source], key=lambda s: as_utc(s.published_at or utcnow())):
@@ -277,7 +289,15 @@ def render_digest(
                 lead = cut_words(" ".join(lead.split()), 600)
                 block.append(rtl(esc(lead), lead))
             blocks.append(block)
+    if more > 0:
+        line = text(COMMAND_TEXTS, "digest_more", lang, count=ar_digits(more) if lang == "ar" else more)
+        blocks.append(["", f"<i>{esc(line)}</i>"])  # starts with an Arabic word or, in English, needs no RLM
     return _pack(blocks, limit)
+
+
+def source_key(story: Story) -> str:
+    """The heading a story is grouped under in a digest (its source, whitespace tidied)."""
+    return " ".join((story.source or "").split()) or ELLIPSIS
 
 
 def _pack(blocks: Sequence[list[str]], limit: int) -> list[str]:

@@ -19,9 +19,11 @@ whole sender pauses for retry_after. 403 (blocked, kicked, deactivated) and "cha
 subscriber becomes inactive with the reason, the chat's queued rows are failed. Group migrated to a
 supergroup: the subscriber, its subscriptions and queued rows move to the new chat id and the
 message is sent there. Network errors, timeouts and 5xx: retried with exponential backoff up to
-`delivery.max_retries` attempts. Other 400s (message too long, bad HTML): failed with the reason,
-logged; the story stays in the database. Failures (not counting blocked chats) within an hour
-beyond `delivery.failure_alert_threshold` raise one admin alert per hour.
+`delivery.max_retries` attempts; the later parts of the same message (a long digest) wait with
+the part being retried, so a chat always reads the parts in order. Other 400s (message too long,
+bad HTML): failed with the reason, logged; the story stays in the database. Failures (not
+counting blocked chats) within an hour beyond `delivery.failure_alert_threshold` raise one admin
+alert per hour.
 
 A timed-out request may have reached Telegram (it offers no idempotency key); retrying it is the
 one place where a duplicate is possible. Connection failures before the request was sent are not
@@ -33,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -59,6 +62,7 @@ RATE_SAFETY = 0.95
 IDLE_POLL = 2.0
 BATCH = 200
 MAX_BACKOFF = 300.0
+_PART_SUFFIX = re.compile(r"#\d+$")
 # Kinds that stop when their chat becomes inactive (an admin alert still reaches an admin who /stop-ped).
 SUBSCRIBER_KINDS = (outbox.STORY, outbox.DIGEST, outbox.BROADCAST)
 
@@ -82,6 +86,7 @@ class _Claimed:
     kind: str
     payload: dict[str, Any]
     attempts: int
+    dedup_key: str = ""
 
 
 def _seconds(value: int | float | timedelta) -> float:
@@ -309,16 +314,18 @@ class Sender:
             .where(
                 Outbox.id == row_id,
                 Outbox.status == outbox.PENDING,
+                # Still due: a batch read before a retry pushed this row back must not send it early.
+                Outbox.not_before <= utcnow(),
                 or_(Outbox.kind.not_in(SUBSCRIBER_KINDS), ~inactive),
             )
             .values(status=outbox.SENDING, attempts=Outbox.attempts + 1)
-            .returning(Outbox.chat_id, Outbox.kind, Outbox.payload, Outbox.attempts)
+            .returning(Outbox.chat_id, Outbox.kind, Outbox.payload, Outbox.attempts, Outbox.dedup_key)
         )
         async with self.db.write() as session:
             row = (await session.execute(statement)).first()
         if row is None:
             return None
-        return _Claimed(row_id, row.chat_id, row.kind, dict(row.payload or {}), row.attempts)
+        return _Claimed(row_id, row.chat_id, row.kind, dict(row.payload or {}), row.attempts, row.dedup_key)
 
     async def _release(self, claimed: _Claimed) -> None:
         """Back to pending: the request never left."""
@@ -403,15 +410,26 @@ class Sender:
         self.stats["retried"] += 1
         delay = min(self.retry_base * 2.0 ** (claimed.attempts - 1), MAX_BACKOFF)
         log.info("outbox row %s: %s; retrying in %.0fs", claimed.row_id, reason, delay)
+        retry_at = utcnow() + timedelta(seconds=delay)
         async with self.db.write() as session:
             await session.execute(
                 update(Outbox)
                 .where(Outbox.id == claimed.row_id)
-                .values(
-                    status=outbox.PENDING,
-                    not_before=utcnow() + timedelta(seconds=delay),
-                    last_error=reason[:1000],
+                .values(status=outbox.PENDING, not_before=retry_at, last_error=reason[:1000])
+            )
+            # The later parts of the same message wait with it: due at the same moment, the lower
+            # id goes first (rows are taken by not_before, then id) and a chat has one message in
+            # flight at a time, so part 3 of a digest can never overtake a part 2 being retried.
+            await session.execute(
+                update(Outbox)
+                .where(
+                    Outbox.chat_id == claimed.chat_id,
+                    Outbox.status == outbox.PENDING,
+                    Outbox.id > claimed.row_id,
+                    Outbox.dedup_key.startswith(f"{message_key(claimed.dedup_key)}#", autoescape=True),
+                    Outbox.not_before < retry_at,
                 )
+                .values(not_before=retry_at)
             )
 
     async def _fail(self, claimed: _Claimed, reason: str) -> None:
@@ -461,6 +479,12 @@ class Sender:
                 text(TEXTS, "failures", "ar", count=ar_digits(count)),
                 text(TEXTS, "failures", "en", count=count, reason=html.escape(reason[:300])),
             )
+
+
+def message_key(dedup_key: str) -> str:
+    """The key of a whole message from one part's key: a long text sent in parts (a digest, a
+    broadcast, enqueue_text) keys them "<key>", "<key>#2", "<key>#3"…"""
+    return _PART_SUFFIX.sub("", dedup_key)
 
 
 async def migrate_chat(db: Database, old: int, new: int) -> None:

@@ -21,6 +21,7 @@ from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, Outbox, Story, Subscriber, Subscription, Topic
 from bot.delivery import outbox
+from bot.delivery.digest import restart_period
 from bot.delivery.schedule import quiet_until
 from bot.search.analyzer import index_terms, matches, query_groups
 from summarizer.normalize import normalize, tokens
@@ -156,6 +157,7 @@ async def update_settings(db: Database, chat_id: int, **changes: Any) -> Subscri
         if sub is None:
             raise SubscriptionError("not_registered")
         entering_digest = changes.get("mode") == "digest" and sub.mode != "digest"
+        schedule = (list(sub.digest_times or []), sub.timezone)
         for name, value in changes.items():
             setattr(sub, name, list(value) if name == "digest_times" else value)
         now = sub.updated_at = utcnow()
@@ -163,6 +165,8 @@ async def update_settings(db: Database, chat_id: int, **changes: Any) -> Subscri
             # The digest period starts now: otherwise the latest digest time before the switch
             # (this morning's, or one from weeks ago) counts as due and a digest goes out at once.
             sub.last_digest_at = now
+        elif sub.mode == "digest" and (list(sub.digest_times or []), sub.timezone) != schedule:
+            restart_period(sub, *schedule, now)
         if changes.get("mode") == "digest":
             await _held_to_digest(session, sub.chat_id, now)
         elif changes.keys() & {"quiet_start", "quiet_end", "timezone"}:
