@@ -45,6 +45,7 @@ from bot.admin.feeds import (
     FeedActionResult,
     add_feed,
     classify_fetch_error,
+    find_feed,
     import_feeds,
     pause_feed,
     remove_feed,
@@ -55,9 +56,10 @@ from bot.admin.queries import feed_detail, list_feeds
 from bot.clock import as_utc, utcnow
 from bot.config import parse_duration
 from bot.db.models import Feed, Subscriber
-from bot.delivery.format import local_time, zone
+from bot.delivery.format import local_time, utf16_len, zone
 from bot.i18n import RLM, decimal, language_for, month_name, number, text
 from bot.services import Services, services
+from bot.subscribers import notices
 from bot.subscribers.service import get_subscriber
 from bot.subscribers.texts import clip
 from handlers.admin_texts import ERRORS, TEXTS
@@ -82,6 +84,7 @@ AUDIT_PER_PAGE = 10
 MAX_LISTED = 15
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _TAG = re.compile(r"<[^>]+>")
+_OPEN_TAG = re.compile(r"<[^>]*$")
 _LETTER = re.compile(r"[^\W\d_]")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -309,6 +312,9 @@ def _feed_action(command: str, action: Callable[..., Awaitable[FeedActionResult]
         if not ref:
             await _reply(update, _t(lang, "ref_usage", command=command), lang)
             return
+        # Who follows the feed, read before it goes: its subscriptions are deleted with it, and
+        # those chats would otherwise find it silently missing from /mysubs.
+        followers = await _followers(svc, ref) if command == "removefeed" else []
         result = await action(
             svc.db, ref, actor=update.effective_user.id if update.effective_user else 0, by=_who(update)
         )
@@ -324,12 +330,22 @@ def _feed_action(command: str, action: Callable[..., Awaitable[FeedActionResult]
             id=result.feed_id,
             subs=number(result.subscriptions_removed, lang),
         )
+        if result.code == "removed" and result.feed_id is not None:
+            told = await notices.tell_feed_removed(svc.db, result.feed_id, result.name or "", followers)
+            if told:
+                message += "\n" + _t(lang, "removed_told", count=number(told, lang))
         if result.code == "removed" and result.origin == "config":
             message += "\n\n" + _t(lang, "removed_config")
         await _reply(update, message, lang)
 
     handler.__name__ = command
     return handler
+
+
+async def _followers(svc: Services, ref: str) -> list[tuple[int, str]]:
+    async with svc.db.read() as session:
+        found = await find_feed(session, ref)
+    return await notices.feed_subscribers(svc.db, found.id) if found is not None else []
 
 
 removefeed = _feed_action("removefeed", remove_feed)
@@ -445,7 +461,7 @@ def _error_reason(error: str, lang: str) -> str:
     low = error.lower()
     if "config.toml" in low:
         code, status = "config_removed", None
-    elif "feed" in low or "parse" in low or "xml" in low:
+    elif low.startswith("not a feed"):  # the parser's reasons; a host may be feeds.example.com
         code, status = "not_feed", None
     else:
         code, status = classify_fetch_error(error)
@@ -502,13 +518,16 @@ async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if not body:
         await _reply(update, _t(lang, "broadcast_usage"), lang)
         return
-    if len(body) > broadcast.MAX_BROADCAST_CHARS:
+    # Measured as written, as Telegram measures a message (after its HTML is read): every "&" or
+    # link counts once, not as "&amp;" or a whole <a href="…"> tag.
+    length = utf16_len(_BROADCAST_PREFIX.sub("", message.text or "", count=1).strip())
+    if length > broadcast.MAX_BROADCAST_CHARS:
         await _reply(
             update,
             _t(
                 lang,
                 "broadcast_too_long",
-                length=number(len(body), lang),
+                length=number(length, lang),
                 limit=number(broadcast.MAX_BROADCAST_CHARS, lang),
             ),
             lang,
@@ -646,6 +665,19 @@ async def opml_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await _reply(update, "\n\n".join(parts), lang)
 
 
+async def _document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An .opml/.xml file: an import when an admin sends it. In a group, a member sharing some XML
+    file sent no command: answering "admins only" there is noise, so it is left alone."""
+    chat, user = update.effective_chat, update.effective_user
+    if (
+        chat is not None
+        and chat.type != "private"
+        and not services(context).is_admin(user.id if user else None)
+    ):
+        return
+    await opml_document(update, context)
+
+
 def _listing(lines: list[str], lang: str) -> str:
     shown = lines[:MAX_LISTED]
     if len(lines) > MAX_LISTED:
@@ -702,8 +734,11 @@ def _describe_entry(entry: audit.AuditEntry, tz: str, lang: str) -> str:
     if "recipients" in data:
         details.append(_t(lang, "audit_recipients", count=number(data["recipients"], lang)))
     if "text" in data:
-        preview = _TAG.sub("", str(data["text"]))
-        details.append("«" + (preview[:80] + ("…" if len(preview) > 80 else "")) + "»")
+        # The stored HTML may end inside a tag (it was cut at 300 characters): drop tags, whole or
+        # cut, then cut the visible text and escape it, so no cut lands inside "&amp;" or a tag.
+        visible = html.unescape(_OPEN_TAG.sub("", _TAG.sub("", str(data["text"]))))
+        preview = " ".join(visible.split())
+        details.append("«" + _e(preview[:80]) + ("…" if len(preview) > 80 else "") + "»")
     head = f"• {_when(entry.created_at, tz, lang)} — {who}: {action}"
     return head + ("\n" + " · ".join(details) if details else "")
 
@@ -765,7 +800,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         )
     application.add_handler(CallbackQueryHandler(on_button, pattern=r"^adm:"))
     opml_files = filters.Document.FileExtension("opml") | filters.Document.FileExtension("xml")
-    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & opml_files, opml_document))
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & opml_files, _document))
 
 
 async def set_commands(application: Application) -> None:  # type: ignore[type-arg]

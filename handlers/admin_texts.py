@@ -91,6 +91,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "🗑 حُذف المصدر <b>{name}</b> (رقم {id}). عدد الاشتراكات الملغاة: {subs}، وتبقى قصصه المحفوظة.",
         "en": "🗑 Removed <b>{name}</b> (#{id}). {subs} subscriptions to it were cancelled; its stored stories stay.",
     },
+    "removed_told": {
+        "ar": "أُبلغ مشتركوه بذلك (عددهم: {count}).",
+        "en": "Its subscribers ({count}) were told.",
+    },
     "removed_config": {
         "ar": "تنبيه: هذا المصدر مذكور في ملف الإعدادات، لذا يعود عند إعادة تشغيل البوت. "
         "احذفه من الملف ليختفي نهائيًا، أو أوقفه بالأمر /pausefeed.",

@@ -21,6 +21,7 @@ from bot.search.render import description, safe_url, say, shared_story
 from bot.search.service import MAX_LIMIT, SearchPage, has_stories, recent, search
 from bot.services import services
 from bot.subscribers.service import get_subscriber
+from bot.subscribers.texts import rtl
 
 PER_PAGE = MAX_LIMIT  # Telegram's own cap: 50 results per answer
 MAX_OFFSET = 1000
@@ -58,7 +59,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             title=hit.title[:200],
             description=description(hit),
             input_message_content=InputTextMessageContent(
-                shared_story(hit, lang, tz),
+                rtl(shared_story(hit, lang, tz), lang),
                 parse_mode="HTML",
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             ),

@@ -287,6 +287,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "أقرأ الرسائل النصية فقط. اكتب اسم موضوع مثل «سوريا» وسأبحث لك عن أخباره، أو أرسل /help لقائمة الأوامر.",
         "en": "I only read text messages. Type a topic such as «Syria» and I will look up its news, or send /help.",
     },
+    # An admin removed a feed this chat was subscribed to (sent once, through the outbox).
+    "feed_removed": {
+        "ar": "ℹ️ لم يعد المصدر «{name}» متاحًا، فانتهى اشتراكك فيه. اختر مصادر أخرى بالأمر /subscribe.",
+        "en": "ℹ️ The source «{name}» is no longer available, so your subscription to it ended. "
+        "Choose other sources with /subscribe.",
+    },
     "greeting": {
         "ar": "أهلًا بك! اكتب اسم موضوع مثل «سوريا» أو «النفط» وسأبحث لك في الأخبار، أو أرسل /help.",
         "en": "Hello! Type a topic such as «Syria» or «oil» and I will search the news, or send /help.",

@@ -1,0 +1,145 @@
+"""What a demanding admin, and a user of inline mode, noticed: the real Application against the
+fake Bot API (tests/fakes), through test_audit_user_flows' `bot` and `say` fixtures.
+
+Each test is one thing an admin or an inline user did, and what they should have seen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import ADMIN_ID, USER_ID
+from tests.test_audit_user_flows import OOPS_AR, bot, say
+
+__all__ = ["bot"]  # a fixture, used by name
+
+RLM = "\u200f"
+
+
+# Removing a feed deleted its subscriptions without a word to the subscribers: their /mysubs was
+# simply shorter, and nothing more came from that source, with no explanation.
+async def test_subscribers_of_a_removed_feed_are_told_and_the_admin_hears_how_many(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    english_user = USER_ID + 1
+    async with bot:
+        await say(fake_telegram, "/start")
+        await say(fake_telegram, "/subscribe الجزيرة نت")
+        await say(fake_telegram, "/start", chat_id=english_user, lang="en")
+        await say(fake_telegram, "/subscribe الجزيرة نت", chat_id=english_user, lang="en")
+        reply = await say(fake_telegram, "/removefeed الجزيرة نت", chat_id=ADMIN_ID)
+        [notice] = await fake_telegram.wait_for_messages(USER_ID, count=1, since=2, timeout=10)
+        [notice_en] = await fake_telegram.wait_for_messages(english_user, count=1, since=2, timeout=10)
+        # Removing another feed nobody follows tells nobody.
+        other = await say(fake_telegram, "/removefeed 2", chat_id=ADMIN_ID)
+    assert "حُذف المصدر" in reply and "أُبلغ مشتركوه بذلك (عددهم: ٢)" in reply
+    assert notice["plain_text"].startswith("ℹ️ لم يعد المصدر «الجزيرة نت» متاحًا")
+    assert "/subscribe" in notice["plain_text"]
+    assert notice_en["plain_text"].startswith("ℹ️ The source «الجزيرة نت» is no longer available")
+    assert "أُبلغ" not in other
+
+
+# /audit shows a broadcast's first 80 characters; the cut could fall inside "&amp;" (or a tag), and
+# Telegram refused the whole page: after such a broadcast the admin got only "something went wrong".
+@pytest.mark.parametrize(
+    "body",
+    ["ا" * 77 + " & ب", "ا" * 78 + " <ب>"],
+    ids=["amp", "lt"],
+)
+async def test_audit_shows_a_broadcast_with_special_characters(
+    body: str, bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        await say(fake_telegram, f"/broadcast {body}", chat_id=ADMIN_ID)
+        reply = await say(fake_telegram, "/audit", chat_id=ADMIN_ID)
+    assert OOPS_AR not in reply
+    assert "كتب رسالة جماعية" in reply
+    assert "«" + body[:40] in reply
+
+
+# The log keeps a broadcast's first 300 characters of HTML: a link with a long address was cut inside
+# its <a href="…"> tag, and that half tag broke the /audit page the same way.
+async def test_audit_shows_a_broadcast_with_a_long_link(bot: Any, fake_telegram: FakeTelegram) -> None:
+    text = "/broadcast اقرأ التفاصيل هنا"
+    link = {
+        "type": "text_link",
+        "offset": len(text) - 3,
+        "length": 3,
+        "url": "https://example.com/" + "a" * 320,
+    }
+    command = {"type": "bot_command", "offset": 0, "length": len("/broadcast")}
+    async with bot:
+        await fake_telegram.converse(ADMIN_ID, text, entities=[command, link], timeout=10)
+        reply = await say(fake_telegram, "/audit", chat_id=ADMIN_ID)
+    assert OOPS_AR not in reply and "«اقرأ التفاصيل" in reply
+
+
+# The limit on a broadcast (3,800 characters) was applied to its HTML: every "&", "<" or link the
+# admin typed counted several times, so a message well within Telegram's limit was refused, and the
+# refusal quoted a length far above what the admin had written.
+async def test_a_broadcast_is_measured_as_the_admin_wrote_it(bot: Any, fake_telegram: FakeTelegram) -> None:
+    body = "أ & ب " * 500  # 3,000 characters as typed, 5,000 once escaped for HTML
+    async with bot:
+        preview = await say(fake_telegram, f"/broadcast {body}", chat_id=ADMIN_ID)
+        refused = await say(fake_telegram, "/broadcast " + "<" * 3801, chat_id=ADMIN_ID)
+    assert preview.startswith("📣") and body.strip() in preview
+    assert refused.startswith("⚠️") and "طولها ٣٨٠١" in refused
+
+
+# Any .xml file anyone shared in a group the bot is in (a config, a sitemap) got "Sorry, this
+# command is for admins only": noise in the group about a command nobody sent.
+async def test_an_xml_file_shared_in_a_group_by_a_member_is_left_alone(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    group = -100888
+    async with bot:
+        await fake_telegram.document(group, "sitemap.xml", b"<urlset/>", user_id=USER_ID)
+        # The next command is answered, so the file before it was handled (silently) already.
+        [reply] = await fake_telegram.converse(group, "/help", user_id=USER_ID, timeout=10)
+    assert "/subscribe" in reply["plain_text"]
+    assert len(fake_telegram.sent_messages(group)) == 1
+
+
+# /feed explained a feed's last error by looking for "feed" anywhere in it: a host that could not be
+# found, feeds.bbci.co.uk (BBC Arabic's real host), was explained as "not a valid feed".
+async def test_feed_health_explains_an_error_about_a_host_named_feeds(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    from sqlalchemy import update
+
+    from bot.clock import utcnow
+    from bot.db.models import Feed
+    from tests.test_subscriber_support import db_of
+
+    async with bot as app:
+        async with db_of(app).write() as session:
+            await session.execute(
+                update(Feed)
+                .where(Feed.id == 1)
+                .values(last_error="could not resolve host feeds.bbci.co.uk", last_error_at=utcnow())
+            )
+        reply = await say(fake_telegram, "/feed 1", chat_id=ADMIN_ID)
+    assert "اسم النطاق غير موجود" in reply
+    assert "ليس خلاصة" not in reply
+
+
+# A story shared from inline mode into an Arabic chat: its source line ("BBC عربي · ٢ يوليو ٢٠١٨")
+# and a title starting with a Latin word were laid out left-to-right, as Telegram takes a line's
+# direction from its first letter; the bot's own cards and /search mark such lines right-to-left.
+async def test_a_story_shared_inline_reads_right_to_left_in_arabic(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    from tests.test_subscriber_support import add_story, db_of
+
+    async with bot as app:
+        await add_story(db_of(app), "The Voice: متسابقة سورية تنسحب", ["انسحبت المتسابقة."], feed="BBC عربي")
+        update = await fake_telegram.inline_query("متسابقة", user_id=USER_ID)
+        answer = await fake_telegram.wait_for_inline_answer(update["inline_query"]["id"], timeout=10)
+        update = await fake_telegram.inline_query("متسابقة", user_id=USER_ID + 5, language_code="en")
+        english = await fake_telegram.wait_for_inline_answer(update["inline_query"]["id"], timeout=10)
+    title, meta = answer["results"][0]["input_message_content"]["message_text"].split("\n")[:2]
+    assert title.startswith(RLM + "<a href=") and meta.startswith(RLM + "BBC عربي · ")
+    assert RLM not in english["results"][0]["input_message_content"]["message_text"]
