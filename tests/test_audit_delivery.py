@@ -39,6 +39,28 @@ async def set_sub(db: Database, chat_id: int, **values: Any) -> None:
         await session.execute(update(Subscriber).where(Subscriber.chat_id == chat_id).values(**values))
 
 
+async def night_quiet_subscriber(db: Database, chat_id: int, timezone: str, **settings: Any) -> int:
+    """A chat following one feed, in `timezone`, with quiet hours 23:00–07:00; returns the feed id."""
+    feed = await add_feed(db)
+    await add_subscriber(
+        db,
+        chat_id,
+        since=at("2026-01-01T00:00:00+00:00"),
+        subscriptions=[("feed", str(feed))],
+        timezone=timezone,
+        quiet_start="23:00",
+        quiet_end="07:00",
+        **settings,
+    )
+    return feed
+
+
+def freeze(monkeypatch: pytest.MonkeyPatch, now: datetime, *modules: Any) -> None:
+    """These modules' clock (their `utcnow`) stops at `now`."""
+    for module in modules:
+        monkeypatch.setattr(module, "utcnow", lambda: now)
+
+
 # --------------------------------------------------------------------------- digest times
 
 
@@ -243,20 +265,9 @@ async def test_quiet_hours_cross_midnight_in_the_subscribers_zone_and_the_card_s
     """23:00–07:00 in New York: a story at 23:30 there arrives at 07:00, and its card shows the
     date, since 23:30 without one would read as tonight."""
     config = config_factory()
-    feed = await add_feed(db)
-    await add_subscriber(
-        db,
-        31,
-        since=at("2026-01-01T00:00:00+00:00"),
-        subscriptions=[("feed", str(feed))],
-        timezone="America/New_York",
-        quiet_start="23:00",
-        quiet_end="07:00",
-        sentences=1,
-    )
+    feed = await night_quiet_subscriber(db, 31, "America/New_York", sentences=1)
     now = at("2026-11-28T23:30:00-05:00")
-    monkeypatch.setattr(routing, "utcnow", lambda: now)
-    monkeypatch.setattr(format_module, "utcnow", lambda: now)
+    freeze(monkeypatch, now, routing, format_module)
     story = await add_story(db, feed, "خبر في منتصف الليل", fetched_at=now)
     assert await route_new_stories(db, config, [story]) == 1
     [row] = await rows(db, 31)
@@ -289,17 +300,7 @@ async def test_stories_flushed_by_a_switch_to_instant_wait_for_the_end_of_quiet_
     """Switching from digest to instant at 23:30 inside 23:00–07:00 quiet hours: the waiting
     stories come at 07:00 like any instant story, not in the middle of the night."""
     config = config_factory()
-    feed = await add_feed(db)
-    await add_subscriber(
-        db,
-        32,
-        subscriptions=[("feed", str(feed))],
-        mode="digest",
-        timezone="Asia/Riyadh",
-        digest_times=["20:00"],
-        quiet_start="23:00",
-        quiet_end="07:00",
-    )
+    feed = await night_quiet_subscriber(db, 32, "Asia/Riyadh", mode="digest", digest_times=["20:00"])
     await route_new_stories(db, config, [await add_story(db, feed, "خبر ينتظر")])
     await set_sub(db, 32, mode="instant")
     assert await run_digests(db, config, now=at("2026-05-01T23:30:00+03:00")) == 1
@@ -311,19 +312,9 @@ async def test_turning_quiet_hours_off_releases_the_stories_they_held(
     db: Database, config_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = config_factory()
-    feed = await add_feed(db)
-    await add_subscriber(
-        db,
-        33,
-        since=at("2026-01-01T00:00:00+00:00"),
-        subscriptions=[("feed", str(feed))],
-        timezone="Asia/Riyadh",
-        quiet_start="23:00",
-        quiet_end="07:00",
-    )
+    feed = await night_quiet_subscriber(db, 33, "Asia/Riyadh")
     now = at("2026-05-01T23:30:00+03:00")
-    monkeypatch.setattr(routing, "utcnow", lambda: now)
-    monkeypatch.setattr(service, "utcnow", lambda: now)
+    freeze(monkeypatch, now, routing, service)
     await route_new_stories(db, config, [await add_story(db, feed, "خبر محجوز", fetched_at=now)])
     await service.update_settings(db, 33, quiet_start="23:00", quiet_end="08:00")
     [row] = await rows(db, 33)
@@ -339,21 +330,11 @@ async def test_switching_to_digest_moves_held_stories_into_the_digest(
     """Stories held overnight by quiet hours, then the user picks digest mode: they arrive once, in
     the next digest, not as a run of separate cards at 07:00."""
     config = config_factory()
-    feed = await add_feed(db)
-    await add_subscriber(
-        db,
-        34,
-        since=at("2026-01-01T00:00:00+00:00"),
-        subscriptions=[("feed", str(feed))],
-        timezone="Asia/Riyadh",
-        quiet_start="23:00",
-        quiet_end="07:00",
-        digest_times=["08:00"],
-        last_digest_at=at("2026-05-01T08:00:10+03:00"),
+    feed = await night_quiet_subscriber(
+        db, 34, "Asia/Riyadh", digest_times=["08:00"], last_digest_at=at("2026-05-01T08:00:10+03:00")
     )
     now = at("2026-05-01T23:30:00+03:00")
-    monkeypatch.setattr(routing, "utcnow", lambda: now)
-    monkeypatch.setattr(service, "utcnow", lambda: now)
+    freeze(monkeypatch, now, routing, service)
     ids = [await add_story(db, feed, f"خبر الليل {i}", fetched_at=now) for i in range(3)]
     await route_new_stories(db, config, ids)
     await service.update_settings(db, 34, mode="digest")
@@ -369,20 +350,9 @@ async def test_a_first_switch_to_digest_waits_for_the_next_digest_time(
     """A chat that was never in digest mode picks it at 23:30 (quiet hours, stories held): the
     first digest comes at the next digest time, not a minute later with this morning's time."""
     config = config_factory()
-    feed = await add_feed(db)
-    await add_subscriber(
-        db,
-        35,
-        since=at("2026-01-01T00:00:00+00:00"),
-        subscriptions=[("feed", str(feed))],
-        timezone="Asia/Riyadh",
-        quiet_start="23:00",
-        quiet_end="07:00",
-        digest_times=["08:00"],
-    )
+    feed = await night_quiet_subscriber(db, 35, "Asia/Riyadh", digest_times=["08:00"])
     now = at("2026-05-01T23:30:00+03:00")
-    monkeypatch.setattr(routing, "utcnow", lambda: now)
-    monkeypatch.setattr(service, "utcnow", lambda: now)
+    freeze(monkeypatch, now, routing, service)
     await route_new_stories(db, config, [await add_story(db, feed, "خبر الليل", fetched_at=now)])
     await service.update_settings(db, 35, mode="digest")
     assert await run_digests(db, config, now=now + timedelta(minutes=1)) == 0
