@@ -123,7 +123,7 @@ async def _digest_for(
             if story_ids
             else []
         )
-        created = 0
+        created = shown_count = 0
         tz = sub.timezone
         due = now
         if not digest_mode:
@@ -133,6 +133,7 @@ async def _digest_for(
             slot = due
         if stories:
             shown = _balanced(stories, cap)
+            shown_count = len(shown)
             # The rest are marked digested with the others below: counted in the digest's last
             # line, never carried into the next digest (which would only grow).
             texts = render_digest(shown, lang=sub.language, tz=tz, slot=slot, more=len(stories) - len(shown))
@@ -160,7 +161,13 @@ async def _digest_for(
             )
         if digest_mode:
             sub.last_digest_at = now
-        log.info("digest for chat %s: %d stories in %d messages", chat_id, len(stories), created)
+        log.info(
+            "digest for chat %s: %d stories (%d shown) in %d messages",
+            chat_id,
+            len(stories),
+            shown_count,
+            created,
+        )
         return created
 
 

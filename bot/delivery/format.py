@@ -45,9 +45,9 @@ COMMAND_TEXTS = {
     # The last line of a capped digest (see digest.py).
     "digest_more": {
         "ar": "أخبار أخرى من هذه الفترة لم تُعرض هنا: {count}. "
-        "لأحدثها أرسل /latest، وللبحث فيها أرسل /search مع كلمة.",
+        "لآخر الأخبار أرسل /latest، وللبحث فيها أرسل /search مع كلمة.",
         "en": "{count} more stories from this period are not shown here. "
-        "Send /latest for the newest, or /search with a word to look through them.",
+        "Send /latest for the latest news, or /search with a word to look through them.",
     },
 }
 
