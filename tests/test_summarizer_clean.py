@@ -84,6 +84,13 @@ def test_given_title_repeated_in_body_is_removed() -> None:
         "السبت 3 مارس 2018 - 10:30 ص",
         "** جميع المقالات المنشورة تمثل رأي كتابها فقط.",
         "مصدر الصورة Getty Images",
+        # read-more links in the forms ANT's outlets use (France 24, CNN): the headline they
+        # carry ends like a sentence, so only the opening phrase marks them
+        'للمزيد - مصر تأمل وتتساءل: هل يكون محمد صلاح جاهزا لخوض مونديال روسيا مع "الفراعنة"؟',
+        "للمزيد - السعودية.. ويل للمتحرشين!!",
+        "اقرأ: (الجبير معلقا على تصريح ترامب: يجب أن تدفع قطر ثمن وجود أمريكا في سوريا)",
+        "اقرأ.. الخارجية السورية: لا نستغرب هذا التصعيد من أمريكا.",
+        "شاهد.. لحظة دخول قوات أمريكية قاعة دراسية بعد اطلاق نار!",
     ],
 )
 def test_furniture_between_paragraphs_is_removed(furniture: str) -> None:
