@@ -82,6 +82,11 @@ class Model:
     # outlets (France 24) open with a standfirst and then rewrite it as the body's first sentence,
     # and MMR's soft penalty let both into one summary. 0 turns the rule off.
     duplicate: float = 0.0
+    # A question shorter than this many words ("فماذا يتضمن المشروع؟", "فمن هو برنارد لويس؟") is a
+    # teaser for the paragraph after it: alone in a summary it tells the reader nothing, so it is
+    # never taken after the first sentence. Longer questions usually carry the news in their
+    # clauses ("… إن قوات بلاده ستخرج من سوريا، فهل يحدث ذلك حقا؟") and stay. 0 turns it off.
+    teaser_words: int = 0
 
     @classmethod
     def load(cls, path: Path = _MODEL_FILE) -> Model:
@@ -96,6 +101,7 @@ class Model:
             short_budget=float(data.get("short_budget", 0.0)),
             short_min_score=float(data.get("short_min_score", 0.0)),
             duplicate=float(data.get("duplicate", 0.0)),
+            teaser_words=int(data.get("teaser_words", 0)),
         )
 
     def vector(self) -> np.ndarray:
@@ -265,6 +271,7 @@ def select(
     floor = -np.inf
     if max_words is not None and model.short_budget > 0 and max_words < model.short_budget * np.median(words):
         floor = model.short_min_score
+    teasers = (analysis.features[:, F["question"]] > 0) & (words < model.teaser_words)
     chosen: list[int] = []
     total = 0
     while len(chosen) < limit:
@@ -278,6 +285,7 @@ def select(
             break
         chosen.append(best)
         open_[best] = False
+        open_ &= ~teasers
         total += int(words[best])
         if max_words is not None and total >= max_words:
             break

@@ -122,6 +122,30 @@ def test_a_lead_restated_in_other_words_is_not_told_twice() -> None:
     assert len(summary) == 3
 
 
+def test_a_teaser_question_is_not_a_summary_sentence() -> None:
+    # "So what will change for voters?" announces the next paragraph; alone in a summary it says
+    # nothing. (Standing as a paragraph of its own it is already dropped as a headline.)
+    lead = "أقر مجلس الوزراء مشروع قانون الانتخابات الجديد وأحاله إلى البرلمان لمناقشته الأسبوع المقبل."
+    teaser = "فما الذي سيتغير للناخبين؟"
+    rest = [
+        "ينص على خفض سن الترشح إلى خمسة وعشرين عاما وزيادة المقاعد المخصصة للنساء.",
+        "وقال وزير العدل إن القانون سيطبق أول مرة في الانتخابات البلدية المقبلة.",
+        "وانتقدت أحزاب المعارضة المشروع وقالت إنه لا يعالج تمويل الحملات الانتخابية.",
+    ]
+    title = "مشروع قانون الانتخابات الجديد أمام البرلمان"
+    summary = summarize("\n\n".join([f"{lead} {teaser}", *rest]), title=title, sentences=3)
+    assert summary[0] == lead
+    assert teaser not in summary
+    assert len(summary) == 3
+    # A question that carries the news in its clauses is a sentence like any other.
+    informative = (
+        "لكن هذا يأتي تزامنا مع قول الرئيس الأمريكي إن قوات بلاده ستخرج من سوريا قريبا جدا "
+        "بعد هزيمة التنظيم، فهل يحدث ذلك حقا؟"
+    )
+    story = "\n\n".join([f"{lead} {informative}", *rest])
+    assert informative in summarize(story, title=title, sentences=3)
+
+
 @pytest.mark.parametrize(
     "garbage",
     [
