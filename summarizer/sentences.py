@@ -60,6 +60,7 @@ _OPENING_PUNCT = "«\"“'([{"
 # "حسب رويترز." "بحسب ما أوردت رويترز." "وفقا لوكالة أسوشيتد برس." (normalised forms)
 _ATTRIBUTION = re.compile(r"^و?(?:ب?حسب|وفقا|وفق|طبقا|نقلا عن|على حد قول)(?:\s|$)")
 _ATTRIBUTION_MAX_WORDS = 6
+_STRAY_STOP = re.compile(r"\s*[.!?؟…،,؛]+")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -78,6 +79,12 @@ def _split_line(line: str) -> list[str]:
     spans = _piece_spans(line)
     merged: list[tuple[int, int]] = []
     for a, b in spans:
+        stray = _STRAY_STOP.match(line, a, b)
+        if merged and stray:
+            # "… خليجة .. . ماذا يريد؟" or "خطيرة. .وحذر": a stop typed twice belongs to the
+            # sentence it ends, not at the head of the next one, where a reader sees it.
+            merged[-1] = (merged[-1][0], stray.end())
+            a = stray.end()
         if merged and _is_attribution(line[a:b].strip()):
             merged[-1] = (merged[-1][0], b)
         else:

@@ -74,6 +74,15 @@ from summarizer import split_sentences
         ("1. البند الأول. 2. البند الثاني.", ["1. البند الأول.", "2. البند الثاني."]),
         # a stop set apart by a space still ends the sentence
         ("بياض الثلج snow white . وفي أحيان أخرى.", ["بياض الثلج snow white .", "وفي أحيان أخرى."]),
+        # a stop typed twice stays with the sentence it ends, not at the head of the next one
+        (
+            "من محيطه إلى خليجه .. . ماذا يريد وما هي أولوياته؟",
+            ["من محيطه إلى خليجه .. .", "ماذا يريد وما هي أولوياته؟"],
+        ),
+        (
+            "قال إن العملات خطيرة. .وحذر بيل من الاستثمار فيها.",
+            ["قال إن العملات خطيرة. .", "وحذر بيل من الاستثمار فيها."],
+        ),
     ],
 )
 def test_split(text: str, expected: list[str]) -> None:
