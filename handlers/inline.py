@@ -20,12 +20,15 @@ from bot.i18n import language_for
 from bot.search.render import description, safe_url, say, shared_story
 from bot.search.service import MAX_LIMIT, SearchPage, has_stories, recent, search
 from bot.services import services
+from bot.subscribers import questions
 from bot.subscribers.service import get_subscriber
-from bot.subscribers.texts import rtl
+from bot.subscribers.texts import clip, rtl
+from handlers.start import SEARCH_PAYLOAD
 
 PER_PAGE = MAX_LIMIT  # Telegram's own cap: 50 results per answer
 MAX_OFFSET = 1000
 CACHE_SECONDS = 10
+INLINE_ECHO_CHARS = 30  # the query quoted on the button above the results: one short line
 
 
 def _offset(raw: str) -> int:
@@ -50,7 +53,8 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     offset = _offset(iq.offset)
     page: SearchPage
     if query:
-        page = await search(svc.db, query, limit=PER_PAGE, offset=offset)
+        words = await questions.search_words(svc.db, query)
+        page = await search(svc.db, words, limit=PER_PAGE, offset=offset)
     else:
         page = await recent(svc.db, limit=PER_PAGE, offset=offset)
     results = [
@@ -74,8 +78,8 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         elif not await has_stories(svc.db):
             note = say("inline_no_stories", lang)
         else:
-            note = say("inline_nothing", lang, query=query[:30])
-        button = InlineQueryResultsButton(text=note, start_parameter="search")
+            note = say("inline_nothing", lang, query=clip(query, INLINE_ECHO_CHARS))
+        button = InlineQueryResultsButton(text=note, start_parameter=SEARCH_PAYLOAD)
     # None, not "": PTB's ExtBot with Defaults sends an empty string as "[]", which Telegram would
     # hand back as the offset of a next page that does not exist.
     more = page.has_more and offset + len(results) < MAX_OFFSET

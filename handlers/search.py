@@ -17,6 +17,7 @@ from bot.search import queries
 from bot.search.render import results_message, say, short_query
 from bot.search.service import SearchPage, has_stories, search
 from bot.services import services
+from bot.subscribers import questions
 
 PAGE_SIZE = 5
 PREFIX = "search:"
@@ -59,7 +60,7 @@ def _keyboard(page: SearchPage, query_id: int, lang: str) -> InlineKeyboardMarku
 
 
 async def _answer(db: Database, query: str, offset: int, lang: str, tz: str) -> tuple[str, SearchPage]:
-    page = await search(db, query, limit=PAGE_SIZE, offset=offset)
+    page = await search(db, await questions.search_words(db, query), limit=PAGE_SIZE, offset=offset)
     if page.error:
         return say("no_words", lang, query=short_query(query)), page
     if not page.hits:

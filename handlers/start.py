@@ -38,6 +38,9 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("stop", "أوقف كل الاشتراكات", "End every subscription"),
 ]
 
+# The deep link of inline mode's button (handlers.inline): t.me/<bot>?start=search.
+SEARCH_PAYLOAD = "search"
+
 # Compared after normalize(), so عربية / عربيه / عربى and English in any letter case all match.
 _LANGUAGE_NAMES = {
     "ar": ("ar", "arabic", "عربي", "عربية", "العربي", "العربية"),
@@ -51,6 +54,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if ctx is None:
         return
     await ctx.register()
+    if ctx.private and context.args == [SEARCH_PAYLOAD]:
+        # Inline mode's button under an empty answer ("type a word", "no stories for …") leads here:
+        # the user came to search, so say how, rather than the general welcome.
+        await reply(update, say("start_search", ctx.lang))
+        return
     await reply(update, say("welcome" if ctx.private else "welcome_group", ctx.lang))
 
 

@@ -143,3 +143,43 @@ async def test_a_story_shared_inline_reads_right_to_left_in_arabic(
     title, meta = answer["results"][0]["input_message_content"]["message_text"].split("\n")[:2]
     assert title.startswith(RLM + "<a href=") and meta.startswith(RLM + "BBC عربي · ")
     assert RLM not in english["results"][0]["input_message_content"]["message_text"]
+
+
+# An English user typing "@bot syria" (or "/search syria") got "No stories for “syria”", though the
+# bot offers them the topic as «Syria» and answers "syria" in its chat with the Syria stories.
+async def test_an_english_user_finds_a_topic_by_its_english_name_inline_and_with_search(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    from tests.test_subscriber_support import add_story, db_of
+
+    async with bot as app:
+        await add_story(db_of(app), "اجتماع في سوريا حول اللاجئين", ["عقد في سوريا اجتماع."])
+        await say(fake_telegram, "/start", lang="en")
+        update = await fake_telegram.inline_query("syria", user_id=USER_ID, language_code="en")
+        answer = await fake_telegram.wait_for_inline_answer(update["inline_query"]["id"], timeout=10)
+        found = await say(fake_telegram, "/search Syria", lang="en")
+    assert [r["title"] for r in answer["results"]] == ["اجتماع في سوريا حول اللاجئين"]
+    assert found.startswith("🔎 Results for “Syria” (stories found: 1)")
+
+
+# An inline search that found nothing offers a button to the bot's chat; tapping it sent
+# "/start search", which only repeated the general welcome, and a long query was quoted on the
+# button cut mid-word with no sign that it was cut.
+async def test_the_button_under_an_empty_inline_answer_leads_to_a_search(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    from tests.test_subscriber_support import add_story, db_of
+
+    long_query = "اجتماعات المجلس الوطني للمراجعة الدستورية"
+    async with bot as app:
+        await add_story(db_of(app), "ارتفاع أسعار النفط", ["ارتفعت أسعار النفط."])
+        update = await fake_telegram.inline_query(long_query, user_id=USER_ID)
+        answer = await fake_telegram.wait_for_inline_answer(update["inline_query"]["id"], timeout=10)
+        landing = await say(fake_telegram, "/start " + answer["button"]["start_parameter"])
+        english = await say(fake_telegram, "/start search", chat_id=USER_ID + 1, lang="en")
+    assert answer["results"] == []
+    assert answer["button"]["text"].startswith("لا أخبار عن «اجتماعات") and answer["button"]["text"].endswith(
+        "…»"
+    )
+    assert landing.startswith("اكتب هنا ما تبحث عنه") and "/subscribe" in landing
+    assert english.startswith("Type what you are looking for here")

@@ -82,6 +82,13 @@ def match_topic(topic: str, topics: list[Topic]) -> Topic | None:
     return None
 
 
+async def search_words(db: Database, query: str) -> str:
+    """What /search and inline mode look up for `query`: a configured topic named in English
+    ("syria", "Economy") by its Arabic name, as the stories are Arabic; anything else as typed."""
+    topic = match_topic(query, await service.list_topics(db))
+    return topic.name if topic is not None else query
+
+
 @dataclass(frozen=True)
 class Answer:
     topic: str  # what the question was about, for the reply

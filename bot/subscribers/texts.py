@@ -293,6 +293,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "ℹ️ The source «{name}» is no longer available, so your subscription to it ended. "
         "Choose other sources with /subscribe.",
     },
+    # /start from inline mode's button (an inline search that found nothing).
+    "start_search": {
+        "ar": "اكتب هنا ما تبحث عنه، مثل «سوريا» أو «النفط»، وسأبحث لك في الأخبار.\n"
+        "ولتصلك أخبار مصادرك ومواضيعك أولًا بأول: /subscribe",
+        "en": "Type what you are looking for here, e.g. «Syria» or «oil», and I will search the news.\n"
+        "To get the news of your sources and topics as it comes: /subscribe",
+    },
     "greeting": {
         "ar": "أهلًا بك! اكتب اسم موضوع مثل «سوريا» أو «النفط» وسأبحث لك في الأخبار، أو أرسل /help.",
         "en": "Hello! Type a topic such as «Syria» or «oil» and I will search the news, or send /help.",
