@@ -45,6 +45,7 @@ from bot.admin.feeds import (
     FeedActionResult,
     add_feed,
     classify_fetch_error,
+    clean_url,
     find_feed,
     import_feeds,
     pause_feed,
@@ -240,7 +241,7 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not args:
         await _reply(update, _t(lang, "addfeed_usage"), lang)
         return
-    url, rest = args[0], args[1:]
+    url, rest = _url_first(args)
     interval: float | None = None
     if rest:
         try:
@@ -268,6 +269,16 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if result.ok:
         await _reschedule(context)
     await _reply(update, _render_add(result, lang, svc, typed=url), lang)
+
+
+def _url_first(args: list[str]) -> tuple[str, list[str]]:
+    """The link and the words after it. An admin who writes the name first ("/addfeed BBC عربي
+    https://…") means the link that follows: the words before it join the name."""
+    if clean_url(args[0]) is None:
+        for i, arg in enumerate(args[1:], 1):
+            if "://" in arg and clean_url(arg) is not None:
+                return arg, args[i + 1 :] + args[:i]
+    return args[0], args[1:]
 
 
 def _render_add(result: AddFeedResult, lang: str, svc: Services, *, typed: str) -> str:

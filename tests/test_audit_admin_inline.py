@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import ADMIN_ID, USER_ID
 from tests.test_audit_user_flows import OOPS_AR, bot, say
@@ -183,3 +184,16 @@ async def test_the_button_under_an_empty_inline_answer_leads_to_a_search(
     )
     assert landing.startswith("اكتب هنا ما تبحث عنه") and "/subscribe" in landing
     assert english.startswith("Type what you are looking for here")
+
+
+# "/addfeed قناة العربية https://…" (the name first, as one says it) was refused as "not a valid
+# link: قناة", though the link was right there.
+async def test_addfeed_with_the_name_before_the_link(
+    bot: Any, fake_telegram: FakeTelegram, feed_server: FeedServer
+) -> None:
+    url = feed_server.add_feed("arabiya", feed_server.stories[:3], title="Al Arabiya")
+    async with bot:
+        reply = await say(fake_telegram, f"/addfeed قناة العربية {url} 5m", chat_id=ADMIN_ID)
+        listed = await say(fake_telegram, "/feeds", chat_id=ADMIN_ID)
+    assert reply.startswith("✅ أُضيف المصدر قناة العربية (رقم 3)، ويُفحص كل ٥ دقائق")
+    assert "قناة العربية (رقم 3)" in listed
