@@ -20,6 +20,40 @@ from summarizer.normalize import normalize
 # (a common typo) an Arabic word glued to the full stop: "الثلجية.لطالما".
 _BOUNDARY = re.compile(r"([.!?؟…]+)([\"'»”’)\]}]*)(?=\s|[\u0621-\u064A]{2})")
 _GLUED = re.compile(r"[\u0621-\u064A\u064B-\u0652\u0640]{2,}$")
+# ... except between Latin letters spelled in Arabic, an abbreviation (بي.بي.سي، سي.إن.إن، إم.إتش17:
+# 700 in ANT), while "فيتامين سي.كما" and "تكريما له.على" are the typo. Normalised spellings.
+_LETTER_NAMES = frozenset(
+    [
+        "اي",
+        "ايه",
+        "بي",
+        "سي",
+        "دي",
+        "اف",
+        "جي",
+        "اتش",
+        "جيه",
+        "كي",
+        "كيه",
+        "ال",
+        "ام",
+        "ان",
+        "او",
+        "كيو",
+        "ار",
+        "اس",
+        "تي",
+        "يو",
+        "في",
+        "دبليو",
+        "اكس",
+        "واي",
+        "زد",
+        "زي",
+    ]
+)
+_LETTERS_BEFORE = re.compile(r"[\u0621-\u064A\u064B-\u0652\u0640]+$")
+_LETTERS_AFTER = re.compile(r"[\u0621-\u064A\u064B-\u0652\u0640]+")
 _OPENERS = {"«": "»", "(": ")", "[": "]", "{": "}", "“": "”"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
 _QUOTE_CHAR = re.compile(r'["«»“”()\[\]{}]')
@@ -113,6 +147,8 @@ def _piece_spans(line: str) -> list[tuple[int, int]]:
         glued = end < len(line) and not line[end].isspace()
         if glued and not _GLUED.search(line[start : m.start()]):
             continue  # only an Arabic word glued to the stop is a typo; "3.5" and "U.S" are not
+        if glued and _spelled_abbreviation(line[start : m.start()], line[end:]):
+            continue
         if m.group(1) == "." and not _ends_sentence(line[start : m.start()]):
             continue
         if line[start:end].strip():
@@ -121,6 +157,18 @@ def _piece_spans(line: str) -> list[tuple[int, int]]:
     if line[start:].strip():
         pieces.append((start, len(line)))
     return pieces
+
+
+def _spelled_abbreviation(before: str, after: str) -> bool:
+    """Whether the words either side of a glued stop are both Latin letters spelled in Arabic."""
+    left = _LETTERS_BEFORE.search(before)
+    right = _LETTERS_AFTER.match(after)
+    return bool(
+        left
+        and right
+        and normalize(left.group()) in _LETTER_NAMES
+        and normalize(right.group()) in _LETTER_NAMES
+    )
 
 
 def _ends_sentence(sentence_so_far: str) -> bool:

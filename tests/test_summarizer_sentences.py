@@ -68,7 +68,11 @@ from summarizer import split_sentences
             "تتكون الصفيحة الثلجية.لطالما اتصفت صورة الثلج.",
             ["تتكون الصفيحة الثلجية.", "لطالما اتصفت صورة الثلج."],
         ),
-        # ... but not inside Latin abbreviations or web addresses
+        # ... but not inside abbreviations spelled in Arabic letters
+        ("وقالت بي.بي.سي إن الرحلة إم.إتش17 سقطت.", ["وقالت بي.بي.سي إن الرحلة إم.إتش17 سقطت."]),
+        # while a two-letter word glued to the next sentence is still the typo
+        ("تحتاج فيتامين سي.كما تحب الحركة.", ["تحتاج فيتامين سي.", "كما تحب الحركة."]),
+        # ... nor inside Latin abbreviations or web addresses
         ("زار موقع bbc.com/arabic في U.S.A أمس.", ["زار موقع bbc.com/arabic في U.S.A أمس."]),
         # a numbered list item keeps its number
         ("1. البند الأول. 2. البند الثاني.", ["1. البند الأول.", "2. البند الثاني."]),
