@@ -7,7 +7,8 @@ also runs on PostgreSQL when AKHBAR_TEST_POSTGRES_URL is set (see tests/postgres
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -15,13 +16,17 @@ from sqlalchemy import select
 
 from bot.config import Config
 from bot.db.database import Database, open_database
-from bot.db.models import Story
+from bot.db.models import Feed, Story, Subscriber, Subscription
 from bot.feeds.fetcher import Fetcher
+from bot.feeds.health import feed_move, move_texts
+from bot.feeds.poller import MOVE_AFTER
 from bot.search.service import search
+from bot.sync import sync_config
 from tests.postgres import ADMIN_URL, pg_url
 from tests.test_audit_feeds import RawServer, poll, raw_server, rss
 from tests.test_audit_feeds import add_feed as add_raw_feed
 from tests.test_feed_poller import config, fetcher, queued
+from tests.test_feed_poller import stories as stored
 
 __all__ = ["config", "fetcher", "pg_url", "raw_server"]  # fixtures, used by name
 
@@ -103,3 +108,180 @@ async def test_a_corrected_headline_replaces_the_old_one_in_search(
     # Polled again unchanged: nothing to do.
     again = await poll(db, config, fetcher, feed_id)
     assert again.updated_story_ids == [] and again.stored_story_ids == []
+
+
+# -- 3. a feed's URL changed in config.toml ---------------------------------------------------------
+
+
+def news_item(n: int, base: str, *, day: int) -> dict[str, str]:
+    leads = [
+        "قررت الحكومة رفع أسعار الوقود بنسبة خمسة في المئة اعتبارًا من الشهر المقبل بعد مراجعة الأسعار العالمية.",
+        "افتتح الرئيس مستشفى جديدًا في المدينة الساحلية يضم مئتي سرير وأقسامًا متخصصة لعلاج الأطفال.",
+        "أعلن الاتحاد المحلي لكرة القدم موعد انطلاق الموسم الجديد وجدول مباريات الجولة الأولى للفرق.",
+        "سجلت محطات الرصد أمطارًا غزيرة في المناطق الشمالية أدت إلى إغلاق عدد من الطرق الفرعية.",
+        "وقعت وزارة التعليم اتفاقية لتدريب آلاف المعلمين على المناهج الرقمية خلال العام الدراسي.",
+    ]
+    titles = [
+        "رفع أسعار الوقود الشهر المقبل",
+        "افتتاح مستشفى جديد للأطفال",
+        "موعد انطلاق الموسم الكروي",
+        "أمطار غزيرة تغلق طرقًا في الشمال",
+        "اتفاقية لتدريب المعلمين رقميًا",
+    ]
+    link = f"{base}/{n}"
+    return {
+        "title": titles[n],
+        "link": link,
+        "guid": link,
+        "pubDate": f"0{day} Mar 2018 09:00:00 +0000",
+        "description": leads[n],
+    }
+
+
+async def subscribe(db: Database, chat_id: int, feed_id: int) -> None:
+    async with db.write() as session:
+        session.add(Subscriber(chat_id=chat_id))
+        await session.flush()
+        session.add(Subscription(chat_id=chat_id, kind="feed", target=str(feed_id)))
+
+
+async def config_feeds(db: Database) -> list[Feed]:
+    async with db.read() as session:
+        return list((await session.scalars(select(Feed).order_by(Feed.id))).all())
+
+
+@pytest.mark.parametrize("renamed", [False, True], ids=["same-name", "renamed"])
+async def test_a_feed_whose_url_changed_in_config_keeps_its_subscribers_and_sends_nothing_twice(
+    db: Database,
+    config: Config,
+    config_factory: Callable[..., Config],
+    fetcher: Fetcher,
+    raw_server: RawServer,
+    renamed: bool,
+) -> None:
+    old_base, new_base = "https://old.news.example/ar", "https://news.example/world/ar"
+    old_url = raw_server.set("/rss", rss([news_item(0, old_base, day=1)]).encode(), RSS)
+    await sync_config(db, config_factory(feeds=[{"url": old_url, "name": "الأخبار", "interval": 60}]))
+    (feed,) = await config_feeds(db)
+    await subscribe(db, 42, feed.id)
+    await poll(db, config, fetcher, feed.id)
+    raw_server.set("/rss", rss([news_item(1, old_base, day=2), news_item(0, old_base, day=1)]).encode(), RSS)
+    assert len((await poll(db, config, fetcher, feed.id)).new_story_ids) == 1  # delivered once
+
+    # The outlet moves its feed (and its links) to a new address; the admin edits config.toml.
+    moved = [news_item(1, new_base, day=2), news_item(0, new_base, day=1)]
+    new_url = raw_server.set("/feed/ar", rss(moved).encode(), RSS)
+    name = "الأخبار العالمية" if renamed else "الأخبار"
+    await sync_config(db, config_factory(feeds=[{"url": new_url, "name": name, "interval": 60}]))
+    (now,) = [f for f in await config_feeds(db) if f.status == "active"]
+    assert (now.url, now.name) == (new_url, name)
+    if not renamed:
+        assert now.id == feed.id  # the same feed row: its stories stay with it
+
+    routed = await queued(db)  # (no delivery runs here to take them off the queue)
+    result = await poll(db, config, fetcher, now.id)
+    assert result.new_story_ids == [] and await queued(db) == routed  # nothing delivered a second time
+    raw_server.set("/feed/ar", rss([news_item(2, new_base, day=3), *moved]).encode(), RSS)
+    fresh = await poll(db, config, fetcher, now.id)
+    assert len(fresh.new_story_ids) == 1  # and the feed goes on...
+    async with db.read() as session:
+        targets = (await session.scalars(select(Subscription.target).where(Subscription.chat_id == 42))).all()
+    assert targets == [str(now.id)]  # ...for its subscriber
+
+
+# -- 2. a feed that moved permanently ---------------------------------------------------------------
+
+
+async def feed_url(db: Database, feed_id: int) -> str:
+    async with db.read() as session:
+        feed = await session.get(Feed, feed_id)
+        assert feed is not None
+        return feed.url
+
+
+async def test_a_feed_that_moved_permanently_is_fetched_from_its_new_address(
+    db: Database,
+    config: Config,
+    config_factory: Callable[..., Config],
+    fetcher: Fetcher,
+    raw_server: RawServer,
+) -> None:
+    items = [news_item(0, "https://news.example/ar", day=1), news_item(1, "https://news.example/ar", day=2)]
+    new_url = raw_server.set("/new/rss", rss(items).encode(), RSS)
+    old_url = raw_server.set("/rss", b"", {"Location": new_url}, status=301)
+    declared = config_factory(feeds=[{"url": old_url, "name": "الأخبار", "interval": 60}])
+    await sync_config(db, declared)
+    (feed,) = await config_feeds(db)
+    await subscribe(db, 42, feed.id)
+
+    for _ in range(1, MOVE_AFTER):
+        await poll(db, config, fetcher, feed.id)
+        assert await feed_url(db, feed.id) == old_url  # one or two 301s are not a move yet
+    move = await feed_move(db, feed.id)
+    assert move is not None and move.moving_to == new_url and move.seen == MOVE_AFTER - 1
+    await poll(db, config, fetcher, feed.id)
+    assert await feed_url(db, feed.id) == new_url  # the third in a row is
+    hits = raw_server.hits["/rss"]
+    await poll(db, config, fetcher, feed.id)
+    assert raw_server.hits["/rss"] == hits  # no more detour through the old address
+
+    # Same feed: its stories and subscribers stay, and nothing is stored twice.
+    assert len(await stored(db, feed.id)) == 2
+    async with db.read() as session:
+        targets = (await session.scalars(select(Subscription.target))).all()
+    assert targets == [str(feed.id)]
+
+    # The admin sees it in /feed, in Arabic and in English.
+    move = await feed_move(db, feed.id)
+    assert move is not None and move.moved_from == old_url and move.moving_to is None
+    (line_ar,) = move_texts(move, "ar", "اليوم")
+    (line_en,) = move_texts(move, "en", "today")
+    assert (
+        old_url in line_ar and "نُقلت" in line_ar and not re.search(r"[A-Za-z]", line_ar.replace(old_url, ""))
+    )
+    assert old_url in line_en and "Moved permanently" in line_en
+
+    # config.toml still names the old address: the next start does not add it back as a new feed.
+    report = await sync_config(db, declared)
+    assert report.added == [] and report.retired == [] and report.moved == ["الأخبار"]
+    feeds = await config_feeds(db)
+    assert [(f.id, f.url, f.status) for f in feeds] == [(feed.id, new_url, "active")]
+    # And when the admin writes the new address into config.toml, nothing changes either.
+    report = await sync_config(
+        db, config_factory(feeds=[{"url": new_url, "name": "الأخبار", "interval": 60}])
+    )
+    assert report.added == report.retired == report.moved == []
+    assert [(f.id, f.url) for f in await config_feeds(db)] == [(feed.id, new_url)]
+
+
+@pytest.mark.parametrize("status", [302, 303, 307])
+async def test_a_temporary_redirect_never_rewrites_the_feed_url(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, status: int
+) -> None:
+    new_url = raw_server.set("/new/rss", rss([news_item(0, "https://news.example/ar", day=1)]).encode(), RSS)
+    old_url = raw_server.set("/rss", b"", {"Location": new_url}, status=status)
+    feed_id = await add_raw_feed(db, old_url)
+    for _ in range(MOVE_AFTER + 2):
+        await poll(db, config, fetcher, feed_id)
+    assert await feed_url(db, feed_id) == old_url
+    assert await feed_move(db, feed_id) is None
+
+
+async def test_a_permanent_redirect_that_stops_is_not_a_move(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer
+) -> None:
+    body = rss([news_item(0, "https://news.example/ar", day=1)]).encode()
+    new_url = raw_server.set("/new/rss", body, RSS)
+    old_url = raw_server.set("/rss", b"", {"Location": new_url}, status=308)
+    feed_id = await add_raw_feed(db, old_url)
+    for _ in range(MOVE_AFTER - 1):
+        await poll(db, config, fetcher, feed_id)
+    raw_server.set("/rss", body, RSS)  # a CDN blip, over: the old address answers again
+    await poll(db, config, fetcher, feed_id)
+    assert await feed_move(db, feed_id) is None  # the count starts again
+    raw_server.set("/rss", b"", {"Location": new_url}, status=308)
+    for _ in range(MOVE_AFTER - 1):
+        await poll(db, config, fetcher, feed_id)
+    assert await feed_url(db, feed_id) == old_url
+    await poll(db, config, fetcher, feed_id)
+    assert await feed_url(db, feed_id) == new_url

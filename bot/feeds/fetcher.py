@@ -33,6 +33,7 @@ from bot.clock import utcnow
 from bot.config import FetchConfig
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT = frozenset({301, 308})
 # What the request offers (Accept-Encoding: gzip, deflate) and httpx decodes.
 _DECODED = frozenset({"", "identity", "gzip", "deflate"})
 _ACCEPT = {
@@ -62,6 +63,9 @@ class FetchResult:
     last_modified: str | None
     not_modified: bool
     redirects: list[str] = field(default_factory=list)
+    # Where the URL moved for good: the last URL reached by an unbroken chain of permanent (301,
+    # 308) redirects from the start; None when the first hop was temporary or there was none.
+    permanent_url: str | None = None
 
     @property
     def max_age(self) -> float | None:
@@ -283,6 +287,8 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         seen = [url]
         current = url
+        permanent: str | None = None
+        unbroken = True  # every hop so far was permanent
         while True:
             if urlsplit(current).scheme not in ("http", "https"):
                 raise FetchError(f"unsupported URL scheme in {current[:100]}")
@@ -304,6 +310,9 @@ class Fetcher:
                             )
                         seen.append(target)
                         current = target
+                        unbroken = unbroken and response.status_code in _PERMANENT
+                        if unbroken:
+                            permanent = target
                         continue
                     result_headers = {k.lower(): v for k, v in response.headers.items()}
                     result_headers["content-location"] = current
@@ -319,6 +328,7 @@ class Fetcher:
                             last_modified=new_modified or last_modified,
                             not_modified=True,
                             redirects=seen[1:],
+                            permanent_url=permanent,
                         )
                     if response.status_code >= 400 or response.status_code < 200:
                         raise FetchError(
@@ -336,6 +346,7 @@ class Fetcher:
                         last_modified=new_modified,
                         not_modified=False,
                         redirects=seen[1:],
+                        permanent_url=permanent,
                     )
                 finally:
                     await response.aclose()

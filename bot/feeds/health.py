@@ -23,7 +23,9 @@ from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, Story
-from bot.i18n import ar_digits
+from bot.feeds.models import FeedAlias, FeedPollState
+from bot.i18n import Catalog, ar_digits, number
+from bot.i18n import text as i18n_text
 
 log = logging.getLogger(__name__)
 
@@ -236,3 +238,77 @@ async def feed_health(db: Database, *, days: int = 7, now: datetime | None = Non
 
 def _aware(value: datetime | None) -> datetime | None:
     return as_utc(value) if value is not None else None
+
+
+@dataclass(frozen=True)
+class FeedMove:
+    """Where a feed moved from (a permanent redirect followed), and a move in progress."""
+
+    moved_from: str | None  # its URL before the last move
+    moved_at: datetime | None
+    moving_to: str | None  # a permanent redirect seen on `seen` polls in a row, not yet followed
+    seen: int
+    needed: int  # polls in a row before the URL follows (poller.MOVE_AFTER)
+
+
+async def feed_move(db: Database, feed_id: int) -> FeedMove | None:
+    """The feed's move, for /feed; None when it never moved and is not moving."""
+    from bot.feeds.poller import MOVE_AFTER  # the poller imports this module
+
+    async with db.read() as session:
+        alias = (
+            await session.execute(
+                select(FeedAlias.url, FeedAlias.moved_at)
+                .where(FeedAlias.feed_id == feed_id)
+                .order_by(FeedAlias.moved_at.desc())
+                .limit(1)
+            )
+        ).first()
+        state = (
+            await session.execute(
+                select(FeedPollState.moved_to, FeedPollState.moved_count).where(
+                    FeedPollState.feed_id == feed_id
+                )
+            )
+        ).first()
+    moving_to, seen = (state[0], state[1] or 0) if state is not None and state[0] else (None, 0)
+    if alias is None and moving_to is None:
+        return None
+    return FeedMove(
+        moved_from=alias[0] if alias else None,
+        moved_at=_aware(alias[1]) if alias else None,
+        moving_to=moving_to,
+        seen=seen,
+        needed=MOVE_AFTER,
+    )
+
+
+MOVE_TEXTS: Catalog = {
+    "moved_from": {
+        "ar": "↪️ نُقلت التغذية نهائيًا من {url} ({when})، وتُجلب الآن من عنوانها الجديد.",
+        "en": "↪️ Moved permanently from {url} ({when}); it is now fetched from its new address.",
+    },
+    "moving_to": {
+        "ar": "↪️ يحوّل الخادم التغذية تحويلًا دائمًا إلى {url} (في {seen} من {needed} فحوص متتالية قبل اعتماد العنوان الجديد).",
+        "en": "↪️ The server redirects this feed permanently to {url} ({seen} of {needed} polls in a row before the new address is adopted).",
+    },
+}
+
+
+def move_texts(move: FeedMove, lang: str, when: str) -> list[str]:
+    """/feed's lines about a move (Telegram HTML); `when` is moved_at as the reader reads times."""
+    lines = []
+    if move.moved_from:
+        lines.append(i18n_text(MOVE_TEXTS, "moved_from", lang, url=html.escape(move.moved_from), when=when))
+    if move.moving_to:
+        lines.append(
+            i18n_text(
+                MOVE_TEXTS,
+                "moving_to",
+                lang,
+                url=html.escape(move.moving_to),
+                seen=number(move.seen, lang),
+                needed=number(move.needed, lang),
+            )
+        )
+    return lines

@@ -1,4 +1,4 @@
-"""Tables the feed poller adds to the schema (migrations feeds_0001, feeds_0002)."""
+"""Tables the feed poller adds to the schema (migrations feeds_0001 to feeds_0003)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ class FeedPollState(Base):
         ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     ttl_seconds: Mapped[float | None] = mapped_column(Float)
+    # A permanent redirect (301/308) seen on `moved_count` successful polls in a row: the feed's URL
+    # becomes `moved_to` once the count reaches poller.MOVE_AFTER (a CDN's one-off blip does not).
+    moved_to: Mapped[str | None] = mapped_column(String(2048))
+    moved_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -49,6 +53,17 @@ class EntryDigest(Base):
     )
     entry_key: Mapped[str] = mapped_column(String(512), primary_key=True)
     digest: Mapped[str] = mapped_column(String(40))
+
+
+class FeedAlias(Base):
+    """A URL a feed had before it moved (a permanent redirect followed, or config.toml's URL
+    edited): config sync recognises the feed by it, and /feed shows where it came from."""
+
+    __tablename__ = "feed_url_aliases"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"), index=True)
+    moved_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # Cross-feed duplicate checks look at the stories fetched in the last 48 hours.

@@ -23,20 +23,20 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.database import Database
-from bot.db.models import Feed, FeedEntry, Story
+from bot.db.models import Feed, FeedEntry, Story, Subscription
 from bot.feeds import batch, content, cpu, dedup, work
 from bot.feeds.fetcher import Fetcher, FetchError, FetchResult
 from bot.feeds.fulltext import fetch_article_text
 from bot.feeds.health import record_failure, success_delay
 from bot.feeds.identity import reused_key, url_key
-from bot.feeds.models import EntryDigest, FeedPollState, RouteQueue
+from bot.feeds.models import EntryDigest, FeedAlias, FeedPollState, RouteQueue
 from bot.feeds.parser import FeedParseError, ParsedEntry, ParsedFeed, parse_feed_at
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ _FUTURE_SLACK = timedelta(minutes=5)
 # story posted with the date it was written, a wrong time zone).
 _STALE = timedelta(days=2)
 _BACKFILL = 5
+# Successful polls in a row through the same permanent redirect before the feed's URL follows it.
+MOVE_AFTER = 3
 
 try:
     # Keeps the search index in step: index_story is called in the session that stores the story.
@@ -83,6 +85,8 @@ class _FeedRow:
     ever_succeeded: bool
     ttl_seconds: float | None
     last_success_at: datetime | None = None
+    moved_to: str | None = None
+    moved_count: int = 0
 
 
 @dataclass
@@ -136,6 +140,8 @@ async def _load_feeds(db: Database, feed_ids: list[int]) -> list[_FeedRow | None
                     Feed.full_text,
                     Feed.last_success_at,
                     FeedPollState.ttl_seconds,
+                    FeedPollState.moved_to,
+                    FeedPollState.moved_count,
                 )
                 .outerjoin(FeedPollState, FeedPollState.feed_id == Feed.id)
                 .where(Feed.id.in_(feed_ids[start : start + _CHUNK]))
@@ -152,6 +158,8 @@ async def _load_feeds(db: Database, feed_ids: list[int]) -> list[_FeedRow | None
                     ever_succeeded=row[7] is not None,
                     ttl_seconds=row[8],
                     last_success_at=as_utc(row[7]) if row[7] is not None else None,
+                    moved_to=row[9],
+                    moved_count=row[10] or 0,
                 )
         return [found.get(feed_id) for feed_id in feed_ids]
 
@@ -171,6 +179,7 @@ async def _poll(db: Database, config: Config, fetcher: Fetcher, feed_id: int) ->
         return PollResult(feed_id, error=exc.reason, paused=failure.paused)
     if result.not_modified:
         await _record_not_modified(db, config, feed, result)
+        await _track_move(db, feed, result)
         return PollResult(feed_id, not_modified=True)
     ready: dict[str, work.Prepared] | None = None
     try:
@@ -192,7 +201,60 @@ async def _poll(db: Database, config: Config, fetcher: Fetcher, feed_id: int) ->
     except FeedParseError as exc:
         failure = await record_failure(db, config, feed_id, exc.reason)
         return PollResult(feed_id, error=exc.reason, paused=failure.paused)
-    return await _store(db, config, fetcher, feed, result, parsed, ready)
+    stored = await _store(db, config, fetcher, feed, result, parsed, ready)
+    if stored.error is None:
+        await _track_move(db, feed, result)
+    return stored
+
+
+async def _track_move(db: Database, feed: _FeedRow, result: FetchResult) -> None:
+    """Count a successful poll that reached the feed through permanent redirects only; after
+    MOVE_AFTER such polls in a row to the same place, the feed's URL becomes that place (its id,
+    subscriptions and stories stay) and the old URL is kept as an alias. Temporary redirects never
+    count, and a poll without a permanent redirect starts the count again: a CDN or a misconfigured
+    server that answers 301 for an hour does not rewrite the feed. Nothing is read or written on
+    the usual poll (no redirect, no count)."""
+    target = result.permanent_url if result.permanent_url != feed.url else None
+    if target is None and not feed.moved_count:
+        return
+    count = (feed.moved_count + 1 if target == feed.moved_to else 1) if target else 0
+    moved = await db.write_sync(lambda session: _move_state(session, feed, target, count))
+    if moved:
+        log.warning("feed %r moved permanently: %s -> %s (URL updated)", feed.name, feed.url, target)
+
+
+def _move_state(session: Session, feed: _FeedRow, target: str | None, count: int) -> bool:
+    state = session.get(FeedPollState, feed.id)
+    if state is None:
+        if session.get(Feed, feed.id) is None:
+            return False
+        state = FeedPollState(feed_id=feed.id, ttl_seconds=feed.ttl_seconds)
+        session.add(state)
+    state.moved_to, state.moved_count = target, count
+    if target is None or count < MOVE_AFTER:
+        return False
+    current = session.get(Feed, feed.id)
+    if current is None or current.url != feed.url:
+        return False  # removed, or its URL edited meanwhile: that edit wins
+    clash = session.scalar(select(Feed.id).where(Feed.url == target, Feed.id != feed.id))
+    if clash is not None:
+        # Another feed already has that URL (an admin added the new address): both would poll one
+        # feed. Keep counting and leave it to the admin, who sees the move in /feed.
+        log.warning(
+            "feed %r redirects permanently to %s, which feed %s already has", feed.name, target, clash
+        )
+        return False
+    current.url = target[:2048]
+    state.moved_to, state.moved_count = None, 0
+    alias = session.get(FeedAlias, feed.url)
+    if alias is None:
+        session.add(FeedAlias(url=feed.url, feed_id=feed.id, moved_at=utcnow()))
+    else:
+        alias.feed_id, alias.moved_at = feed.id, utcnow()
+    returned = session.get(FeedAlias, target)
+    if returned is not None:
+        session.delete(returned)  # moved back to an address it had before
+    return True
 
 
 async def _record_not_modified(db: Database, config: Config, feed: _FeedRow, result: FetchResult) -> None:
@@ -495,6 +557,8 @@ class _Write:
             self.updated = _apply_corrections(session, feed, self.corrected, now)
         if ids and not self.first_poll:
             self.routed = _news(feed, rows, ids)
+        if ids and self.first_poll:
+            _take_over_retired(session, feed, rows)
         if self.routed:
             session.execute(
                 insert(cast(Table, RouteQueue.__table__)),
@@ -514,6 +578,60 @@ class _Write:
                 ],
             )
         return ids
+
+
+def _take_over_retired(session: Session, feed: _FeedRow, rows: list[dict[str, Any]]) -> None:
+    """A config feed's first poll that lists the stories of a feed config.toml just dropped is that
+    feed under a new URL (and name): an admin who edits both in config.toml means the same feed,
+    and its subscribers expect to go on receiving it. When most of this first poll's stories are
+    duplicates of one retired config feed's stories, that feed's subscriptions move to this one.
+    Nothing is delivered twice either way: a first poll never delivers, and later stories are
+    this feed's own. Two feeds of one site that merely share a few stories are not merged: the
+    new one must repeat at least half of what it lists, all from that one retired feed."""
+    from bot.sync import RETIRED  # bot.sync imports the feed models, not the poller
+
+    canonical = [int(row["duplicate_of"]) for row in rows if row["duplicate_of"] is not None]
+    if not canonical or 2 * len(canonical) < len(rows):
+        return
+    owners = session.execute(
+        select(Story.feed_id, func.count())
+        .where(Story.id.in_(sorted(set(canonical))[:_CHUNK]))
+        .group_by(Story.feed_id)
+    ).all()
+    likely = [owner for owner, n in owners if owner is not None and 2 * n >= len(rows)]
+    if len(likely) != 1:
+        return
+    old, new = session.get(Feed, likely[0]), session.get(Feed, feed.id)
+    if old is None or new is None or new.origin != "config" or old.origin != "config":
+        return
+    if old.status == "active" or old.last_error != RETIRED:
+        return
+    old_target, new_target = str(old.id), str(new.id)
+    already = select(Subscription.chat_id).where(
+        Subscription.kind == "feed", Subscription.target == new_target
+    )
+    moved = session.execute(
+        update(Subscription)
+        .where(
+            Subscription.kind == "feed",
+            Subscription.target == old_target,
+            Subscription.chat_id.not_in(already),
+        )
+        .values(target=new_target)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        delete(Subscription).where(Subscription.kind == "feed", Subscription.target == old_target)
+    )
+    old.last_error = f"{RETIRED}; replaced by feed {new.id} ({new.url})"[:2000]
+    log.warning(
+        "config feed %r (%s) is feed %r (%s) at a new address: %d subscriptions moved to it",
+        new.name,
+        new.url,
+        old.name,
+        old.url,
+        getattr(moved, "rowcount", 0) or 0,
+    )
 
 
 def _apply_corrections(session: Session, feed: _FeedRow, items: list[_NewStory], now: datetime) -> list[int]:
