@@ -243,7 +243,10 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     url, rest = _url_first(args)
     interval: float | None = None
-    if rest:
+    spelled = _spelled_interval(rest)
+    if spelled is not None:
+        interval, rest = spelled
+    elif rest:
         try:
             interval = parse_duration(rest[0])
             rest = rest[1:]
@@ -269,6 +272,40 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if result.ok:
         await _reschedule(context)
     await _reply(update, _render_add(result, lang, svc, typed=url), lang)
+
+
+# An interval written out: "١٠ دقائق", "10 minutes", "ساعتين". Without this, "/addfeed URL ١٠ دقائق"
+# read "١٠" as ten seconds and named the feed «دقائق».
+_UNITS = {
+    1.0: ("ثانية", "ثواني", "ثوان", "ثوانٍ", "second", "seconds", "sec", "secs"),
+    60.0: ("دقيقة", "دقيقه", "دقائق", "د", "minute", "minutes", "min", "mins"),
+    3600.0: ("ساعة", "ساعه", "ساعات", "hour", "hours"),
+    86400.0: ("يوم", "أيام", "ايام", "day", "days"),
+}
+_UNIT_SECONDS = {word: seconds for seconds, words in _UNITS.items() for word in words}
+_DUALS = {
+    "ثانيتين": 2.0,
+    "ثانيتان": 2.0,
+    "دقيقتين": 120.0,
+    "دقيقتان": 120.0,
+    "ساعتين": 7200.0,
+    "ساعتان": 7200.0,
+    "يومين": 172800.0,
+    "يومان": 172800.0,
+}
+
+
+def _spelled_interval(words: list[str]) -> tuple[float, list[str]] | None:
+    """(seconds, the words after it) when the words start with an interval written out."""
+    if words and words[0] in _DUALS:
+        return _DUALS[words[0]], words[1:]
+    if len(words) >= 2 and words[1].casefold() in _UNIT_SECONDS:
+        try:
+            amount = float(words[0].replace("٫", "."))
+        except ValueError:
+            return None
+        return amount * _UNIT_SECONDS[words[1].casefold()], words[2:]
+    return None
 
 
 def _url_first(args: list[str]) -> tuple[str, list[str]]:

@@ -11,7 +11,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "addfeed_usage": {
         "ar": "أرسل الأمر مع رابط الخلاصة أو رابط الموقع:\n"
         "/addfeed https://example.com/rss [المدة] [الاسم]\n"
-        "المدة اختيارية، مثل ‎10m‎ أو ‎1h‎، والاسم اختياري أيضًا.",
+        "المدة اختيارية، مثل ‎10m‎ أو ‎1h‎ أو «١٠ دقائق»، والاسم اختياري أيضًا.",
         "en": "Send the command with the feed's or the site's URL:\n"
         "/addfeed https://example.com/rss [interval] [name]\n"
         "The interval (e.g. 10m or 1h) and the name are optional.",

@@ -200,3 +200,22 @@ async def test_addfeed_with_the_name_before_the_link(
         listed = await say(fake_telegram, "/feeds", chat_id=ADMIN_ID)
     assert reply.startswith("✅ أُضيف المصدر قناة العربية (رقم 3)، ويُفحص كل ٥ دقائق")
     assert "قناة العربية (رقم 3)" in listed
+
+
+# "/addfeed URL ١٠ دقائق" read "١٠" as ten seconds and named the feed «دقائق»; the interval is
+# understood as written, in Arabic or English words.
+@pytest.mark.parametrize(
+    ("written", "every", "name"),
+    [
+        ("١٠ دقائق", "كل ١٠ دقائق", "Al Arabiya"),
+        ("ساعتين العربية", "كل ساعتين", "العربية"),
+        ("15 minutes", "كل ١٥ دقيقة", "Al Arabiya"),
+    ],
+)
+async def test_addfeed_understands_an_interval_written_in_words(
+    written: str, every: str, name: str, bot: Any, fake_telegram: FakeTelegram, feed_server: FeedServer
+) -> None:
+    url = feed_server.add_feed("arabiya", feed_server.stories[:3], title="Al Arabiya")
+    async with bot:
+        reply = await say(fake_telegram, f"/addfeed {url} {written}", chat_id=ADMIN_ID)
+    assert reply.lstrip(RLM).startswith(f"✅ أُضيف المصدر {name} (رقم 3)، ويُفحص {every}.")
