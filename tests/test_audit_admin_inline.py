@@ -219,3 +219,17 @@ async def test_addfeed_understands_an_interval_written_in_words(
     async with bot:
         reply = await say(fake_telegram, f"/addfeed {url} {written}", chat_id=ADMIN_ID)
     assert reply.lstrip(RLM).startswith(f"✅ أُضيف المصدر {name} (رقم 3)، ويُفحص {every}.")
+
+
+# An OPML file saved by Windows Notepad in its Arabic "ANSI" code page, with no encoding declared,
+# was refused as "not a valid file" though every feed in it was readable.
+async def test_an_opml_file_in_the_windows_arabic_code_page_is_imported(
+    bot: Any, fake_telegram: FakeTelegram, feed_server: FeedServer
+) -> None:
+    url = feed_server.add_feed("arabiya", feed_server.stories[:3], title="Al Arabiya")
+    opml = f'<opml version="2.0"><body><outline text="العربية" xmlUrl="{url}"/></body></opml>'
+    async with bot:
+        await fake_telegram.document(ADMIN_ID, "feeds.opml", opml.encode("cp1256"))
+        started, report = await fake_telegram.wait_for_messages(ADMIN_ID, count=2, timeout=15)
+    assert "عددها: ١" in started["plain_text"]
+    assert "أُضيف ١" in report["plain_text"] and "• العربية (3)" in report["plain_text"]

@@ -6,6 +6,7 @@ Parsing goes through defusedxml: an uploaded file is untrusted input, and entity
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from email.utils import format_datetime
@@ -42,7 +43,7 @@ def parse_opml(data: bytes) -> list[OpmlFeed]:
     if len(data) > MAX_OPML_BYTES:
         raise OpmlError("too_large", f"OPML file larger than {MAX_OPML_BYTES // 1024 // 1024} MB")
     try:
-        root = fromstring(data)
+        root = fromstring(_as_utf8(data))
     except (ET.ParseError, DefusedXmlException, ValueError) as exc:
         raise OpmlError("not_xml", f"not an XML file: {exc}") from None
     if _local(root.tag) != "opml":
@@ -91,6 +92,24 @@ def export_opml(feeds: list[Feed], *, title: str = "Akhbar feeds") -> bytes:
         ET.SubElement(body, "outline", attrs)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+_DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding=", re.IGNORECASE)
+
+
+def _as_utf8(data: bytes) -> bytes:
+    """An OPML saved in Windows' Arabic code page (Notepad's "ANSI") with no encoding declared is not
+    UTF-8, and XML reads undeclared bytes as UTF-8: such a file is re-encoded, not refused."""
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or _DECLARED_ENCODING.match(data):
+        return data
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1256").encode("utf-8")
+        except UnicodeDecodeError:
+            return data
+    return data
 
 
 def _local(tag: object) -> str:
