@@ -285,3 +285,30 @@ async def test_a_permanent_redirect_that_stops_is_not_a_move(
     assert await feed_url(db, feed_id) == old_url
     await poll(db, config, fetcher, feed_id)
     assert await feed_url(db, feed_id) == new_url
+
+
+# -- 4. different stories that share a generic link -------------------------------------------------
+
+
+async def test_different_stories_sharing_a_generic_link_across_feeds_are_both_delivered(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer
+) -> None:
+    home = "https://site.example/"
+    first = {**news_item(0, "https://a.example/ar", day=1), "link": home, "guid": "a-100"}
+    second = {**news_item(1, "https://b.example/ar", day=1), "link": home, "guid": "b-200"}
+    # The same article in both feeds under its own link, one headline reworded: still one story.
+    article = news_item(3, "https://site.example/ar", day=2)
+    reworded = {**article, "title": "أمطار غزيرة وإغلاق طرق فرعية في الشمال", "guid": "b-201"}
+    a = await add_raw_feed(db, raw_server.set("/a", rss([]).encode(), RSS), "أ")
+    b = await add_raw_feed(db, raw_server.set("/b", rss([]).encode(), RSS), "ب")
+    for feed_id in (a, b):
+        await poll(db, config, fetcher, feed_id)  # first polls: nothing listed yet
+
+    raw_server.set("/a", rss([first, article]).encode(), RSS)
+    raw_server.set("/b", rss([second, reworded]).encode(), RSS)
+    from_a = await poll(db, config, fetcher, a)
+    from_b = await poll(db, config, fetcher, b)
+    assert len(from_a.new_story_ids) == len(from_b.new_story_ids) == 2
+    by_title = {s.title: s for s in await stored(db)}
+    assert by_title[second["title"]].duplicate_of is None  # its own story: delivered to b's readers
+    assert by_title[reworded["title"]].duplicate_of == by_title[article["title"]].id  # sent once

@@ -833,24 +833,35 @@ def _recent_prints(session: Session, recent: dedup.RecentPrints, now: datetime) 
     return recent
 
 
-def _link_duplicates(session: Session, feed_id: int, entries: list[ParsedEntry]) -> dict[str, int]:
-    """url_key -> canonical story id, for links another feed already stored (at any time)."""
+_LINK_CANDIDATES = 20  # stories per shared link compared by their words (a home page has many)
+_LEAD_CHARS = dedup.LEAD_WORDS * 24  # what dedup reads of a text (see dedup._lead)
+
+
+def _link_duplicates(
+    session: Session, feed_id: int, entries: list[ParsedEntry]
+) -> dict[str, list[tuple[int, str, str]]]:
+    """url_key -> (canonical story id, title, lead) of the stories another feed stored (at any time)
+    with that link, most recent first: the same link and similar words make a duplicate."""
     variants = sorted(
         {v for e in entries if e.url and e.link_key for v in dedup.key_variants(e.url, e.link_key)}
     )
-    found: dict[str, int] = {}
+    found: dict[str, list[tuple[int, str, str]]] = {}
     for start in range(0, len(variants), _CHUNK):
         rows = session.execute(
-            select(Story.id, Story.duplicate_of, Story.url)
+            select(
+                Story.id, Story.duplicate_of, Story.url, Story.title, func.substr(Story.text, 1, _LEAD_CHARS)
+            )
             .where(
                 Story.url.in_(variants[start : start + _CHUNK]),
                 or_(Story.feed_id != feed_id, Story.feed_id.is_(None)),
             )
-            .order_by(Story.id)
+            .order_by(Story.id.desc())
         )
-        for story_id, duplicate_of, url in rows.all():
+        for story_id, duplicate_of, url, title, lead in rows.all():
             if url:
-                found.setdefault(url_key(url), duplicate_of or story_id)
+                same = found.setdefault(url_key(url), [])
+                if len(same) < _LINK_CANDIDATES:
+                    same.append((int(duplicate_of or story_id), title, lead or ""))
     return found
 
 
@@ -858,14 +869,15 @@ def _duplicate_of(
     session: Session,
     feed_id: int,
     item: _NewStory,
-    by_link: dict[str, int],
+    by_link: dict[str, list[tuple[int, str, str]]],
     recent: dedup.RecentPrints | None,
 ) -> int | None:
     entry = item.entry
     if entry.link_key:
-        canonical = by_link.get(entry.link_key)
-        if canonical is not None:
-            return canonical
+        # Oldest first among the most recent: the canonical story is the first one stored.
+        for canonical, title, lead in reversed(by_link.get(entry.link_key, [])):
+            if dedup.same_linked_story(entry.title, item.text, title, lead):
+                return canonical
     assert item.prepared is not None
     if recent is None:
         return None
