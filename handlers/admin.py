@@ -58,6 +58,7 @@ from bot.clock import as_utc, utcnow
 from bot.config import parse_duration
 from bot.db.models import Feed, Subscriber
 from bot.delivery.format import MAX_MESSAGE, local_time, utf16_len, zone
+from bot.feeds.health import feed_move, move_texts
 from bot.i18n import RLM, decimal, language_for, month_name, number, text
 from bot.services import Services, services
 from bot.subscribers import notices
@@ -486,6 +487,9 @@ async def feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             stories=number(detail.stories_total, lang),
         )
     ]
+    move = await feed_move(svc.db, row.id)  # moved for good (301/308), or being redirected so
+    if move is not None:
+        parts.extend(move_texts(move, lang, _when(move.moved_at, tz, lang)))
     if detail.last_error:
         parts.append(
             _t(

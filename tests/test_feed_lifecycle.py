@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -19,10 +20,14 @@ from bot.db.database import Database, open_database
 from bot.db.models import Feed, Story, Subscriber, Subscription
 from bot.feeds.fetcher import Fetcher
 from bot.feeds.health import feed_move, move_texts
+from bot.feeds.models import FeedAlias
 from bot.feeds.poller import MOVE_AFTER
 from bot.search.service import search
+from bot.services import services
 from bot.sync import sync_config
+from tests.fakes.telegram_api import FakeTelegram
 from tests.postgres import ADMIN_URL, pg_url
+from tests.test_admin_chat import ask
 from tests.test_audit_feeds import RawServer, poll, raw_server, rss
 from tests.test_audit_feeds import add_feed as add_raw_feed
 from tests.test_feed_poller import config, fetcher, queued
@@ -312,3 +317,19 @@ async def test_different_stories_sharing_a_generic_link_across_feeds_are_both_de
     by_title = {s.title: s for s in await stored(db)}
     assert by_title[second["title"]].duplicate_of is None  # its own story: delivered to b's readers
     assert by_title[reworded["title"]].duplicate_of == by_title[article["title"]].id  # sent once
+
+
+async def test_feed_card_says_where_a_feed_moved_from(
+    bot_factory: Callable[..., Any], fake_telegram: FakeTelegram
+) -> None:
+    old, new = "http://example.org/rss.xml", "https://www.example.org/feed/"
+    async with bot_factory() as app:
+        async with services(app).db.write() as session:
+            feed = Feed(url=new, name="مصدر انتقل", origin="cli", status="paused")
+            session.add(feed)
+            await session.flush()
+            session.add(FeedAlias(url=old, feed_id=feed.id))
+        text_ar = (await ask(fake_telegram, "/feed مصدر انتقل"))["plain_text"]
+        assert "نُقلت التغذية نهائيًا من" in text_ar and old in text_ar and new in text_ar
+        text_en = (await ask(fake_telegram, "/feed مصدر انتقل", lang="en"))["plain_text"]
+        assert f"Moved permanently from {old}" in text_en
