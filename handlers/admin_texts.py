@@ -283,6 +283,23 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "audit_recipients": {"ar": "عدد المستلمين: {count}", "en": "to {count} subscribers"},
     "audit_feeds": {"ar": "عدد المصادر: {count}", "en": "{count} feeds"},
+    # appended to /help in an admin's private chat
+    "help_admin": {
+        "ar": "<b>أوامر المشرفين</b>\n"
+        "/addfeed — إضافة مصدر: /addfeed الرابط [المدة] [الاسم]\n"
+        "/feeds — حالة المصادر، و/feed مع رقم المصدر لتفاصيله\n"
+        "/pausefeed و/resumefeed و/removefeed — إيقاف مصدر أو استئنافه أو حذفه، مع رقمه\n"
+        "/stats — الإحصاءات، و/audit لسجل الإجراءات\n"
+        "/broadcast — رسالة إلى كل المشتركين، بعد التأكيد\n"
+        "/export — تصدير المصادر في ملف، وأرسل إليّ ملفًا مثله لاستيراد مصادره",
+        "en": "<b>Admin commands</b>\n"
+        "/addfeed — add a feed: /addfeed URL [interval] [name]\n"
+        "/feeds — feed health, and /feed with a feed's number for its details\n"
+        "/pausefeed, /resumefeed, /removefeed — pause, resume or remove a feed, by its number\n"
+        "/stats — statistics, and /audit for the log of admin actions\n"
+        "/broadcast — a message to every subscriber, after you confirm\n"
+        "/export — the feeds as an OPML file; send me such a file to import its feeds",
+    },
     # commands menu
     "cmd_addfeed": {"ar": "إضافة مصدر (للمشرفين)", "en": "Add a feed (admins)"},
     "cmd_removefeed": {"ar": "حذف مصدر (للمشرفين)", "en": "Remove a feed (admins)"},

@@ -12,11 +12,12 @@ from telegram import BotCommand, Chat, ChatMember, ChatMemberUpdated, Update
 from telegram.ext import Application, ChatMemberHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.delivery.sender import migrate_chat
-from bot.i18n import language_for
+from bot.i18n import language_for, text
 from bot.services import services
 from bot.subscribers import service
 from bot.subscribers.chat import COMMAND_UPDATES, chat_context, chat_title, may_change, reply
-from bot.subscribers.texts import clip, say
+from bot.subscribers.texts import clip, rtl, say
+from handlers.admin_texts import TEXTS as ADMIN_TEXTS
 from summarizer.normalize import normalize
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,12 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     ctx = await chat_context(update, context)
     if ctx is None:
         return
-    await reply(update, say("help", ctx.lang))
+    message = say("help", ctx.lang)
+    if ctx.private and ctx.svc.is_admin(ctx.user_id):
+        # Admins have more commands (their menu lists them); their help should too. Not in groups,
+        # where the members read the answer.
+        message += "\n\n" + rtl(text(ADMIN_TEXTS, "help_admin", ctx.lang), ctx.lang)
+    await reply(update, message)
 
 
 async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

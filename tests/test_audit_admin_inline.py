@@ -233,3 +233,20 @@ async def test_an_opml_file_in_the_windows_arabic_code_page_is_imported(
         started, report = await fake_telegram.wait_for_messages(ADMIN_ID, count=2, timeout=15)
     assert "عددها: ١" in started["plain_text"]
     assert "أُضيف ١" in report["plain_text"] and "• العربية (3)" in report["plain_text"]
+
+
+# /help in an admin's chat listed the subscriber commands only: an admin who forgot "/pausefeed"
+# had to find it in the menu. Members of a group, and other users, still see no admin commands.
+async def test_help_lists_the_admin_commands_for_an_admin_in_private(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    group = -100999
+    async with bot:
+        admin = await say(fake_telegram, "/help", chat_id=ADMIN_ID)
+        admin_en = await say(fake_telegram, "/help", chat_id=ADMIN_ID, lang="en")
+        user = await say(fake_telegram, "/help")
+        [in_group] = await fake_telegram.converse(group, "/help", user_id=ADMIN_ID, timeout=10)
+    assert "أوامر المشرفين" in admin and all(f"/{c}" in admin for c in ("addfeed", "pausefeed", "broadcast"))
+    assert f"{RLM}/addfeed — إضافة مصدر" in admin
+    assert "Admin commands" in admin_en and "/removefeed" in admin_en
+    assert "/addfeed" not in user and "/addfeed" not in in_group["plain_text"]
