@@ -87,6 +87,9 @@ class Model:
     # never taken after the first sentence. Longer questions usually carry the news in their
     # clauses ("… إن قوات بلاده ستخرج من سوريا، فهل يحدث ذلك حقا؟") and stay. 0 turns it off.
     teaser_words: int = 0
+    # A sentence of fewer words than this ("دفاع جديد.", "• صانع الأغاني.", "وقال ترامب \"سنرى\".")
+    # is a fragment of a list or a rhetorical beat: never taken after the first sentence. 0: off.
+    fragment_words: int = 0
 
     @classmethod
     def load(cls, path: Path = _MODEL_FILE) -> Model:
@@ -102,6 +105,7 @@ class Model:
             short_min_score=float(data.get("short_min_score", 0.0)),
             duplicate=float(data.get("duplicate", 0.0)),
             teaser_words=int(data.get("teaser_words", 0)),
+            fragment_words=int(data.get("fragment_words", 0)),
         )
 
     def vector(self) -> np.ndarray:
@@ -271,7 +275,10 @@ def select(
     floor = -np.inf
     if max_words is not None and model.short_budget > 0 and max_words < model.short_budget * np.median(words):
         floor = model.short_min_score
-    teasers = (analysis.features[:, F["question"]] > 0) & (words < model.teaser_words)
+    # Never a second pick: teaser questions and fragments (see Model).
+    not_after_first = ((analysis.features[:, F["question"]] > 0) & (words < model.teaser_words)) | (
+        words < model.fragment_words
+    )
     chosen: list[int] = []
     total = 0
     while len(chosen) < limit:
@@ -285,7 +292,7 @@ def select(
             break
         chosen.append(best)
         open_[best] = False
-        open_ &= ~teasers
+        open_ &= ~not_after_first
         total += int(words[best])
         if max_words is not None and total >= max_words:
             break

@@ -146,6 +146,23 @@ def test_a_teaser_question_is_not_a_summary_sentence() -> None:
     assert informative in summarize(story, title=title, sentences=3)
 
 
+def test_a_fragment_is_not_a_summary_sentence() -> None:
+    # "Trump said: we'll see." is a beat in the story, not one of its three main points.
+    lead = (
+        "أعلن البيت الأبيض أن الرئيس الأمريكي سيلتقي نظيره الروسي في هلسنكي الشهر المقبل لبحث الأزمة السورية."
+    )
+    fragment = "وقال ترامب: سنرى."
+    rest = [
+        "وأوضح المتحدث باسم البيت الأبيض أن القمة ستتناول ملفات الحد من التسلح والأزمة الأوكرانية.",
+        "ولم يصدر تعليق فوري من الكرملين على الإعلان الأمريكي بشأن موعد القمة.",
+        "وكانت آخر قمة بين الرئيسين قد عقدت على هامش اجتماعات مجموعة العشرين العام الماضي.",
+    ]
+    summary = summarize("\n\n".join([f"{lead} {fragment}", *rest]), title="ترامب وبوتين يلتقيان في هلسنكي")
+    assert summary == [lead, rest[0], rest[1]]
+    # A story whose lead is short still has it first: the rule is about what comes after.
+    assert summarize("وصل الوفد.\n\n" + "\n\n".join(rest))[0] == "وصل الوفد."
+
+
 @pytest.mark.parametrize(
     "garbage",
     [
