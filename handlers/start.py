@@ -68,6 +68,12 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if ctx is None:
         return
     message = say("help", ctx.lang)
+    if context.bot.supports_inline_queries and context.bot.username:
+        # Nothing else tells a user that "@bot word" works in their other chats.
+        mention = f"@{context.bot.username}"
+        if ctx.lang == "ar":  # a Latin name inside an Arabic sentence, kept left-to-right on its own
+            mention = f"\u200e{mention}\u200e"
+        message += "\n" + say("help_inline", ctx.lang, bot=mention)
     if ctx.private and ctx.svc.is_admin(ctx.user_id):
         # Admins have more commands (their menu lists them); their help should too. Not in groups,
         # where the members read the answer.

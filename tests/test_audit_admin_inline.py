@@ -250,3 +250,14 @@ async def test_help_lists_the_admin_commands_for_an_admin_in_private(
     assert f"{RLM}/addfeed — إضافة مصدر" in admin
     assert "Admin commands" in admin_en and "/removefeed" in admin_en
     assert "/addfeed" not in user and "/addfeed" not in in_group["plain_text"]
+
+
+# Inline mode ("@bot word" in any chat) was mentioned nowhere in the bot: /help listed the chat
+# commands only, so a user never learnt they could search and share stories from their other chats.
+async def test_help_tells_about_inline_mode(bot: Any, fake_telegram: FakeTelegram) -> None:
+    username = fake_telegram.bot_user["username"]
+    async with bot:
+        arabic = await say(fake_telegram, "/help")
+        english = await say(fake_telegram, "/help", chat_id=USER_ID + 1, lang="en")
+    assert f"وفي أي محادثة أخرى اكتب \u200e@{username}\u200e ثم كلمة" in arabic
+    assert f"type @{username} and a word" in english

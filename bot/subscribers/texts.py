@@ -73,6 +73,11 @@ TEXTS: dict[str, dict[str, str]] = {
             "You can also ask about a topic: «what's new about Syria?» or just «Syria»."
         ),
     },
+    # Appended to /help when inline mode is switched on for the bot (@BotFather /setinline).
+    "help_inline": {
+        "ar": "وفي أي محادثة أخرى اكتب {bot} ثم كلمة، لتبحث في الأخبار وتشارك خبرًا.",
+        "en": "In any other chat, type {bot} and a word to search the news and share a story.",
+    },
     "not_admin": {
         "ar": "عذرًا، مشرفو هذه المحادثة وحدهم يستطيعون تغيير اشتراكاتها وإعداداتها.",
         "en": "Sorry, only this chat's administrators can change its subscriptions and settings.",
