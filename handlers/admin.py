@@ -361,6 +361,9 @@ def _feed_action(command: str, action: Callable[..., Awaitable[FeedActionResult]
         if not ref:
             await _reply(update, _t(lang, "ref_usage", command=command), lang)
             return
+        if _beyond_ids(ref):
+            await _reply(update, _t(lang, "not_found", ref=_e(clip(ref))), lang)
+            return
         # Who follows the feed, read before it goes: its subscriptions are deleted with it, and
         # those chats would otherwise find it silently missing from /mysubs.
         followers = await _followers(svc, ref) if command == "removefeed" else []
@@ -389,6 +392,13 @@ def _feed_action(command: str, action: Callable[..., Awaitable[FeedActionResult]
 
     handler.__name__ = command
     return handler
+
+
+def _beyond_ids(ref: str) -> bool:
+    """A number no feed can have: the database refuses to compare it (SQLite's integers are 64-bit),
+    and "/feed 99999999999999999999" answered "something went wrong" instead of "no such feed"."""
+    digits = ref.strip().removeprefix("#")
+    return digits.isdigit() and int(digits) >= 2**63
 
 
 async def _followers(svc: Services, ref: str) -> list[tuple[int, str]]:
@@ -462,7 +472,7 @@ async def feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not ref:
         await _reply(update, _t(lang, "feed_usage"), lang)
         return
-    detail = await feed_detail(svc.db, ref)
+    detail = None if _beyond_ids(ref) else await feed_detail(svc.db, ref)
     if detail is None:
         await _reply(update, _t(lang, "not_found", ref=_e(clip(ref))), lang)
         return

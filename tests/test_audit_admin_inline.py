@@ -261,3 +261,14 @@ async def test_help_tells_about_inline_mode(bot: Any, fake_telegram: FakeTelegra
         english = await say(fake_telegram, "/help", chat_id=USER_ID + 1, lang="en")
     assert f"وفي أي محادثة أخرى اكتب \u200e@{username}\u200e ثم كلمة" in arabic
     assert f"type @{username} and a word" in english
+
+
+# A feed number too large for the database ("/feed 99999999999999999999", a pasted chat id or a
+# typo) answered "something went wrong" instead of "no feed with that number".
+@pytest.mark.parametrize("command", ["/feed", "/pausefeed", "/resumefeed", "/removefeed"])
+async def test_a_feed_number_beyond_any_id_is_simply_not_found(
+    command: str, bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot:
+        reply = await say(fake_telegram, f"{command} #99999999999999999999", chat_id=ADMIN_ID)
+    assert reply.startswith("⚠️ لا يوجد مصدر بهذا الرقم أو الاسم: #99999999999999999999")
