@@ -275,9 +275,12 @@ def select(
     floor = -np.inf
     if max_words is not None and model.short_budget > 0 and max_words < model.short_budget * np.median(words):
         floor = model.short_min_score
-    # Never a second pick: teaser questions and fragments (see Model).
-    not_after_first = ((analysis.features[:, F["question"]] > 0) & (words < model.teaser_words)) | (
-        words < model.fragment_words
+    # Never a second pick: teaser questions and fragments (see Model), and a sentence that
+    # announces what follows ("… جاءت على النحو التالي:"), whose list the summary would not hold.
+    not_after_first = (
+        ((analysis.features[:, F["question"]] > 0) & (words < model.teaser_words))
+        | (words < model.fragment_words)
+        | np.array([s.rstrip().endswith(":") for s in analysis.sentences])
     )
     chosen: list[int] = []
     total = 0

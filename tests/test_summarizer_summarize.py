@@ -163,6 +163,19 @@ def test_a_fragment_is_not_a_summary_sentence() -> None:
     assert summarize("وصل الوفد.\n\n" + "\n\n".join(rest))[0] == "وصل الوفد."
 
 
+def test_a_sentence_announcing_a_list_is_not_chosen_without_it() -> None:
+    lead = "اختتم الدوري الإسباني لكرة القدم موسمه الحالي بتتويج برشلونة باللقب للمرة الخامسة والعشرين."
+    announces = "وجاء ترتيب الفرق الأربعة الأولى بعد الجولة الأخيرة من الموسم على النحو التالي:"
+    rest = [
+        "وحل أتلتيكو مدريد ثانيا بفارق أربع عشرة نقطة عن المتصدر بعد موسم متذبذب.",
+        "وأنهى ريال مدريد الموسم ثالثا رغم تتويجه بلقب دوري أبطال أوروبا للمرة الثالثة على التوالي.",
+        "وتأهل فالنسيا إلى دوري الأبطال بعد غياب دام موسمين عن المسابقة القارية.",
+    ]
+    summary = summarize("\n\n".join([f"{lead} {announces}", *rest]), title="برشلونة بطل الدوري الإسباني")
+    assert announces not in summary
+    assert len(summary) == 3
+
+
 @pytest.mark.parametrize(
     "garbage",
     [
