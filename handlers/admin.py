@@ -153,10 +153,20 @@ def admin_only(handler: Handler) -> Handler:
         log.info("refused %s from non-admin %s", handler.__name__, user.id if user else None)
         if update.callback_query is not None:
             await update.callback_query.answer(_t(lang, "refused"), show_alert=True)
-        elif update.effective_message is not None:
+        elif update.effective_message is not None and _addressed_to_us(update):
             await update.effective_message.reply_text(_t(lang, "refused"))
 
     return wrapper
+
+
+def _addressed_to_us(update: Update) -> bool:
+    """In a group, a bare "/stats" is sent to every bot there and may be another bot's command;
+    a member is told "admins only" when they named this bot ("/stats@bot"), or in private."""
+    chat, message = update.effective_chat, update.effective_message
+    if chat is None or chat.type == "private" or message is None:
+        return True
+    command = (message.text or "").split(maxsplit=1)
+    return bool(command) and "@" in command[0]
 
 
 async def _reply(update: Update, message: str, lang: str, **kwargs: object) -> None:

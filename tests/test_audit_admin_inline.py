@@ -272,3 +272,20 @@ async def test_a_feed_number_beyond_any_id_is_simply_not_found(
     async with bot:
         reply = await say(fake_telegram, f"{command} #99999999999999999999", chat_id=ADMIN_ID)
     assert reply.startswith("⚠️ لا يوجد مصدر بهذا الرقم أو الاسم: #99999999999999999999")
+
+
+# In a group a bare "/stats" goes to every bot there, often as another bot's command: each member who
+# sent one got "Sorry, this command is for admins only" from this bot too. Named ("/stats@bot"), or
+# in a private chat, the refusal stays.
+async def test_a_member_sending_a_bare_admin_command_in_a_group_is_not_answered(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    group = -100777
+    username = fake_telegram.bot_user["username"]
+    async with bot:
+        await fake_telegram.user_message(group, "/stats", user_id=USER_ID)
+        [named] = await fake_telegram.converse(group, f"/stats@{username}", user_id=USER_ID, timeout=10)
+        private = await say(fake_telegram, "/stats")
+    assert named["plain_text"] == "عذرًا، هذا الأمر للمشرفين فقط."
+    assert len(fake_telegram.sent_messages(group)) == 1
+    assert private == "عذرًا، هذا الأمر للمشرفين فقط."
