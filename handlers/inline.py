@@ -7,6 +7,8 @@ lists the newest stories; a query with no word, or with no hits, says so on the 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import (
     InlineQueryResultArticle,
     InlineQueryResultsButton,
@@ -18,7 +20,7 @@ from telegram.ext import Application, ContextTypes, InlineQueryHandler
 
 from bot.i18n import language_for
 from bot.search.render import description, safe_url, say, shared_story
-from bot.search.service import MAX_LIMIT, SearchPage, has_stories, recent, search
+from bot.search.service import MAX_LIMIT, SearchHit, SearchPage, has_stories, recent, search
 from bot.services import services
 from bot.subscribers import questions
 from bot.subscribers.service import get_subscriber
@@ -36,6 +38,16 @@ def _offset(raw: str) -> int:
         return min(max(0, int(raw)), MAX_OFFSET)
     except ValueError:
         return 0
+
+
+def _titled(hit: SearchHit) -> SearchHit:
+    """Telegram refuses a whole answer if one result's title is empty, and a story's linked title
+    would be an empty link: a story stored without a title gets its first words, or its source."""
+    if hit.title.strip():
+        return hit
+    words = description(hit).split()
+    title = " ".join(words[:12]) + ("…" if len(words) > 12 else "") if words else hit.source or "…"
+    return replace(hit, title=title)
 
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -57,6 +69,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         page = await search(svc.db, words, limit=PER_PAGE, offset=offset)
     else:
         page = await recent(svc.db, limit=PER_PAGE, offset=offset)
+    hits = [_titled(hit) for hit in page.hits]
     results = [
         InlineQueryResultArticle(
             id=str(hit.story_id),
@@ -69,7 +82,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             ),
             url=safe_url(hit.url),
         )
-        for hit in page.hits
+        for hit in hits
     ]
     button = None
     if not results and offset == 0:

@@ -289,3 +289,21 @@ async def test_a_member_sending_a_bare_admin_command_in_a_group_is_not_answered(
     assert named["plain_text"] == "عذرًا، هذا الأمر للمشرفين فقط."
     assert len(fake_telegram.sent_messages(group)) == 1
     assert private == "عذرًا، هذا الأمر للمشرفين فقط."
+
+
+# A story stored without a title (a feed item with none) went out as an inline result with an empty
+# title, which Telegram refuses, failing the whole answer, and shared as an empty, invisible link.
+async def test_an_untitled_story_gets_a_title_in_inline_results(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    from tests.test_subscriber_support import add_story, db_of
+
+    async with bot as app:
+        await add_story(db_of(app), "", ["ارتفعت أسعار النفط في الأسواق اليوم."])
+        update = await fake_telegram.inline_query("", user_id=USER_ID)
+        answer = await fake_telegram.wait_for_inline_answer(update["inline_query"]["id"], timeout=10)
+    [result] = answer["results"]
+    assert result["title"] == "ارتفعت أسعار النفط في الأسواق اليوم."
+    assert (
+        "<b>ارتفعت أسعار النفط في الأسواق اليوم.</b></a>" in result["input_message_content"]["message_text"]
+    )
