@@ -157,13 +157,14 @@ async def config_feeds(db: Database) -> list[Feed]:
 
 @pytest.mark.parametrize("renamed", [False, True], ids=["same-name", "renamed"])
 async def test_a_feed_whose_url_changed_in_config_keeps_its_subscribers_and_sends_nothing_twice(
-    db: Database,
+    any_db: Database,
     config: Config,
     config_factory: Callable[..., Config],
     fetcher: Fetcher,
     raw_server: RawServer,
     renamed: bool,
 ) -> None:
+    db = any_db
     old_base, new_base = "https://old.news.example/ar", "https://news.example/world/ar"
     old_url = raw_server.set("/rss", rss([news_item(0, old_base, day=1)]).encode(), RSS)
     await sync_config(db, config_factory(feeds=[{"url": old_url, "name": "الأخبار", "interval": 60}]))
@@ -194,6 +195,33 @@ async def test_a_feed_whose_url_changed_in_config_keeps_its_subscribers_and_send
     assert targets == [str(now.id)]  # ...for its subscriber
 
 
+async def test_a_different_feed_added_as_another_leaves_does_not_take_its_subscribers(
+    db: Database,
+    config: Config,
+    config_factory: Callable[..., Config],
+    fetcher: Fetcher,
+    raw_server: RawServer,
+) -> None:
+    base = "https://news.example/ar"
+    politics = raw_server.set(
+        "/politics", rss([news_item(0, base, day=1), news_item(1, base, day=1)]).encode(), RSS
+    )
+    await sync_config(db, config_factory(feeds=[{"url": politics, "name": "سياسة", "interval": 60}]))
+    (old,) = await config_feeds(db)
+    await subscribe(db, 42, old.id)
+    await poll(db, config, fetcher, old.id)
+    # The admin swaps it for the site's sports feed, which happens to list one of the same stories.
+    sports = [news_item(n, base, day=2) for n in (2, 3, 4)] + [news_item(0, base, day=1)]
+    sports_url = raw_server.set("/sports", rss(sports).encode(), RSS)
+    await sync_config(db, config_factory(feeds=[{"url": sports_url, "name": "رياضة", "interval": 60}]))
+    (new,) = [f for f in await config_feeds(db) if f.status == "active"]
+    assert new.id != old.id
+    await poll(db, config, fetcher, new.id)
+    async with db.read() as session:
+        targets = (await session.scalars(select(Subscription.target).where(Subscription.chat_id == 42))).all()
+    assert targets == [str(old.id)]  # politics readers are not switched to sports
+
+
 # -- 2. a feed that moved permanently ---------------------------------------------------------------
 
 
@@ -205,12 +233,13 @@ async def feed_url(db: Database, feed_id: int) -> str:
 
 
 async def test_a_feed_that_moved_permanently_is_fetched_from_its_new_address(
-    db: Database,
+    any_db: Database,
     config: Config,
     config_factory: Callable[..., Config],
     fetcher: Fetcher,
     raw_server: RawServer,
 ) -> None:
+    db = any_db
     items = [news_item(0, "https://news.example/ar", day=1), news_item(1, "https://news.example/ar", day=2)]
     new_url = raw_server.set("/new/rss", rss(items).encode(), RSS)
     old_url = raw_server.set("/rss", b"", {"Location": new_url}, status=301)
@@ -296,8 +325,9 @@ async def test_a_permanent_redirect_that_stops_is_not_a_move(
 
 
 async def test_different_stories_sharing_a_generic_link_across_feeds_are_both_delivered(
-    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer
+    any_db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer
 ) -> None:
+    db = any_db
     home = "https://site.example/"
     first = {**news_item(0, "https://a.example/ar", day=1), "link": home, "guid": "a-100"}
     second = {**news_item(1, "https://b.example/ar", day=1), "link": home, "guid": "b-200"}
