@@ -731,11 +731,13 @@ async def opml_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             + _listing([f"• {_e(r.name)} ({r.feed_id})" for r in report.added], lang)
         )
     if report.failed:
+        # A refused URL may not be in its result (an invalid one never got that far): the file's own.
+        refused = [(item.url, r) for item, r in zip(items, report.results, strict=True) if r in report.failed]
         parts.append(
             _t(lang, "import_failed")
             + "\n"
             + _listing(
-                [f"• {_e(r.url)} — {_render_add(r, lang, svc, typed=r.url or '')}" for r in report.failed],
+                [f"• {_e(clip(url))} — {_render_add(r, lang, svc, typed=url)}" for url, r in refused],
                 lang,
             )
         )

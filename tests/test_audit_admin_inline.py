@@ -307,3 +307,14 @@ async def test_an_untitled_story_gets_a_title_in_inline_results(
     assert (
         "<b>ارتفعت أسعار النفط في الأسواق اليوم.</b></a>" in result["input_message_content"]["message_text"]
     )
+
+
+# An OPML entry whose address cannot be a feed ("http://intranet/rss") was listed in the import
+# report as "• None — ⚠️ That is not a valid link: " with neither the address nor anything after it.
+async def test_the_import_report_names_an_invalid_address(bot: Any, fake_telegram: FakeTelegram) -> None:
+    opml = b'<opml version="2.0"><body><outline text="x" xmlUrl="http://intranet/rss"/></body></opml>'
+    async with bot:
+        await fake_telegram.document(ADMIN_ID, "feeds.opml", opml)
+        _, report = await fake_telegram.wait_for_messages(ADMIN_ID, count=2, timeout=15)
+    assert "None" not in report["plain_text"]
+    assert "• http://intranet/rss — ⚠️ هذا ليس رابطًا صالحًا: http://intranet/rss" in report["plain_text"]
