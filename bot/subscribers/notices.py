@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.clock import utcnow
 from bot.db.database import Database
 from bot.db.models import Subscriber, Subscription
 from bot.subscribers.texts import say
@@ -29,14 +30,16 @@ async def feed_subscribers(db: Database, feed_id: int) -> list[tuple[int, str]]:
 
 
 async def tell_feed_removed(db: Database, feed_id: int, name: str, chats: list[tuple[int, str]]) -> int:
-    """One notice per chat, in its language; deduplicated per feed. Returns the rows queued."""
+    """One notice per chat, in its language. Returns the rows queued."""
     from bot.delivery.outbox import TEXT, insert_rows, notify, payload
 
+    # The time too: SQLite may give a later feed the id of a removed one (the highest id is reused).
+    key = f"feed_removed:{feed_id}:{utcnow().timestamp():.0f}"
     rows = [
         {
             "chat_id": chat,
             "kind": TEXT,
-            "dedup_key": f"feed_removed:{feed_id}",
+            "dedup_key": key,
             "payload": payload(say("feed_removed", lang, name=name)),
         }
         for chat, lang in chats
