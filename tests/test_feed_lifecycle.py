@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.admin.feeds import add_feed as admin_add_feed
 from bot.config import Config
 from bot.db.database import Database, open_database
 from bot.db.models import Feed, Story, Subscriber, Subscription
@@ -280,6 +281,9 @@ async def test_a_feed_that_moved_permanently_is_fetched_from_its_new_address(
     assert report.added == [] and report.retired == [] and report.moved == ["الأخبار"]
     feeds = await config_feeds(db)
     assert [(f.id, f.url, f.status) for f in feeds] == [(feed.id, new_url, "active")]
+    # An admin who adds the old address from the chat is told the feed is already there.
+    again = await admin_add_feed(db, config, fetcher, old_url, origin="chat")
+    assert (again.code, again.feed_id) == ("duplicate_url", feed.id)
     # And when the admin writes the new address into config.toml, nothing changes either.
     report = await sync_config(
         db, config_factory(feeds=[{"url": new_url, "name": "الأخبار", "interval": 60}])

@@ -24,6 +24,7 @@ from bot.clock import utcnow
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, Subscription
+from bot.feeds.models import FeedAlias
 
 if TYPE_CHECKING:
     from bot.feeds.fetcher import Fetcher
@@ -433,6 +434,19 @@ async def _duplicate_in(session: AsyncSession, url: str, name: str | None) -> Ad
             return AddFeedResult(
                 "duplicate_name",
                 f"the name {name!r} is taken by #{feed.id}",
+                feed_id=feed.id,
+                url=url,
+                existing=feed.name,
+            )
+    # The address a feed had before it moved for good (bot.feeds.poller._track_move): adding it
+    # again would make a second feed that follows the same redirect to the same stories.
+    for alias, feed in (
+        await session.execute(select(FeedAlias.url, Feed).join(Feed, Feed.id == FeedAlias.feed_id))
+    ).all():
+        if normalize_url(alias) == key:
+            return AddFeedResult(
+                "duplicate_url",
+                f"already there as #{feed.id} {feed.name}, which moved from this address to {feed.url}",
                 feed_id=feed.id,
                 url=url,
                 existing=feed.name,
