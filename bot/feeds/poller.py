@@ -6,11 +6,20 @@ Exactly-once, step by step:
   entry is either fully stored or still new.
 - An entry whose link this feed already stored under another key (a feed that changed its guids)
   gets a FeedEntry pointing at the old story and no new story.
-- A story that another feed stored in the last 48 hours (same link, or near-identical title and
-  lead) is stored with `duplicate_of`, so delivery sends it once to a subscriber of both feeds.
+- A story that another feed stored (same link and similar title and lead, or, within 48 hours,
+  near-identical title and lead) is stored with `duplicate_of`, so delivery sends it once to a
+  subscriber of both feeds.
 - The first successful poll of a feed stores its items (for /latest and search) but hands none to
   delivery: a new feed never floods its subscribers with its back catalogue. Later polls put their
   new stories in the routing queue (bot.feeds.models.RouteQueue) in the same transaction.
+
+Over time:
+- An entry seen before whose title or text changed (its digest, EntryDigest) is a correction: its
+  story is updated and re-indexed for search in the poll's transaction, and not delivered again.
+- A permanent redirect followed on MOVE_AFTER successful polls in a row becomes the feed's URL
+  (`_track_move`); the old URL stays as a FeedAlias, which config sync and /addfeed recognise.
+- A config feed whose first poll repeats a feed config.toml just dropped takes over its
+  subscribers (`_take_over_retired`): the same feed under a new URL and name.
 """
 
 from __future__ import annotations
