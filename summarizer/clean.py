@@ -11,6 +11,7 @@ the lines are kept: furniture removal never turns a real input into an empty one
 
 from __future__ import annotations
 
+import html
 import re
 
 from summarizer.normalize import normalize, tokens
@@ -65,6 +66,10 @@ _FURNITURE_START = re.compile(
     re.IGNORECASE,
 )
 # A line that announces the sources list: everything short after it is the list.
+# An Arabic hashtag in running text ("أكد #ترمب"، "#ميليشيات_الحوثي"; Al Arabiya tags 2,740 ANT
+# stories so) is the outlet's link to a tag page, like HTML markup: a reader gets the words, and
+# Telegram would otherwise turn them into hashtags that search Telegram. Latin ones (#MeToo) stay.
+_HASHTAG = re.compile(r"(?<![^\s(«\"“'])#(\w*[\u0621-\u064A]\w*)")
 _SOURCES_HEADER = re.compile(r"^(?:المصادر|المصدر|مصادر)\s*:?\s*$")
 # Disclaimers and credits, furniture when they make up a short line.
 _DISCLAIMER = re.compile(
@@ -193,6 +198,10 @@ def clean_paragraphs(text_or_html: str, title: str | None = None) -> tuple[list[
     if looks_like_html(text):
         text, page_title = html_to_text(text)
         title = title or page_title
+    elif "&" in text:
+        # A feed's plain description still escapes its quotes ("شركة &quot;سوني"); one entity and
+        # no tag is not enough to call it HTML, but it is never meant to be read as typed.
+        text = _ENTITY.sub(lambda m: html.unescape(m.group()), text)
     lines = [_tidy(line) for line in _INVISIBLE.sub("", text).splitlines()]
     lines = unwrap([line for line in lines if line])
     if title is None:
@@ -236,7 +245,11 @@ def unwrap(lines: list[str]) -> list[str]:
 
 
 def _tidy(line: str) -> str:
-    return _SPACES.sub(" ", line).strip()
+    return _SPACES.sub(" ", _HASHTAG.sub(_unhash, line)).strip()
+
+
+def _unhash(match: re.Match[str]) -> str:
+    return match.group(1).replace("_", " ")
 
 
 def remove_furniture(lines: list[str], title: str | None = None) -> list[str]:

@@ -190,3 +190,16 @@ def test_cleaning_is_idempotent(seed: str) -> None:
         once = clean_text(text, title)
         assert clean_text(once, title) == once
         assert summarize(once, title=title) == summarize(text, title=title)
+
+
+def test_arabic_hashtags_read_as_words() -> None:
+    # Al Arabiya links words to tag pages as hashtags; in a Telegram message they would become
+    # hashtags that search Telegram.
+    text = "وقال #ترمب إن العقوبات على #ميليشيات_الحوثي ستستمر، مستشهدا بحملة #MeToo."
+    assert clean_text(text) == "وقال ترمب إن العقوبات على ميليشيات الحوثي ستستمر، مستشهدا بحملة #MeToo."
+
+
+def test_a_plain_description_with_one_escaped_quote_is_unescaped() -> None:
+    # feedparser hands a plain RSS description over with its quotes escaped.
+    text = "وقالت شركة &quot;سوني إن الفيلم سيعرض في الصيف. وأضافت أن AT&T ليست طرفا."
+    assert clean_text(text) == 'وقالت شركة "سوني إن الفيلم سيعرض في الصيف. وأضافت أن AT&T ليست طرفا.'
