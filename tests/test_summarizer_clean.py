@@ -203,3 +203,26 @@ def test_a_plain_description_with_one_escaped_quote_is_unescaped() -> None:
     # feedparser hands a plain RSS description over with its quotes escaped.
     text = "وقالت شركة &quot;سوني إن الفيلم سيعرض في الصيف. وأضافت أن AT&T ليست طرفا."
     assert clean_text(text) == 'وقالت شركة "سوني إن الفيلم سيعرض في الصيف. وأضافت أن AT&T ليست طرفا.'
+
+
+@pytest.mark.parametrize(
+    ("lead", "expected"),
+    [
+        (
+            "دبي، الإمارات العربية المتحدة (CNN) -- قال وزير الدفاع الأمريكي إن دور بلاده يتركز على قتال التنظيم.",
+            "قال وزير الدفاع الأمريكي إن دور بلاده يتركز على قتال التنظيم.",
+        ),
+        (
+            "(CNN)-- أعلن المدرب الفرنسي زين الدين زيدان استقالته من تدريب ريال مدريد بعد فوزه باللقب.",
+            "أعلن المدرب الفرنسي زين الدين زيدان استقالته من تدريب ريال مدريد بعد فوزه باللقب.",
+        ),
+        # the outlet named inside a sentence is the sentence's own
+        (
+            "نقلت شبكة (CNN) عن مسؤولين أمريكيين قولهم إن القوات ستبقى.",
+            "نقلت شبكة (CNN) عن مسؤولين أمريكيين قولهم إن القوات ستبقى.",
+        ),
+    ],
+)
+def test_a_dateline_opening_the_lead_is_left_out(lead: str, expected: str) -> None:
+    body = clean_text(f"{lead}\nوأضاف أن القوات ستبقى في المنطقة حتى إشعار آخر.")
+    assert body.split("\n\n")[0] == expected
