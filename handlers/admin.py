@@ -57,7 +57,7 @@ from bot.admin.queries import feed_detail, list_feeds
 from bot.clock import as_utc, utcnow
 from bot.config import parse_duration
 from bot.db.models import Feed, Subscriber
-from bot.delivery.format import MAX_MESSAGE, local_time, utf16_len, zone
+from bot.delivery.format import local_time, utf16_len, zone
 from bot.feeds.health import feed_move, move_texts
 from bot.i18n import RLM, decimal, language_for, month_name, number, text
 from bot.services import Services, services
@@ -604,11 +604,6 @@ async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             ),
             lang,
         )
-        return
-    if utf16_len(body) > MAX_MESSAGE:
-        # The outbox splits a message by its HTML: longer than this, subscribers would get it in
-        # two parts (bot.delivery.format.split_html), which the admin could not see coming.
-        await _reply(update, _t(lang, "broadcast_too_long_html"), lang)
         return
     draft_id = await broadcast.create_draft(svc.db, update.effective_user.id, body, by=_who(update))
     async with svc.db.read() as session:

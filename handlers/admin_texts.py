@@ -207,12 +207,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "📣 ستُرسل هذه الرسالة إلى كل المشتركين النشطين (عددهم: {count}). هل تؤكد؟\n\n{text}",
         "en": "📣 This message will go to {count} active subscribers. Confirm?\n\n{text}",
     },
-    "broadcast_too_long_html": {
-        "ar": "⚠️ الرسالة طويلة جدًا مع روابطها ورموزها وتنسيقها، وستصل مقسومة على رسالتين. "
-        "اختصرها قليلًا لتصل في رسالة واحدة.",
-        "en": "⚠️ With its links, symbols and formatting the message is too long and would arrive in two parts. "
-        "Shorten it a little so it goes out as one message.",
-    },
     "broadcast_confirm": {"ar": "تأكيد الإرسال", "en": "Send it"},
     "broadcast_cancel": {"ar": "إلغاء", "en": "Cancel"},
     "broadcast_sent": {

@@ -309,13 +309,13 @@ def _pack(blocks: Sequence[list[str]], limit: int) -> list[str]:
     for block in blocks:
         piece = "\n".join(block)
         joined = f"{current}\n{piece}" if current else piece.lstrip("\n")
-        if utf16_len(joined) <= limit:
+        if visible_len(joined) <= limit:
             current = joined
             continue
         if current:
             parts.append(current)
         current = piece.lstrip("\n")
-        if utf16_len(current) > limit:
+        if visible_len(current) > limit:
             parts.extend(split_html(current, limit))
             current = ""
     if current:
@@ -347,7 +347,7 @@ class _Chunk:
 
     def push(self, atom: str) -> None:
         self.atoms.append(atom)
-        self.size += utf16_len(atom)
+        self.size += _visible(atom)
         tag = _tag(atom)
         if tag is None:
             self.content = self.content or bool(atom.strip())
@@ -380,14 +380,28 @@ def _atoms(text_html: str, limit: int) -> list[str]:
     return atoms
 
 
+def visible_len(text_html: str) -> int:
+    """A message's length as Telegram limits it: UTF-16 units of the text once its HTML is read
+    (a tag counts nothing, "&amp;" counts one)."""
+    return sum(_visible(atom) for atom in _TOKEN.findall(text_html))
+
+
+def _visible(atom: str) -> int:
+    if _tag(atom) is not None:
+        return 0
+    if atom.startswith("&") and atom.endswith(";"):
+        return utf16_len(html.unescape(atom))
+    return utf16_len(atom)
+
+
 def split_html(text_html: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Split Telegram HTML into messages of at most `limit` UTF-16 units.
+    """Split Telegram HTML into messages of at most `limit` UTF-16 units of visible text.
 
     Cuts at the chunk's last line break, else its last space, else between two words; never inside a
     tag or an entity. Tags open at a cut are closed at the end of the part and reopened at the start
     of the next, so every part is valid HTML on its own.
     """
-    if utf16_len(text_html) <= limit:
+    if visible_len(text_html) <= limit:
         return [text_html] if text_html.strip() else []
     atoms = _atoms(text_html, limit)
     parts: list[str] = []
@@ -404,9 +418,7 @@ def split_html(text_html: str, limit: int = MAX_MESSAGE) -> list[str]:
             if not chunk.content and not atom.strip():  # no blank lines or spaces at the start of a part
                 j += 1
                 continue
-            tag = _tag(atom)
-            extra = len(f"</{tag[0]}>") if tag and not tag[1] else 0
-            if chunk.size + utf16_len(atom) + utf16_len(chunk.closing()) + extra > limit and chunk.content:
+            if chunk.size + _visible(atom) > limit and chunk.content:
                 break
             chunk.push(atom)
             if chunk.content and atom == "\n":
