@@ -605,7 +605,6 @@ async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             lang,
         )
         return
-    draft_id = await broadcast.create_draft(svc.db, update.effective_user.id, body, by=_who(update))
     async with svc.db.read() as session:
         count = int(
             await session.scalar(
@@ -613,6 +612,10 @@ async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             )
             or 0
         )
+    if count == 0:
+        await _reply(update, _t(lang, "broadcast_nobody"), lang)
+        return
+    draft_id = await broadcast.create_draft(svc.db, update.effective_user.id, body, by=_who(update))
     markup = InlineKeyboardMarkup(
         [
             [

@@ -203,6 +203,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "⚠️ الرسالة طويلة جدًا: طولها {length}، والحد الأقصى {limit}.",
         "en": "⚠️ The message is too long ({length} characters). The limit is {limit}.",
     },
+    "broadcast_nobody": {
+        "ar": "لا يوجد مشتركون نشطون بعد، فلن تصل الرسالة إلى أحد. لم يُرسل شيء.",
+        "en": "There are no active subscribers yet, so the message would reach no one. Nothing was sent.",
+    },
     "broadcast_preview": {
         "ar": "📣 ستُرسل هذه الرسالة إلى كل المشتركين النشطين (عددهم: {count}). هل تؤكد؟\n\n{text}",
         "en": "📣 This message will go to {count} active subscribers. Confirm?\n\n{text}",

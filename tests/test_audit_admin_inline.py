@@ -54,6 +54,7 @@ async def test_audit_shows_a_broadcast_with_special_characters(
     body: str, bot: Any, fake_telegram: FakeTelegram
 ) -> None:
     async with bot:
+        await say(fake_telegram, "/start")  # someone to broadcast to
         await say(fake_telegram, f"/broadcast {body}", chat_id=ADMIN_ID)
         reply = await say(fake_telegram, "/audit", chat_id=ADMIN_ID)
     assert OOPS_AR not in reply
@@ -73,9 +74,18 @@ async def test_audit_shows_a_broadcast_with_a_long_link(bot: Any, fake_telegram:
     }
     command = {"type": "bot_command", "offset": 0, "length": len("/broadcast")}
     async with bot:
+        await say(fake_telegram, "/start")  # someone to broadcast to
         await fake_telegram.converse(ADMIN_ID, text, entities=[command, link], timeout=10)
         reply = await say(fake_telegram, "/audit", chat_id=ADMIN_ID)
     assert OOPS_AR not in reply and "«اقرأ التفاصيل" in reply
+
+
+# With no active subscriber (a new instance), /broadcast showed "will go to 0 subscribers. Confirm?".
+async def test_a_broadcast_with_nobody_to_reach_says_so(bot: Any, fake_telegram: FakeTelegram) -> None:
+    async with bot:
+        reply = await say(fake_telegram, "/broadcast مرحبا بالجميع", chat_id=ADMIN_ID)
+    assert reply.startswith("لا يوجد مشتركون نشطون")
+    assert not fake_telegram.sent_messages(ADMIN_ID)[-1].get("reply_markup")
 
 
 # The limit on a broadcast (3,800 characters) was applied to its HTML: every "&", "<" or link the
@@ -85,6 +95,7 @@ async def test_audit_shows_a_broadcast_with_a_long_link(bot: Any, fake_telegram:
 async def test_a_broadcast_is_measured_as_the_admin_wrote_it(bot: Any, fake_telegram: FakeTelegram) -> None:
     body = "أ & ب " * 390  # 2,340 characters as typed, 3,900 once escaped for HTML
     async with bot:
+        await say(fake_telegram, "/start")  # someone to broadcast to
         preview = await say(fake_telegram, f"/broadcast {body}", chat_id=ADMIN_ID)
         refused = await say(fake_telegram, "/broadcast " + "ب" * 3801, chat_id=ADMIN_ID)
         long_html = await say(fake_telegram, "/broadcast " + "أ & ب " * 500, chat_id=ADMIN_ID)
