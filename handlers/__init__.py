@@ -17,6 +17,7 @@ MODULES = [
     "handlers.start",
     "handlers.subscriber",
     "handlers.settings",
+    "handlers.forget",
     "handlers.story_buttons",
     "handlers.search",
     "handlers.inline",

@@ -37,6 +37,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("language", "غيّر اللغة", "Change the language"),
     ("help", "المساعدة وقائمة الأوامر", "Help and the list of commands"),
     ("stop", "أوقف كل الاشتراكات", "End every subscription"),
+    ("forget", "احذف كل ما يحفظه البوت عنك", "Delete everything the bot keeps about you"),
 ]
 
 # The deep link of inline mode's button (handlers.inline): t.me/<bot>?start=search.

@@ -14,6 +14,7 @@ from tests.test_subscriber_support import SECTIONS, db_of, no_background_jobs
 
 EXPECTED_COMMANDS = {
     "start",
+    "forget",
     "help",
     "subscribe",
     "unsubscribe",

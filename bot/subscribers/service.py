@@ -147,6 +147,18 @@ async def stop(db: Database, chat_id: int) -> int:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def forget(db: Database, chat_id: int) -> bool:
+    """/forget: everything the bot keeps about the chat goes — its settings, subscriptions, followed
+    words and the record of what was sent to it (queued messages included). Stories and the admins'
+    audit log are not the chat's. Returns whether there was anything to delete."""
+    async with db.write() as session:
+        known = await session.get(Subscriber, chat_id) is not None
+        await session.execute(delete(Outbox).where(Outbox.chat_id == chat_id))
+        await session.execute(delete(Subscription).where(Subscription.chat_id == chat_id))
+        await session.execute(delete(Subscriber).where(Subscriber.chat_id == chat_id))
+        return known
+
+
 async def update_settings(db: Database, chat_id: int, **changes: Any) -> Subscriber:
     """Store already-validated settings (see bot.subscribers.prefs); unknown names are a bug."""
     unknown = set(changes) - SETTINGS_FIELDS

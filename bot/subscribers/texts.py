@@ -54,7 +54,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "/search — البحث في الأخبار\n"
             "/settings — فوري أو ملخص دوري، المنطقة الزمنية، عدد الجمل، ساعات الهدوء، معاينة الروابط\n"
             "/language — تغيير اللغة\n"
-            "/stop — إيقاف كل الاشتراكات\n\n"
+            "/stop — إيقاف كل الاشتراكات\n"
+            "/forget — حذف كل ما أحفظه عنك\n\n"
             "ويمكنك أن تكتب سؤالًا عن موضوع مثل «ما الجديد عن سوريا؟» أو «سوريا» فقط."
         ),
         "en": (
@@ -69,7 +70,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "/search — search the news\n"
             "/settings — instant or digest, time zone, sentences, quiet hours, link previews\n"
             "/language — change the language\n"
-            "/stop — end every subscription\n\n"
+            "/stop — end every subscription\n"
+            "/forget — delete everything I keep about you\n\n"
             "You can also ask about a topic: «what's new about Syria?» or just «Syria»."
         ),
     },
@@ -78,6 +80,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "وفي أي محادثة أخرى اكتب {bot} ثم كلمة، لتبحث في الأخبار وتشارك خبرًا.",
         "en": "In any other chat, type {bot} and a word to search the news and share a story.",
     },
+    "forget_ask": {
+        "ar": "سأحذف كل ما أحفظه عن هذه المحادثة: الإعدادات والاشتراكات والكلمات التي تتابعها وسجل ما "
+        "أرسلته إليها، ولن يصل منها شيء بعد ذلك. لا يمكن التراجع عن الحذف. هل تريد المتابعة؟",
+        "en": "I will delete everything I keep about this chat: its settings, subscriptions, followed words "
+        "and the record of what I sent it, and nothing more will come. This cannot be undone. Go ahead?",
+    },
+    "forget_yes": {"ar": "احذف كل شيء", "en": "Delete everything"},
+    "forget_no": {"ar": "تراجع", "en": "Keep my data"},
+    "forgotten": {
+        "ar": "حُذف كل ما كنت أحفظه عن هذه المحادثة. أرسل /start إن أردت البدء من جديد.",
+        "en": "Everything I kept about this chat is deleted. Send /start if you want to begin again.",
+    },
+    "forget_kept": {"ar": "لم يُحذف شيء.", "en": "Nothing was deleted."},
     "not_admin": {
         "ar": "عذرًا، مشرفو هذه المحادثة وحدهم يستطيعون تغيير اشتراكاتها وإعداداتها.",
         "en": "Sorry, only this chat's administrators can change its subscriptions and settings.",
