@@ -25,6 +25,7 @@ from bot.search.service import search
 from tests import (
     test_audit_delivery,
     test_delivery_sender,
+    test_digest_limits,
     test_feed_poller,
     test_instance_lock,
     test_routing,
@@ -273,6 +274,7 @@ adopt(
         test_delivery_sender,
         test_instance_lock,
         test_audit_delivery,
+        test_digest_limits,
     ],
     fixtures=[
         (test_delivery_sender, "bot"),
