@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import re
+import string
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+import idna
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +38,8 @@ DEFAULT_INTERVAL = 600.0
 MAX_NAME = 200
 # A home page may list several alternates (comments feed, other languages): try a few, in order.
 MAX_DISCOVERED = 3
+# Ids are signed 64-bit integers in the database.
+MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -93,13 +98,62 @@ class ImportReport:
 
 def normalize_url(url: str) -> str:
     """The identity of a feed URL for duplicate checks: case, default port, trailing slash and
-    fragment do not make a different feed, nor does http versus https."""
+    fragment do not make a different feed, nor does http versus https.
+
+    Nor does how the address is spelt: an Arabic domain and its punycode (xn--) form are one host,
+    and an Arabic path typed as it reads is the same path as its %-escaped UTF-8 form. Both sides of
+    a comparison go through here, so feeds stored in either form before still match.
+    """
     parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
-    port = parts.port
-    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
-    path = parts.path.rstrip("/") or "/"
-    return urlunsplit(("", netloc, path, parts.query, ""))
+    host = _ascii_host(parts.hostname or "")
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # a malformed port ("/feed find http://x:abc"): compared as written
+        netloc = parts.netloc.lower()
+    else:
+        netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    path = _canonical_escapes(parts.path).rstrip("/") or "/"
+    return urlunsplit(("", netloc, path, _canonical_escapes(parts.query), ""))
+
+
+def _ascii_host(host: str) -> str:
+    """The host as DNS (and httpx, which fetches it) sees it: lower case, punycode for IDN labels."""
+    host = host.lower().rstrip(".")
+    if host.isascii() and "xn--" not in host:
+        return host
+    try:
+        # UTS 46 as browsers do it; httpx encodes with the same library, so this is the fetched host.
+        return idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        pass
+    try:
+        return host.encode("idna").decode("ascii")  # IDNA 2003, for labels IDNA 2008 refuses
+    except UnicodeError:
+        return host
+
+
+# Unreserved characters (RFC 3986): an escape of one of these means the character itself.
+_UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
+# An escape, or any character a browser would escape before sending: non-ASCII (sent as UTF-8),
+# spaces, controls and the few ASCII characters that are not allowed raw. A "%" that starts no
+# escape is left as it is, as browsers do.
+_ESCAPABLE = re.compile(r"%([0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]")
+
+
+def _canonical_escapes(text: str) -> str:
+    """Percent-encoding made canonical: escapes of unreserved characters decoded, other escapes in
+    upper case, everything a browser escapes escaped as UTF-8 %XX."""
+
+    def one(match: re.Match[str]) -> str:
+        hexdigits = match.group(1)
+        if hexdigits is not None:
+            char = chr(int(hexdigits, 16))
+            return char if char in _UNRESERVED else f"%{hexdigits.upper()}"
+        return "".join(f"%{byte:02X}" for byte in match.group(0).encode("utf-8", "surrogatepass"))
+
+    return _ESCAPABLE.sub(one, text)
 
 
 def clean_url(raw: str) -> str | None:
@@ -141,7 +195,19 @@ def classify_fetch_error(reason: str) -> tuple[str, int | None]:
             return "http_status", int(low.split()[1])
         except (IndexError, ValueError):
             return "unreachable", None
-    if "resolve" in low:
+    # Our resolver's words ("could not resolve host"), or the system's passed through by httpx
+    # when the private-address guard is off (glibc, then macOS/BSD wording).
+    if any(
+        words in low
+        for words in (
+            "resolve",
+            "name or service not known",
+            "nodename nor servname",
+            "temporary failure in name resolution",
+            "no address associated with hostname",
+            "getaddrinfo failed",
+        )
+    ):
         return "dns", None
     if "timed out" in low or "timeout" in low:
         return "timeout", None
@@ -397,7 +463,9 @@ async def find_feed(session: AsyncSession, ref: str) -> Feed | None:
     if not ref:
         return None
     digits = ref.removeprefix("#")
-    if digits.isdigit():
+    # isdecimal, not isdigit: int() takes Arabic-Indic digits but not superscripts. An id past
+    # SQLite's (and PostgreSQL's bigint) 64-bit range is no feed's; the query would overflow.
+    if digits.isdecimal() and int(digits) <= MAX_ID:
         feed = await session.get(Feed, int(digits))
         if feed is not None:
             return feed
