@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from bot.admin.feeds import (
     add_feed,
     classify_fetch_error,
+    clean_url,
     find_feed,
     normalize_url,
     pause_feed,
@@ -104,6 +106,28 @@ async def test_an_arabic_domain_and_its_punycode_are_one_feed(
     async with db.read() as session:
         found = await find_feed(session, second)
     assert found is not None and found.url == first
+
+
+async def test_an_arabic_domain_in_presentation_forms_is_stored_as_httpx_can_fetch_it(
+    db: Database, config: Config, fetcher: Fetcher
+) -> None:
+    # "ﻣﺜﺎل" is "مثال" in the letters' positional forms (copied from a PDF): browsers map them,
+    # httpx's strict IDNA refuses the host, so every poll would fail as an "invalid URL".
+    typed = "https://ﻣﺜﺎل.مصر/rss"
+    with pytest.raises(httpx.InvalidURL):
+        httpx.URL(typed)
+    added = await add_feed(db, config, fetcher, typed, origin="chat", verify=False)
+    assert added.ok, added
+    [stored] = await _urls(db)
+    assert stored == PUNYCODE_HOST and httpx.URL(stored).host == "مثال.مصر"
+    assert (await add_feed(db, config, fetcher, ARABIC_HOST, origin="chat", verify=False)).code == (
+        "duplicate_url"
+    )
+
+
+def test_a_domain_no_encoding_makes_a_host_of_is_not_a_link() -> None:
+    assert clean_url("https://مثال‏.مصر/rss") is None  # a right-to-left mark inside the host
+    assert clean_url("مثال.مصر/أخبار") == "https://مثال.مصر/أخبار"  # a valid one is kept as typed
 
 
 async def test_a_feed_stored_with_lower_case_escapes_still_matches(db: Database, config: Config) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import idna
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -171,7 +172,31 @@ def clean_url(raw: str) -> str | None:
     if not _plausible_host(parts.hostname):
         # A lone word ("/addfeed الجزيرة", a name where the URL goes) is a typo, not a host to try.
         return None
-    return url
+    return _fetchable(url)
+
+
+def _fetchable(url: str) -> str | None:
+    """The URL as typed if httpx can request it. An Arabic domain httpx's strict IDNA 2008 refuses
+    but browsers read (letters in their presentation forms, as some PDFs and old sites give them)
+    gets its punycode host instead; None if no encoding makes a host name of it (a tatweel, an
+    empty label)."""
+    try:
+        httpx.URL(url)
+        return url
+    except httpx.InvalidURL:
+        pass
+    parts = urlsplit(url)
+    host = _ascii_host(parts.hostname or "")
+    if not host.isascii():
+        return None
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = (f"{userinfo}@" if userinfo else "") + host + (f":{parts.port}" if parts.port else "")
+    fixed = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    try:
+        httpx.URL(fixed)
+    except httpx.InvalidURL:
+        return None
+    return fixed
 
 
 def _plausible_host(host: str) -> bool:
