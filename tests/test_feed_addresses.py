@@ -21,10 +21,11 @@ from bot.admin.feeds import (
 )
 from bot.cli import main
 from bot.config import Config
-from bot.db.database import Database
+from bot.db.database import Database, open_database
 from bot.db.models import Feed
 from bot.feeds.fetcher import Fetcher
 from tests.fakes.feed_server import FeedServer
+from tests.postgres import pg_url, requires_postgres  # noqa: F401 (pg_url: a fixture)
 
 ARABIC_PATH = "https://example.com/أخبار/rss"
 ESCAPED_PATH = "https://example.com/%D8%A3%D8%AE%D8%A8%D8%A7%D8%B1/rss"
@@ -149,6 +150,20 @@ async def test_an_id_no_feed_can_have_is_no_such_feed(db: Database, ref: str) ->
         session.add(Feed(url="https://example.com/rss", name="مصدر", interval=600.0, topics=[]))
     assert (await remove_feed(db, ref)).code == "not_found"
     assert await _urls(db) == ["https://example.com/rss"]
+
+
+@requires_postgres
+async def test_an_id_past_postgresqls_integer_is_no_such_feed(pg_url: str) -> None:  # noqa: F811
+    # feeds.id is 32-bit there: asyncpg refused 3,000,000,000 with a traceback.
+    db = await open_database(pg_url)
+    try:
+        async with db.write() as session:
+            session.add(Feed(url="https://example.com/rss", name="مصدر", interval=600.0, topics=[]))
+        for ref in ("3000000000", str(2**31), "99999999999999999999"):
+            assert (await remove_feed(db, ref)).code == "not_found", ref
+        assert (await pause_feed(db, "1")).code == "paused"
+    finally:
+        await db.close()
 
 
 @pytest.mark.parametrize("action", ["remove", "pause", "resume"])

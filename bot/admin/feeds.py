@@ -39,8 +39,6 @@ DEFAULT_INTERVAL = 600.0
 MAX_NAME = 200
 # A home page may list several alternates (comments feed, other languages): try a few, in order.
 MAX_DISCOVERED = 3
-# Ids are signed 64-bit integers in the database.
-MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -178,8 +176,8 @@ def clean_url(raw: str) -> str | None:
 def _fetchable(url: str) -> str | None:
     """The URL as typed if httpx can request it. An Arabic domain httpx's strict IDNA 2008 refuses
     but browsers read (letters in their presentation forms, as some PDFs and old sites give them)
-    gets its punycode host instead; None if no encoding makes a host name of it (a tatweel, an
-    empty label)."""
+    gets its punycode host instead; None if no encoding makes a host name of it (a right-to-left
+    mark inside it)."""
     try:
         httpx.URL(url)
         return url
@@ -488,9 +486,9 @@ async def find_feed(session: AsyncSession, ref: str) -> Feed | None:
     if not ref:
         return None
     digits = ref.removeprefix("#")
-    # isdecimal, not isdigit: int() takes Arabic-Indic digits but not superscripts. An id past
-    # SQLite's (and PostgreSQL's bigint) 64-bit range is no feed's; the query would overflow.
-    if digits.isdecimal() and int(digits) <= MAX_ID:
+    # isdecimal, not isdigit: int() takes Arabic-Indic digits but not superscripts. A number
+    # past the id column's range is no feed's id, and the query would fail on it.
+    if digits.isdecimal() and int(digits) <= _max_id(session):
         feed = await session.get(Feed, int(digits))
         if feed is not None:
             return feed
@@ -505,6 +503,11 @@ async def find_feed(session: AsyncSession, ref: str) -> Feed | None:
         if candidate.name.casefold() == ref.casefold():
             return candidate
     return None
+
+
+def _max_id(session: AsyncSession) -> int:
+    """feeds.id is an INTEGER: 64-bit in SQLite, 32-bit in PostgreSQL (asyncpg refuses more)."""
+    return 2**63 - 1 if session.get_bind().dialect.name == "sqlite" else 2**31 - 1
 
 
 async def _duplicate(db: Database, url: str, name: str | None) -> AddFeedResult | None:
