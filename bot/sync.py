@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from bot.admin.feeds import normalize_url
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, Topic
@@ -43,16 +44,19 @@ async def sync_config(db: Database, config: Config) -> SyncReport:
     report = SyncReport()
     async with db.write() as session:
         feeds = list((await session.scalars(select(Feed))).all())
-        by_url = {f.url: f for f in feeds}
+        # Compared as feed identities (bot.admin.feeds.normalize_url): a feed added from the chat as
+        # ".../%D8%A3..." is the one config.toml names as ".../أ...", not a second feed.
+        by_url = {normalize_url(f.url): f for f in feeds}
         by_name = {f.name: f for f in feeds}
         by_id = {f.id: f for f in feeds}
-        aliases = {a.url: a.feed_id for a in (await session.scalars(select(FeedAlias))).all()}
+        aliases = {normalize_url(a.url): a.feed_id for a in (await session.scalars(select(FeedAlias))).all()}
         configured: set[int] = set()
         for fc in config.feeds:
-            feed = by_url.get(fc.url)
-            moved = feed is None and aliases.get(fc.url) in by_id
+            key = normalize_url(fc.url)
+            feed = by_url.get(key)
+            moved = feed is None and aliases.get(key) in by_id
             if moved:
-                feed = by_id[aliases[fc.url]]
+                feed = by_id[aliases[key]]
             feed = feed or by_name.get(fc.name)
             if feed is None:
                 session.add(

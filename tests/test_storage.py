@@ -183,3 +183,23 @@ async def test_config_feeds_and_topics_are_synced_and_config_wins(tmp_path: Path
     assert feeds["ب"].status == "paused"  # gone from config: paused, stories kept
     assert feeds["من المحادثة"].status == "active"  # chat feeds are the database's own
     assert topic is not None and topic.keywords == ["سوريا"]
+
+
+async def test_config_names_a_chat_feed_in_another_spelling_of_its_address(
+    db: Database, tmp_path: Path
+) -> None:
+    # Added from the chat %-escaped (copied from a browser's address bar); config.toml names it as it reads.
+    async with db.write() as session:
+        session.add(
+            Feed(
+                url="https://news.example/%D8%A3%D8%AE%D8%A8%D8%A7%D8%B1/rss",
+                name="من المحادثة",
+                origin="chat",
+            )
+        )
+    config = make_config(tmp_path, feeds=[{"url": "https://news.example/أخبار/rss", "name": "أخبار"}])
+    report = await sync_config(db, config)
+    async with db.read() as session:
+        feeds = (await session.scalars(select(Feed))).all()
+    assert report.added == []
+    assert [(f.name, f.origin) for f in feeds] == [("أخبار", "config")]
