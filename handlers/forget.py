@@ -9,18 +9,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.subscribers import service
-from bot.subscribers.chat import COMMAND_UPDATES, chat_context, may_change, reply
+from bot.subscribers.chat import COMMAND_UPDATES, changing_chat, reply
 from bot.subscribers.texts import say
 
 _YES, _NO = "fgt:yes", "fgt:no"
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ctx = await chat_context(update, context)
+    ctx = await changing_chat(update, context)
     if ctx is None:
-        return
-    if not await may_change(update, context):
-        await reply(update, say("not_admin", ctx.lang))
         return
     buttons = InlineKeyboardMarkup(
         [
@@ -35,11 +32,8 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    ctx = await chat_context(update, context)
+    ctx = await changing_chat(update, context)
     if query is None or ctx is None:
-        return
-    if not await may_change(update, context):
-        await query.answer(say("not_admin", ctx.lang), show_alert=True)
         return
     if query.data == _YES:
         await service.forget(ctx.svc.db, ctx.chat_id)

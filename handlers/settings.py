@@ -12,7 +12,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.db.models import Subscriber
 from bot.subscribers import prefs, service
-from bot.subscribers.chat import COMMAND_UPDATES, ChatContext, chat_context, edit, may_change, reply
+from bot.subscribers.chat import (
+    COMMAND_UPDATES,
+    ChatContext,
+    changing_chat,
+    edit,
+    reply,
+)
 from bot.subscribers.settings_view import main_keyboard, section_keyboard, settings_text
 from bot.subscribers.texts import clip, say
 
@@ -20,16 +26,8 @@ from bot.subscribers.texts import clip, say
 async def _changer(
     update: Update, context: ContextTypes.DEFAULT_TYPE
 ) -> tuple[ChatContext, Subscriber] | None:
-    ctx = await chat_context(update, context)
-    if ctx is None:
-        return None
-    if not await may_change(update, context):
-        if update.callback_query is not None:
-            await update.callback_query.answer(say("not_admin", ctx.lang), show_alert=True)
-        else:
-            await reply(update, say("not_admin", ctx.lang))
-        return None
-    return ctx, await ctx.register()
+    ctx = await changing_chat(update, context)
+    return None if ctx is None else (ctx, await ctx.register())
 
 
 async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

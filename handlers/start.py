@@ -15,7 +15,7 @@ from bot.delivery.sender import migrate_chat
 from bot.i18n import language_for, text
 from bot.services import services
 from bot.subscribers import service
-from bot.subscribers.chat import COMMAND_UPDATES, chat_context, chat_title, may_change, reply
+from bot.subscribers.chat import COMMAND_UPDATES, changing_chat, chat_context, chat_title, reply
 from bot.subscribers.texts import clip, rtl, say
 from handlers.admin_texts import TEXTS as ADMIN_TEXTS
 from summarizer.normalize import normalize
@@ -83,11 +83,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ctx = await chat_context(update, context)
+    ctx = await changing_chat(update, context)
     if ctx is None:
-        return
-    if not await may_change(update, context):
-        await reply(update, say("not_admin", ctx.lang))
         return
     sub = await ctx.register()
     typed = " ".join(context.args or [])
@@ -102,11 +99,8 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ctx = await chat_context(update, context)
+    ctx = await changing_chat(update, context)
     if ctx is None:
-        return
-    if not await may_change(update, context):
-        await reply(update, say("not_admin", ctx.lang))
         return
     await service.stop(ctx.svc.db, ctx.chat_id)
     await reply(update, say("stopped", ctx.lang))

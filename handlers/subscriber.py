@@ -15,7 +15,14 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.db.models import Story
 from bot.i18n import number
 from bot.subscribers import cards, keyboards, service
-from bot.subscribers.chat import COMMAND_UPDATES, ChatContext, chat_context, edit, may_change, reply
+from bot.subscribers.chat import (
+    COMMAND_UPDATES,
+    ChatContext,
+    changing_chat,
+    chat_context,
+    edit,
+    reply,
+)
 from bot.subscribers.service import SubscriptionError
 from bot.subscribers.texts import clip, join_names, rtl, say
 from summarizer.normalize import normalize
@@ -25,16 +32,9 @@ ALL_WORDS = {normalize(w) for w in ("all", "الكل", "كل", "الجميع", "
 
 async def _changer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ChatContext | None:
     """The chat's context, registered, when the sender may change it; None (after saying why) if not."""
-    ctx = await chat_context(update, context)
-    if ctx is None:
-        return None
-    if not await may_change(update, context):
-        if update.callback_query is not None:
-            await update.callback_query.answer(say("not_admin", ctx.lang), show_alert=True)
-        else:
-            await reply(update, say("not_admin", ctx.lang))
-        return None
-    await ctx.register()
+    ctx = await changing_chat(update, context)
+    if ctx is not None:
+        await ctx.register()
     return ctx
 
 

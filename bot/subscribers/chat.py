@@ -19,6 +19,7 @@ from bot.db.models import Subscriber
 from bot.i18n import Lang, language_for
 from bot.services import Services, services
 from bot.subscribers import service
+from bot.subscribers.texts import say
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,21 @@ async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
 # Commands are answered in private chats and groups (messages) and in channels (channel posts);
 # an edited message does not run a command a second time.
 COMMAND_UPDATES = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+
+
+async def changing_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ChatContext | None:
+    """The chat's context when the sender may change the chat; None, after telling them why, if not
+    (a group member: as an alert on a button, else as a reply)."""
+    ctx = await chat_context(update, context)
+    if ctx is None:
+        return None
+    if not await may_change(update, context):
+        if update.callback_query is not None:
+            await update.callback_query.answer(say("not_admin", ctx.lang), show_alert=True)
+        else:
+            await reply(update, say("not_admin", ctx.lang))
+        return None
+    return ctx
 
 
 async def reply(
