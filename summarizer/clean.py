@@ -207,7 +207,8 @@ def clean_paragraphs(text_or_html: str, title: str | None = None) -> tuple[list[
         # A feed's plain description still escapes its quotes ("شركة &quot;سوني"); one entity and
         # no tag is not enough to call it HTML, but it is never meant to be read as typed.
         text = _ENTITY.sub(lambda m: html.unescape(m.group()), text)
-    lines = [_DATELINE.sub("", _tidy(line)) for line in _INVISIBLE.sub("", text).splitlines()]
+    lines = [_tidy(line) for line in _INVISIBLE.sub("", text).splitlines()]
+    lines = [_DATELINE.sub("", line) if "(" in line[:80] else line for line in lines]
     lines = unwrap([line for line in lines if line])
     if title is None:
         title = _repeated_headline(lines)
@@ -250,7 +251,9 @@ def unwrap(lines: list[str]) -> list[str]:
 
 
 def _tidy(line: str) -> str:
-    return _SPACES.sub(" ", _HASHTAG.sub(_unhash, line)).strip()
+    if "#" in line:
+        line = _HASHTAG.sub(_unhash, line)
+    return _SPACES.sub(" ", line).strip()
 
 
 def _unhash(match: re.Match[str]) -> str:
