@@ -18,7 +18,8 @@ from sqlalchemy import select
 from bot.admin.feeds import add_feed as admin_add_feed
 from bot.config import Config
 from bot.db.database import Database, open_database
-from bot.db.models import Feed, Story, Subscriber, Subscription
+from bot.db.models import Feed, Outbox, Story, Subscriber, Subscription
+from bot.delivery.outbox import ALERT
 from bot.feeds.fetcher import Fetcher
 from bot.feeds.health import feed_move, move_texts
 from bot.feeds.models import FeedAlias
@@ -27,6 +28,7 @@ from bot.search.service import search
 from bot.services import services
 from bot.sync import sync_config
 from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import ADMIN_ID
 from tests.postgres import ADMIN_URL, pg_url
 from tests.test_admin_chat import ask
 from tests.test_audit_feeds import RawServer, poll, raw_server, rss
@@ -254,8 +256,15 @@ async def test_a_feed_that_moved_permanently_is_fetched_from_its_new_address(
         assert await feed_url(db, feed.id) == old_url  # one or two 301s are not a move yet
     move = await feed_move(db, feed.id)
     assert move is not None and move.moving_to == new_url and move.seen == MOVE_AFTER - 1
+    async with db.read() as session:
+        assert not (await session.scalars(select(Outbox).where(Outbox.kind == ALERT))).all()
     await poll(db, config, fetcher, feed.id)
     assert await feed_url(db, feed.id) == new_url  # the third in a row is
+    # ... and the admins are told, in Arabic by default, with both addresses.
+    async with db.read() as session:
+        [alert] = (await session.scalars(select(Outbox).where(Outbox.kind == ALERT))).all()
+    assert alert.chat_id == ADMIN_ID and new_url in alert.payload["text"] and old_url in alert.payload["text"]
+    assert "انتقلت تغذية «الأخبار» نهائيًا" in alert.payload["text"]
     hits = raw_server.hits["/rss"]
     await poll(db, config, fetcher, feed.id)
     assert raw_server.hits["/rss"] == hits  # no more detour through the old address

@@ -137,6 +137,34 @@ async def alert_admins_paused(
         log.exception("could not queue the admin alert for paused feed %r", name)
 
 
+async def alert_admins_moved(
+    db: Database, config: Config, feed_id: int, name: str, old: str, new: str
+) -> None:
+    """A feed's URL followed its permanent redirect: admins should know (config.toml may name the
+    old address, and the outlet may have moved it somewhere unexpected)."""
+    try:
+        outbox = importlib.import_module("bot.delivery.outbox")
+    except ModuleNotFoundError:
+        log.error("cannot alert admins (bot.delivery.outbox missing): feed %r moved", name)
+        return
+    safe, old_url, new_url = html.escape(name), html.escape(old), html.escape(new)
+    text_ar = (
+        f"↪️ انتقلت تغذية «{safe}» نهائيًا إلى عنوان جديد، وصارت تُجلب منه:\n{new_url}\n"
+        f"العنوان السابق: {old_url}\n"
+        "إن كانت مذكورة في ملف الإعداد فاكتب فيه العنوان الجديد."
+    )
+    text_en = (
+        f"↪️ Feed “{safe}” moved permanently and is now fetched from its new address:\n{new_url}\n"
+        f"Previous address: {old_url}\n"
+        "If config.toml names it, write the new address there."
+    )
+    try:
+        key = f"feed-moved:{feed_id}:{int(utcnow().timestamp())}"
+        await outbox.enqueue_admin_alert(db, config, key, text_ar, text_en)
+    except Exception:
+        log.exception("could not queue the admin alert for moved feed %r", name)
+
+
 def paused_alert_texts(name: str, errors: int, reason: str) -> tuple[str, str]:
     """The admin alert (Telegram HTML): Arabic text carries the error in Arabic too."""
     safe = html.escape(name)

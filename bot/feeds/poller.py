@@ -43,7 +43,7 @@ from bot.db.models import Feed, FeedEntry, Story, Subscription
 from bot.feeds import batch, content, cpu, dedup, work
 from bot.feeds.fetcher import Fetcher, FetchError, FetchResult
 from bot.feeds.fulltext import fetch_article_text
-from bot.feeds.health import record_failure, success_delay
+from bot.feeds.health import alert_admins_moved, record_failure, success_delay
 from bot.feeds.identity import reused_key, url_key
 from bot.feeds.models import EntryDigest, FeedAlias, FeedPollState, RouteQueue
 from bot.feeds.parser import FeedParseError, ParsedEntry, ParsedFeed, parse_feed_at
@@ -188,7 +188,7 @@ async def _poll(db: Database, config: Config, fetcher: Fetcher, feed_id: int) ->
         return PollResult(feed_id, error=exc.reason, paused=failure.paused)
     if result.not_modified:
         await _record_not_modified(db, config, feed, result)
-        await _track_move(db, feed, result)
+        await _track_move(db, config, feed, result)
         return PollResult(feed_id, not_modified=True)
     ready: dict[str, work.Prepared] | None = None
     try:
@@ -212,11 +212,11 @@ async def _poll(db: Database, config: Config, fetcher: Fetcher, feed_id: int) ->
         return PollResult(feed_id, error=exc.reason, paused=failure.paused)
     stored = await _store(db, config, fetcher, feed, result, parsed, ready)
     if stored.error is None:
-        await _track_move(db, feed, result)
+        await _track_move(db, config, feed, result)
     return stored
 
 
-async def _track_move(db: Database, feed: _FeedRow, result: FetchResult) -> None:
+async def _track_move(db: Database, config: Config, feed: _FeedRow, result: FetchResult) -> None:
     """Count a successful poll that reached the feed through permanent redirects only; after
     MOVE_AFTER such polls in a row to the same place, the feed's URL becomes that place (its id,
     subscriptions and stories stay) and the old URL is kept as an alias. Temporary redirects never
@@ -228,8 +228,9 @@ async def _track_move(db: Database, feed: _FeedRow, result: FetchResult) -> None
         return
     count = (feed.moved_count + 1 if target == feed.moved_to else 1) if target else 0
     moved = await db.write_sync(lambda session: _move_state(session, feed, target, count))
-    if moved:
+    if moved and target is not None:
         log.warning("feed %r moved permanently: %s -> %s (URL updated)", feed.name, feed.url, target)
+        await alert_admins_moved(db, config, feed.id, feed.name, feed.url, target)
 
 
 def _move_state(session: Session, feed: _FeedRow, target: str | None, count: int) -> bool:
