@@ -551,7 +551,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     # "Today" is the admin's own day, as the times in their other replies are.
     figures = await stats.collect(svc.db, timezone=tz)
     # Drawing takes a few hundred milliseconds of CPU: keep it off the event loop.
-    png = await asyncio.to_thread(stats.render_chart, figures)
+    png = await asyncio.to_thread(stats.render_chart, figures, lang)
     caption = _t(
         lang,
         "stats",

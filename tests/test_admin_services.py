@@ -20,12 +20,13 @@ from bot.admin.feeds import (
     resume_feed,
 )
 from bot.admin.queries import feed_detail, list_feeds
-from bot.admin.stats import collect, render_chart
+from bot.admin.stats import chart_figure, collect, render_chart
 from bot.clock import utcnow
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import AuditLog, Feed, Outbox, Story, Subscriber, Subscription
 from bot.feeds.fetcher import Fetcher
+from bot.i18n import ar_digits
 from tests.fakes.feed_server import FeedServer
 
 
@@ -226,6 +227,12 @@ async def test_stats_count_subscribers_stories_deliveries_and_draw_a_png(db: Dat
     assert figures.queue == 1
     png = render_chart(figures)
     assert png.startswith(b"\x89PNG") and len(png) < 100_000
+    # The axes speak the admin's digits, as the caption does.
+    day = f"{figures.days[-1].day.day}/{figures.days[-1].day.month}"
+    for lang, label in (("ar", ar_digits(day)), ("en", day)):
+        ax = chart_figure(figures, lang).axes[0]
+        assert ax.get_xticklabels()[-1].get_text() == label
+        assert ax.yaxis.get_major_formatter()(2, 0) == ("٢" if lang == "ar" else "2")
 
 
 async def test_audit_log_pages_newest_first(db: Database) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -16,6 +17,10 @@ from sqlalchemy import func, select
 from bot.clock import as_utc, utcnow
 from bot.db.database import Database
 from bot.db.models import Feed, Outbox, Story, Subscriber
+from bot.i18n import number
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure  # imported when drawing: matplotlib is slow to import
 
 CHART_DAYS = 14
 # Subscriber.inactive_reason values that mean the chat left on purpose (/stop), not blocked us.
@@ -111,16 +116,25 @@ async def collect(db: Database, *, timezone: str = "UTC", days: int = CHART_DAYS
     )
 
 
-def render_chart(stats: Stats) -> bytes:
+def render_chart(stats: Stats, lang: str = "ar") -> bytes:
     """A small PNG: stories per day (bars), deliveries (line), failures (red crosses).
 
     No words in the picture: matplotlib cannot shape Arabic, so the caption that goes with the
-    photo explains the colours in the reader's language. Axis labels are dates as digits.
+    photo explains the colours in the reader's language. Axis labels are dates and counts in the
+    reader's digits (Arabic-Indic for Arabic, as in the caption; digits need no shaping).
     """
+    fig = chart_figure(stats, lang)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def chart_figure(stats: Stats, lang: str = "ar") -> Figure:
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
     fig = Figure(figsize=(6.4, 3.2), dpi=100)
     ax = fig.add_subplot(1, 1, 1)
@@ -134,13 +148,16 @@ def render_chart(stats: Stats) -> bytes:
             [x for x, _ in failures], [f for _, f in failures], color="#d62728", marker="x", s=60, zorder=3
         )
     ax.set_xticks(xs)
-    ax.set_xticklabels([f"{d.day.day}/{d.day.month}" for d in stats.days], fontsize=7, rotation=45)
+    ax.set_xticklabels(
+        [number(f"{d.day.day}/{d.day.month}", lang) for d in stats.days], fontsize=7, rotation=45
+    )
+    counts = FuncFormatter(lambda value, _: number(f"{value:g}", lang))
+    ax.yaxis.set_major_formatter(counts)
+    ax2.yaxis.set_major_formatter(counts)
     ax.tick_params(axis="y", colors="#1f77b4", labelsize=8)
     ax2.tick_params(axis="y", colors="#ff7f0e", labelsize=8)
     ax.set_ylim(bottom=0)
     ax2.set_ylim(bottom=0)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return fig
