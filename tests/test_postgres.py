@@ -24,6 +24,7 @@ from bot.search.index import index_story
 from bot.search.service import search
 from tests import (
     test_audit_delivery,
+    test_corrections,
     test_delivery_sender,
     test_digest_limits,
     test_feed_poller,
@@ -275,6 +276,7 @@ adopt(
         test_instance_lock,
         test_audit_delivery,
         test_digest_limits,
+        test_corrections,
     ],
     fixtures=[
         (test_delivery_sender, "bot"),

@@ -47,6 +47,7 @@ DIGEST = "digest"
 BROADCAST = "broadcast"
 ALERT = "alert"
 TEXT = "text"
+EDIT = "edit"  # a sent card corrected in place (bot.delivery.corrections); payload["edit_message_id"]
 
 _listeners: WeakKeyDictionary[Database, set[Callable[[], None]]] = WeakKeyDictionary()
 

@@ -64,7 +64,7 @@ BATCH = 200
 MAX_BACKOFF = 300.0
 _PART_SUFFIX = re.compile(r"#\d+$")
 # Kinds that stop when their chat becomes inactive (an admin alert still reaches an admin who /stop-ped).
-SUBSCRIBER_KINDS = (outbox.STORY, outbox.DIGEST, outbox.BROADCAST)
+SUBSCRIBER_KINDS = (outbox.STORY, outbox.DIGEST, outbox.BROADCAST, outbox.EDIT)
 
 TEXTS = {
     "uncertain": {
@@ -340,6 +340,15 @@ class Sender:
         markup = None
         if data.get("buttons"):
             markup = InlineKeyboardMarkup.de_json({"inline_keyboard": data["buttons"]}, self.bot)
+        if data.get("edit_message_id"):
+            return await self.bot.edit_message_text(
+                chat_id=chat_id,
+                message_id=int(data["edit_message_id"]),
+                text=data.get("text", ""),
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=not data.get("preview", False)),
+            )
         return await self.bot.send_message(
             chat_id=chat_id,
             text=data.get("text", ""),
@@ -382,6 +391,8 @@ class Sender:
             if "chat not found" in exc.message.lower():
                 self.stats["forbidden"] += 1
                 await self._deactivate(claimed, exc.message)
+            elif claimed.kind == outbox.EDIT and "not modified" in exc.message.lower():
+                await self._sent(claimed, None)  # the card already reads so (the reader expanded it)
             else:
                 await self._fail(claimed, exc.message)
         except TelegramError as exc:  # NetworkError, TimedOut, 5xx, and the rare others
@@ -390,18 +401,21 @@ class Sender:
             log.exception("sending outbox row %s raised", claimed.row_id)
             await self._fail(claimed, repr(exc)[:500])
         else:
-            self.stats["sent"] += 1
-            async with self.db.write() as session:
-                await session.execute(
-                    update(Outbox)
-                    .where(Outbox.id == claimed.row_id)
-                    .values(
-                        status=outbox.SENT,
-                        sent_at=utcnow(),
-                        message_id=getattr(message, "message_id", None),
-                        last_error=None,
-                    )
+            await self._sent(claimed, message)
+
+    async def _sent(self, claimed: _Claimed, message: Any) -> None:
+        self.stats["sent"] += 1
+        async with self.db.write() as session:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id == claimed.row_id)
+                .values(
+                    status=outbox.SENT,
+                    sent_at=utcnow(),
+                    message_id=getattr(message, "message_id", None),
+                    last_error=None,
                 )
+            )
 
     async def _retry_later(self, claimed: _Claimed, reason: str) -> None:
         if claimed.attempts >= max(self.config.delivery.max_retries, 1):

@@ -221,7 +221,20 @@ async def _poll_and_route(application: Any, st: SchedulerState, feed_id: int) ->
         return PollResult(feed_id, error=reason)
     if result.new_story_ids:
         await _route_pending(application)
+    if result.updated_story_ids:
+        await _correct_sent(application, result.updated_story_ids)
     return result
+
+
+async def _correct_sent(application: Any, story_ids: list[int]) -> None:
+    """Stories the outlet corrected: the cards already in chats are edited (bot.delivery.corrections).
+    Best effort: the stored story is corrected either way, and /search shows it."""
+    svc = services(application)
+    try:
+        corrections = importlib.import_module("bot.delivery.corrections")
+        await corrections.queue_corrections(svc.db, svc.config, story_ids)
+    except Exception:
+        log.exception("queueing the corrections of stories %s failed", story_ids)
 
 
 async def _route_pending(application: Any) -> int:

@@ -1,0 +1,105 @@
+"""A story the outlet corrected (bot.feeds.poller: same guid, new headline or text) is corrected in
+the chats that have it: a card already sent is edited in place, a card still queued is re-rendered.
+
+Telegram lets a bot edit its messages for 48 hours; older cards stay as they are (and /search finds
+the corrected story). An edit is an outbox row of kind "edit", so it keeps the same per-chat pacing,
+retries and restart safety as any message, and a chat that left gets none. Its dedup key names the
+card and the new text, so a second identical correction edits nothing and a third, different one
+edits again. Nothing is sent as a new message: a correction is not news.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.clock import as_utc, utcnow
+from bot.config import Config
+from bot.db.database import Database
+from bot.db.models import Outbox, Story, Subscriber
+from bot.delivery import outbox
+from bot.delivery.format import render_story
+
+log = logging.getLogger(__name__)
+
+# Telegram's window for editing a bot's message is 48 hours; an hour's margin for the queue.
+EDIT_WINDOW = timedelta(hours=47)
+
+
+async def queue_corrections(
+    db: Database, config: Config, story_ids: Sequence[int], *, now: datetime | None = None
+) -> int:
+    """Queue an edit for every card of these stories sent in the last 47 hours whose text changes,
+    and re-render the ones still waiting. Returns how many edits were queued."""
+    if not story_ids:
+        return 0
+    now = now or utcnow()
+    async with db.read() as session:
+        stories = {
+            s.id: s for s in (await session.scalars(select(Story).where(Story.id.in_(story_ids)))).all()
+        }
+        cards = (
+            await session.execute(
+                select(Outbox, Subscriber)
+                .join(Subscriber, Subscriber.chat_id == Outbox.chat_id)
+                .where(
+                    Outbox.kind == outbox.STORY,
+                    Outbox.story_id.in_(story_ids),
+                    Outbox.status.in_((outbox.SENT, outbox.PENDING)),
+                    Subscriber.active.is_(True),
+                )
+            )
+        ).all()
+    edits: list[dict[str, Any]] = []
+    requeued: list[tuple[int, dict[str, Any]]] = []
+    for card, chat in cards:
+        story = stories.get(card.story_id or 0)
+        if story is None:
+            continue
+        sent_at = as_utc(card.sent_at) if card.sent_at is not None else None
+        if card.status == outbox.SENT and (
+            card.message_id is None or sent_at is None or now - sent_at > EDIT_WINDOW
+        ):
+            continue
+        rendered = render_story(
+            story,
+            lang=chat.language,
+            tz=chat.timezone or config.delivery.default_timezone,
+            sentences=chat.sentences or config.summary.sentences,
+            # The card's time reads as it did when the card arrived.
+            now=sent_at or as_utc(card.not_before),
+        )
+        fresh = outbox.payload(rendered.text_html, rendered.buttons, link_preview=chat.link_preview)
+        if fresh["text"] == (card.payload or {}).get("text"):
+            continue  # the correction is not in what the card shows (a later paragraph)
+        if card.status == outbox.PENDING:
+            requeued.append((card.id, fresh))
+            continue
+        digest = hashlib.sha1(fresh["text"].encode()).hexdigest()[:12]
+        edits.append(
+            {
+                "chat_id": card.chat_id,
+                "story_id": card.story_id,
+                "kind": outbox.EDIT,
+                "dedup_key": f"edit:{card.id}:{digest}",
+                "payload": {**fresh, "edit_message_id": card.message_id},
+            }
+        )
+    async with db.write() as session:
+        created = await outbox.insert_rows(session, edits)
+        for row_id, fresh in requeued:
+            # Only while it still waits: a card the sender took meanwhile goes out as first rendered.
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id == row_id, Outbox.status == outbox.PENDING)
+                .values(payload=fresh)
+            )
+    if created:
+        outbox.notify(db)
+        log.info("corrections: %d sent cards to edit, %d queued cards re-rendered", created, len(requeued))
+    return created

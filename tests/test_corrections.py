@@ -1,0 +1,145 @@
+"""A story the outlet corrects is corrected in the chats that have it: the sent card is edited in
+place (within Telegram's 48 hours), a queued card is re-rendered, and nothing is sent anew."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from telegram import Bot
+
+from bot.clock import utcnow
+from bot.config import Config
+from bot.db.database import Database
+from bot.db.models import Feed, Outbox, Story
+from bot.delivery import outbox
+from bot.delivery.corrections import queue_corrections
+from bot.delivery.routing import route_new_stories
+from bot.services import services
+from tests.fakes.feed_server import FeedServer
+from tests.fakes.telegram_api import FakeTelegram
+from tests.test_delivery_sender import bot, sending, until
+from tests.test_routing import add_feed, add_story, add_subscriber, rows
+
+__all__ = ["bot"]  # a fixture, used by name
+
+OLD = "انفجار في مرفأ المدينة يوقع عشرة قتلى"
+NEW = "انفجار في مرفأ المدينة يوقع عشرين قتيلا"
+
+
+async def _correct(db: Database, story_id: int, title: str) -> None:
+    """What the poller does with a corrected entry (bot.feeds.poller: same guid, new headline)."""
+    async with db.write() as session:
+        await session.execute(update(Story).where(Story.id == story_id).values(title=title))
+
+
+async def _edits_sent(db: Database) -> bool:
+    return all(r.status == outbox.SENT for r in await rows(db) if r.kind == outbox.EDIT)
+
+
+async def test_a_sent_card_is_edited_in_place_with_the_corrected_headline(
+    fake_telegram: FakeTelegram, bot: Bot, db: Database, config_factory: Any
+) -> None:
+    config: Config = config_factory()
+    feed = await add_feed(db)
+    await add_subscriber(db, 1, subscriptions=[("feed", str(feed))])
+    await add_subscriber(db, 2, subscriptions=[("feed", str(feed))], language="en")
+    story = await add_story(db, feed, OLD, summary=["قالت السلطات إن الانفجار وقع فجرا."])
+    await route_new_stories(db, config, [story])
+    async with sending(bot, db, config):
+        [card] = await fake_telegram.wait_for_messages(1, count=1)
+        await fake_telegram.wait_for_messages(2, count=1)
+        await until(lambda: _cards_sent(db))
+        await _correct(db, story, NEW)
+        assert await queue_corrections(db, config, [story]) == 2
+        # The same correction seen again (the next poll) edits nothing more.
+        assert await queue_corrections(db, config, [story]) == 0
+        await until(lambda: _edits_sent(db))
+    assert card["plain_text"].startswith(NEW)  # the record shows the message as it is now
+    assert [e["plain_text"].split("\n")[0] for e in card["edits"]] == [NEW]
+    assert fake_telegram.last_message(2)["plain_text"].startswith(NEW)
+    # Edited, not sent again: still one message in each chat.
+    assert [len(fake_telegram.sent_messages(c)) for c in (1, 2)] == [1, 1]
+
+
+async def _cards_sent(db: Database) -> bool:
+    return all(r.status == outbox.SENT for r in await rows(db))
+
+
+async def test_cards_older_than_telegrams_edit_window_or_unchanged_are_left_alone(
+    db: Database, config_factory: Any
+) -> None:
+    config: Config = config_factory()
+    feed = await add_feed(db)
+    await add_subscriber(db, 1, subscriptions=[("feed", str(feed))])
+    await add_subscriber(db, 2, subscriptions=[("feed", str(feed))])
+    story = await add_story(db, feed, OLD, summary=["قالت السلطات إن الانفجار وقع فجرا."])
+    await route_new_stories(db, config, [story])
+    async with db.write() as session:
+        for chat, age in ((1, timedelta(hours=50)), (2, timedelta(hours=1))):
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.chat_id == chat)
+                .values(status=outbox.SENT, sent_at=utcnow() - age, message_id=100 + chat)
+            )
+    # A change the card does not show (the body's last paragraph) edits nothing.
+    async with db.write() as session:
+        await session.execute(update(Story).where(Story.id == story).values(text="فقرة أخيرة تغيرت."))
+    assert await queue_corrections(db, config, [story]) == 0
+    await _correct(db, story, NEW)
+    assert await queue_corrections(db, config, [story]) == 1
+    [edit] = [r for r in await rows(db) if r.kind == outbox.EDIT]
+    assert edit.chat_id == 2 and edit.payload["edit_message_id"] == 102
+
+
+async def test_a_card_still_queued_goes_out_corrected(db: Database, config_factory: Any) -> None:
+    config: Config = config_factory()
+    feed = await add_feed(db)
+    # Quiet hours hold the card until morning.
+    await add_subscriber(
+        db, 1, subscriptions=[("feed", str(feed))], quiet_start="00:00", quiet_end="23:59", timezone="UTC"
+    )
+    story = await add_story(db, feed, OLD)
+    await route_new_stories(db, config, [story])
+    await _correct(db, story, NEW)
+    assert await queue_corrections(db, config, [story]) == 0  # nothing to edit: it is not sent yet
+    async with db.read() as session:
+        [card] = (await session.scalars(select(Outbox))).all()
+    assert card.status == outbox.PENDING and NEW in card.payload["text"] and OLD not in card.payload["text"]
+
+
+async def test_a_headline_the_feed_corrects_is_corrected_in_the_chat(
+    bot_factory: Any, fake_telegram: FakeTelegram, feed_server: FeedServer
+) -> None:
+    """The whole path: the feed re-publishes an item (same guid) with a new headline; the card the
+    subscriber already has is edited to it."""
+    chat = 3300
+    url = feed_server.add_feed("bbc", feed_server.stories[:2])
+    async with bot_factory(feeds=[{"url": url, "name": "بي بي سي", "interval": 1}]) as app:
+        db = services(app).db
+        async with db.read() as session:
+            feed_id = await session.scalar(select(Feed.id).where(Feed.url == url))
+        await add_subscriber(db, chat, subscriptions=[("feed", str(feed_id))])
+        async with asyncio.timeout(15):  # the first poll stores the back catalogue, sends nothing
+            while not (await session_count(db, feed_id)) >= 2:
+                await asyncio.sleep(0.05)
+        fresh = feed_server.stories[5].variant("new")
+        feed_server.add_item("bbc", fresh)
+        [card] = await fake_telegram.wait_for_messages(chat, count=1, timeout=20)
+        corrected = replace(fresh, title=fresh.title + " (محدث)")
+        feed_server.set_items("bbc", [corrected, *feed_server.stories[:2]])
+        async with asyncio.timeout(20):
+            while not card["edits"]:
+                await asyncio.sleep(0.05)
+    assert card["plain_text"].split("\n")[0] == corrected.title.strip()
+    assert len(fake_telegram.sent_messages(chat)) == 1
+
+
+async def session_count(db: Database, feed_id: int | None) -> int:
+    async with db.read() as session:
+        return int(
+            await session.scalar(select(func.count()).select_from(Story).where(Story.feed_id == feed_id)) or 0
+        )
