@@ -76,7 +76,10 @@ async def collect(db: Database, *, timezone: str = "UTC", days: int = CHART_DAYS
         story_times = (await session.scalars(select(Story.fetched_at).where(Story.fetched_at >= start))).all()
         sent_times = (
             await session.scalars(
-                select(Outbox.sent_at).where(Outbox.status == "sent", Outbox.sent_at >= start)
+                # Messages that reached chats; an edit of a card already there is not one more.
+                select(Outbox.sent_at).where(
+                    Outbox.status == "sent", Outbox.sent_at >= start, Outbox.kind != "edit"
+                )
             )
         ).all()
         failed_times = (
