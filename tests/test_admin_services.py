@@ -217,6 +217,8 @@ async def test_stats_count_subscribers_stories_deliveries_and_draw_a_png(db: Dat
             session.add(Outbox(chat_id=1, kind="story", dedup_key=f"d{i}", status="sent", sent_at=now))
         session.add(Outbox(chat_id=3, kind="story", dedup_key="f", status="failed"))
         session.add(Outbox(chat_id=2, kind="story", dedup_key="p", status="pending"))
+        # A corrected card edited in place is not one more delivery.
+        session.add(Outbox(chat_id=1, kind="edit", dedup_key="e", status="sent", sent_at=now))
 
     figures = await collect(db, timezone="UTC")
     assert (figures.subscribers_active, figures.subscribers_blocked) == (2, 1)
