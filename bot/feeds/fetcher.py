@@ -37,8 +37,8 @@ _PERMANENT = frozenset({301, 308})
 # What the request offers (Accept-Encoding: gzip, deflate) and httpx decodes.
 _DECODED = frozenset({"", "identity", "gzip", "deflate"})
 _ACCEPT = {
-    "feed": "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
-    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5",
+    "feed": "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, application/json;q=0.8, */*;q=0.5",
     "html": "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
 }
 

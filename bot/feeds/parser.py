@@ -1,4 +1,4 @@
-"""Feed documents into entries, with feedparser.
+"""Feed documents into entries, with feedparser (and JSON Feed, which feedparser does not read).
 
 feedparser is given the raw bytes and the response headers, so it finds the encoding the way a
 browser would (HTTP charset, XML declaration, BOM, then sniffing): a windows-1256 feed comes out as
@@ -13,6 +13,7 @@ import calendar
 import hashlib
 import html
 import io
+import json
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -181,6 +182,8 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
         raise FeedParseError("not a feed: empty body")
     if looks_like_html(content):
         raise FeedParseError("not a feed: got an HTML page")
+    if _JSON_START.match(content):
+        return _json_feed(content, url)
     content, response_headers = _as_utf8(content, {k.lower(): v for k, v in (headers or {}).items()})
     response_headers.setdefault("content-location", url)
     # A BytesIO, never a str: feedparser would treat a string as a URL or a file name to open.
@@ -218,6 +221,65 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
         bozo_reason=bozo_reason,
         complete=complete,
     )
+
+
+_JSON_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*\{")
+
+
+def _json_feed(content: bytes, url: str) -> ParsedFeed:
+    """A JSON Feed (jsonfeed.org, versions 1 and 1.1), read into the same entries as RSS and Atom:
+    its items become feedparser-shaped dicts for _entry, so keys, links, dates and titles follow
+    exactly the same rules."""
+    try:
+        document = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise FeedParseError(f"not a feed: invalid JSON ({exc})") from None
+    version = document.get("version") if isinstance(document, dict) else None
+    if not isinstance(version, str) or not version.startswith("https://jsonfeed.org/version/"):
+        raise FeedParseError("not a feed: JSON, but not a JSON Feed")
+    items = document.get("items")
+    raw_items = [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+    base = str(document.get("feed_url") or url)
+    return ParsedFeed(
+        title=plain_title(str(document.get("title") or "")),
+        link=str(document.get("home_page_url") or "") or None,
+        ttl_seconds=None,
+        entries=_distinct_keys([_entry(_json_item(item), base) for item in raw_items]),
+        version="json" + version.rsplit("/", 1)[-1].replace(".", ""),
+    )
+
+
+def _json_item(item: dict[str, Any]) -> dict[str, Any]:
+    content = str(item.get("content_html") or "")
+    if not content and item.get("content_text"):
+        # Plain text: paragraphs kept, and "<" in it is text, not a tag.
+        paragraphs = str(item["content_text"]).split("\n\n")
+        content = "".join(f"<p>{html.escape(p.strip())}</p>" for p in paragraphs if p.strip())
+    tags = item.get("tags")
+    return {
+        "id": str(item.get("id") or ""),
+        "link": str(item.get("url") or item.get("external_url") or ""),
+        "title": str(item.get("title") or ""),
+        "summary": str(item.get("summary") or ""),
+        "content": [{"value": content}],
+        "published": item.get("date_published"),
+        "published_parsed": _rfc3339(item.get("date_published")),
+        "updated_parsed": _rfc3339(item.get("date_modified")),
+        "tags": [{"term": t} for t in tags if isinstance(t, str)] if isinstance(tags, list) else [],
+    }
+
+
+def _rfc3339(value: Any) -> Any:
+    """A JSON Feed date as the UTC struct_time feedparser gives for RSS and Atom dates."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).timetuple()
 
 
 def parse_feed_at(content: bytes, url: str, headers: Mapping[str, str] | None) -> ParsedFeed:
