@@ -26,6 +26,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InputFile,
     LinkPreviewOptions,
+    Message,
     Update,
 )
 from telegram.constants import ChatAction
@@ -700,7 +701,10 @@ async def opml_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except OpmlError as exc:
         await _reply(update, _t(lang, "import_bad_file", reason=_t(lang, f"opml_{exc.code}")), lang)
         return
-    await _reply(update, _t(lang, "import_started", count=number(len(items), lang)), lang)
+    started = await message.reply_text(
+        _rtl(_t(lang, "import_started", count=number(len(items), lang)), lang),
+        link_preview_options=_NO_PREVIEW,
+    )
     async with _fetcher(svc) as fetcher:
         report = await import_feeds(
             svc.db,
@@ -710,6 +714,7 @@ async def opml_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             origin="opml",
             actor=update.effective_user.id if update.effective_user else 0,
             by=_who(update),
+            progress=_import_progress(started, lang),
         )
     if report.added:
         await _reschedule(context)
@@ -740,6 +745,30 @@ async def opml_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             )
         )
     await _reply(update, "\n\n".join(parts), lang)
+
+
+# A long import (hundreds of feeds, each fetched to check it) shows how far it is, by editing its
+# "checking…" message at each tenth: ten edits at most, well within Telegram's limits.
+_PROGRESS_STEPS = 10
+_PROGRESS_MIN_FEEDS = 20
+
+
+def _import_progress(started: Message, lang: str) -> Callable[[int, int], Awaitable[None]]:
+    shown = 0
+
+    async def report(done: int, total: int) -> None:
+        nonlocal shown
+        step = done * _PROGRESS_STEPS // total
+        if total < _PROGRESS_MIN_FEEDS or done == total or step <= shown:
+            return
+        shown = step
+        with contextlib.suppress(BadRequest, Forbidden):
+            await started.edit_text(
+                _rtl(_t(lang, "import_progress", done=number(done, lang), count=number(total, lang)), lang),
+                link_preview_options=_NO_PREVIEW,
+            )
+
+    return report
 
 
 async def _document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -238,6 +238,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "📤 عدد المصادر: {count}. يمكن استيراد هذا الملف في أي قارئ أخبار، أو إرساله إليّ لاحقًا.",
         "en": "📤 {count} feeds. Any feed reader can import this file, and so can I.",
     },
+    "import_progress": {
+        "ar": "📥 جارٍ فحص مصادر الملف: {done} من {count}…",
+        "en": "📥 Checking the feeds from the file: {done} of {count}…",
+    },
     "import_started": {
         "ar": "📥 جارٍ فحص مصادر الملف (عددها: {count})…",
         "en": "📥 Checking {count} feeds from the file…",

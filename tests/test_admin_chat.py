@@ -427,6 +427,24 @@ async def test_opml_import_from_a_document_and_export_round_trip(
         assert "أُضيف ٠، وموجود من قبل ٢، ورُفض ٠" in messages[-1]["plain_text"]
 
 
+async def test_a_long_opml_import_shows_how_far_it_is(
+    bot_factory: Callable[..., Any], fake_telegram: FakeTelegram, feed_server: FeedServer
+) -> None:
+    urls = [
+        feed_server.add_feed(f"f{i}", feed_server.stories[i : i + 1], title=f"مصدر {i}") for i in range(30)
+    ]
+    outlines = "".join(f'<outline type="rss" text="مصدر {i}" xmlUrl="{url}"/>' for i, url in enumerate(urls))
+    opml = f'<?xml version="1.0"?><opml version="2.0"><body>{outlines}</body></opml>'.encode()
+    async with bot_factory():
+        await fake_telegram.document(ADMIN_ID, "feeds.opml", opml)
+        started, report = await fake_telegram.wait_for_messages(ADMIN_ID, count=2, timeout=30)
+    progress = [edit["plain_text"] for edit in started["edits"]]
+    # The "checking…" message counted up as feeds were checked, a tenth at a time, in Arabic digits.
+    assert progress and len(progress) <= 10
+    assert progress[0].startswith("📥 جارٍ فحص مصادر الملف: ٣ من ٣٠")
+    assert "أُضيف ٣٠" in report["plain_text"]
+
+
 async def test_a_file_that_is_not_opml_is_refused_with_a_reason(
     bot_factory: Callable[..., Any], fake_telegram: FakeTelegram
 ) -> None:

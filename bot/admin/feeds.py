@@ -368,9 +368,12 @@ async def import_feeds(
     actor: int = audit.CLI_ACTOR,
     by: str = "",
     verify: bool = True,
+    progress: Callable[[int, int], Awaitable[None]] | None = None,
 ) -> ImportReport:
-    """Each feed through `add_feed`, a few at a time; one feed's failure never stops the rest."""
+    """Each feed through `add_feed`, a few at a time; one feed's failure never stops the rest.
+    `progress(done, total)` is awaited after each feed (a slow one never fails the import)."""
     gate = asyncio.Semaphore(max(1, min(config.fetch.concurrency, 8)))
+    done = 0
     # Feeds are checked a few at a time but stored in the file's order, so ids (and /feeds) follow it.
     stored = [asyncio.Event() for _ in feeds]
 
@@ -379,11 +382,18 @@ async def import_feeds(
             await stored[index - 1].wait()
 
     async def one(index: int, item: OpmlFeed) -> AddFeedResult:
+        nonlocal done
         try:
             return await checked(index, item)
         finally:
             await previous_stored(index)
             stored[index].set()
+            done += 1
+            if progress is not None:
+                try:
+                    await progress(done, len(feeds))
+                except Exception:
+                    log.exception("import progress report failed")
 
     async def checked(index: int, item: OpmlFeed) -> AddFeedResult:
         async with gate:
