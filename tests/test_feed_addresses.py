@@ -3,7 +3,6 @@ domain or its punycode; ids no feed can have; DNS failures in the system's own w
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -26,22 +25,14 @@ from bot.db.models import Feed
 from bot.feeds.fetcher import Fetcher
 from tests.fakes.feed_server import FeedServer
 from tests.postgres import pg_url, requires_postgres  # noqa: F401 (pg_url: a fixture)
+from tests.test_feed_poller import config, fetcher
+
+__all__ = ["config", "fetcher"]  # fixtures, used by name
 
 ARABIC_PATH = "https://example.com/أخبار/rss"
 ESCAPED_PATH = "https://example.com/%D8%A3%D8%AE%D8%A8%D8%A7%D8%B1/rss"
 ARABIC_HOST = "https://مثال.مصر/rss"
 PUNYCODE_HOST = "https://xn--mgbh0fb.xn--wgbh1c/rss"
-
-
-@pytest.fixture
-def config(config_factory: Callable[..., Config]) -> Config:
-    return config_factory()
-
-
-@pytest.fixture
-async def fetcher(config: Config) -> AsyncIterator[Fetcher]:
-    async with Fetcher(config.fetch) as f:
-        yield f
 
 
 async def _urls(db: Database) -> list[str]:
