@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.db.models import Story, Subscriber
 from bot.delivery.format import render_story
+from bot.delivery.outbox import payload, record_expanded
 from bot.i18n import language_for, text
 from bot.services import services
 
@@ -50,6 +51,12 @@ async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # A second tap finds the card already expanded; anything else is worth a log line.
         if "not modified" not in exc.message.lower():
             log.warning("could not expand story %s in chat %s: %s", story_id, chat_id, exc.message)
+        return
+    if chat_id is not None and query.message is not None:
+        shown = payload(
+            rendered.text_html, rendered.buttons, link_preview=sub is not None and sub.link_preview
+        )
+        await record_expanded(svc.db, chat_id, query.message.message_id, shown)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

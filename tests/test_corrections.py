@@ -16,11 +16,13 @@ from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, Outbox, Story
 from bot.delivery import outbox
+from bot.delivery import service as delivery
 from bot.delivery.corrections import queue_corrections
 from bot.delivery.routing import route_new_stories
 from bot.services import services
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram
+from tests.test_delivery_e2e import SENTENCES, _deliver_one
 from tests.test_delivery_sender import bot, sending, until
 from tests.test_routing import add_feed, add_story, add_subscriber, rows
 
@@ -143,3 +145,24 @@ async def session_count(db: Database, feed_id: int | None) -> int:
         return int(
             await session.scalar(select(func.count()).select_from(Story).where(Story.feed_id == feed_id)) or 0
         )
+
+
+async def test_a_card_the_reader_expanded_stays_expanded_when_corrected(
+    bot_factory: Any, fake_telegram: FakeTelegram
+) -> None:
+    chat = 3301
+    async with bot_factory() as app:
+        db, config = services(app).db, services(app).config
+        story = await _deliver_one(app, chat)
+        [card] = await fake_telegram.wait_for_messages(chat, count=1, timeout=10)
+        update_ = await fake_telegram.callback_query(chat, card["message_id"], f"more:{story}")
+        await fake_telegram.wait_for_callback_answer(update_["callback_query"]["id"])
+        await _correct(db, story, "افتتاح مستشفى جديد في العاصمة بثلاثمئة سرير")
+        assert await queue_corrections(db, config, [story]) == 1
+        delivery.wake(app)
+        async with asyncio.timeout(10):
+            while len(card["edits"]) < 2:
+                await asyncio.sleep(0.05)
+    text = card["plain_text"]
+    assert text.startswith("افتتاح مستشفى جديد في العاصمة بثلاثمئة سرير")
+    assert all(s in text for s in SENTENCES[:5])  # still the expanded card the reader asked for

@@ -71,6 +71,8 @@ async def queue_corrections(
             lang=chat.language,
             tz=chat.timezone or config.delivery.default_timezone,
             sentences=chat.sentences or config.summary.sentences,
+            # As the reader has it: expanded if they pressed "المزيد" (outbox.record_expanded).
+            expanded=bool((card.payload or {}).get("expanded")),
             # The card's time reads as it did when the card arrived.
             now=sent_at or as_utc(card.not_before),
         )

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
@@ -187,6 +187,17 @@ async def enqueue_admin_alert(db: Database, config: Config, key: str, text_ar: s
         created = await insert_rows(session, rows)
     notify(db)
     return created
+
+
+async def record_expanded(db: Database, chat_id: int, message_id: int, expanded: dict[str, Any]) -> None:
+    """The reader pressed "المزيد" on a card: its row now holds what the message shows, so a later
+    correction (bot.delivery.corrections) edits it to its expanded form, not back to the short one."""
+    async with db.write() as session:
+        await session.execute(
+            update(Outbox)
+            .where(Outbox.chat_id == chat_id, Outbox.message_id == message_id, Outbox.kind == STORY)
+            .values(payload={**expanded, "expanded": True})
+        )
 
 
 async def enqueue_broadcast(db: Database, broadcast_id: int, text_html: str) -> int:
