@@ -314,8 +314,13 @@ async def test_a_story_relisted_under_a_new_link_is_not_sent_again(
     # An editor corrects the headline, and the slug with it; date and lead stay.
     fixed = listed(a, f"{home}-corrected", title=html.escape(a.title.replace(" ", "  ", 1) + " (محدث)"))
     raw_server.set("/relist", rss([fixed]).encode(), headers)
-    assert (await poll(db, config, fetcher, feed_id)).new_story_ids == []
-    assert [x.title for x in await stored(db, feed_id)].count(a.title) == 1
+    result = await poll(db, config, fetcher, feed_id)
+    assert result.new_story_ids == []
+    # ... and the story, still one, now carries the corrected headline (cards already sent are
+    # edited to it: bot.delivery.corrections).
+    titles = [x.title for x in await stored(db, feed_id)]
+    assert titles.count(a.title + " (محدث)") == 1 and a.title not in titles
+    assert len(result.updated_story_ids) == 1
 
 
 async def test_a_daily_story_with_the_same_words_is_still_delivered(

@@ -565,6 +565,12 @@ class _Write:
             session.execute(insert(cast(Table, EntryDigest.__table__)), digest_rows)
         if self.corrected:
             self.updated = _apply_corrections(session, feed, self.corrected, now)
+        # A story relisted under a new link with its headline corrected (the editor fixed the title
+        # and the slug with it): the same story, so it is corrected like one under its own key.
+        relisted = [i for i in self.stories if i.entry.key in {e.key for e, _ in repeats}]
+        if relisted:
+            fixed = _apply_corrections(session, feed, relisted, now, new_title_only=True)
+            self.updated = sorted({*self.updated, *fixed})
         if ids and not self.first_poll:
             self.routed = _news(feed, rows, ids)
         if ids and self.first_poll:
@@ -644,11 +650,15 @@ def _take_over_retired(session: Session, feed: _FeedRow, rows: list[dict[str, An
     )
 
 
-def _apply_corrections(session: Session, feed: _FeedRow, items: list[_NewStory], now: datetime) -> list[int]:
+def _apply_corrections(
+    session: Session, feed: _FeedRow, items: list[_NewStory], now: datetime, *, new_title_only: bool = False
+) -> list[int]:
     """Update the stories of entries the outlet corrected under the same key (a new headline, a
     fixed body): their title, text, summary and fingerprint, and their search index row, so search
     finds the new wording and not the old. Nothing is delivered again. The entries' digests are
-    recorded whether or not the story changed (a description re-worded into the same clean text)."""
+    recorded whether or not the story changed (a description re-worded into the same clean text).
+    `new_title_only`: only a changed headline counts (a relisted story: its other copy's text may
+    differ in small ways, an AMP page's for one, without anything being corrected)."""
     story_of: dict[str, int] = {}
     keys = [i.entry.key for i in items]
     for start in range(0, len(keys), _CHUNK):
@@ -678,6 +688,8 @@ def _apply_corrections(session: Session, feed: _FeedRow, items: list[_NewStory],
         old_title, old_text, duplicate_of = current[sid]
         if (title, item.text) == (old_title, old_text) or not (title.strip() and item.text.strip()):
             continue  # unchanged once cleaned, or emptied by a broken fetch: keep what we have
+        if new_title_only and title == old_title:
+            continue
         updates[sid] = {
             "story_id": sid,
             "new_title": title,
