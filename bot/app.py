@@ -6,13 +6,14 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
 from bot.config import Config
-from bot.db import instance_lock
+from bot.db import instance_lock, retention
 from bot.db.database import Database
 from bot.delivery import service as delivery_service
 from bot.feeds import scheduler as feed_scheduler
@@ -72,6 +73,20 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await handlers.setup_commands(application)
     await feed_scheduler.start(application)
     await delivery_service.start(application)
+    if application.job_queue is not None:
+        # Daily, first ten minutes after start (not during start-up's own writes).
+        application.job_queue.run_repeating(_retention, interval=RETENTION_EVERY, first=600, name="retention")
+
+
+RETENTION_EVERY = 86400.0
+
+
+async def _retention(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context.application)
+    try:
+        await retention.prune(svc.db, timedelta(seconds=svc.config.database.keep_history))
+    except Exception:
+        log.exception("deleting old history failed; retried tomorrow")
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]

@@ -29,6 +29,7 @@ from tests import (
     test_digest_limits,
     test_feed_poller,
     test_instance_lock,
+    test_retention,
     test_routing,
     test_search,
     test_storage,
@@ -277,6 +278,7 @@ adopt(
         test_audit_delivery,
         test_digest_limits,
         test_corrections,
+        test_retention,
     ],
     fixtures=[
         (test_delivery_sender, "bot"),
