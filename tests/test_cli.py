@@ -54,6 +54,46 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path, capsys: pytest.CaptureFix
     assert (tmp_path / "a.sqlite3").exists()
 
 
+async def test_db_backup_copies_a_live_database_consistently(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import func, select
+
+    from bot.db.database import open_database
+    from bot.db.models import Story
+
+    path = _write_config(tmp_path)
+    db = await open_database(f"sqlite+aiosqlite:///{tmp_path}/a.sqlite3")
+    try:
+        # The bot is running: its last writes may still be in the WAL, not in the main file.
+        async with db.write() as session:
+            for i in range(3):
+                session.add(Story(entry_key=f"k{i}", title=f"خبر {i}", source="test"))
+        target = tmp_path / "backups" / "akhbar.sqlite3"
+        assert main(["--config", str(path), "db", "backup", str(target)]) == 0
+        assert "backup written" in capsys.readouterr().out
+        copy = await open_database(f"sqlite+aiosqlite:///{target}")
+        try:
+            async with copy.read() as session:
+                assert await session.scalar(select(func.count()).select_from(Story)) == 3
+        finally:
+            await copy.close()
+        # An existing file is never overwritten.
+        assert main(["--config", str(path), "db", "backup", str(target)]) == 2
+        assert "exists" in capsys.readouterr().err
+    finally:
+        await db.close()
+
+
+def test_db_backup_of_postgresql_points_to_pg_dump(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[database]\nurl = "postgresql+asyncpg://akhbar@localhost/akhbar"\n', encoding="utf-8")
+    assert main(["--config", str(path), "db", "backup", str(tmp_path / "x")]) == 2
+    assert "pg_dump" in capsys.readouterr().err
+
+
 def test_logging_never_shows_the_token(capsys: pytest.CaptureFixture[str]) -> None:
     import logging
 

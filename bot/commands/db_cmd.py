@@ -1,23 +1,79 @@
-"""`akhbar db upgrade|current`: apply or inspect the Alembic migrations."""
+"""`akhbar db upgrade|current|backup`: apply or inspect the Alembic migrations, or copy the database.
+
+`backup PATH` copies a SQLite database with SQLite's online backup API: a consistent copy, its WAL
+included, taken while the bot keeps running (copying the file itself mid-write can give a broken
+copy). PostgreSQL has pg_dump for that."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from bot.config import Config
-from bot.db.database import Database
+from bot.db.database import Database, in_memory
 from bot.db.instance_lock import AnotherInstanceRunning, acquire
 from bot.db.migrate import current
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["upgrade", "current"], help="upgrade: apply migrations")
+    parser.add_argument(
+        "action",
+        choices=["upgrade", "current", "backup"],
+        help="upgrade: apply migrations; backup PATH: a consistent copy of a SQLite database, bot running or not",
+    )
+    parser.add_argument("path", nargs="?", type=Path, help="backup: the file to write")
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
+    if args.action == "backup":
+        return backup(config, args.path)
     return asyncio.run(_run(args.action, config))
+
+
+def backup(config: Config, target: Path | None) -> int:
+    url = config.database.url
+    if not url.startswith("sqlite") or in_memory(url):
+        print("akhbar db backup copies a SQLite database; for PostgreSQL use pg_dump", file=sys.stderr)
+        return 2
+    if target is None:
+        print(
+            "akhbar db backup: give the file to write, e.g. akhbar db backup backups/akhbar.sqlite3",
+            file=sys.stderr,
+        )
+        return 2
+    source_path = Path(make_url(url).database or "")
+    if not source_path.is_file():
+        print(f"akhbar db backup: no database at {source_path}", file=sys.stderr)
+        return 2
+    if target.exists():
+        print(
+            f"akhbar db backup: {target} exists; choose a new file (nothing was overwritten)", file=sys.stderr
+        )
+        return 2
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    # Read-only on the source: a backup never writes to the live database.
+    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+    try:
+        copy = sqlite3.connect(partial)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+    except sqlite3.Error as exc:
+        partial.unlink(missing_ok=True)
+        print(f"akhbar db backup: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        source.close()
+    partial.rename(target)  # a half-written backup never carries the name asked for
+    print(f"backup written: {target} ({target.stat().st_size // 1024} KiB)")
+    return 0
 
 
 async def _run(action: str, config: Config) -> int:
