@@ -14,6 +14,7 @@ from types import ModuleType
 from telegram.ext import Application
 
 MODULES = [
+    "handlers.throttle",
     "handlers.start",
     "handlers.subscriber",
     "handlers.settings",

@@ -1,0 +1,47 @@
+"""Flood control: one user sending faster than a person can is slowed down, and told so, while
+everyone else is answered as usual (handlers/throttle.py, bot/subscribers/throttle.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.subscribers.throttle import BURST, Throttle
+from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import ADMIN_ID, USER_ID
+from tests.test_audit_user_flows import bot, say
+
+__all__ = ["bot"]  # a fixture, used by name
+
+OTHER = USER_ID + 7
+
+
+def test_a_burst_then_about_one_a_second() -> None:
+    now = [0.0]
+    throttle = Throttle(clock=lambda: now[0])
+    assert all(throttle.allow(1) for _ in range(BURST))
+    assert not throttle.allow(1)
+    assert throttle.allow(2)  # others have their own allowance
+    now[0] += 1.0
+    assert throttle.allow(1) and not throttle.allow(1)
+    assert throttle.should_notice(1) and not throttle.should_notice(1)  # told once a minute
+    now[0] += 61.0
+    assert throttle.should_notice(1)
+
+
+async def test_a_flooding_user_is_slowed_and_told_while_others_are_answered(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    async with bot as app:
+        app.bot_data["throttle"] = Throttle(clock=lambda: 0.0)  # no refill while the test runs
+        for _ in range(BURST + 5):
+            await fake_telegram.user_message(USER_ID, "/help")
+        answered = await fake_telegram.wait_for_messages(USER_ID, count=BURST + 1, timeout=20)
+        other = await say(fake_telegram, "/help", chat_id=OTHER)
+        for _ in range(BURST + 5):  # admins are never slowed
+            await fake_telegram.user_message(ADMIN_ID, "/help")
+        admin = await fake_telegram.wait_for_messages(ADMIN_ID, count=BURST + 5, timeout=20)
+    texts = [m["plain_text"] for m in fake_telegram.sent_messages(USER_ID)]
+    assert len(answered) == BURST + 1 and len(texts) == BURST + 1
+    assert sum(t.startswith("⏳ رسائلك كثيرة ومتتابعة") for t in texts) == 1
+    assert other.startswith("أوامر أخبار")
+    assert len(admin) == BURST + 5
