@@ -8,6 +8,7 @@ import contextlib
 import logging
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
 
@@ -32,19 +33,33 @@ async def check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if services(context).is_admin(user.id):
         return
+    chat = update.effective_chat
+    if _group_chatter(update, context):
+        return
     throttle: Throttle = context.application.bot_data.setdefault(KEY, Throttle())
     if throttle.allow(user.id):
         return
-    if throttle.should_notice(user.id):
+    # Told on a button (an alert only they see) or in their private chat; never in a group, where
+    # the notice would be one more message the group did not ask for.
+    private = update.effective_message is not None and chat is not None and chat.type == ChatType.PRIVATE
+    if (update.callback_query is not None or private) and throttle.should_notice(user.id):
         log.info("user %s is over the rate limit; dropping updates for a while", user.id)
-        lang = language_for(user.language_code)
-        if update.callback_query is not None:
-            with contextlib.suppress(TelegramError):
-                await update.callback_query.answer(text(TEXTS, "slow_down", lang), show_alert=True)
-        elif update.effective_message is not None:
-            with contextlib.suppress(TelegramError):
-                await update.effective_message.reply_text(text(TEXTS, "slow_down", lang))
+        notice = text(TEXTS, "slow_down", language_for(user.language_code))
+        with contextlib.suppress(TelegramError):
+            if update.callback_query is not None:
+                await update.callback_query.answer(notice, show_alert=True)
+            elif update.effective_message is not None:
+                await update.effective_message.reply_text(notice)
     raise ApplicationHandlerStop
+
+
+def _group_chatter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """A group's own conversation is not for the bot: only what is addressed to it counts."""
+    message, chat = update.message, update.effective_chat
+    if message is None or chat is None or chat.type == ChatType.PRIVATE:
+        return False
+    words = message.text or ""
+    return not words.startswith("/") and f"@{context.bot.username}" not in words
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

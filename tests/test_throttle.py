@@ -45,3 +45,23 @@ async def test_a_flooding_user_is_slowed_and_told_while_others_are_answered(
     assert sum(t.startswith("⏳ رسائلك كثيرة ومتتابعة") for t in texts) == 1
     assert other.startswith("أوامر أخبار")
     assert len(admin) == BURST + 5
+
+
+async def test_a_groups_own_conversation_does_not_count_and_brings_no_notice(
+    bot: Any, fake_telegram: FakeTelegram
+) -> None:
+    group = -1001999
+    fake_telegram.add_chat(group, "supergroup", title="العائلة")
+    async with bot as app:
+        app.bot_data["throttle"] = Throttle(clock=lambda: 0.0)
+        for i in range(BURST + 10):  # a lively conversation the bot is not part of
+            await fake_telegram.user_message(group, f"رسالة رقم {i}", user_id=OTHER)
+        [reply] = await fake_telegram.converse(group, "/help", user_id=OTHER, timeout=10)
+        for _ in range(BURST + 5):  # commands do count; over the limit they are dropped silently
+            await fake_telegram.user_message(group, "/help", user_id=OTHER)
+        await fake_telegram.wait_for_messages(group, count=BURST, timeout=20)
+        [private] = await fake_telegram.converse(OTHER, "/help", user_id=OTHER, timeout=10)
+    assert reply["plain_text"].startswith("أوامر أخبار")
+    texts = [m["plain_text"] for m in fake_telegram.sent_messages(group)]
+    assert not any(t.startswith("⏳") for t in texts)
+    assert private["plain_text"].startswith("⏳")  # still over the limit, told where it is private
