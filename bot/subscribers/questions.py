@@ -34,9 +34,19 @@ _FILLER = _words(
     هناك يوجد ايه إيه اي أي حدثني أخبرني اخبرني قل
     what whats is are the any new news latest about on regarding tell me show
     search for find anything updates update happening going in of
+    صار حصل جرى يجري يحدث بيصير happened
     """
 )
-_TRAILING = _words("اليوم الان الآن حاليا حالياً today now please news updates")
+# Trailing words that only say "lately" ("سوريا اليوم", "النفط هذا الأسبوع", "لبنان امس"): the
+# answer is the most recent stories anyway, and as search words they would narrow it to stories
+# that happen to say "الأسبوع".
+_TRAILING = _words(
+    """
+    اليوم الان الآن حاليا حالياً امس أمس البارحة الليلة هذا هذه الأسبوع الاسبوع الأيام الايام الشهر
+    الماضي الماضية الأخيرة الاخيرة مؤخرا مؤخراً في خلال منذ طوال
+    today now please news updates yesterday tonight this week month lately recently
+    """
+)
 _GREETINGS = _words("مرحبا مرحباً اهلا أهلا أهلاً سلام هلا hi hello hey شكرا شكراً thanks") | {
     normalize(w) for w in ("السلام عليكم", "صباح الخير", "مساء الخير", "thank you")
 }
