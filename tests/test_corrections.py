@@ -155,8 +155,8 @@ async def test_a_card_the_reader_expanded_stays_expanded_when_corrected(
         db, config = services(app).db, services(app).config
         story = await _deliver_one(app, chat)
         [card] = await fake_telegram.wait_for_messages(chat, count=1, timeout=10)
-        update_ = await fake_telegram.callback_query(chat, card["message_id"], f"more:{story}")
-        await fake_telegram.wait_for_callback_answer(update_["callback_query"]["id"])
+        await fake_telegram.callback_query(chat, card["message_id"], f"more:{story}")
+        await until(lambda: _recorded_expanded(db, chat))  # the button's work is done
         await _correct(db, story, "افتتاح مستشفى جديد في العاصمة بثلاثمئة سرير")
         assert await queue_corrections(db, config, [story]) == 1
         delivery.wake(app)
@@ -166,3 +166,7 @@ async def test_a_card_the_reader_expanded_stays_expanded_when_corrected(
     text = card["plain_text"]
     assert text.startswith("افتتاح مستشفى جديد في العاصمة بثلاثمئة سرير")
     assert all(s in text for s in SENTENCES[:5])  # still the expanded card the reader asked for
+
+
+async def _recorded_expanded(db: Database, chat: int) -> bool:
+    return any((r.payload or {}).get("expanded") for r in await rows(db, chat))
