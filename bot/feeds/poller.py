@@ -564,12 +564,25 @@ class _Write:
         if digest_rows:
             session.execute(insert(cast(Table, EntryDigest.__table__)), digest_rows)
         if self.corrected:
-            self.updated = _apply_corrections(session, feed, self.corrected, now)
-        # A story relisted under a new link with its headline corrected (the editor fixed the title
-        # and the slug with it): the same story, so it is corrected like one under its own key.
-        relisted = [i for i in self.stories if i.entry.key in {e.key for e, _ in repeats}]
+            # Recorded whether or not the story changes (a description re-worded into the same
+            # clean text): the next poll compares with this.
+            digest_table = cast(Table, EntryDigest.__table__)
+            session.execute(
+                update(digest_table)
+                .where(digest_table.c.feed_id == feed.id, digest_table.c.entry_key == bindparam("key"))
+                .values(digest=bindparam("new_digest")),
+                [{"key": i.entry.key, "new_digest": i.entry.digest} for i in self.corrected],
+            )
+            story_of = _story_ids(session, feed.id, [i.entry.key for i in self.corrected])
+            corrected = [(i, story_of[i.entry.key]) for i in self.corrected if i.entry.key in story_of]
+            self.updated = _apply_corrections(session, feed, corrected)
+        # A story relisted under a new link (or under a new guid with its old link) with its
+        # headline corrected, the editor having fixed the slug with it: the same story, corrected
+        # like one under its own key.
+        repeat_of = {e.key: sid for e, sid in repeats}
+        relisted = [(i, repeat_of[i.entry.key]) for i in self.stories if i.entry.key in repeat_of]
         if relisted:
-            fixed = _apply_corrections(session, feed, relisted, now, new_title_only=True)
+            fixed = _apply_corrections(session, feed, relisted, new_title_only=True)
             self.updated = sorted({*self.updated, *fixed})
         if ids and not self.first_poll:
             self.routed = _news(feed, rows, ids)
@@ -650,26 +663,29 @@ def _take_over_retired(session: Session, feed: _FeedRow, rows: list[dict[str, An
     )
 
 
-def _apply_corrections(
-    session: Session, feed: _FeedRow, items: list[_NewStory], now: datetime, *, new_title_only: bool = False
-) -> list[int]:
-    """Update the stories of entries the outlet corrected under the same key (a new headline, a
-    fixed body): their title, text, summary and fingerprint, and their search index row, so search
-    finds the new wording and not the old. Nothing is delivered again. The entries' digests are
-    recorded whether or not the story changed (a description re-worded into the same clean text).
-    `new_title_only`: only a changed headline counts (a relisted story: its other copy's text may
-    differ in small ways, an AMP page's for one, without anything being corrected)."""
-    story_of: dict[str, int] = {}
-    keys = [i.entry.key for i in items]
+def _story_ids(session: Session, feed_id: int, keys: Sequence[str]) -> dict[str, int]:
+    """entry key -> the story this feed stored for it."""
+    found: dict[str, int] = {}
     for start in range(0, len(keys), _CHUNK):
         rows = session.execute(
             select(FeedEntry.entry_key, FeedEntry.story_id).where(
-                FeedEntry.feed_id == feed.id, FeedEntry.entry_key.in_(keys[start : start + _CHUNK])
+                FeedEntry.feed_id == feed_id, FeedEntry.entry_key.in_(keys[start : start + _CHUNK])
             )
         )
-        story_of.update((key, sid) for key, sid in rows.all() if sid is not None)
+        found.update((key, sid) for key, sid in rows.all() if sid is not None)
+    return found
+
+
+def _apply_corrections(
+    session: Session, feed: _FeedRow, items: list[tuple[_NewStory, int]], *, new_title_only: bool = False
+) -> list[int]:
+    """Update the stories (item, its story id) the outlet corrected (a new headline, a fixed body):
+    their title, text, summary and fingerprint, and their search index row, so search finds the
+    new wording and not the old. Nothing is delivered again. Returns the ids updated.
+    `new_title_only`: only a changed headline counts (a relisted story: its other copy's text may
+    differ in small ways, an AMP page's for one, without anything being corrected)."""
     current: dict[int, tuple[str, str, int | None]] = {}
-    ids = sorted(set(story_of.values()))
+    ids = sorted({sid for _, sid in items})
     for start in range(0, len(ids), _CHUNK):
         found = session.execute(
             select(Story.id, Story.title, Story.text, Story.duplicate_of).where(
@@ -679,9 +695,8 @@ def _apply_corrections(
         current.update((sid, (title, text or "", dup)) for sid, title, text, dup in found.all())
     updates: dict[int, dict[str, Any]] = {}
     terms: dict[int, tuple[str, str]] = {}
-    for item in items:
-        sid = story_of.get(item.entry.key)
-        if sid is None or sid not in current or sid in updates:
+    for item, sid in items:
+        if sid not in current or sid in updates:
             continue
         assert item.prepared is not None
         title = item.entry.title or work.untitled(item.text)
@@ -699,13 +714,6 @@ def _apply_corrections(
         }
         if duplicate_of is None:
             terms[sid] = item.terms or _terms(title, item.text, item.prepared.summary)
-    digest_table = cast(Table, EntryDigest.__table__)
-    session.execute(
-        update(digest_table)
-        .where(digest_table.c.feed_id == feed.id, digest_table.c.entry_key == bindparam("key"))
-        .values(digest=bindparam("new_digest")),
-        [{"key": i.entry.key, "new_digest": i.entry.digest} for i in items],
-    )
     if not updates:
         return []
     table = cast(Table, Story.__table__)
