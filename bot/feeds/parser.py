@@ -75,9 +75,6 @@ class ParsedEntry:
             object.__setattr__(self, "digest", entry_digest(self.title, self.summary_html, self.content_html))
 
 
-_TAG = re.compile(r"<[^>]*>")
-
-
 def entry_digest(title: str, summary_html: str, content_html: str) -> str:
     """What a reader sees of an entry, hashed: its title and the words of its description and
     content, markup aside (a feed that rewrites an image's address or its attributes on every
