@@ -47,7 +47,6 @@ from bot.admin.feeds import (
     add_feed,
     classify_fetch_error,
     clean_url,
-    find_feed,
     import_feeds,
     pause_feed,
     remove_feed,
@@ -372,12 +371,6 @@ def _feed_action(command: str, action: Callable[..., Awaitable[FeedActionResult]
         if not ref:
             await _reply(update, _t(lang, "ref_usage", command=command), lang)
             return
-        if _beyond_ids(ref):
-            await _reply(update, _t(lang, "not_found", ref=_e(clip(ref))), lang)
-            return
-        # Who follows the feed, read before it goes: its subscriptions are deleted with it, and
-        # those chats would otherwise find it silently missing from /mysubs.
-        followers = await _followers(svc, ref) if command == "removefeed" else []
         result = await action(
             svc.db, ref, actor=update.effective_user.id if update.effective_user else 0, by=_who(update)
         )
@@ -394,7 +387,11 @@ def _feed_action(command: str, action: Callable[..., Awaitable[FeedActionResult]
             subs=number(result.subscriptions_removed, lang),
         )
         if result.code == "removed" and result.feed_id is not None:
-            told = await notices.tell_feed_removed(svc.db, result.feed_id, result.name or "", followers)
+            # Its subscriptions went with it: the chats that followed it would otherwise find it
+            # silently missing from /mysubs.
+            told = await notices.tell_feed_removed(
+                svc.db, result.feed_id, result.name or "", result.followers
+            )
             if told:
                 message += "\n" + _t(lang, "removed_told", count=number(told, lang))
         if result.code == "removed" and result.origin == "config":
@@ -403,19 +400,6 @@ def _feed_action(command: str, action: Callable[..., Awaitable[FeedActionResult]
 
     handler.__name__ = command
     return handler
-
-
-def _beyond_ids(ref: str) -> bool:
-    """A number no feed can have: the database refuses to compare it (SQLite's integers are 64-bit),
-    and "/feed 99999999999999999999" answered "something went wrong" instead of "no such feed"."""
-    digits = ref.strip().removeprefix("#")
-    return digits.isdigit() and int(digits) >= 2**63
-
-
-async def _followers(svc: Services, ref: str) -> list[tuple[int, str]]:
-    async with svc.db.read() as session:
-        found = await find_feed(session, ref)
-    return await notices.feed_subscribers(svc.db, found.id) if found is not None else []
 
 
 removefeed = _feed_action("removefeed", remove_feed)
@@ -483,7 +467,7 @@ async def feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not ref:
         await _reply(update, _t(lang, "feed_usage"), lang)
         return
-    detail = None if _beyond_ids(ref) else await feed_detail(svc.db, ref)
+    detail = await feed_detail(svc.db, ref)
     if detail is None:
         await _reply(update, _t(lang, "not_found", ref=_e(clip(ref))), lang)
         return

@@ -29,6 +29,7 @@ from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, Subscription
 from bot.feeds.models import FeedAlias
+from bot.subscribers import notices
 
 if TYPE_CHECKING:
     from bot.feeds.fetcher import Fetcher
@@ -72,6 +73,8 @@ class FeedActionResult:
     name: str | None = None
     origin: str | None = None
     subscriptions_removed: int = 0
+    # remove_feed: (chat id, language) of the active chats that followed it, to be told.
+    followers: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -438,11 +441,14 @@ async def remove_feed(
         feed = await find_feed(session, ref)
         if feed is None:
             return FeedActionResult("not_found")
+        followers = await notices.feed_subscribers(session, feed.id)
         result = await session.execute(
             delete(Subscription).where(Subscription.kind == "feed", Subscription.target == str(feed.id))
         )
         removed = int(getattr(result, "rowcount", 0) or 0)
-        info = FeedActionResult("removed", feed.id, feed.name, feed.origin, subscriptions_removed=removed)
+        info = FeedActionResult(
+            "removed", feed.id, feed.name, feed.origin, subscriptions_removed=removed, followers=followers
+        )
         audit.record(
             session,
             actor,

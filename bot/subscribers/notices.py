@@ -5,6 +5,7 @@ was removed by an admin. Queued in the outbox, so they go out at Telegram's pace
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utcnow
 from bot.db.database import Database
@@ -12,20 +13,20 @@ from bot.db.models import Subscriber, Subscription
 from bot.subscribers.texts import say
 
 
-async def feed_subscribers(db: Database, feed_id: int) -> list[tuple[int, str]]:
-    """(chat id, language) of the active chats subscribed to the feed."""
-    async with db.read() as session:
-        rows = (
-            await session.execute(
-                select(Subscriber.chat_id, Subscriber.language)
-                .join(Subscription, Subscription.chat_id == Subscriber.chat_id)
-                .where(
-                    Subscription.kind == "feed",
-                    Subscription.target == str(feed_id),
-                    Subscriber.active.is_(True),
-                )
+async def feed_subscribers(session: AsyncSession, feed_id: int) -> list[tuple[int, str]]:
+    """(chat id, language) of the active chats subscribed to the feed, read in the caller's
+    transaction (bot.admin.feeds.remove_feed reads them just before it deletes the subscriptions)."""
+    rows = (
+        await session.execute(
+            select(Subscriber.chat_id, Subscriber.language)
+            .join(Subscription, Subscription.chat_id == Subscriber.chat_id)
+            .where(
+                Subscription.kind == "feed",
+                Subscription.target == str(feed_id),
+                Subscriber.active.is_(True),
             )
-        ).all()
+        )
+    ).all()
     return [(int(chat), "en" if language == "en" else "ar") for chat, language in rows]
 
 
