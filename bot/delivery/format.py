@@ -305,19 +305,20 @@ def _pack(blocks: Sequence[list[str]], limit: int) -> list[str]:
     message, so no message ends on a heading or a title whose lead is in the next one. Only a block
     too long for a message of its own goes through split_html."""
     parts: list[str] = []
-    current = ""
+    current, size = "", 0  # the message being filled, and its visible length (kept, not re-measured)
     for block in blocks:
         piece = "\n".join(block)
-        joined = f"{current}\n{piece}" if current else piece.lstrip("\n")
-        if visible_len(joined) <= limit:
-            current = joined
-            continue
         if current:
+            grown = size + 1 + visible_len(piece)
+            if grown <= limit:
+                current, size = f"{current}\n{piece}", grown
+                continue
             parts.append(current)
         current = piece.lstrip("\n")
-        if visible_len(current) > limit:
+        size = visible_len(current)
+        if size > limit:
             parts.extend(split_html(current, limit))
-            current = ""
+            current, size = "", 0
     if current:
         parts.append(current)
     return parts
