@@ -122,19 +122,8 @@ async def record_failure(
 async def alert_admins_paused(
     db: Database, config: Config, feed_id: int, name: str, errors: int, reason: str, now: datetime
 ) -> None:
-    try:
-        outbox = importlib.import_module("bot.delivery.outbox")
-    except ModuleNotFoundError:
-        # The delivery package's outbox has not landed: the pause is still logged and visible in
-        # the feed's status; nothing else can carry the message.
-        log.error("cannot alert admins (bot.delivery.outbox missing): feed %r paused", name)
-        return
     text_ar, text_en = paused_alert_texts(name, errors, reason)
-    key = f"feed-paused:{feed_id}:{int(now.timestamp())}"
-    try:
-        await outbox.enqueue_admin_alert(db, config, key, text_ar, text_en)
-    except Exception:
-        log.exception("could not queue the admin alert for paused feed %r", name)
+    await _alert_admins(db, config, f"feed-paused:{feed_id}:{int(now.timestamp())}", text_ar, text_en, name)
 
 
 async def alert_admins_moved(
@@ -142,11 +131,6 @@ async def alert_admins_moved(
 ) -> None:
     """A feed's URL followed its permanent redirect: admins should know (config.toml may name the
     old address, and the outlet may have moved it somewhere unexpected)."""
-    try:
-        outbox = importlib.import_module("bot.delivery.outbox")
-    except ModuleNotFoundError:
-        log.error("cannot alert admins (bot.delivery.outbox missing): feed %r moved", name)
-        return
     safe, old_url, new_url = html.escape(name), html.escape(old), html.escape(new)
     text_ar = (
         f"↪️ انتقلت تغذية «{safe}» نهائيًا إلى عنوان جديد، وصارت تُجلب منه:\n{new_url}\n"
@@ -158,11 +142,25 @@ async def alert_admins_moved(
         f"Previous address: {old_url}\n"
         "If config.toml names it, write the new address there."
     )
+    key = f"feed-moved:{feed_id}:{int(utcnow().timestamp())}"
+    await _alert_admins(db, config, key, text_ar, text_en, name)
+
+
+async def _alert_admins(
+    db: Database, config: Config, key: str, text_ar: str, text_en: str, feed: str
+) -> None:
+    """Queue an alert about a feed for the admins; a failure to queue is logged, never raised: the
+    feed's state is already stored and shows in /feed either way."""
     try:
-        key = f"feed-moved:{feed_id}:{int(utcnow().timestamp())}"
+        outbox = importlib.import_module("bot.delivery.outbox")
+    except ModuleNotFoundError:
+        # The delivery package's outbox has not landed: nothing else can carry the message.
+        log.error("cannot alert admins (bot.delivery.outbox missing): %s about feed %r", key, feed)
+        return
+    try:
         await outbox.enqueue_admin_alert(db, config, key, text_ar, text_en)
     except Exception:
-        log.exception("could not queue the admin alert for moved feed %r", name)
+        log.exception("could not queue the admin alert %s about feed %r", key, feed)
 
 
 def paused_alert_texts(name: str, errors: int, reason: str) -> tuple[str, str]:
