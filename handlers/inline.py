@@ -18,6 +18,7 @@ from telegram import (
 )
 from telegram.ext import Application, ContextTypes, InlineQueryHandler
 
+from bot.feeds.work import untitled
 from bot.i18n import language_for
 from bot.search.render import description, safe_url, say, shared_story
 from bot.search.service import MAX_LIMIT, SearchHit, SearchPage, has_stories, recent, search
@@ -45,9 +46,7 @@ def _titled(hit: SearchHit) -> SearchHit:
     would be an empty link: a story stored without a title gets its first words, or its source."""
     if hit.title.strip():
         return hit
-    words = description(hit).split()
-    title = " ".join(words[:12]) + ("…" if len(words) > 12 else "") if words else hit.source or "…"
-    return replace(hit, title=title)
+    return replace(hit, title=untitled(description(hit)) or hit.source or "…")
 
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
