@@ -497,10 +497,9 @@ class _Write:
         )
         stored: dict[str, int] = {}  # entry key -> the story this feed already stored for it
         for i in stories:
-            for story_id, title, text in by_url.get(i.entry.url or "", []):
-                if dedup.same_story(i.entry.title, i.text, title, text):
-                    stored[i.entry.key] = story_id
-                    break
+            story_id = _same_as(i, by_url.get(i.entry.url or "", []))
+            if story_id is not None:
+                stored[i.entry.key] = story_id
         # The same story listed again under a new link (and so a new key): an edited slug, a
         # trailing slash, the AMP page. Its date and its words are what stay.
         if not self.first_poll:
@@ -826,11 +825,18 @@ def _relisted(session: Session, feed_id: int, items: list[_NewStory], seen: set[
     found: dict[str, int] = {}
     for item in dated:
         assert item.entry.published is not None
-        for story_id, title, text in stored.get(item.entry.published, []):
-            if dedup.same_story(item.entry.title, item.text, title, text):
-                found[item.entry.key] = story_id
-                break
+        story_id = _same_as(item, stored.get(item.entry.published, []))
+        if story_id is not None:
+            found[item.entry.key] = story_id
     return found
+
+
+def _same_as(item: _NewStory, candidates: list[tuple[int, str, str]]) -> int | None:
+    """The first of these stored stories (id, title, text) with the item's title and lead."""
+    for story_id, title, text in candidates:
+        if dedup.same_story(item.entry.title, item.text, title, text):
+            return story_id
+    return None
 
 
 def _news(feed: _FeedRow, rows: list[dict[str, Any]], ids: list[int]) -> list[int]:
