@@ -825,9 +825,9 @@ def _relisted(session: Session, feed_id: int, items: list[_NewStory], seen: set[
     found: dict[str, int] = {}
     for item in dated:
         assert item.entry.published is not None
-        story_id = _same_as(item, stored.get(item.entry.published, []))
-        if story_id is not None:
-            found[item.entry.key] = story_id
+        same = _same_as(item, stored.get(item.entry.published, []))
+        if same is not None:
+            found[item.entry.key] = same
     return found
 
 
