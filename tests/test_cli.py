@@ -78,6 +78,9 @@ async def test_db_backup_copies_a_live_database_consistently(
                 assert await session.scalar(select(func.count()).select_from(Story)) == 3
         finally:
             await copy.close()
+        # A place it cannot write says so, leaving nothing behind.
+        assert main(["--config", str(path), "db", "backup", "/proc/no-such-dir/akhbar.sqlite3"]) == 1
+        assert "could not write /proc/no-such-dir/akhbar.sqlite3" in capsys.readouterr().err
         # An existing file is never overwritten.
         assert main(["--config", str(path), "db", "backup", str(target)]) == 2
         assert "exists" in capsys.readouterr().err

@@ -55,23 +55,23 @@ def backup(config: Config, target: Path | None) -> int:
             f"akhbar db backup: {target} exists; choose a new file (nothing was overwritten)", file=sys.stderr
         )
         return 2
-    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     # Read-only on the source: a backup never writes to the live database.
     source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         copy = sqlite3.connect(partial)
         try:
             source.backup(copy)
         finally:
             copy.close()
-    except sqlite3.Error as exc:
+        partial.rename(target)  # a half-written backup never carries the name asked for
+    except (sqlite3.Error, OSError) as exc:  # a full disk, a directory it may not write in
         partial.unlink(missing_ok=True)
-        print(f"akhbar db backup: {exc}", file=sys.stderr)
+        print(f"akhbar db backup: could not write {target}: {exc}", file=sys.stderr)
         return 1
     finally:
         source.close()
-    partial.rename(target)  # a half-written backup never carries the name asked for
     print(f"backup written: {target} ({target.stat().st_size // 1024} KiB)")
     return 0
 
