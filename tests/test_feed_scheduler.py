@@ -161,7 +161,7 @@ async def test_run_time_add_pause_and_no_double_polls(
 ) -> None:
     s = feed_server.stories
     feeds = [{"url": feed_server.add_feed("one", s[:2]), "name": "one", "interval": 1}]
-    async with bot_factory(feeds=feeds, fetch={"read_timeout": 1}) as app:
+    async with bot_factory(feeds=feeds, fetch={"read_timeout": 2}) as app:
 
         async def one_polled() -> bool:
             return await count_stories(app, "one") == 2
