@@ -18,6 +18,7 @@ from bot.db.models import Feed, Outbox, Story
 from bot.delivery import outbox
 from bot.delivery import service as delivery
 from bot.delivery.corrections import queue_corrections
+from bot.delivery.digest import run_digests
 from bot.delivery.routing import route_new_stories
 from bot.services import services
 from tests.fakes.feed_server import FeedServer
@@ -170,3 +171,64 @@ async def test_a_card_the_reader_expanded_stays_expanded_when_corrected(
 
 async def _recorded_expanded(db: Database, chat: int) -> bool:
     return any((r.payload or {}).get("expanded") for r in await rows(db, chat))
+
+
+async def _digest_reader(db: Database, chat: int, feed: int) -> None:
+    """A digest-mode chat whose last digest was a day ago: run_digests builds one at once."""
+    now = utcnow()
+    await add_subscriber(
+        db,
+        chat,
+        since=now - timedelta(days=2),
+        subscriptions=[("feed", str(feed))],
+        mode="digest",
+        timezone="UTC",
+        digest_times=["00:00", "12:00"],
+        last_digest_at=now - timedelta(days=1),
+    )
+
+
+async def test_a_sent_digest_is_edited_where_it_lists_the_corrected_story(
+    fake_telegram: FakeTelegram, bot: Bot, db: Database, config_factory: Any
+) -> None:
+    config: Config = config_factory()
+    feed = await add_feed(db)
+    await _digest_reader(db, 1, feed)
+    other = "افتتاح جسر جديد فوق النهر"
+    story = await add_story(db, feed, OLD, summary=["قالت السلطات إن الانفجار وقع فجرا."])
+    await route_new_stories(db, config, [story, await add_story(db, feed, other)])
+    assert await run_digests(db, config) == 1
+    async with sending(bot, db, config):
+        [digest] = await fake_telegram.wait_for_messages(1, count=1)
+        await until(lambda: _digests_sent(db))
+        await _correct(db, story, NEW)
+        assert await queue_corrections(db, config, [story]) == 1
+        assert await queue_corrections(db, config, [story]) == 0  # seen again: nothing more
+        await until(lambda: _edits_sent(db))
+        assert NEW in digest["plain_text"] and OLD not in digest["plain_text"]
+        assert other in digest["plain_text"]  # the rest of the digest as it was
+        # Corrected back: the digest follows again (the row holds what the message shows now).
+        await _correct(db, story, OLD)
+        assert await queue_corrections(db, config, [story]) == 1
+        await until(lambda: _edits_sent(db))
+    assert OLD in digest["plain_text"] and NEW not in digest["plain_text"]
+    assert len(digest["edits"]) == 2
+    assert len(fake_telegram.sent_messages(1)) == 1  # edited, never sent again
+
+
+async def _digests_sent(db: Database) -> bool:
+    return all(r.status == outbox.SENT for r in await rows(db) if r.kind == outbox.DIGEST)
+
+
+async def test_a_digest_still_queued_goes_out_corrected(db: Database, config_factory: Any) -> None:
+    config: Config = config_factory()
+    feed = await add_feed(db)
+    await _digest_reader(db, 1, feed)
+    story = await add_story(db, feed, OLD)
+    await route_new_stories(db, config, [story])
+    assert await run_digests(db, config) == 1
+    await _correct(db, story, NEW)
+    assert await queue_corrections(db, config, [story]) == 0
+    [digest] = [r for r in await rows(db) if r.kind == outbox.DIGEST]
+    assert digest.status == outbox.PENDING
+    assert NEW in digest.payload["text"] and OLD not in digest.payload["text"]

@@ -1,5 +1,6 @@
 """A story the outlet corrected (bot.feeds.poller: same guid, new headline or text) is corrected in
-the chats that have it: a card already sent is edited in place, a card still queued is re-rendered.
+the chats that have it: a card already sent is edited in place, a card still queued is re-rendered,
+and a digest that lists it has that item replaced (the digest's other items stay as they were).
 
 Telegram lets a bot edit its messages for 48 hours; older cards stay as they are (and /search finds
 the corrected story). An edit is an outbox row of kind "edit", so it keeps the same per-chat pacing,
@@ -23,7 +24,7 @@ from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Outbox, Story, Subscriber
 from bot.delivery import outbox
-from bot.delivery.format import render_story
+from bot.delivery.format import MAX_MESSAGE, digest_item, render_story, visible_len
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,13 @@ async def queue_corrections(
                 "payload": {**fresh, "edit_message_id": card.message_id},
             }
         )
+    digest_edits, digests_requeued, digests_shown = await _digest_corrections(db, stories, now)
+    edits += digest_edits
+    requeued += digests_requeued
     async with db.write() as session:
         created = await outbox.insert_rows(session, edits)
+        for row_id, fresh in digests_shown:
+            await session.execute(update(Outbox).where(Outbox.id == row_id).values(payload=fresh))
         for row_id, fresh in requeued:
             # Only while it still waits: a card the sender took meanwhile goes out as first rendered.
             await session.execute(
@@ -105,3 +111,74 @@ async def queue_corrections(
         outbox.notify(db)
         log.info("corrections: %d sent cards to edit, %d queued cards re-rendered", created, len(requeued))
     return created
+
+
+async def _digest_corrections(
+    db: Database, stories: dict[int, Story], now: datetime
+) -> tuple[list[dict[str, Any]], list[tuple[int, dict[str, Any]]], list[tuple[int, dict[str, Any]]]]:
+    """The digest messages that list these stories: each item row names its message
+    (bot.delivery.digest), whose payload holds every item as rendered; the corrected item replaces
+    the old one. Returns the edit rows to queue, and (row id, corrected payload) for the digests
+    not sent yet and for the sent ones being edited."""
+    async with db.read() as session:
+        named = (
+            await session.execute(
+                select(Outbox.chat_id, Outbox.story_id, Outbox.payload)
+                .join(Subscriber, Subscriber.chat_id == Outbox.chat_id)
+                .where(
+                    Outbox.kind == outbox.DIGEST_ITEM,
+                    Outbox.story_id.in_(list(stories)),
+                    Outbox.status == outbox.DIGESTED,
+                    Subscriber.active.is_(True),
+                )
+            )
+        ).all()
+        wanted: dict[tuple[int, str], list[int]] = {}
+        for chat_id, story_id, data in named:
+            key = (data or {}).get("digest")
+            if key and story_id is not None:
+                wanted.setdefault((chat_id, key), []).append(story_id)
+        messages = []
+        for chat_id, key in wanted:
+            message = await session.scalar(
+                select(Outbox).where(
+                    Outbox.chat_id == chat_id,
+                    Outbox.dedup_key == key,
+                    Outbox.kind == outbox.DIGEST,
+                    Outbox.status.in_((outbox.SENT, outbox.PENDING)),
+                )
+            )
+            if message is not None:
+                messages.append(message)
+    edits: list[dict[str, Any]] = []
+    requeued: list[tuple[int, dict[str, Any]]] = []
+    shown: list[tuple[int, dict[str, Any]]] = []
+    for message in messages:
+        data = dict(message.payload or {})
+        text, items = data.get("text", ""), dict(data.get("items") or {})
+        for story_id in wanted[(message.chat_id, message.dedup_key)]:
+            old, new = items.get(str(story_id)), digest_item(stories[story_id])
+            if old and old != new and old in text:
+                text, items[str(story_id)] = text.replace(old, new, 1), new
+        if text == data.get("text") or visible_len(text) > MAX_MESSAGE:
+            continue  # nothing the message shows changed, or the corrected text would not fit it
+        fresh = {**data, "text": text, "items": items}
+        if message.status == outbox.PENDING:
+            requeued.append((message.id, fresh))
+            continue
+        sent_at = as_utc(message.sent_at) if message.sent_at is not None else None
+        if message.message_id is None or sent_at is None or now - sent_at > EDIT_WINDOW:
+            continue
+        # Numbered, not named by the text: the row holds what the message now shows, so a later
+        # correction edits from there, even one back to an earlier text.
+        fresh["edits"] = int(data.get("edits", 0)) + 1
+        edits.append(
+            {
+                "chat_id": message.chat_id,
+                "kind": outbox.EDIT,
+                "dedup_key": f"edit:{message.id}:{fresh['edits']}",
+                "payload": {"text": text, "preview": False, "edit_message_id": message.message_id},
+            }
+        )
+        shown.append((message.id, fresh))
+    return edits, requeued, shown

@@ -26,7 +26,7 @@ from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Outbox, Story, Subscriber
 from bot.delivery import outbox
-from bot.delivery.format import render_digest, source_key
+from bot.delivery.format import render_digest_parts, source_key
 from bot.delivery.schedule import latest_slot, quiet_until, slot_key
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,9 @@ async def _digest_for(
             shown_count = len(shown)
             # The rest are marked digested with the others below: counted in the digest's last
             # line, never carried into the next digest (which would only grow).
-            texts = render_digest(shown, lang=sub.language, tz=tz, slot=slot, more=len(stories) - len(shown))
+            parts = render_digest_parts(
+                shown, lang=sub.language, tz=tz, slot=slot, more=len(stories) - len(shown)
+            )
             # The slot names the digest for people reading the outbox; the first item's id makes the key
             # unique, since each digest consumes its own items. A slot alone repeats after a zone change
             # (08:00 in Riyadh, then 08:00 in London the same date) or two mode switches in one minute,
@@ -147,12 +149,25 @@ async def _digest_for(
                     "chat_id": chat_id,
                     "kind": outbox.DIGEST,
                     "dedup_key": key if i == 0 else f"{key}#{i + 1}",
-                    "payload": outbox.payload(part, link_preview=False),
+                    # The items it shows, so a story corrected later is corrected in this message.
+                    "payload": {
+                        **outbox.payload(part, link_preview=False),
+                        "items": {str(story_id): item for story_id, item in shown_items.items()},
+                    },
                     "not_before": due,
                 }
-                for i, part in enumerate(texts)
+                for i, (part, shown_items) in enumerate(parts)
             ]
             created = await outbox.insert_rows(session, rows)
+            # Each item row names the message that shows its story (bot.delivery.corrections).
+            for row, (_, shown_items) in zip(rows, parts, strict=True):
+                named = [row_id for row_id, story_id in items if story_id in shown_items]
+                if named:
+                    await session.execute(
+                        update(Outbox)
+                        .where(Outbox.id.in_(named))
+                        .values(payload={"digest": row["dedup_key"]})
+                    )
         if items:
             await session.execute(
                 update(Outbox)

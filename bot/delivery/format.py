@@ -265,6 +265,22 @@ def render_digest(
 
     Returns one or more message texts (split at line breaks when longer than `limit`).
     """
+    return [
+        part for part, _ in render_digest_parts(stories, lang=lang, tz=tz, slot=slot, limit=limit, more=more)
+    ]
+
+
+def render_digest_parts(
+    stories: Sequence[Story],
+    *,
+    lang: str,
+    tz: str,
+    slot: datetime,
+    limit: int = MAX_MESSAGE,
+    more: int = 0,
+) -> list[tuple[str, dict[int, str]]]:
+    """render_digest's messages, each with the items it shows: {story id: its item as rendered by
+    digest_item}, so a correction can replace one story's item in the message that holds it."""
     when = local_time(slot, lang=lang, tz=tz, now=slot)
     count = ar_digits(len(stories)) if lang == "ar" else str(len(stories))
     blocks = [
@@ -273,26 +289,36 @@ def render_digest(
             esc(text(TEXTS, "digest_count", lang, count=count)),
         ]
     ]
+    items: dict[int, str] = {}
     groups: dict[str, list[Story]] = {}
     for story in stories:
         groups.setdefault(source_key(story), []).append(story)
     for source in sorted(groups, key=lambda s: (-len(groups[s]), s)):
         heading = ["", rtl(f"<b>{esc(source)}</b>", source)]
         for story in sorted(groups[source], key=lambda s: as_utc(s.published_at or utcnow())):
-            title = cut_words(" ".join((story.title or "").split()) or ELLIPSIS, MAX_TITLE_CHARS)
-            url = safe_url(story.url)
-            linked = f'<a href="{esc(url)}">{esc(title)}</a>' if url else esc(title)
-            block = [*heading, rtl(f"• {linked}", title)]
+            items[story.id] = digest_item(story)
+            blocks.append([*heading, items[story.id]])
             heading = []
-            lead = next((s for s in story.summary or [] if s.strip()), "")
-            if lead:
-                lead = cut_words(" ".join(lead.split()), 600)
-                block.append(rtl(esc(lead), lead))
-            blocks.append(block)
     if more > 0:
         line = text(COMMAND_TEXTS, "digest_more", lang, count=ar_digits(more) if lang == "ar" else more)
         blocks.append(["", f"<i>{esc(line)}</i>"])  # starts with an Arabic word or, in English, needs no RLM
-    return _pack(blocks, limit)
+    return [
+        (part, {story_id: item for story_id, item in items.items() if item in part})
+        for part in _pack(blocks, limit)
+    ]
+
+
+def digest_item(story: Story) -> str:
+    """A story as a digest lists it: its linked title, then its lead sentence on the next line."""
+    title = cut_words(" ".join((story.title or "").split()) or ELLIPSIS, MAX_TITLE_CHARS)
+    url = safe_url(story.url)
+    linked = f'<a href="{esc(url)}">{esc(title)}</a>' if url else esc(title)
+    lines = [rtl(f"• {linked}", title)]
+    lead = next((s for s in story.summary or [] if s.strip()), "")
+    if lead:
+        lead = cut_words(" ".join(lead.split()), 600)
+        lines.append(rtl(esc(lead), lead))
+    return "\n".join(lines)
 
 
 def source_key(story: Story) -> str:
