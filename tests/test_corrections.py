@@ -61,8 +61,13 @@ async def test_a_sent_card_is_edited_in_place_with_the_corrected_headline(
         # The same correction seen again (the next poll) edits nothing more.
         assert await queue_corrections(db, config, [story]) == 0
         await until(lambda: _edits_sent(db))
-    assert card["plain_text"].startswith(NEW)  # the record shows the message as it is now
-    assert [e["plain_text"].split("\n")[0] for e in card["edits"]] == [NEW]
+        assert card["plain_text"].startswith(NEW)  # the record shows the message as it is now
+        # Corrected back, and again: each edit follows (the card's row holds what it shows now).
+        for title in (OLD, NEW):
+            await _correct(db, story, title)
+            assert await queue_corrections(db, config, [story]) == 2
+            await until(lambda: _edits_sent(db))
+    assert [e["plain_text"].split("\n")[0] for e in card["edits"]] == [NEW, OLD, NEW]
     assert fake_telegram.last_message(2)["plain_text"].startswith(NEW)
     # Edited, not sent again: still one message in each chat.
     assert [len(fake_telegram.sent_messages(c)) for c in (1, 2)] == [1, 1]

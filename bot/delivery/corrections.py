@@ -58,6 +58,7 @@ async def queue_corrections(
         ).all()
     edits: list[dict[str, Any]] = []
     requeued: list[tuple[int, dict[str, Any]]] = []
+    shown: list[tuple[int, dict[str, Any]]] = []  # sent cards being edited: what they will show
     for card, chat in cards:
         story = stories.get(card.story_id or 0)
         if story is None:
@@ -83,22 +84,27 @@ async def queue_corrections(
         if card.status == outbox.PENDING:
             requeued.append((card.id, fresh))
             continue
+        # The card's row follows what the message shows, so a correction back to an earlier text
+        # edits again; the number keeps such a key apart from the first edit to that text.
+        number = int((card.payload or {}).get("edits", 0)) + 1
         digest = hashlib.sha1(fresh["text"].encode()).hexdigest()[:12]
         edits.append(
             {
                 "chat_id": card.chat_id,
                 "story_id": card.story_id,
                 "kind": outbox.EDIT,
-                "dedup_key": f"edit:{card.id}:{digest}",
+                "dedup_key": f"edit:{card.id}:{number}:{digest}",
                 "payload": {**fresh, "edit_message_id": card.message_id},
             }
         )
+        expanded = {"expanded": True} if (card.payload or {}).get("expanded") else {}
+        shown.append((card.id, {**fresh, **expanded, "edits": number}))
     digest_edits, digests_requeued, digests_shown = await _digest_corrections(db, stories, now)
     edits += digest_edits
     requeued += digests_requeued
     async with db.write() as session:
         created = await outbox.insert_rows(session, edits)
-        for row_id, fresh in digests_shown:
+        for row_id, fresh in [*shown, *digests_shown]:
             await session.execute(update(Outbox).where(Outbox.id == row_id).values(payload=fresh))
         for row_id, fresh in requeued:
             # Only while it still waits: a card the sender took meanwhile goes out as first rendered.
