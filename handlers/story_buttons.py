@@ -10,8 +10,9 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.db.models import Story, Subscriber
+from bot.delivery.card import also_of, as_payload
 from bot.delivery.format import render_story
-from bot.delivery.outbox import payload, record_expanded
+from bot.delivery.outbox import card_shown, record_expanded
 from bot.i18n import language_for, text
 from bot.services import services
 
@@ -38,14 +39,18 @@ async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     tz = (sub.timezone if sub is not None else None) or svc.config.delivery.default_timezone
     sentences = (sub.sentences if sub is not None else None) or svc.config.summary.sentences
-    rendered = render_story(story, lang=lang, tz=tz, sentences=sentences, expanded=True)
+    link_preview = sub is not None and sub.link_preview
+    card = await card_shown(svc.db, chat_id, query.message.message_id) if chat_id and query.message else None
+    # The card may list other outlets on the same event (bot.delivery.grouping): they stay.
+    also = also_of(card)
+    rendered = render_story(story, lang=lang, tz=tz, sentences=sentences, expanded=True, also=also)
     await query.answer()
     try:
         await query.edit_message_text(
             rendered.text_html,
             parse_mode=ParseMode.HTML,
             reply_markup=rendered.buttons,
-            link_preview_options=LinkPreviewOptions(is_disabled=not (sub is not None and sub.link_preview)),
+            link_preview_options=LinkPreviewOptions(is_disabled=not link_preview),
         )
     except BadRequest as exc:
         # A second tap finds the card already expanded; anything else is worth a log line.
@@ -53,9 +58,7 @@ async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not expand story %s in chat %s: %s", story_id, chat_id, exc.message)
         return
     if chat_id is not None and query.message is not None:
-        shown = payload(
-            rendered.text_html, rendered.buttons, link_preview=sub is not None and sub.link_preview
-        )
+        shown = as_payload(rendered, link_preview=link_preview, expanded=True, also=also)
         await record_expanded(svc.db, chat_id, query.message.message_id, shown)
 
 

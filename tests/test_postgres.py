@@ -28,6 +28,7 @@ from tests import (
     test_delivery_sender,
     test_digest_limits,
     test_feed_poller,
+    test_grouping,
     test_instance_lock,
     test_retention,
     test_routing,
@@ -279,6 +280,7 @@ adopt(
         test_digest_limits,
         test_corrections,
         test_retention,
+        test_grouping,
     ],
     fixtures=[
         (test_delivery_sender, "bot"),

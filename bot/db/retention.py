@@ -3,7 +3,7 @@ with its traffic: the outbox keeps a row per message sent (5,000 subscribers and
 make 250,000 rows a day, each with its card), article pages are cached, search queries are kept
 for their page buttons. Stories stay: they are the archive /search and /latest read.
 
-Only finished outbox rows go (sent, failed, uncertain, digested); anything still owed to a chat
+Only finished outbox rows go (sent, failed, uncertain, digested, grouped); anything still owed to a chat
 stays whatever its age. Deletion runs in batches, each its own short write, so the one writer is
 never held for long and the bot keeps answering while a large backlog is cleared.
 """
@@ -24,7 +24,7 @@ from bot.delivery import outbox
 log = logging.getLogger(__name__)
 
 BATCH = 5000
-_FINISHED = (outbox.SENT, outbox.FAILED, outbox.UNCERTAIN, outbox.DIGESTED)
+_FINISHED = (outbox.SENT, outbox.FAILED, outbox.UNCERTAIN, outbox.DIGESTED, outbox.GROUPED)
 
 
 async def prune(db: Database, keep: timedelta, *, now: datetime | None = None) -> dict[str, int]:

@@ -11,10 +11,9 @@ edits again. Nothing is sent as a new message: a correction is not news.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -24,12 +23,10 @@ from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Outbox, Story, Subscriber
 from bot.delivery import outbox
-from bot.delivery.format import MAX_MESSAGE, digest_item, render_story, visible_len
+from bot.delivery.card import EDIT_WINDOW, edit_of, editable, rerender
+from bot.delivery.format import MAX_MESSAGE, digest_item, visible_len
 
 log = logging.getLogger(__name__)
-
-# Telegram's window for editing a bot's message is 48 hours; an hour's margin for the queue.
-EDIT_WINDOW = timedelta(hours=47)
 
 
 async def queue_corrections(
@@ -61,44 +58,17 @@ async def queue_corrections(
     shown: list[tuple[int, dict[str, Any]]] = []  # sent cards being edited: what they will show
     for card, chat in cards:
         story = stories.get(card.story_id or 0)
-        if story is None:
+        if story is None or not (card.status == outbox.PENDING or editable(card, now)):
             continue
-        sent_at = as_utc(card.sent_at) if card.sent_at is not None else None
-        if card.status == outbox.SENT and (
-            card.message_id is None or sent_at is None or now - sent_at > EDIT_WINDOW
-        ):
-            continue
-        rendered = render_story(
-            story,
-            lang=chat.language,
-            tz=chat.timezone or config.delivery.default_timezone,
-            sentences=chat.sentences or config.summary.sentences,
-            # As the reader has it: expanded if they pressed "المزيد" (outbox.record_expanded).
-            expanded=bool((card.payload or {}).get("expanded")),
-            # The card's time reads as it did when the card arrived.
-            now=sent_at or as_utc(card.not_before),
-        )
-        fresh = outbox.payload(rendered.text_html, rendered.buttons, link_preview=chat.link_preview)
+        fresh = rerender(card, story, chat, config)
         if fresh["text"] == (card.payload or {}).get("text"):
             continue  # the correction is not in what the card shows (a later paragraph)
         if card.status == outbox.PENDING:
             requeued.append((card.id, fresh))
             continue
-        # The card's row follows what the message shows, so a correction back to an earlier text
-        # edits again; the number keeps such a key apart from the first edit to that text.
-        number = int((card.payload or {}).get("edits", 0)) + 1
-        digest = hashlib.sha1(fresh["text"].encode()).hexdigest()[:12]
-        edits.append(
-            {
-                "chat_id": card.chat_id,
-                "story_id": card.story_id,
-                "kind": outbox.EDIT,
-                "dedup_key": f"edit:{card.id}:{number}:{digest}",
-                "payload": {**fresh, "edit_message_id": card.message_id},
-            }
-        )
-        expanded = {"expanded": True} if (card.payload or {}).get("expanded") else {}
-        shown.append((card.id, {**fresh, **expanded, "edits": number}))
+        edit, holds = edit_of(card, fresh)
+        edits.append(edit)
+        shown.append((card.id, holds))
     digest_edits, digests_requeued, digests_shown = await _digest_corrections(db, stories, now)
     edits += digest_edits
     requeued += digests_requeued

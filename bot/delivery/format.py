@@ -37,6 +37,7 @@ ELLIPSIS = "…"
 TEXTS = {
     "source": {"ar": "المصدر", "en": "Source"},
     "more": {"ar": "المزيد", "en": "More"},
+    "also": {"ar": "وأيضًا في:", "en": "Also in:"},
     "digest_title": {"ar": "موجز الأخبار", "en": "News digest"},
     "digest_count": {"ar": "عدد الأخبار: {count}", "en": "{count} stories"},
 }
@@ -188,8 +189,12 @@ def render_story(
     expanded: bool = False,
     now: datetime | None = None,
     limit: int = MAX_MESSAGE,
+    also: Sequence[tuple[str, str | None]] = (),
 ) -> RenderedMessage:
-    """The story card: bold linked title, source · local time, summary sentences, buttons."""
+    """The story card: bold linked title, source · local time, summary sentences, buttons.
+
+    `also`: (source, url) of other outlets' stories on the same event (bot.delivery.grouping),
+    listed on a last line as links."""
     sentences = max(1, int(sentences))
     compact = _sentence_pool(story, sentences)
     if expanded:
@@ -207,7 +212,7 @@ def render_story(
     meta_plain = f"{source} · {when}" if source else when
     meta_html = f"{esc(source)} · {when}" if source else when
     head = [rtl(title_html, title), rtl(meta_html, meta_plain) if lang == "ar" else meta_html]
-    text_html, kept = _fit(head, shown, limit)
+    text_html, kept = _fit(head, shown, limit, tail=_also_line(also, lang))
 
     rows: list[list[InlineKeyboardButton]] = []
     row: list[InlineKeyboardButton] = []
@@ -225,13 +230,26 @@ def render_story(
     )
 
 
-def _fit(head: list[str], sentences: Sequence[str], limit: int) -> tuple[str, list[str]]:
-    """Head lines plus as many sentences as fit; the last one cut at a word boundary if needed."""
+def _also_line(also: Sequence[tuple[str, str | None]], lang: str) -> str:
+    links = []
+    for source, link in also:
+        name = " ".join(source.split()) or ELLIPSIS
+        url = safe_url(link)
+        links.append(f'<a href="{esc(url)}">{esc(name)}</a>' if url else esc(name))
+    if not links:
+        return ""
+    # Starts with the label, in the reader's language: no RLM needed in either.
+    return f"<i>{esc(text(TEXTS, 'also', lang))}</i> " + " · ".join(links)
+
+
+def _fit(head: list[str], sentences: Sequence[str], limit: int, tail: str = "") -> tuple[str, list[str]]:
+    """Head lines plus as many sentences as fit, then the tail line; the last sentence cut at a word
+    boundary if needed."""
     kept = [" ".join(s.split()) for s in sentences if s.strip()]
 
     def build(items: Iterable[str]) -> str:
         body = "\n\n".join(rtl(esc(s), s) for s in items)
-        return "\n".join(head) + ("\n\n" + body if body else "")
+        return "\n".join(head) + ("\n\n" + body if body else "") + ("\n\n" + tail if tail else "")
 
     result = build(kept)
     while utf16_len(result) > limit and len(kept) > 1:

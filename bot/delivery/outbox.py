@@ -39,6 +39,7 @@ FAILED = "failed"
 UNCERTAIN = "uncertain"
 DIGEST_WAIT = "digest"
 DIGESTED = "digested"
+GROUPED = "grouped"  # told by another story's card in that chat (bot.delivery.grouping); never sent
 
 # Kinds of row.
 STORY = "story"
@@ -187,6 +188,17 @@ async def enqueue_admin_alert(db: Database, config: Config, key: str, text_ar: s
         created = await insert_rows(session, rows)
     notify(db)
     return created
+
+
+async def card_shown(db: Database, chat_id: int, message_id: int) -> dict[str, Any] | None:
+    """The payload of the story card that is this message, or None (not a card, or pruned)."""
+    async with db.read() as session:
+        found = await session.scalar(
+            select(Outbox.payload)
+            .where(Outbox.chat_id == chat_id, Outbox.message_id == message_id, Outbox.kind == STORY)
+            .limit(1)
+        )
+    return dict(found) if found is not None else None
 
 
 async def record_expanded(db: Database, chat_id: int, message_id: int, expanded: dict[str, Any]) -> None:

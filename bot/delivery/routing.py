@@ -32,7 +32,8 @@ from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, Story, Subscriber, Subscription, Topic
 from bot.delivery import outbox
-from bot.delivery.format import render_story
+from bot.delivery.card import card_payload
+from bot.delivery.grouping import apply_folded, fold_same_events
 from bot.delivery.schedule import quiet_until
 
 log = logging.getLogger(__name__)
@@ -126,22 +127,23 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
                 if key not in renders:
                     # Rendered as of when it arrives: a story held overnight by quiet hours shows its
                     # date, not a bare "23:30" that reads as tonight.
-                    rendered = render_story(
+                    renders[key] = card_payload(
                         story,
                         lang=chat.language,
                         tz=tz,
                         sentences=chat.sentences or config.summary.sentences,
+                        link_preview=chat.link_preview,
                         now=due,
-                    )
-                    renders[key] = outbox.payload(
-                        rendered.text_html, rendered.buttons, link_preview=chat.link_preview
                     )
                 row.update(kind=outbox.STORY, payload=renders[key], not_before=due)
             rows.append(row)
     if not rows:
         return 0
+    folded = await fold_same_events(db, config, rows, stories, chats, now)
     async with db.write() as session:
+        await apply_folded(session, folded)
         created = await outbox.insert_rows(session, rows)
+        created += await outbox.insert_rows(session, folded.edits)
     log.info(
         "routed %d stories: %d outbox rows (%d already queued)", len(stories), created, len(rows) - created
     )

@@ -1,0 +1,123 @@
+"""A story card's outbox payload, as first rendered and as re-rendered later (a correction, a
+reader's "المزيد", another outlet's story on the same event): the payload keeps what the card
+shows beyond the story itself, so every re-render keeps it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot.clock import as_utc
+from bot.config import Config
+from bot.db.models import Outbox, Story
+from bot.delivery import outbox
+from bot.delivery.format import RenderedMessage, render_story
+
+# Telegram's window for editing a bot's message is 48 hours; an hour's margin for the queue.
+EDIT_WINDOW = timedelta(hours=47)
+
+Also = list[tuple[str, str | None]]
+
+
+def card_payload(
+    story: Story,
+    *,
+    lang: str,
+    tz: str,
+    sentences: int,
+    link_preview: bool,
+    now: datetime | None = None,
+    expanded: bool = False,
+    also: Sequence[tuple[str, str | None]] = (),
+) -> dict[str, Any]:
+    rendered = render_story(
+        story, lang=lang, tz=tz, sentences=sentences, expanded=expanded, now=now, also=also
+    )
+    return as_payload(rendered, link_preview=link_preview, expanded=expanded, also=also)
+
+
+def as_payload(
+    rendered: RenderedMessage,
+    *,
+    link_preview: bool,
+    expanded: bool = False,
+    also: Sequence[tuple[str, str | None]] = (),
+) -> dict[str, Any]:
+    """A rendered card as its row holds it."""
+    data = outbox.payload(rendered.text_html, rendered.buttons, link_preview=link_preview)
+    if expanded:
+        data["expanded"] = True
+    if also:
+        data["also"] = [[source, url] for source, url in also]
+    return data
+
+
+def also_of(payload: dict[str, Any] | None) -> Also:
+    """The other outlets a card lists (bot.delivery.grouping), as (source, url)."""
+    return [(str(source), url) for source, url in (payload or {}).get("also", [])]
+
+
+class _Reader(Protocol):
+    """A chat's card settings: a Subscriber, or routing's row of one."""
+
+    @property
+    def language(self) -> str: ...
+    @property
+    def timezone(self) -> str | None: ...
+    @property
+    def sentences(self) -> int | None: ...
+    @property
+    def link_preview(self) -> bool: ...
+
+
+def rerender(
+    card: Outbox,
+    story: Story,
+    chat: _Reader,
+    config: Config,
+    *,
+    also: Sequence[tuple[str, str | None]] | None = None,
+) -> dict[str, Any]:
+    """The card as it should read now: the reader's settings, expanded if they expanded it, its time
+    as it read when the card arrived, and the other outlets it lists (or `also` instead)."""
+    sent_at = as_utc(card.sent_at) if card.sent_at is not None else None
+    return card_payload(
+        story,
+        lang=chat.language,
+        tz=chat.timezone or config.delivery.default_timezone,
+        sentences=chat.sentences or config.summary.sentences,
+        link_preview=chat.link_preview,
+        now=sent_at or as_utc(card.not_before),
+        expanded=bool((card.payload or {}).get("expanded")),
+        also=also_of(card.payload) if also is None else also,
+    )
+
+
+def editable(card: Outbox, now: datetime) -> bool:
+    """A sent card Telegram still lets the bot edit."""
+    sent_at = as_utc(card.sent_at) if card.sent_at is not None else None
+    return (
+        card.status == outbox.SENT
+        and card.message_id is not None
+        and sent_at is not None
+        and now - sent_at <= EDIT_WINDOW
+    )
+
+
+def edit_of(card: Outbox, fresh: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the outbox row that edits the sent card to `fresh`, the payload its own row holds from then).
+
+    The card's row follows what the message shows, so a later change back to an earlier text edits
+    again; the number keeps such a key apart from the first edit to that text."""
+    number = int((card.payload or {}).get("edits", 0)) + 1
+    digest = hashlib.sha1(fresh["text"].encode()).hexdigest()[:12]
+    row = {
+        "chat_id": card.chat_id,
+        "story_id": card.story_id,
+        "kind": outbox.EDIT,
+        "dedup_key": f"edit:{card.id}:{number}:{digest}",
+        "payload": {**fresh, "edit_message_id": card.message_id},
+    }
+    return row, {**fresh, "edits": number}

@@ -1,0 +1,270 @@
+"""One event, one card: another outlet's story on an event a chat's card already tells (within
+EVENT_WINDOW, bot.feeds.events) is added to that card as a link on its last line ("وأيضًا في: سكاي
+نيوز عربية · فرانس 24"), not pushed as a card of its own. A reader of five outlets otherwise gets
+the same news five times in an hour.
+
+The card is edited in place when it was sent (within Telegram's edit window; older, and the story
+gets its own card), re-rendered when it still waits (quiet hours), or, when both stories arrive in
+one routing run, rendered with the link from the start. The folded story's outbox row keeps its
+dedup key with status "grouped", so it never reaches that chat later on its own (through a topic, a
+restart, a second routing). Only instant cards are folded: a digest lists everything once anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select, tuple_
+
+from bot.clock import as_utc
+from bot.config import Config
+from bot.db.database import Database
+from bot.db.models import Outbox, Story
+from bot.delivery import outbox
+from bot.delivery.card import Also, _Reader, also_of, card_payload, edit_of, editable, rerender
+from bot.feeds.events import EVENT_WINDOW, Vector, event_vector, same_event
+
+_T = TypeVar("_T")
+
+# A card lists at most this many other outlets; past that a story gets its own card.
+MAX_ALSO = 6
+
+_vectors: dict[tuple[int, str], Vector] = {}
+
+
+@dataclass
+class Folded:
+    """What routing writes besides its rows (in the same transaction)."""
+
+    # Cards still waiting: their new payload (written only while they still wait), and the rows
+    # folded into them with their own card payload (sent after all if the card went out meanwhile).
+    waiting: dict[int, tuple[dict[str, Any], list[tuple[dict[str, Any], dict[str, Any]]]]] = field(
+        default_factory=dict
+    )
+    edits: list[dict[str, Any]] = field(default_factory=list)  # EDIT rows for sent cards
+    shown: dict[int, dict[str, Any]] = field(default_factory=dict)  # sent cards' rows: what they show
+
+
+async def fold_same_events(
+    db: Database,
+    config: Config,
+    rows: list[dict[str, Any]],
+    stories: Sequence[Story],
+    chats: Mapping[int, _Reader],
+    now: datetime,
+) -> Folded:
+    """Mark the story rows (routing's, not yet inserted) that another card of their chat will carry
+    as "grouped", and work out what that card becomes."""
+    folded = Folded()
+    cards = [r for r in rows if r.get("kind") == outbox.STORY]
+    if not cards:
+        return folded
+    batch = {s.id: s for s in stories}
+    pool, related = await _related(db, batch, now)
+    if not related:
+        return folded
+    # Rows already in the outbox (this story was routed before) stay as they are, and are not cards
+    # of this run: their written card, if any, is found below like any other.
+    known = await _already_queued(db, cards)
+    cards = [r for r in cards if (r["chat_id"], r["dedup_key"]) not in known]
+    existing = await _cards_of(db, related, {r["chat_id"] for r in cards if r["story_id"] in related})
+    missing = {c.story_id for c in existing.values() if c.story_id not in pool}
+    if missing:
+        async with db.read() as session:
+            pool.update(
+                {s.id: s for s in (await session.scalars(select(Story).where(Story.id.in_(missing)))).all()}
+            )
+
+    live: dict[tuple[int, int], dict[str, Any] | Outbox] = {}  # (chat, story) -> the card telling it
+    payloads: dict[int, dict[str, Any]] = {}  # DB cards changed so far: their payload now
+    for row in cards:
+        chat_id, story_id = row["chat_id"], row["story_id"]
+        story, chat = batch[story_id], chats.get(chat_id)
+        target = next(
+            (
+                live.get((chat_id, t)) or existing.get((chat_id, t))
+                for t in related.get(story_id, [])
+                if live.get((chat_id, t)) or existing.get((chat_id, t))
+            ),
+            None,
+        )
+        if target is None or chat is None:
+            live[(chat_id, story_id)] = row
+            continue
+        entry = (" ".join((story.source or "").split()), story.url)
+        if isinstance(target, dict):  # a card of this same run, not written yet
+            also = also_of(target["payload"])
+            if len(also) >= MAX_ALSO:
+                live[(chat_id, story_id)] = row
+                continue
+            also = _with(also, entry)
+            target["payload"] = card_payload(
+                batch[target["story_id"]],
+                lang=chat.language,
+                tz=chat.timezone or config.delivery.default_timezone,
+                sentences=chat.sentences or config.summary.sentences,
+                link_preview=chat.link_preview,
+                now=as_utc(target["not_before"]),
+                also=also,
+            )
+        else:
+            shows = target.story_id is not None and target.story_id in pool
+            usable = target.status == outbox.PENDING or editable(target, now)
+            current = payloads.get(target.id, target.payload or {})
+            also = also_of(current)
+            if not (shows and usable) or len(also) >= MAX_ALSO:
+                live[(chat_id, story_id)] = row
+                continue
+            also = _with(also, entry)
+            fresh = rerender(target, pool[target.story_id or 0], chat, config, also=also)
+            payloads[target.id] = fresh
+            if target.status == outbox.PENDING:
+                rows_in = folded.waiting.get(target.id, ({}, []))[1]
+                folded.waiting[target.id] = (fresh, [*rows_in, (row, row["payload"])])
+        row.update(status=outbox.GROUPED, payload={"into_story": _story_of(target)})
+        live[(chat_id, story_id)] = target
+    # One edit per sent card, to what it shows after the whole run.
+    for card in {c.id: c for c in existing.values()}.values():
+        if card.id in payloads and card.status != outbox.PENDING:
+            edit, holds = edit_of(card, payloads[card.id])
+            folded.edits.append(edit)
+            folded.shown[card.id] = holds
+    return folded
+
+
+async def apply_folded(session: Any, folded: Folded) -> None:
+    """In routing's write transaction, before its rows are inserted: a waiting card taken by the
+    sender meanwhile went out without the links, so the stories folded into it go out as cards."""
+    from sqlalchemy import update
+
+    for card_id, (fresh, into) in folded.waiting.items():
+        result = await session.execute(
+            update(Outbox).where(Outbox.id == card_id, Outbox.status == outbox.PENDING).values(payload=fresh)
+        )
+        if result.rowcount == 0:
+            for row, own in into:
+                row.update(status=outbox.PENDING, payload=own)
+    for card_id, holds in folded.shown.items():
+        await session.execute(update(Outbox).where(Outbox.id == card_id).values(payload=holds))
+
+
+def _with(also: Also, entry: tuple[str, str | None]) -> Also:
+    return also if entry in also else [*also, entry]
+
+
+def _story_of(card: dict[str, Any] | Outbox) -> int | None:
+    return card["story_id"] if isinstance(card, dict) else card.story_id
+
+
+def _vector(story: Story) -> Vector:
+    key = (story.id, story.title or "")
+    found = _vectors.get(key)
+    if found is None:
+        if len(_vectors) > 20_000:
+            _vectors.clear()
+        found = _vectors[key] = event_vector(story.title or "", story.text or "")
+    return found
+
+
+async def _related(
+    db: Database, batch: dict[int, Story], now: datetime
+) -> tuple[dict[int, Story], dict[int, list[int]]]:
+    """The stories of the last EVENT_WINDOW (batch included), and for each batch story the earlier
+    ones from another feed on the same event, nearest first."""
+    times = {s.id: as_utc(s.fetched_at or now) for s in batch.values()}
+    since = min(times.values()) - EVENT_WINDOW
+    async with db.read() as session:
+        recent = (
+            await session.scalars(
+                select(Story).where(Story.fetched_at >= since, Story.id.not_in(list(batch)))
+            )
+        ).all()
+    pool = {s.id: s for s in recent} | batch
+    related: dict[int, list[int]] = {}
+    for story in sorted(batch.values(), key=lambda s: s.id):
+        vector = _vector(story)
+        if not vector:
+            continue
+        canonical = story.duplicate_of or story.id
+        scored = []
+        for other in pool.values():
+            if (
+                other.id >= story.id
+                or other.feed_id == story.feed_id
+                or (other.duplicate_of or other.id) == canonical
+            ):
+                continue
+            if abs(as_utc(other.fetched_at or now) - times[story.id]) > EVENT_WINDOW:
+                continue
+            if same_event(vector, _vector(other)):
+                scored.append(other.id)
+        if scored:
+            related[story.id] = sorted(scored, reverse=True)
+    return pool, related
+
+
+async def _already_queued(db: Database, rows: list[dict[str, Any]]) -> set[tuple[int, str]]:
+    """(chat, dedup key) of these rows already in the outbox: routing ran for them before."""
+    keys = sorted({(r["chat_id"], r["dedup_key"]) for r in rows})
+    found: set[tuple[int, str]] = set()
+    async with db.read() as session:
+        for part in _chunks(keys):
+            result = await session.execute(
+                select(Outbox.chat_id, Outbox.dedup_key).where(
+                    tuple_(Outbox.chat_id, Outbox.dedup_key).in_(part)
+                )
+            )
+            found.update((c, k) for c, k in result.all())
+    return found
+
+
+async def _cards_of(
+    db: Database, related: dict[int, list[int]], chat_ids: set[int]
+) -> dict[tuple[int, int], Outbox]:
+    """(chat, story) -> the card that tells that story in that chat: its own, or the card it was
+    folded into."""
+    stories = {t for ts in related.values() for t in ts}
+    cards: dict[tuple[int, int], Outbox] = {}
+    async with db.read() as session:
+        for chats in _chunks(sorted(chat_ids)):
+            found = await _story_rows(session, stories, chats, with_grouped=True)
+            # A story folded into another's card: that card tells it (same chat, the host story's row).
+            into = {
+                row.id: int(row.payload["into_story"])
+                for row in found
+                if row.status == outbox.GROUPED and (row.payload or {}).get("into_story")
+            }
+            hosts = {
+                (host.chat_id, host.story_id or 0): host
+                for host in (await _story_rows(session, set(into.values()), chats) if into else [])
+            }
+            for row in found:
+                card = hosts.get((row.chat_id, into[row.id])) if row.id in into else row
+                if card is not None and card.status != outbox.GROUPED and row.story_id is not None:
+                    cards[(row.chat_id, row.story_id)] = card
+    return cards
+
+
+async def _story_rows(
+    session: Any, stories: set[int], chats: Sequence[int], *, with_grouped: bool = False
+) -> Sequence[Outbox]:
+    statuses = (outbox.PENDING, outbox.SENDING, outbox.SENT) + ((outbox.GROUPED,) if with_grouped else ())
+    return (
+        await session.scalars(
+            select(Outbox).where(
+                Outbox.kind == outbox.STORY,
+                Outbox.story_id.in_(stories),
+                Outbox.chat_id.in_(chats),
+                Outbox.status.in_(statuses),
+            )
+        )
+    ).all()
+
+
+def _chunks(items: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
+    """Slices that keep a query's bound parameters far below SQLite's limit (32766)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

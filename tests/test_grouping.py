@@ -1,0 +1,210 @@
+"""One event, one card: another outlet's story on an event the chat's card already tells becomes a
+link on that card ("وأيضًا في: …"), sent or waiting, instead of a second push; anything else still
+gets its own card."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import select, update
+from telegram import Bot
+
+from bot.config import Config
+from bot.db.database import Database
+from bot.db.models import Outbox, Story
+from bot.delivery import outbox
+from bot.delivery import service as delivery
+from bot.delivery.corrections import queue_corrections
+from bot.delivery.routing import route_new_stories
+from bot.feeds.events import event_vector, same_event, similarity
+from bot.services import services
+from tests.fakes.telegram_api import FakeTelegram
+from tests.test_delivery_sender import bot, sending, until
+from tests.test_routing import add_feed, add_story, add_subscriber, rows
+
+__all__ = ["bot"]  # a fixture, used by name
+
+# One event as two outlets told it, an hour apart (France 24 and Sky News, Sudan, 2018).
+SUDAN_F24 = (
+    "السودان: قرار جمهوري بإعفاء وزير الخارجية من منصبه",
+    "أصدر الرئيس السوداني عمر البشير قرارا جمهوريا بإعفاء وزير الخارجية إبراهيم غندور من منصبه، "
+    "بعد أيام من حديث الوزير أمام البرلمان عن تأخر رواتب الدبلوماسيين.",
+)
+SUDAN_SKY = (
+    "الرئيس السوداني يعفي وزير الخارجية من منصبه",
+    "أعفى الرئيس السوداني عمر البشير وزير الخارجية إبراهيم غندور من منصبه بقرار جمهوري، "
+    "وفق ما أفادت وكالة الأنباء السودانية الرسمية.",
+)
+# Same country and ministry, another story.
+SUDAN_OTHER = (
+    "السودان يستضيف اجتماعا لوزراء خارجية دول حوض النيل",
+    "تستضيف الخرطوم الأسبوع المقبل اجتماعا لوزراء خارجية دول حوض النيل لبحث تقاسم المياه.",
+)
+# An explainer beside the news: a story of its own.
+HODEIDAH_NEWS = (
+    "سيطرة كاملة على مطار الحديدة وأسر عشرات الحوثيين",
+    "أعلنت القوات اليمنية المدعومة من التحالف سيطرتها الكاملة على مطار الحديدة بعد معارك عنيفة.",
+)
+HODEIDAH_EXPLAINER = (
+    "لماذا يشكل تحرير مطار الحديدة ضربة قاصمة للحوثيين؟",
+    "يقع المطار جنوب المدينة التي يمر عبر مينائها معظم واردات اليمن، وخسارته تقطع خطوط الإمداد.",
+)
+
+
+def test_one_event_in_two_outlets_words_is_one_event_and_an_explainer_is_not() -> None:
+    f24, sky = event_vector(*SUDAN_F24), event_vector(*SUDAN_SKY)
+    assert same_event(f24, sky)
+    assert not same_event(f24, event_vector(*SUDAN_OTHER))
+    assert not same_event(event_vector(*HODEIDAH_NEWS), event_vector(*HODEIDAH_EXPLAINER))
+    # Diacritics, tatweel and hamza forms do not make two tellings different.
+    marked = event_vector("الرئيسُ السودانيّ يُعفي وزيرَ الخارجـــية من منصبه", SUDAN_SKY[1])
+    assert similarity(marked, sky) > 0.99
+
+
+async def _two_outlets(db: Database, chat: int, **settings: Any) -> tuple[int, int]:
+    f24, sky = await add_feed(db, "فرانس 24"), await add_feed(db, "سكاي نيوز عربية")
+    await add_subscriber(db, chat, subscriptions=[("feed", str(f24)), ("feed", str(sky))], **settings)
+    return f24, sky
+
+
+async def _story(db: Database, feed: int, told: tuple[str, str], source: str, url: str) -> int:
+    title, lead = told
+    return await add_story(db, feed, title, text=lead, summary=[lead], source=source, url=url)
+
+
+async def test_a_second_outlets_story_on_the_event_becomes_a_link_on_the_sent_card(
+    fake_telegram: FakeTelegram, bot: Bot, db: Database, config_factory: Any
+) -> None:
+    config: Config = config_factory()
+    f24, sky = await _two_outlets(db, 1)
+    first = await _story(db, f24, SUDAN_F24, "فرانس 24", "https://f24.example/sudan")
+    await route_new_stories(db, config, [first])
+    async with sending(bot, db, config):
+        [card] = await fake_telegram.wait_for_messages(1, count=1)
+        await until(lambda: _all_done(db))
+        second = await _story(db, sky, SUDAN_SKY, "سكاي نيوز عربية", "https://sky.example/sudan")
+        await route_new_stories(db, config, [second])
+        await until(lambda: _all_done(db))
+        assert card["edits"], "the card was not edited"
+        # Another story from the same outlets still gets a card of its own.
+        other = await _story(db, sky, SUDAN_OTHER, "سكاي نيوز عربية", "https://sky.example/nile")
+        await route_new_stories(db, config, [other])
+        await fake_telegram.wait_for_messages(1, count=2)
+        # Routed again (a restart): the folded story never comes on its own.
+        await route_new_stories(db, config, [second])
+        await until(lambda: _all_done(db))
+    messages = fake_telegram.sent_messages(1)
+    assert [m["plain_text"].split("\n")[0] for m in messages] == [SUDAN_F24[0], SUDAN_OTHER[0]]
+    text = card["plain_text"]
+    assert text.startswith(SUDAN_F24[0]) and text.rstrip().endswith("وأيضًا في: سكاي نيوز عربية")
+    assert {"type": "text_link", "url": "https://sky.example/sudan"}.items() <= next(
+        e for e in card["entities"] if e["type"] == "text_link" and "sky" in e["url"]
+    ).items()
+
+
+async def _all_done(db: Database) -> bool:
+    return all(r.status in (outbox.SENT, outbox.GROUPED) for r in await rows(db))
+
+
+async def test_stories_routed_together_make_one_card_and_a_waiting_card_takes_the_link(
+    db: Database, config_factory: Any
+) -> None:
+    config: Config = config_factory()
+    # Quiet hours all day: cards wait.
+    f24, sky = await _two_outlets(db, 1, quiet_start="00:00", quiet_end="23:59", timezone="UTC")
+    first = await _story(db, f24, SUDAN_F24, "فرانس 24", "https://f24.example/sudan")
+    second = await _story(db, sky, SUDAN_SKY, "سكاي نيوز عربية", "https://sky.example/sudan")
+    await route_new_stories(db, config, [first, second])
+    [card] = [r for r in await rows(db) if r.status == outbox.PENDING]
+    assert card.story_id == first and "سكاي نيوز عربية" in card.payload["text"]
+    # A third outlet, in a later run, joins the waiting card.
+    cnn = await add_feed(db, "سي إن إن")
+    async with db.write() as session:
+        from bot.db.models import Subscription
+
+        session.add(Subscription(chat_id=1, kind="feed", target=str(cnn)))
+    third = await _story(
+        db, cnn, (SUDAN_SKY[0] + " غندور", SUDAN_SKY[1]), "سي إن إن", "https://cnn.example/sudan"
+    )
+    await route_new_stories(db, config, [third])
+    [card] = [r for r in await rows(db) if r.status == outbox.PENDING]
+    assert card.story_id == first
+    assert "سكاي نيوز عربية" in card.payload["text"] and "سي إن إن" in card.payload["text"]
+    assert sorted(r.story_id for r in await rows(db) if r.status == outbox.GROUPED) == [second, third]
+
+
+async def test_the_same_outlets_follow_up_and_a_chat_without_the_card_get_cards(
+    db: Database, config_factory: Any
+) -> None:
+    config: Config = config_factory()
+    f24, sky = await _two_outlets(db, 1)
+    await add_subscriber(db, 2, subscriptions=[("feed", str(sky))])
+    first = await _story(db, f24, SUDAN_F24, "فرانس 24", "https://f24.example/sudan")
+    update = await _story(db, f24, SUDAN_SKY, "فرانس 24", "https://f24.example/sudan-2")
+    await route_new_stories(db, config, [first, update])
+    second = await _story(db, sky, SUDAN_SKY, "سكاي نيوز عربية", "https://sky.example/sudan")
+    await route_new_stories(db, config, [second])
+    by_chat = {chat: sorted((r.story_id, r.status) for r in await rows(db, chat)) for chat in (1, 2)}
+    # Chat 1: France 24's own update is its own card; Sky's story joins the first card it matches.
+    assert by_chat[1] == sorted([(first, outbox.PENDING), (update, outbox.PENDING), (second, outbox.GROUPED)])
+    # Chat 2 follows only Sky News: it has no card of the event, so it gets Sky's.
+    assert by_chat[2] == [(second, outbox.PENDING)]
+
+
+async def test_an_expanded_card_keeps_its_links(bot_factory: Any, fake_telegram: FakeTelegram) -> None:
+    chat = 3400
+    long_lead = SUDAN_F24[1]
+    async with bot_factory() as app:
+        db, config = services(app).db, services(app).config
+        f24, sky = await _two_outlets(db, chat)
+        sentences = [long_lead] + [f"وأضاف المصدر في الجملة رقم {i} تفاصيل أخرى عن القرار." for i in range(6)]
+        first = await add_story(
+            db,
+            f24,
+            SUDAN_F24[0],
+            text=long_lead,
+            summary=sentences,
+            source="فرانس 24",
+            url="https://f24.example/s",
+        )
+        await route_new_stories(db, config, [first])
+        delivery.wake(app)
+        [card] = await fake_telegram.wait_for_messages(chat, count=1, timeout=10)
+        await until(lambda: _all_done(db))
+        second = await _story(db, sky, SUDAN_SKY, "سكاي نيوز عربية", "https://sky.example/sudan")
+        await route_new_stories(db, config, [second])
+        delivery.wake(app)
+        async with asyncio.timeout(10):
+            while not card["edits"]:
+                await asyncio.sleep(0.05)
+        await fake_telegram.callback_query(chat, card["message_id"], f"more:{first}")
+        async with asyncio.timeout(10):
+            while len(card["edits"]) < 2:
+                await asyncio.sleep(0.05)
+        await until(lambda: _expanded_recorded(db, first))  # what a later edit starts from
+    text = card["plain_text"]
+    assert all(s in text for s in sentences[:5])  # expanded
+    assert text.rstrip().endswith("وأيضًا في: سكاي نيوز عربية")  # and still listing the other outlet
+
+
+async def _expanded_recorded(db: Database, story: int) -> bool:
+    async with db.read() as session:
+        card = await session.scalar(
+            select(Outbox).where(Outbox.story_id == story, Outbox.kind == outbox.STORY)
+        )
+    return card is not None and bool(card.payload.get("expanded")) and bool(card.payload.get("also"))
+
+
+async def test_a_corrected_card_keeps_the_outlets_it_lists(db: Database, config_factory: Any) -> None:
+    config: Config = config_factory()
+    f24, sky = await _two_outlets(db, 1, quiet_start="00:00", quiet_end="23:59", timezone="UTC")
+    first = await _story(db, f24, SUDAN_F24, "فرانس 24", "https://f24.example/sudan")
+    second = await _story(db, sky, SUDAN_SKY, "سكاي نيوز عربية", "https://sky.example/sudan")
+    await route_new_stories(db, config, [first, second])
+    corrected = "السودان: البشير يعفي وزير الخارجية إبراهيم غندور من منصبه"
+    async with db.write() as session:
+        await session.execute(update(Story).where(Story.id == first).values(title=corrected))
+    await queue_corrections(db, config, [first])
+    [card] = [r for r in await rows(db) if r.status == outbox.PENDING]
+    assert corrected in card.payload["text"] and "سكاي نيوز عربية" in card.payload["text"]
