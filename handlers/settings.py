@@ -69,6 +69,8 @@ def _change_from_button(parts: list[str]) -> dict[str, object] | None:
         return None
     if kind == "prev" and value in ("on", "off"):
         return {"link_preview": value == "on"}
+    if kind == "group" and value in ("on", "off"):
+        return {"group_events": value == "on"}
     return None
 
 

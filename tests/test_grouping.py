@@ -208,3 +208,17 @@ async def test_a_corrected_card_keeps_the_outlets_it_lists(db: Database, config_
     await queue_corrections(db, config, [first])
     [card] = [r for r in await rows(db) if r.status == outbox.PENDING]
     assert corrected in card.payload["text"] and "سكاي نيوز عربية" in card.payload["text"]
+
+
+async def test_a_chat_that_wants_a_card_from_each_source_gets_one(db: Database, config_factory: Any) -> None:
+    config: Config = config_factory()
+    f24, sky = await _two_outlets(db, 1, group_events=False)
+    first = await _story(db, f24, SUDAN_F24, "فرانس 24", "https://f24.example/sudan")
+    second = await _story(db, sky, SUDAN_SKY, "سكاي نيوز عربية", "https://sky.example/sudan")
+    await route_new_stories(db, config, [first, second])
+    cards = await rows(db, 1)
+    assert sorted((r.story_id, r.status) for r in cards) == [
+        (first, outbox.PENDING),
+        (second, outbox.PENDING),
+    ]
+    assert all("وأيضًا في" not in r.payload["text"] for r in cards)

@@ -104,6 +104,13 @@ async def test_settings_buttons_change_mode_sentences_quiet_and_previews(
         assert "معاينة الروابط: مفعّلة" in screen["plain_text"]
         assert (await _subscriber(app)).link_preview is True
 
+        # Same story from other sources: a link on the first card (the default), or a card each.
+        assert "الخبر نفسه من مصادر أخرى: رابط في البطاقة الأولى" in screen["plain_text"]
+        await _press(fake_telegram, screen, _data(screen, "الخبر نفسه من مصادر أخرى"))
+        screen = fake_telegram.message(USER_ID, screen["message_id"])
+        assert "الخبر نفسه من مصادر أخرى: بطاقة لكل مصدر" in screen["plain_text"]
+        assert (await _subscriber(app)).group_events is False
+
 
 async def test_settings_typed_forms_and_clear_errors(bot: Any, fake_telegram: Any) -> None:
     async with bot as app:
@@ -135,6 +142,10 @@ async def test_settings_typed_forms_and_clear_errors(bot: Any, fake_telegram: An
         assert "أوقات الملخص: 06:30، 18:00" in digest["plain_text"]
         sub = await _subscriber(app)
         assert (sub.mode, sub.digest_times) == ("digest", ["06:30", "18:00"])
+
+        [grouping] = await fake_telegram.converse(USER_ID, "/settings التجميع لا")
+        assert "الخبر نفسه من مصادر أخرى: بطاقة لكل مصدر" in grouping["plain_text"]
+        assert (await _subscriber(app)).group_events is False
 
         [unknown] = await fake_telegram.converse(USER_ID, "/settings colour blue")
         assert unknown["plain_text"].startswith("لا أعرف الإعداد «colour»")

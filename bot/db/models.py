@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -108,6 +109,8 @@ class Subscriber(Base):
     quiet_start: Mapped[str | None] = mapped_column(String(5))  # "23:00", local time
     quiet_end: Mapped[str | None] = mapped_column(String(5))
     link_preview: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Another outlet's story on an event the chat has a card of becomes a link on it (grouping.py).
+    group_events: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     inactive_reason: Mapped[str | None] = mapped_column(String(200))
     # Stories published before this moment are never pushed to the chat: no flood of old items.

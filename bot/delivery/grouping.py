@@ -69,7 +69,12 @@ async def fold_same_events(
     # Rows already in the outbox (this story was routed before) stay as they are, and are not cards
     # of this run: their written card, if any, is found below like any other.
     known = await _already_queued(db, cards)
-    cards = [r for r in cards if (r["chat_id"], r["dedup_key"]) not in known]
+    # Two feeds' copies of one story share a dedup key: only the first row of a key is written.
+    firsts: dict[tuple[int, str], dict[str, Any]] = {}
+    for row in cards:
+        firsts.setdefault((row["chat_id"], row["dedup_key"]), row)
+    # Earlier stories first: a story folds only into the card of an earlier one.
+    cards = sorted((r for key, r in firsts.items() if key not in known), key=lambda r: int(r["story_id"]))
     existing = await _cards_of(db, related, {r["chat_id"] for r in cards if r["story_id"] in related})
     missing = {c.story_id for c in existing.values() if c.story_id not in pool}
     if missing:

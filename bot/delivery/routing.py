@@ -11,6 +11,9 @@ A story carried by two feeds is stored twice with `duplicate_of` pointing at the
 the dedup key "story:<canonical id>", and (chat_id, dedup_key) is unique in the outbox, so a chat
 subscribed to both feeds gets it once — also across restarts or when routing runs twice.
 
+Another outlet's story on an event a chat already has a card of becomes a link on that card
+instead of a card of its own (grouping.py), unless the chat chose a card from each source.
+
 Instant subscribers get a "story" row, rendered now in their language/time zone/sentence count,
 due at once or at the end of their quiet hours. Digest subscribers get a "digest_item" row in
 status "digest" that is never sent alone; the digest job gathers them (digest.py).
@@ -50,6 +53,7 @@ class _Chat:
     quiet_end: str | None
     link_preview: bool
     since: datetime
+    group_events: bool
 
 
 def story_terms(story: Story) -> set[str]:
@@ -92,10 +96,11 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
                     Subscriber.quiet_end,
                     Subscriber.link_preview,
                     Subscriber.since,
+                    Subscriber.group_events,
                 ).where(Subscriber.active, Subscriber.chat_id.in_(select(Subscription.chat_id).distinct()))
             )
         ).all()
-    chats = {row.chat_id: _Chat(*row) for row in chat_rows}
+    chats = {row.chat_id: _Chat(**row._mapping) for row in chat_rows}
     by_kind: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     for chat_id, kind, target in subs:
         by_kind[kind][target].add(chat_id)
@@ -139,7 +144,9 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
             rows.append(row)
     if not rows:
         return 0
-    folded = await fold_same_events(db, config, rows, stories, chats, now)
+    # Chats that chose a card from each source are left out of the folding.
+    grouping = {chat_id: chat for chat_id, chat in chats.items() if chat.group_events}
+    folded = await fold_same_events(db, config, rows, stories, grouping, now)
     async with db.write() as session:
         await apply_folded(session, folded)
         created = await outbox.insert_rows(session, rows)

@@ -141,6 +141,7 @@ _SETTING_NAMES = {
     "sent": ("sentences", "الجمل", "جمل", "الجمل", "عدد"),
     "quiet": ("quiet", "الهدوء", "هدوء"),
     "prev": ("previews", "preview", "links", "المعاينة", "معاينة"),
+    "group": ("grouping", "group", "التجميع", "تجميع"),
 }
 _NAME_OF = {normalize(alias): name for name, aliases in _SETTING_NAMES.items() for alias in aliases}
 _MODES = {
@@ -199,8 +200,5 @@ def parse_setting(args: list[str]) -> SettingChange:
             return SettingChange({}, "bad_quiet", rest)
         return SettingChange({"quiet_start": window[0], "quiet_end": window[1]})
     switch = parse_switch(rest)
-    return (
-        SettingChange({"link_preview": switch})
-        if switch is not None
-        else SettingChange({}, "bad_switch", rest)
-    )
+    field = "group_events" if name == "group" else "link_preview"
+    return SettingChange({field: switch}) if switch is not None else SettingChange({}, "bad_switch", rest)

@@ -34,7 +34,17 @@ MAX_LATEST = 10
 SCAN_LIMIT = 500
 STOPPED = "stopped"
 SETTINGS_FIELDS = frozenset(
-    {"mode", "digest_times", "timezone", "sentences", "quiet_start", "quiet_end", "link_preview", "language"}
+    {
+        "mode",
+        "digest_times",
+        "timezone",
+        "sentences",
+        "quiet_start",
+        "quiet_end",
+        "link_preview",
+        "group_events",
+        "language",
+    }
 )
 
 

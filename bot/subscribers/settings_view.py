@@ -9,6 +9,7 @@ Callback data:
   set:sent:<n>         sentences per summary
   set:q:off | set:q:<i> quiet hours off or preset i (prefs.QUIET_PRESETS)
   set:prev:on|off      link previews
+  set:grp:on|off       one card per event (bot.delivery.grouping)
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ LABELS: dict[str, dict[str, str]] = {
     "prev": {"ar": "معاينة الروابط", "en": "Link previews"},
     "on": {"ar": "مفعّلة", "en": "On"},
     "off": {"ar": "معطّلة", "en": "Off"},
+    # Another outlet's story on an event you have a card of: a link on that card, or a card of its own.
+    "group": {"ar": "الخبر نفسه من مصادر أخرى", "en": "Same story from other sources"},
+    "group_on": {"ar": "رابط في البطاقة الأولى", "en": "A link on the first card"},
+    "group_off": {"ar": "بطاقة لكل مصدر", "en": "A card from each source"},
     "back": {"ar": "« رجوع", "en": "« Back"},
     "hint": {
         "ar": (
@@ -82,6 +87,7 @@ def values(sub: Subscriber, lang: str) -> dict[str, str]:
         "sent": str(sub.sentences),
         "quiet": quiet,
         "prev": label("on" if sub.link_preview else "off", lang),
+        "group": label("group_on" if sub.group_events else "group_off", lang),
     }
 
 
@@ -105,14 +111,15 @@ def main_keyboard(sub: Subscriber, lang: str) -> InlineKeyboardMarkup:
             ("quiet", "quiet"),
         )
     ]
-    toggled = "off" if sub.link_preview else "on"
-    rows.append(
-        [
-            InlineKeyboardButton(
-                f"{label('prev', lang)}: {current['prev']}", callback_data=f"set:prev:{toggled}"
-            )
-        ]
-    )
+    for key, on in (("prev", sub.link_preview), ("group", sub.group_events)):
+        toggled = "off" if on else "on"
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    f"{label(key, lang)}: {current[key]}", callback_data=f"set:{key}:{toggled}"
+                )
+            ]
+        )
     return InlineKeyboardMarkup(rows)
 
 

@@ -52,7 +52,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "/topics — المواضيع المتاحة\n"
             "/latest — أحدث الأخبار من اشتراكاتك، مثل: /latest 5\n"
             "/search — البحث في الأخبار\n"
-            "/settings — فوري أو ملخص دوري، المنطقة الزمنية، عدد الجمل، ساعات الهدوء، معاينة الروابط\n"
+            "/settings — فوري أو ملخص دوري، المنطقة الزمنية، عدد الجمل، ساعات الهدوء، معاينة الروابط، تجميع الخبر الواحد\n"
             "/language — تغيير اللغة\n"
             "/stop — إيقاف كل الاشتراكات\n"
             "/forget — حذف كل ما أحفظه عنك\n\n"
@@ -68,7 +68,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "/topics — the topics you can follow\n"
             "/latest — the latest news from your subscriptions, e.g. /latest 5\n"
             "/search — search the news\n"
-            "/settings — instant or digest, time zone, sentences, quiet hours, link previews\n"
+            "/settings — instant or digest, time zone, sentences, quiet hours, link previews, one card per story\n"
             "/language — change the language\n"
             "/stop — end every subscription\n"
             "/forget — delete everything I keep about you\n\n"
@@ -255,8 +255,8 @@ TEXTS: dict[str, dict[str, str]] = {
     # /settings
     "settings_saved": {"ar": "حُفظ ✓", "en": "Saved ✓"},
     "settings_unknown": {
-        "ar": "لا أعرف الإعداد «{value}». الإعدادات: الوضع، الأوقات، المنطقة، الجمل، الهدوء، المعاينة.",
-        "en": "There is no setting «{value}». Settings: mode, digest, timezone, sentences, quiet, previews.",
+        "ar": "لا أعرف الإعداد «{value}». الإعدادات: الوضع، الأوقات، المنطقة، الجمل، الهدوء، المعاينة، التجميع.",
+        "en": "There is no setting «{value}». Settings: mode, digest, timezone, sentences, quiet, previews, grouping.",
     },
     "settings_bad_mode": {
         "ar": "اختر «فوري» أو «ملخص»، مثل: /settings الوضع ملخص",
