@@ -13,7 +13,7 @@ from bot.clock import as_utc
 from bot.config import Config
 from bot.db.models import Outbox, Story
 from bot.delivery import outbox
-from bot.delivery.format import RenderedMessage, render_story
+from bot.delivery.format import RenderedMessage, render_story, zone
 
 # Telegram's window for editing a bot's message is 48 hours; an hour's margin for the queue.
 EDIT_WINDOW = timedelta(hours=47)
@@ -59,7 +59,7 @@ def also_of(payload: dict[str, Any] | None) -> Also:
     return [(str(source), url) for source, url in (payload or {}).get("also", [])]
 
 
-class _Reader(Protocol):
+class Reader(Protocol):
     """A chat's card settings: a Subscriber, or routing's row of one."""
 
     @property
@@ -75,24 +75,50 @@ class _Reader(Protocol):
 def rerender(
     card: Outbox,
     story: Story,
-    chat: _Reader,
+    chat: Reader,
     config: Config,
     *,
     also: Sequence[tuple[str, str | None]] | None = None,
+    cache: dict[tuple[Any, ...], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The card as it should read now: the reader's settings, expanded if they expanded it, its time
-    as it read when the card arrived, and the other outlets it lists (or `also` instead)."""
+    as it read when the card arrived, and the other outlets it lists (or `also` instead).
+
+    With `cache`, cards that would read the same are rendered once (thousands of chats share a few
+    settings); the payloads returned are shared, never to be changed in place."""
     sent_at = as_utc(card.sent_at) if card.sent_at is not None else None
-    return card_payload(
+    now = sent_at or as_utc(card.not_before)
+    tz = chat.timezone or config.delivery.default_timezone
+    sentences = chat.sentences or config.summary.sentences
+    expanded = bool((card.payload or {}).get("expanded"))
+    links = also_of(card.payload) if also is None else list(also)
+    # The card's time reads as a clock today and with its date on other days: the day is what counts.
+    key = (
+        story.id,
+        story.title,
+        chat.language,
+        tz,
+        sentences,
+        chat.link_preview,
+        expanded,
+        tuple(links),
+        now.astimezone(zone(tz)).date(),
+    )
+    if cache is not None and key in cache:
+        return cache[key]
+    rendered = card_payload(
         story,
         lang=chat.language,
-        tz=chat.timezone or config.delivery.default_timezone,
-        sentences=chat.sentences or config.summary.sentences,
+        tz=tz,
+        sentences=sentences,
         link_preview=chat.link_preview,
-        now=sent_at or as_utc(card.not_before),
-        expanded=bool((card.payload or {}).get("expanded")),
-        also=also_of(card.payload) if also is None else also,
+        now=now,
+        expanded=expanded,
+        also=links,
     )
+    if cache is not None:
+        cache[key] = rendered
+    return rendered
 
 
 def editable(card: Outbox, now: datetime) -> bool:

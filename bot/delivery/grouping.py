@@ -15,24 +15,29 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Table, bindparam, func, select, tuple_, update
 
 from bot.clock import as_utc
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Outbox, Story
 from bot.delivery import outbox
-from bot.delivery.card import Also, _Reader, also_of, card_payload, edit_of, editable, rerender
-from bot.feeds.events import EVENT_WINDOW, Vector, event_vector, same_event
+from bot.delivery.card import Also, Reader, also_of, card_payload, edit_of, editable, rerender
+from bot.feeds.events import EVENT_WINDOW, LEAD_WORDS, Vector, event_vector, same_event
 
 _T = TypeVar("_T")
 
+# Enough of a story's text for its first LEAD_WORDS words, read without loading the whole text.
+_LEAD_CHARS = 800
 # A card lists at most this many other outlets; past that a story gets its own card.
 MAX_ALSO = 6
 
 _vectors: dict[tuple[int, str], Vector] = {}
+# Core on the session's connection, not the ORM: a list of parameters then runs as one executemany
+# keyed by any column (the ORM would take it for a bulk update by primary key).
+_TABLE = cast(Table, Outbox.__table__)
 
 
 @dataclass
@@ -53,7 +58,7 @@ async def fold_same_events(
     config: Config,
     rows: list[dict[str, Any]],
     stories: Sequence[Story],
-    chats: Mapping[int, _Reader],
+    chats: Mapping[int, Reader],
     now: datetime,
 ) -> Folded:
     """Mark the story rows (routing's, not yet inserted) that another card of their chat will carry
@@ -63,9 +68,10 @@ async def fold_same_events(
     if not cards:
         return folded
     batch = {s.id: s for s in stories}
-    pool, related = await _related(db, batch, now)
+    related = await _related(db, batch, {r["chat_id"] for r in cards}, now)
     if not related:
         return folded
+    pool = dict(batch)  # the stories whose cards may be re-rendered
     # Rows already in the outbox (this story was routed before) stay as they are, and are not cards
     # of this run: their written card, if any, is found below like any other.
     known = await _already_queued(db, cards)
@@ -85,6 +91,8 @@ async def fold_same_events(
 
     live: dict[tuple[int, int], dict[str, Any] | Outbox] = {}  # (chat, story) -> the card telling it
     payloads: dict[int, dict[str, Any]] = {}  # DB cards changed so far: their payload now
+    renders: dict[tuple[Any, ...], dict[str, Any]] = {}  # re-rendered written cards (card.rerender)
+    first_renders: dict[tuple[Any, ...], dict[str, Any]] = {}  # this run's own cards
     for row in cards:
         chat_id, story_id = row["chat_id"], row["story_id"]
         story, chat = batch[story_id], chats.get(chat_id)
@@ -106,15 +114,28 @@ async def fold_same_events(
                 live[(chat_id, story_id)] = row
                 continue
             also = _with(also, entry)
-            target["payload"] = card_payload(
-                batch[target["story_id"]],
-                lang=chat.language,
-                tz=chat.timezone or config.delivery.default_timezone,
-                sentences=chat.sentences or config.summary.sentences,
-                link_preview=chat.link_preview,
-                now=as_utc(target["not_before"]),
-                also=also,
+            tz = chat.timezone or config.delivery.default_timezone
+            sentences = chat.sentences or config.summary.sentences
+            key = (
+                target["story_id"],
+                chat.language,
+                tz,
+                sentences,
+                chat.link_preview,
+                target["not_before"],
+                *also,
             )
+            if key not in first_renders:  # chats with the same settings share one rendering, as in routing
+                first_renders[key] = card_payload(
+                    batch[target["story_id"]],
+                    lang=chat.language,
+                    tz=tz,
+                    sentences=sentences,
+                    link_preview=chat.link_preview,
+                    now=as_utc(target["not_before"]),
+                    also=also,
+                )
+            target["payload"] = first_renders[key]
         else:
             shows = target.story_id is not None and target.story_id in pool
             usable = target.status == outbox.PENDING or editable(target, now)
@@ -124,7 +145,7 @@ async def fold_same_events(
                 live[(chat_id, story_id)] = row
                 continue
             also = _with(also, entry)
-            fresh = rerender(target, pool[target.story_id or 0], chat, config, also=also)
+            fresh = rerender(target, pool[target.story_id or 0], chat, config, also=also, cache=renders)
             payloads[target.id] = fresh
             if target.status == outbox.PENDING:
                 rows_in = folded.waiting.get(target.id, ({}, []))[1]
@@ -143,17 +164,34 @@ async def fold_same_events(
 async def apply_folded(session: Any, folded: Folded) -> None:
     """In routing's write transaction, before its rows are inserted: a waiting card taken by the
     sender meanwhile went out without the links, so the stories folded into it go out as cards."""
-    from sqlalchemy import update
-
-    for card_id, (fresh, into) in folded.waiting.items():
-        result = await session.execute(
-            update(Outbox).where(Outbox.id == card_id, Outbox.status == outbox.PENDING).values(payload=fresh)
+    connection = await session.connection()
+    if folded.waiting:
+        # Only while it still waits. Executed for all at once; a card the sender claimed before this
+        # statement is no longer pending after it (one the sender claims later waits for this
+        # transaction, and takes the new text).
+        await connection.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id == bindparam("card"), _TABLE.c.status == outbox.PENDING)
+            .values(payload=bindparam("fresh")),
+            [{"card": card_id, "fresh": fresh} for card_id, (fresh, _) in folded.waiting.items()],
         )
-        if result.rowcount == 0:
-            for row, own in into:
+        taken: set[int] = set()
+        for ids in _chunks(sorted(folded.waiting)):
+            taken.update(
+                (
+                    await session.scalars(
+                        select(Outbox.id).where(Outbox.id.in_(ids), Outbox.status != outbox.PENDING)
+                    )
+                ).all()
+            )
+        for card_id in taken:
+            for row, own in folded.waiting[card_id][1]:
                 row.update(status=outbox.PENDING, payload=own)
-    for card_id, holds in folded.shown.items():
-        await session.execute(update(Outbox).where(Outbox.id == card_id).values(payload=holds))
+    if folded.shown:
+        await connection.execute(
+            update(_TABLE).where(_TABLE.c.id == bindparam("card")).values(payload=bindparam("holds")),
+            [{"card": card_id, "holds": holds} for card_id, holds in folded.shown.items()],
+        )
 
 
 def _with(also: Also, entry: tuple[str, str | None]) -> Also:
@@ -164,51 +202,97 @@ def _story_of(card: dict[str, Any] | Outbox) -> int | None:
     return card["story_id"] if isinstance(card, dict) else card.story_id
 
 
-def _vector(story: Story) -> Vector:
-    key = (story.id, story.title or "")
+@dataclass(frozen=True)
+class _Told:
+    """What the comparison needs of a story (not its whole text)."""
+
+    id: int
+    feed_id: int | None
+    canonical: int
+    fetched_at: datetime
+    title: str
+    lead: str
+
+
+def _vector(story: _Told) -> Vector:
+    key = (story.id, story.title)
     found = _vectors.get(key)
     if found is None:
         if len(_vectors) > 20_000:
             _vectors.clear()
-        found = _vectors[key] = event_vector(story.title or "", story.text or "")
+        found = _vectors[key] = event_vector(story.title, story.lead)
     return found
 
 
 async def _related(
-    db: Database, batch: dict[int, Story], now: datetime
-) -> tuple[dict[int, Story], dict[int, list[int]]]:
-    """The stories of the last EVENT_WINDOW (batch included), and for each batch story the earlier
-    ones from another feed on the same event, nearest first."""
-    times = {s.id: as_utc(s.fetched_at or now) for s in batch.values()}
-    since = min(times.values()) - EVENT_WINDOW
+    db: Database, batch: dict[int, Story], chat_ids: set[int], now: datetime
+) -> dict[int, list[int]]:
+    """For each batch story, the earlier stories from another feed on the same event (nearest
+    first) among those that can have a card here: the batch's own, and the stories these chats got
+    a card of (or had folded into one) in the last EVENT_WINDOW. Comparing with every story of the
+    window instead would read thousands of rows per routing on a large instance."""
+    told = {
+        s.id: _Told(
+            s.id, s.feed_id, s.duplicate_of or s.id, as_utc(s.fetched_at or now), s.title or "", _lead(s.text)
+        )
+        for s in batch.values()
+    }
+    since = min(t.fetched_at for t in told.values()) - EVENT_WINDOW
     async with db.read() as session:
-        recent = (
-            await session.scalars(
-                select(Story).where(Story.fetched_at >= since, Story.id.not_in(list(batch)))
+        carded: set[int] = set()
+        for chats in _chunks(sorted(chat_ids)):
+            carded.update(
+                story_id
+                for story_id in (
+                    await session.scalars(
+                        select(Outbox.story_id)
+                        .where(
+                            Outbox.chat_id.in_(chats),
+                            Outbox.kind == outbox.STORY,
+                            Outbox.created_at >= since,
+                            Outbox.story_id.is_not(None),
+                        )
+                        .distinct()
+                    )
+                ).all()
+                if story_id is not None
             )
-        ).all()
-    pool = {s.id: s for s in recent} | batch
+        for ids in _chunks(sorted(carded - set(batch))):
+            for row in await session.execute(
+                select(
+                    Story.id,
+                    Story.feed_id,
+                    Story.duplicate_of,
+                    Story.fetched_at,
+                    Story.title,
+                    func.substr(Story.text, 1, _LEAD_CHARS),
+                ).where(Story.id.in_(ids))
+            ):
+                told[row[0]] = _Told(
+                    row[0], row[1], row[2] or row[0], as_utc(row[3] or now), row[4] or "", _lead(row[5])
+                )
     related: dict[int, list[int]] = {}
-    for story in sorted(batch.values(), key=lambda s: s.id):
-        vector = _vector(story)
+    for story in sorted(batch):
+        mine = told[story]
+        vector = _vector(mine)
         if not vector:
             continue
-        canonical = story.duplicate_of or story.id
-        scored = []
-        for other in pool.values():
-            if (
-                other.id >= story.id
-                or other.feed_id == story.feed_id
-                or (other.duplicate_of or other.id) == canonical
-            ):
-                continue
-            if abs(as_utc(other.fetched_at or now) - times[story.id]) > EVENT_WINDOW:
-                continue
-            if same_event(vector, _vector(other)):
-                scored.append(other.id)
+        scored = [
+            other.id
+            for other in told.values()
+            if other.id < story
+            and other.feed_id != mine.feed_id
+            and other.canonical != mine.canonical
+            and abs(other.fetched_at - mine.fetched_at) <= EVENT_WINDOW
+            and same_event(vector, _vector(other))
+        ]
         if scored:
-            related[story.id] = sorted(scored, reverse=True)
-    return pool, related
+            related[story] = sorted(scored, reverse=True)
+    return related
+
+
+def _lead(text: str | None) -> str:
+    return " ".join((text or "")[:_LEAD_CHARS].split()[:LEAD_WORDS])
 
 
 async def _already_queued(db: Database, rows: list[dict[str, Any]]) -> set[tuple[int, str]]:
@@ -229,34 +313,43 @@ async def _already_queued(db: Database, rows: list[dict[str, Any]]) -> set[tuple
 async def _cards_of(
     db: Database, related: dict[int, list[int]], chat_ids: set[int]
 ) -> dict[tuple[int, int], Outbox]:
-    """(chat, story) -> the card that tells that story in that chat: its own, or the card it was
-    folded into."""
+    """(chat, story) -> the card that tells that story in that chat: its own, or, for a chat with
+    no card of these stories, the card one of them was folded into."""
     stories = {t for ts in related.values() for t in ts}
     cards: dict[tuple[int, int], Outbox] = {}
     async with db.read() as session:
         for chats in _chunks(sorted(chat_ids)):
-            found = await _story_rows(session, stories, chats, with_grouped=True)
-            # A story folded into another's card: that card tells it (same chat, the host story's row).
+            for card in await _story_rows(session, stories, chats):
+                if card.story_id is not None:
+                    cards[(card.chat_id, card.story_id)] = card
+            carded = {chat for chat, _ in cards}
+            uncovered = [chat for chat in chats if chat not in carded]
+            if not uncovered:
+                continue
+            grouped = await _story_rows(session, stories, uncovered, statuses=(outbox.GROUPED,))
             into = {
                 row.id: int(row.payload["into_story"])
-                for row in found
-                if row.status == outbox.GROUPED and (row.payload or {}).get("into_story")
+                for row in grouped
+                if (row.payload or {}).get("into_story")
             }
             hosts = {
-                (host.chat_id, host.story_id or 0): host
-                for host in (await _story_rows(session, set(into.values()), chats) if into else [])
+                (card.chat_id, card.story_id or 0): card
+                for card in (await _story_rows(session, set(into.values()), uncovered) if into else [])
             }
-            for row in found:
-                card = hosts.get((row.chat_id, into[row.id])) if row.id in into else row
-                if card is not None and card.status != outbox.GROUPED and row.story_id is not None:
-                    cards[(row.chat_id, row.story_id)] = card
+            for row in grouped:
+                host = hosts.get((row.chat_id, into.get(row.id, 0)))
+                if host is not None and row.story_id is not None:
+                    cards[(row.chat_id, row.story_id)] = host
     return cards
 
 
 async def _story_rows(
-    session: Any, stories: set[int], chats: Sequence[int], *, with_grouped: bool = False
+    session: Any,
+    stories: set[int],
+    chats: Sequence[int],
+    *,
+    statuses: tuple[str, ...] = (outbox.PENDING, outbox.SENDING, outbox.SENT),
 ) -> Sequence[Outbox]:
-    statuses = (outbox.PENDING, outbox.SENDING, outbox.SENT) + ((outbox.GROUPED,) if with_grouped else ())
     return (
         await session.scalars(
             select(Outbox).where(
