@@ -155,6 +155,10 @@ async def prepare(db_url: str, ant: Path | None, subscribers: int) -> tuple[int,
             await session.execute(
                 insert(Subscription), [{"chat_id": c, "kind": "feed", "target": str(feed_id)} for c in chats]
             )
+    # Indexed as the poller indexes what it stores, so the probe's /search reads a real archive.
+    from bot.search.index import reindex_all
+
+    await reindex_all(db)
     await db.close()
     return stored, last_id
 
@@ -299,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.monotonic()
         stored, story_id = asyncio.run(prepare(db_url, ant, n))
         print(
-            f"set-up: {stored} stories and {n} subscribers stored in {time.monotonic() - t0:.0f}s", flush=True
+            f"set-up: {stored} stories (search-indexed) and {n} subscribers stored in {time.monotonic() - t0:.0f}s",
+            flush=True,
         )
 
         with FakeTelegramThread(rate_limits=RateLimits()) as runner:
@@ -326,7 +331,12 @@ def main(argv: list[str] | None = None) -> int:
             proc.stdin.flush()
             busy: list[float] = []
             while proc.poll() is None:
-                busy.append(probe(runner))
+                try:
+                    busy.append(probe(runner))
+                except TimeoutError:
+                    if proc.poll() is None:
+                        raise
+                    # The bot finished and exited while this probe was in flight: no answer to wait for.
             stdout, stderr = proc.communicate()
             if proc.returncode != 0:
                 print(stderr[-4000:], file=sys.stderr)
