@@ -52,6 +52,32 @@ HODEIDAH_EXPLAINER = (
 )
 
 
+# A profile beside the news, in the news' own words: its headline asks a question.
+RAZZAZ_NEWS = (
+    "الأردن: تكليف عمر الرزاز بتشكيل حكومة جديدة خلفا لهاني الملقي",
+    "كلف العاهل الأردني الملك عبد الله الثاني عمر الرزاز بتشكيل حكومة جديدة خلفا لهاني الملقي.",
+)
+RAZZAZ_PROFILE = (
+    "من هو عمر الرزاز المكلف بتشكيل الحكومة الأردنية الجديدة؟",
+    "كلف العاهل الأردني عمر الرزاز بتشكيل حكومة جديدة خلفا لهاني الملقي، فمن هو الرجل؟",
+)
+
+
+async def test_a_story_whose_headline_asks_a_question_is_a_story_of_its_own(
+    db: Database, config_factory: Any
+) -> None:
+    assert same_event(event_vector(*RAZZAZ_NEWS), event_vector(*RAZZAZ_PROFILE))  # the words agree
+    config: Config = config_factory()
+    f24, sky = await _two_outlets(db, 1)
+    news = await _story(db, f24, RAZZAZ_NEWS, "فرانس 24", "https://f24.example/jordan")
+    profile = await _story(db, sky, RAZZAZ_PROFILE, "سكاي نيوز عربية", "https://sky.example/razzaz")
+    await route_new_stories(db, config, [news, profile])
+    assert sorted((r.story_id, r.status) for r in await rows(db, 1)) == [
+        (news, outbox.PENDING),
+        (profile, outbox.PENDING),
+    ]
+
+
 def test_one_event_in_two_outlets_words_is_one_event_and_an_explainer_is_not() -> None:
     f24, sky = event_vector(*SUDAN_F24), event_vector(*SUDAN_SKY)
     assert same_event(f24, sky)

@@ -25,7 +25,7 @@ from bot.db.database import Database
 from bot.db.models import Outbox, Story
 from bot.delivery import outbox
 from bot.delivery.card import Also, Reader, also_of, card_payload, edit_of, editable, rerender
-from bot.feeds.events import EVENT_WINDOW, LEAD_WORDS, Vector, event_vector, same_event
+from bot.feeds.events import EVENT_WINDOW, LEAD_WORDS, Vector, event_vector, same_event, telling
 
 _T = TypeVar("_T")
 
@@ -275,7 +275,7 @@ async def _related(
     for story in sorted(batch):
         mine = told[story]
         vector = _vector(mine)
-        if not vector:
+        if not vector or not telling(mine.title):
             continue
         scored = [
             other.id
@@ -284,6 +284,7 @@ async def _related(
             and other.feed_id != mine.feed_id
             and other.canonical != mine.canonical
             and abs(other.fetched_at - mine.fetched_at) <= EVENT_WINDOW
+            and telling(other.title)
             and same_event(vector, _vector(other))
         ]
         if scored:
