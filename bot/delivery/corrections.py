@@ -4,9 +4,10 @@ and a digest that lists it has that item replaced (the digest's other items stay
 
 Telegram lets a bot edit its messages for 48 hours; older cards stay as they are (and /search finds
 the corrected story). An edit is an outbox row of kind "edit", so it keeps the same per-chat pacing,
-retries and restart safety as any message, and a chat that left gets none. Its dedup key names the
-card and the new text, so a second identical correction edits nothing and a third, different one
-edits again. Nothing is sent as a new message: a correction is not news.
+retries and restart safety as any message, and a chat that left gets none. The edited message's row
+then holds its new text, so the same correction seen again edits nothing, and a later one, even
+back to an earlier text, edits again (bot.delivery.card.edit_of). Nothing is sent as a new message:
+a correction is not news.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_
 
-from bot.clock import as_utc, utcnow
+from bot.clock import utcnow
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Outbox, Story, Subscriber
 from bot.delivery import outbox
-from bot.delivery.card import EDIT_WINDOW, edit_of, editable, rerender
+from bot.delivery.card import edit_of, editable, rerender
 from bot.delivery.format import MAX_MESSAGE, digest_item, visible_len
 
 log = logging.getLogger(__name__)
@@ -74,15 +75,9 @@ async def queue_corrections(
     requeued += digests_requeued
     async with db.write() as session:
         created = await outbox.insert_rows(session, edits)
-        for row_id, fresh in [*shown, *digests_shown]:
-            await session.execute(update(Outbox).where(Outbox.id == row_id).values(payload=fresh))
-        for row_id, fresh in requeued:
-            # Only while it still waits: a card the sender took meanwhile goes out as first rendered.
-            await session.execute(
-                update(Outbox)
-                .where(Outbox.id == row_id, Outbox.status == outbox.PENDING)
-                .values(payload=fresh)
-            )
+        await outbox.set_payloads(session, [*shown, *digests_shown])
+        # Only while it still waits: a card the sender took meanwhile goes out as first rendered.
+        await outbox.set_payloads(session, requeued, while_pending=True)
     if created:
         outbox.notify(db)
         log.info("corrections: %d sent cards to edit, %d queued cards re-rendered", created, len(requeued))
@@ -114,18 +109,17 @@ async def _digest_corrections(
             key = (data or {}).get("digest")
             if key and story_id is not None:
                 wanted.setdefault((chat_id, key), []).append(story_id)
-        messages = []
-        for chat_id, key in wanted:
-            message = await session.scalar(
-                select(Outbox).where(
-                    Outbox.chat_id == chat_id,
-                    Outbox.dedup_key == key,
-                    Outbox.kind == outbox.DIGEST,
-                    Outbox.status.in_((outbox.SENT, outbox.PENDING)),
+        messages: list[Outbox] = []
+        for keys in outbox.chunks(sorted(wanted)):
+            messages += (
+                await session.scalars(
+                    select(Outbox).where(
+                        tuple_(Outbox.chat_id, Outbox.dedup_key).in_(keys),
+                        Outbox.kind == outbox.DIGEST,
+                        Outbox.status.in_((outbox.SENT, outbox.PENDING)),
+                    )
                 )
-            )
-            if message is not None:
-                messages.append(message)
+            ).all()
     edits: list[dict[str, Any]] = []
     requeued: list[tuple[int, dict[str, Any]]] = []
     shown: list[tuple[int, dict[str, Any]]] = []
@@ -141,20 +135,8 @@ async def _digest_corrections(
         fresh = {**data, "text": text, "items": items}
         if message.status == outbox.PENDING:
             requeued.append((message.id, fresh))
-            continue
-        sent_at = as_utc(message.sent_at) if message.sent_at is not None else None
-        if message.message_id is None or sent_at is None or now - sent_at > EDIT_WINDOW:
-            continue
-        # Numbered, not named by the text: the row holds what the message now shows, so a later
-        # correction edits from there, even one back to an earlier text.
-        fresh["edits"] = int(data.get("edits", 0)) + 1
-        edits.append(
-            {
-                "chat_id": message.chat_id,
-                "kind": outbox.EDIT,
-                "dedup_key": f"edit:{message.id}:{fresh['edits']}",
-                "payload": {"text": text, "preview": False, "edit_message_id": message.message_id},
-            }
-        )
-        shown.append((message.id, fresh))
+        elif editable(message, now):
+            edit, holds = edit_of(message, fresh)
+            edits.append(edit)
+            shown.append((message.id, holds))
     return edits, requeued, shown

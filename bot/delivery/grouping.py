@@ -12,12 +12,12 @@ restart, a second routing). Only instant cards are folded: a digest lists everyt
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, tuple_, update
+from sqlalchemy import func, select, tuple_
 
 from bot.clock import as_utc
 from bot.config import Config
@@ -27,17 +27,12 @@ from bot.delivery import outbox
 from bot.delivery.card import Also, Reader, also_of, card_payload, edit_of, editable, rerender
 from bot.feeds.events import EVENT_WINDOW, LEAD_WORDS, Vector, event_vector, same_event, telling
 
-_T = TypeVar("_T")
-
 # Enough of a story's text for its first LEAD_WORDS words, read without loading the whole text.
 _LEAD_CHARS = 800
 # A card lists at most this many other outlets; past that a story gets its own card.
 MAX_ALSO = 6
 
 _vectors: dict[tuple[int, str], Vector] = {}
-# Core on the session's connection, not the ORM: a list of parameters then runs as one executemany
-# keyed by any column (the ORM would take it for a bulk update by primary key).
-_TABLE = cast(Table, Outbox.__table__)
 
 
 @dataclass
@@ -164,19 +159,15 @@ async def fold_same_events(
 async def apply_folded(session: Any, folded: Folded) -> None:
     """In routing's write transaction, before its rows are inserted: a waiting card taken by the
     sender meanwhile went out without the links, so the stories folded into it go out as cards."""
-    connection = await session.connection()
     if folded.waiting:
-        # Only while it still waits. Executed for all at once; a card the sender claimed before this
-        # statement is no longer pending after it (one the sender claims later waits for this
-        # transaction, and takes the new text).
-        await connection.execute(
-            update(_TABLE)
-            .where(_TABLE.c.id == bindparam("card"), _TABLE.c.status == outbox.PENDING)
-            .values(payload=bindparam("fresh")),
-            [{"card": card_id, "fresh": fresh} for card_id, (fresh, _) in folded.waiting.items()],
+        # Only while it still waits. A card the sender claimed before this statement is no longer
+        # pending after it (one the sender claims later waits for this transaction, and takes the
+        # new text).
+        await outbox.set_payloads(
+            session, [(card_id, fresh) for card_id, (fresh, _) in folded.waiting.items()], while_pending=True
         )
         taken: set[int] = set()
-        for ids in _chunks(sorted(folded.waiting)):
+        for ids in outbox.chunks(sorted(folded.waiting)):
             taken.update(
                 (
                     await session.scalars(
@@ -187,11 +178,7 @@ async def apply_folded(session: Any, folded: Folded) -> None:
         for card_id in taken:
             for row, own in folded.waiting[card_id][1]:
                 row.update(status=outbox.PENDING, payload=own)
-    if folded.shown:
-        await connection.execute(
-            update(_TABLE).where(_TABLE.c.id == bindparam("card")).values(payload=bindparam("holds")),
-            [{"card": card_id, "holds": holds} for card_id, holds in folded.shown.items()],
-        )
+    await outbox.set_payloads(session, folded.shown.items())
 
 
 def _with(also: Also, entry: tuple[str, str | None]) -> Also:
@@ -240,7 +227,7 @@ async def _related(
     since = min(t.fetched_at for t in told.values()) - EVENT_WINDOW
     async with db.read() as session:
         carded: set[int] = set()
-        for chats in _chunks(sorted(chat_ids)):
+        for chats in outbox.chunks(sorted(chat_ids)):
             carded.update(
                 story_id
                 for story_id in (
@@ -257,7 +244,7 @@ async def _related(
                 ).all()
                 if story_id is not None
             )
-        for ids in _chunks(sorted(carded - set(batch))):
+        for ids in outbox.chunks(sorted(carded - set(batch))):
             for row in await session.execute(
                 select(
                     Story.id,
@@ -301,7 +288,7 @@ async def _already_queued(db: Database, rows: list[dict[str, Any]]) -> set[tuple
     keys = sorted({(r["chat_id"], r["dedup_key"]) for r in rows})
     found: set[tuple[int, str]] = set()
     async with db.read() as session:
-        for part in _chunks(keys):
+        for part in outbox.chunks(keys):
             result = await session.execute(
                 select(Outbox.chat_id, Outbox.dedup_key).where(
                     tuple_(Outbox.chat_id, Outbox.dedup_key).in_(part)
@@ -319,7 +306,7 @@ async def _cards_of(
     stories = {t for ts in related.values() for t in ts}
     cards: dict[tuple[int, int], Outbox] = {}
     async with db.read() as session:
-        for chats in _chunks(sorted(chat_ids)):
+        for chats in outbox.chunks(sorted(chat_ids)):
             for card in await _story_rows(session, stories, chats):
                 if card.story_id is not None:
                     cards[(card.chat_id, card.story_id)] = card
@@ -361,9 +348,3 @@ async def _story_rows(
             )
         )
     ).all()
-
-
-def _chunks(items: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
-    """Slices that keep a query's bound parameters far below SQLite's limit (32766)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -15,12 +15,12 @@ Writers notify the running sender (if any) for the same database so new rows go 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
@@ -31,6 +31,8 @@ from bot.db.database import Database
 from bot.db.models import Outbox, Subscriber
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 PENDING = "pending"
 SENDING = "sending"
@@ -85,14 +87,39 @@ def _insert(session: AsyncSession) -> Any:
     return postgresql.insert(Outbox) if dialect == "postgresql" else sqlite.insert(Outbox)
 
 
+def chunks(items: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
+    """Slices that keep a statement's bound parameters far below SQLite's limit (32766)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# Core on the session's connection, not the ORM: a list of parameters then runs as one executemany
+# keyed by any column (the ORM would take it for a bulk update by primary key).
+_TABLE = cast(Table, Outbox.__table__)
+
+
+async def set_payloads(
+    session: AsyncSession, payloads: Iterable[tuple[int, dict[str, Any]]], *, while_pending: bool = False
+) -> None:
+    """Rows' payloads replaced (row id, payload), in one executemany: what a card shows now after an
+    edit, or a waiting card re-rendered. `while_pending`: only rows the sender has not taken yet."""
+    params = [{"row": row_id, "fresh": fresh} for row_id, fresh in payloads]
+    if not params:
+        return
+    condition = _TABLE.c.id == bindparam("row")
+    if while_pending:
+        condition &= _TABLE.c.status == PENDING
+    connection = await session.connection()
+    await connection.execute(update(_TABLE).where(condition).values(payload=bindparam("fresh")), params)
+
+
 async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
     """INSERT … ON CONFLICT (chat_id, dedup_key) DO NOTHING; returns how many rows were new."""
     if not rows:
         return 0
     created = 0
     now = utcnow()
-    # Batches keep SQLite's bound-parameter limit (32766) far away.
-    for start in range(0, len(rows), 500):
+    for part in chunks(rows):
         batch = [
             {
                 "status": PENDING,
@@ -103,7 +130,7 @@ async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
                 "story_id": None,
                 **row,
             }
-            for row in rows[start : start + 500]
+            for row in part
         ]
         statement = (
             _insert(session)
