@@ -150,9 +150,13 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
     async with db.write() as session:
         await apply_folded(session, folded)
         created = await outbox.insert_rows(session, rows)
-        created += await outbox.insert_rows(session, folded.edits)
+        edits = await outbox.insert_rows(session, folded.edits)
     log.info(
-        "routed %d stories: %d outbox rows (%d already queued)", len(stories), created, len(rows) - created
+        "routed %d stories: %d outbox rows (%d already queued), %d cards edited to list another outlet",
+        len(stories),
+        created,
+        len(rows) - created,
+        edits,
     )
     outbox.notify(db)
     return created
