@@ -17,9 +17,15 @@ import re
 from summarizer.normalize import normalize
 
 # Candidate boundary: final punctuation, any closing quotes/brackets that follow it, then space, or
-# (a common typo) an Arabic word glued to the full stop: "الثلجية.لطالما".
-_BOUNDARY = re.compile(r"([.!?؟…]+)([\"'»”’)\]}]*)(?=\s|[\u0621-\u064A]{2})")
-_GLUED = re.compile(r"[\u0621-\u064A\u064B-\u0652\u0640]{2,}$")
+# (a common typo) an Arabic word glued to the full stop: "الثلجية.لطالما", "غرينلاند .والرياح",
+# "إلى نوح.و تعني" (a one-letter conjunction is a word too).
+_BOUNDARY = re.compile(
+    r"([.!?؟…]+)([\"'»”’)\]}]*)(?=\s|[\u0621-\u064A][\u064B-\u0652\u0640]*[\u0621-\u064A]|[وف]\s)"
+)
+# What may end a sentence glued to the next: a word of two Arabic letters or more, a Latin word or a
+# number ("IBM.سمحت", "عام 2004.سوف"), or a closing quote or bracket ("(Angina).وزن"), with or
+# without a space before the stop; a lone Arabic letter is an abbreviation ("د.محمد").
+_GLUED = re.compile(r"(?:[\u0621-\u064A\u064B-\u0652\u0640]{2,}|[A-Za-z0-9\u0660-\u0669]|[\"»”’)\]}]) *$")
 # ... except between Latin letters spelled in Arabic, an abbreviation (بي.بي.سي، سي.إن.إن، إم.إتش17:
 # 700 in ANT), while "فيتامين سي.كما" and "تكريما له.على" are the typo. Normalised spellings.
 _LETTER_NAMES = frozenset(
@@ -146,7 +152,7 @@ def _piece_spans(line: str) -> list[tuple[int, int]]:
             continue
         glued = end < len(line) and not line[end].isspace()
         if glued and not _GLUED.search(line[start : m.start()]):
-            continue  # only an Arabic word glued to the stop is a typo; "3.5" and "U.S" are not
+            continue  # only a stop glued to an Arabic word is a typo; "3.5" and "U.S" are not
         if glued and _spelled_abbreviation(line[start : m.start()], line[end:]):
             continue
         if m.group(1) == "." and not _ends_sentence(line[start : m.start()]):
