@@ -129,6 +129,38 @@ async def test_a_second_outlets_story_on_the_event_becomes_a_link_on_the_sent_ca
     ).items()
 
 
+async def test_a_story_meant_for_a_card_the_reader_deleted_comes_as_a_card_of_its_own(
+    fake_telegram: FakeTelegram, bot: Bot, db: Database, config_factory: Any
+) -> None:
+    config: Config = config_factory()
+    f24, sky = await _two_outlets(db, 1)
+    first = await _story(db, f24, SUDAN_F24, "فرانس 24", "https://f24.example/sudan")
+    await route_new_stories(db, config, [first])
+    async with sending(bot, db, config):
+        [card] = await fake_telegram.wait_for_messages(1, count=1)
+        await until(lambda: _all_done(db))
+        fake_telegram.message(1, card["message_id"])["deleted"] = True  # the reader deletes it
+        second = await _story(db, sky, SUDAN_SKY, "سكاي نيوز عربية", "https://sky.example/sudan")
+        await route_new_stories(db, config, [second])
+        [own] = await fake_telegram.wait_for_messages(1, since=1, count=1)
+        await until(lambda: _settled(db))
+        # A correction of the deleted card's story does not try to edit it again.
+        async with db.write() as session:
+            await session.execute(
+                update(Story).where(Story.id == first).values(title="السودان: البشير يعفي غندور")
+            )
+        assert await queue_corrections(db, config, [first]) == 0
+    assert own["plain_text"].startswith(SUDAN_SKY[0])
+    assert "وأيضًا في" not in own["plain_text"]
+    assert not card["edits"]
+    [message] = fake_telegram.sent_messages(1)
+    assert message["message_id"] == own["message_id"]
+
+
+async def _settled(db: Database) -> bool:
+    return all(r.status in (outbox.SENT, outbox.FAILED) for r in await rows(db))
+
+
 async def _all_done(db: Database) -> bool:
     return all(r.status in (outbox.SENT, outbox.GROUPED) for r in await rows(db))
 

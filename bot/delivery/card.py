@@ -19,6 +19,9 @@ from bot.delivery.format import RenderedMessage, render_story, zone
 EDIT_WINDOW = timedelta(hours=47)
 
 Also = list[tuple[str, str | None]]
+# In a sent row's payload: Telegram said its message is gone (the reader deleted it), so it is never
+# edited again (bot.delivery.grouping.card_gone).
+GONE = "gone"
 
 
 def card_payload(
@@ -122,13 +125,14 @@ def rerender(
 
 
 def editable(card: Outbox, now: datetime) -> bool:
-    """A sent card Telegram still lets the bot edit."""
+    """A sent card Telegram still lets the bot edit (and the reader has not deleted)."""
     sent_at = as_utc(card.sent_at) if card.sent_at is not None else None
     return (
         card.status == outbox.SENT
         and card.message_id is not None
         and sent_at is not None
         and now - sent_at <= EDIT_WINDOW
+        and not (card.payload or {}).get(GONE)
     )
 
 

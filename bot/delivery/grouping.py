@@ -3,6 +3,9 @@ EVENT_WINDOW, bot.feeds.events) is added to that card as a link on its last line
 نيوز عربية · فرانس 24"), not pushed as a card of its own. A reader of five outlets otherwise gets
 the same news five times in an hour.
 
+A reader may have deleted the sent card: Telegram then refuses the edit, and the stories that edit
+would have added go out as cards of their own (card_gone), so a deleted card never swallows news.
+
 The card is edited in place when it was sent (within Telegram's edit window; older, and the story
 gets its own card), re-rendered when it still waits (quiet hours), or, when both stories arrive in
 one routing run, rendered with the link from the start. The folded story's outbox row keeps its
@@ -17,14 +20,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select, tuple_, update
 
 from bot.clock import as_utc
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Outbox, Story
 from bot.delivery import outbox
-from bot.delivery.card import Also, Reader, also_of, card_payload, edit_of, editable, rerender
+from bot.delivery.card import GONE, Also, Reader, also_of, card_payload, edit_of, editable, rerender
 from bot.feeds.events import EVENT_WINDOW, LEAD_WORDS, Vector, event_vector, same_event, telling
 
 # Enough of a story's text for its first LEAD_WORDS words, read without loading the whole text.
@@ -33,6 +36,10 @@ _LEAD_CHARS = 800
 MAX_ALSO = 6
 
 _vectors: dict[tuple[int, str], Vector] = {}
+# In a grouped row's payload beside "into_story": the edit that adds it to a sent card, and its own
+# card, sent instead if that edit finds the card deleted.
+_BY_EDIT = "by_edit"
+_OWN = "own"
 
 
 @dataclass
@@ -85,6 +92,7 @@ async def fold_same_events(
             )
 
     live: dict[tuple[int, int], dict[str, Any] | Outbox] = {}  # (chat, story) -> the card telling it
+    into_sent: dict[int, list[tuple[dict[str, Any], dict[str, Any]]]] = {}  # sent card -> (row, own card)
     payloads: dict[int, dict[str, Any]] = {}  # DB cards changed so far: their payload now
     renders: dict[tuple[Any, ...], dict[str, Any]] = {}  # re-rendered written cards (card.rerender)
     first_renders: dict[tuple[Any, ...], dict[str, Any]] = {}  # this run's own cards
@@ -145,6 +153,8 @@ async def fold_same_events(
             if target.status == outbox.PENDING:
                 rows_in = folded.waiting.get(target.id, ({}, []))[1]
                 folded.waiting[target.id] = (fresh, [*rows_in, (row, row["payload"])])
+            else:
+                into_sent.setdefault(target.id, []).append((row, row["payload"]))
         row.update(status=outbox.GROUPED, payload={"into_story": _story_of(target)})
         live[(chat_id, story_id)] = target
     # One edit per sent card, to what it shows after the whole run.
@@ -153,7 +163,40 @@ async def fold_same_events(
             edit, holds = edit_of(card, payloads[card.id])
             folded.edits.append(edit)
             folded.shown[card.id] = holds
+            # Should the edit find the card deleted, these rows go out with their own card.
+            for row, own in into_sent.get(card.id, []):
+                row["payload"] = {**row["payload"], _BY_EDIT: edit["dedup_key"], _OWN: own}
     return folded
+
+
+async def card_gone(session: Any, chat_id: int, edit_key: str, message_id: int | None, now: datetime) -> int:
+    """Telegram refused the edit `edit_key` because the message is gone (the reader deleted it):
+    the stories that edit was to add as links are queued as cards of their own, and the message's
+    row is marked so that nothing tries to edit it again. Returns how many stories were queued."""
+    if message_id is not None:
+        for gone in (
+            await session.scalars(
+                select(Outbox).where(
+                    Outbox.chat_id == chat_id, Outbox.message_id == message_id, Outbox.status == outbox.SENT
+                )
+            )
+        ).all():
+            await outbox.set_payloads(session, [(gone.id, {**(gone.payload or {}), GONE: True})])
+    grouped = (
+        await session.scalars(
+            select(Outbox).where(
+                Outbox.chat_id == chat_id, Outbox.kind == outbox.STORY, Outbox.status == outbox.GROUPED
+            )
+        )
+    ).all()
+    revived = [row for row in grouped if (row.payload or {}).get(_BY_EDIT) == edit_key]
+    for row in revived:
+        await session.execute(
+            update(Outbox)
+            .where(Outbox.id == row.id, Outbox.status == outbox.GROUPED)
+            .values(status=outbox.PENDING, payload=row.payload[_OWN], not_before=now, attempts=0)
+        )
+    return len(revived)
 
 
 async def apply_folded(session: Any, folded: Folded) -> None:

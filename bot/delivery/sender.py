@@ -53,6 +53,7 @@ from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Outbox, Subscriber, Subscription
 from bot.delivery import outbox
+from bot.delivery.grouping import card_gone
 from bot.i18n import ar_digits, text
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ IDLE_POLL = 2.0
 BATCH = 200
 MAX_BACKOFF = 300.0
 _PART_SUFFIX = re.compile(r"#\d+$")
+# Telegram's answers to editing a message that is no longer there (the reader deleted it).
+_MESSAGE_GONE = re.compile(r"message to edit not found|message can't be edited|message_id_invalid", re.I)
 # Kinds that stop when their chat becomes inactive (an admin alert still reaches an admin who /stop-ped).
 SUBSCRIBER_KINDS = (outbox.STORY, outbox.DIGEST, outbox.BROADCAST, outbox.EDIT)
 
@@ -393,6 +396,8 @@ class Sender:
                 await self._deactivate(claimed, exc.message)
             elif claimed.kind == outbox.EDIT and "not modified" in exc.message.lower():
                 await self._sent(claimed, None)  # the card already reads so (the reader expanded it)
+            elif claimed.kind == outbox.EDIT and _MESSAGE_GONE.search(exc.message):
+                await self._card_gone(claimed, exc.message)
             else:
                 await self._fail(claimed, exc.message)
         except TelegramError as exc:  # NetworkError, TimedOut, 5xx, and the rare others
@@ -445,6 +450,28 @@ class Sender:
                 )
                 .values(not_before=retry_at)
             )
+
+    async def _card_gone(self, claimed: _Claimed, reason: str) -> None:
+        """The message to edit was deleted by the reader: what the edit was to add goes out as cards."""
+        self.stats["gone"] += 1
+        edited = claimed.payload.get("edit_message_id")
+        async with self.db.write() as session:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id == claimed.row_id)
+                .values(status=outbox.FAILED, last_error=reason[:1000])
+            )
+            revived = await card_gone(
+                session, claimed.chat_id, claimed.dedup_key, int(edited) if edited else None, utcnow()
+            )
+        log.info(
+            "outbox row %s: chat %s deleted the message; %d stories it was to list queued as cards",
+            claimed.row_id,
+            claimed.chat_id,
+            revived,
+        )
+        if revived:
+            self._event.set()
 
     async def _fail(self, claimed: _Claimed, reason: str) -> None:
         self.stats["failed"] += 1
