@@ -5,17 +5,20 @@ gets its own card."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from telegram import Bot
 
+from bot.clock import utcnow
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Outbox, Story
 from bot.delivery import outbox
 from bot.delivery import service as delivery
 from bot.delivery.corrections import queue_corrections
+from bot.delivery.digest import run_digests
 from bot.delivery.routing import route_new_stories
 from bot.feeds.events import event_vector, same_event, similarity
 from bot.services import services
@@ -280,3 +283,53 @@ async def test_a_chat_that_wants_a_card_from_each_source_gets_one(db: Database, 
         (second, outbox.PENDING),
     ]
     assert all("وأيضًا في" not in r.payload["text"] for r in cards)
+
+
+async def _digest_of_the_day(db: Database, config: Config, chat: int, *, group_events: bool) -> str:
+    """A digest reader of both outlets gets the Sudan story from each, and another story."""
+    now = utcnow()
+    f24, sky = await _two_outlets(
+        db,
+        chat,
+        since=now - timedelta(days=2),
+        mode="digest",
+        timezone="UTC",
+        digest_times=["00:00", "12:00"],
+        last_digest_at=now - timedelta(days=1),
+        group_events=group_events,
+    )
+    first = await _story(db, f24, SUDAN_F24, "فرانس 24", "https://f24.example/sudan")
+    second = await _story(db, sky, SUDAN_SKY, "سكاي نيوز عربية", "https://sky.example/sudan")
+    other = await _story(db, sky, SUDAN_OTHER, "سكاي نيوز عربية", "https://sky.example/nile")
+    await route_new_stories(db, config, [first, second, other])
+    assert await run_digests(db, config) == 1
+    [digest] = [r for r in await rows(db, chat) if r.kind == outbox.DIGEST]
+    return str(digest.payload["text"])
+
+
+async def test_a_digest_lists_one_event_once_with_the_other_outlets_under_it(
+    db: Database, config_factory: Any
+) -> None:
+    config: Config = config_factory()
+    text = await _digest_of_the_day(db, config, 1, group_events=True)
+    assert SUDAN_F24[0] in text and SUDAN_OTHER[0] in text
+    assert SUDAN_SKY[0] not in text  # told once ...
+    assert 'وأيضًا في:</i> <a href="https://sky.example/sudan">سكاي نيوز عربية</a>' in text  # ... with a link
+    assert text.index(SUDAN_F24[0]) < text.index("وأيضًا في:")
+    # A correction of that story replaces its item and keeps the link under it.
+    corrected = "السودان: البشير يعفي وزير الخارجية إبراهيم غندور"
+    async with db.write() as session:
+        first = (await session.scalars(select(Story.id).where(Story.title == SUDAN_F24[0]))).one()
+        await session.execute(update(Story).where(Story.id == first).values(title=corrected))
+    await queue_corrections(db, config, [first])
+    [digest] = [r for r in await rows(db, 1) if r.kind == outbox.DIGEST]
+    assert corrected in digest.payload["text"] and "https://sky.example/sudan" in digest.payload["text"]
+
+
+async def test_a_digest_reader_who_wants_each_source_gets_each_story(
+    db: Database, config_factory: Any
+) -> None:
+    config: Config = config_factory()
+    text = await _digest_of_the_day(db, config, 2, group_events=False)
+    assert all(told[0] in text for told in (SUDAN_F24, SUDAN_SKY, SUDAN_OTHER))
+    assert "وأيضًا في" not in text

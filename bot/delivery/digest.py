@@ -27,6 +27,7 @@ from bot.db.database import Database
 from bot.db.models import Outbox, Story, Subscriber
 from bot.delivery import outbox
 from bot.delivery.format import render_digest_parts, source_key
+from bot.delivery.grouping import fold_digest
 from bot.delivery.schedule import latest_slot, quiet_until, slot_key
 
 log = logging.getLogger(__name__)
@@ -132,12 +133,14 @@ async def _digest_for(
             due = quiet_until(now, sub.quiet_start, sub.quiet_end, tz) or now
             slot = due
         if stories:
-            shown = _balanced(stories, cap)
+            # One event told by several outlets is one item, the others a link under it.
+            items_of, also = fold_digest(stories) if sub.group_events else (stories, {})
+            shown = _balanced(items_of, cap)
             shown_count = len(shown)
             # The rest are marked digested with the others below: counted in the digest's last
             # line, never carried into the next digest (which would only grow).
             parts = render_digest_parts(
-                shown, lang=sub.language, tz=tz, slot=slot, more=len(stories) - len(shown)
+                shown, lang=sub.language, tz=tz, slot=slot, more=len(items_of) - len(shown), also=also
             )
             # The slot names the digest for people reading the outbox; the first item's id makes the key
             # unique, since each digest consumes its own items. A slot alone repeats after a zone change

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import lru_cache
@@ -296,9 +296,13 @@ def render_digest_parts(
     slot: datetime,
     limit: int = MAX_MESSAGE,
     more: int = 0,
+    also: Mapping[int, Sequence[tuple[str, str | None]]] | None = None,
 ) -> list[tuple[str, dict[int, str]]]:
     """render_digest's messages, each with the items it shows: {story id: its item as rendered by
-    digest_item}, so a correction can replace one story's item in the message that holds it."""
+    digest_item}, so a correction can replace one story's item in the message that holds it.
+
+    `also`: for a story, the other outlets' stories on the same event (bot.delivery.grouping), a
+    line under its item; a line of its own, so that a corrected item leaves it as it was."""
     when = local_time(slot, lang=lang, tz=tz, now=slot)
     count = ar_digits(len(stories)) if lang == "ar" else str(len(stories))
     blocks = [
@@ -315,7 +319,8 @@ def render_digest_parts(
         heading = ["", rtl(f"<b>{esc(source)}</b>", source)]
         for story in sorted(groups[source], key=lambda s: as_utc(s.published_at or utcnow())):
             items[story.id] = digest_item(story)
-            blocks.append([*heading, items[story.id]])
+            links = _also_line((also or {}).get(story.id, ()), lang)
+            blocks.append([*heading, items[story.id], *([links] if links else [])])
             heading = []
     if more > 0:
         line = text(COMMAND_TEXTS, "digest_more", lang, count=ar_digits(more) if lang == "ar" else more)

@@ -10,14 +10,15 @@ The card is edited in place when it was sent (within Telegram's edit window; old
 gets its own card), re-rendered when it still waits (quiet hours), or, when both stories arrive in
 one routing run, rendered with the link from the start. The folded story's outbox row keeps its
 dedup key with status "grouped", so it never reaches that chat later on its own (through a topic, a
-restart, a second routing). Only instant cards are folded: a digest lists everything once anyway.
+restart, a second routing). A digest folds its own stories the same way (fold_digest): one item
+for the event, the other outlets' stories as links on the line below it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, tuple_, update
@@ -36,6 +37,7 @@ _LEAD_CHARS = 800
 MAX_ALSO = 6
 
 _vectors: dict[tuple[int, str], Vector] = {}
+_pairs: dict[tuple[int, str, int, str], bool] = {}
 # In a grouped row's payload beside "into_story": the edit that adds it to a sent card, and its own
 # card, sent instead if that edit finds the card deleted.
 _BY_EDIT = "by_edit"
@@ -224,6 +226,60 @@ async def apply_folded(session: Any, folded: Folded) -> None:
     await outbox.set_payloads(session, folded.shown.items())
 
 
+def fold_digest(stories: Sequence[Story]) -> tuple[list[Story], dict[int, Also]]:
+    """A digest's stories with each event once: a story on an event an earlier story of another
+    outlet in the same digest already tells is listed as a link under that story's item.
+
+    Returns the stories that keep an item (in the order given) and, for those that list others,
+    (source, url) of each."""
+    kept: list[Story] = []
+    also: dict[int, Also] = {}
+    told = {story.id: _told_of(story) for story in stories}
+    for story in sorted(stories, key=lambda s: s.id):
+        mine = told[story.id]
+        host = None
+        if telling(mine.title) and _vector(mine):
+            host = next(
+                (
+                    other
+                    for other in reversed(kept)
+                    if len(also.get(other.id, [])) < MAX_ALSO and _one_event(told[other.id], mine)
+                ),
+                None,
+            )
+        if host is None:
+            kept.append(story)
+        else:
+            also[host.id] = _with(also.get(host.id, []), (" ".join((story.source or "").split()), story.url))
+    order = {s.id: i for i, s in enumerate(stories)}
+    return sorted(kept, key=lambda s: order[s.id]), also
+
+
+def _told_of(story: Story) -> _Told:
+    fetched = as_utc(story.fetched_at or story.published_at or datetime.now(UTC))
+    return _Told(
+        story.id, story.feed_id, story.duplicate_of or story.id, fetched, story.title or "", _lead(story.text)
+    )
+
+
+def _one_event(earlier: _Told, later: _Told) -> bool:
+    """Whether `later`, from another outlet, tells the event `earlier` tells (see bot.feeds.events)."""
+    if not (
+        earlier.feed_id != later.feed_id
+        and earlier.canonical != later.canonical
+        and abs(earlier.fetched_at - later.fetched_at) <= EVENT_WINDOW
+    ):
+        return False
+    # Every digest reader of these outlets asks about the same pairs: decide each once.
+    key = (earlier.id, earlier.title, later.id, later.title)
+    found = _pairs.get(key)
+    if found is None:
+        if len(_pairs) > 200_000:
+            _pairs.clear()
+        found = _pairs[key] = telling(earlier.title) and same_event(_vector(later), _vector(earlier))
+    return found
+
+
 def _with(also: Also, entry: tuple[str, str | None]) -> Also:
     return also if entry in also else [*also, entry]
 
@@ -307,16 +363,7 @@ async def _related(
         vector = _vector(mine)
         if not vector or not telling(mine.title):
             continue
-        scored = [
-            other.id
-            for other in told.values()
-            if other.id < story
-            and other.feed_id != mine.feed_id
-            and other.canonical != mine.canonical
-            and abs(other.fetched_at - mine.fetched_at) <= EVENT_WINDOW
-            and telling(other.title)
-            and same_event(vector, _vector(other))
-        ]
+        scored = [other.id for other in told.values() if other.id < story and _one_event(other, mine)]
         if scored:
             related[story] = sorted(scored, reverse=True)
     return related
