@@ -213,6 +213,55 @@ async def test_the_same_outlets_follow_up_and_a_chat_without_the_card_get_cards(
     assert by_chat[2] == [(second, outbox.PENDING)]
 
 
+async def test_an_outlets_follow_up_is_never_a_link_on_its_own_card_nor_listed_twice(
+    db: Database, config_factory: Any
+) -> None:
+    config: Config = config_factory()
+    f24, sky = await _two_outlets(db, 1)
+    first = await _story(db, f24, SUDAN_F24, "فرانس 24", "https://f24.example/sudan")
+    await route_new_stories(db, config, [first])
+    second = await _story(db, sky, SUDAN_SKY, "سكاي نيوز عربية", "https://sky.example/sudan")
+    await route_new_stories(db, config, [second])
+    # France 24's follow-up reads like Sky's story, which the France 24 card lists; Sky's own second
+    # story on the event reads like its first.
+    follow_up = await _story(db, f24, SUDAN_SKY, "فرانس 24", "https://f24.example/sudan-2")
+    await route_new_stories(db, config, [follow_up])
+    sky_again = await _story(db, sky, SUDAN_SKY, "سكاي نيوز عربية", "https://sky.example/sudan-2")
+    await route_new_stories(db, config, [sky_again])
+    by_story = {r.story_id: r for r in await rows(db, 1)}
+    assert [by_story[s].status for s in (first, second, follow_up)] == [
+        outbox.PENDING,
+        outbox.GROUPED,
+        outbox.PENDING,  # a card of its own
+    ]
+    links = by_story[first].payload["text"].split("وأيضًا في:")[1]
+    assert links.count("سكاي نيوز عربية") == 1 and "فرانس 24" not in links
+    # Sky's second story is told with France 24's second, not listed twice on the first card.
+    assert by_story[sky_again].payload["into_story"] == follow_up
+
+
+async def test_in_one_run_an_outlet_is_listed_once_and_never_on_its_own_card(
+    db: Database, config_factory: Any
+) -> None:
+    config: Config = config_factory()
+    f24, sky = await _two_outlets(db, 1)
+    first = await _story(db, f24, SUDAN_F24, "فرانس 24", "https://f24.example/sudan")
+    second = await _story(db, sky, SUDAN_SKY, "سكاي نيوز عربية", "https://sky.example/sudan")
+    follow_up = await _story(db, f24, SUDAN_SKY, "فرانس 24", "https://f24.example/sudan-2")
+    sky_again = await _story(db, sky, SUDAN_SKY, "سكاي نيوز عربية", "https://sky.example/sudan-2")
+    await route_new_stories(db, config, [first, second, follow_up, sky_again])
+    by_story = {r.story_id: r for r in await rows(db, 1)}
+    assert [by_story[s].status for s in (first, second, follow_up)] == [
+        outbox.PENDING,
+        outbox.GROUPED,
+        outbox.PENDING,  # a card of its own
+    ]
+    links = by_story[first].payload["text"].split("وأيضًا في:")[1]
+    assert links.count("سكاي نيوز عربية") == 1 and "فرانس 24" not in links
+    # Sky's second story is told with France 24's second, not listed twice on the first card.
+    assert by_story[sky_again].payload["into_story"] == follow_up
+
+
 async def test_an_expanded_card_keeps_its_links(bot_factory: Any, fake_telegram: FakeTelegram) -> None:
     chat = 3400
     long_lead = SUDAN_F24[1]
@@ -247,6 +296,50 @@ async def test_an_expanded_card_keeps_its_links(bot_factory: Any, fake_telegram:
     text = card["plain_text"]
     assert all(s in text for s in sentences[:5])  # expanded
     assert text.rstrip().endswith("وأيضًا في: سكاي نيوز عربية")  # and still listing the other outlet
+
+
+async def test_a_card_expanded_while_its_link_waits_to_be_added_stays_expanded(
+    bot_factory: Any, fake_telegram: FakeTelegram
+) -> None:
+    chat = 3401
+    sentences = [SUDAN_F24[1]] + [f"وأضاف المصدر في الجملة رقم {i} تفاصيل أخرى عن القرار." for i in range(6)]
+    async with bot_factory() as app:
+        db, config = services(app).db, services(app).config
+        f24, sky = await _two_outlets(db, chat)
+        first = await add_story(
+            db,
+            f24,
+            SUDAN_F24[0],
+            text=sentences[0],
+            summary=sentences,
+            source="فرانس 24",
+            url="https://f24.example/s",
+        )
+        await route_new_stories(db, config, [first])
+        delivery.wake(app)
+        [card] = await fake_telegram.wait_for_messages(chat, count=1, timeout=10)
+        await until(lambda: _all_done(db))
+        # The edit adding Sky's link fails once (Telegram had a bad moment) and waits for its retry...
+        fake_telegram.fail_next("editMessageText", 1)
+        second = await _story(db, sky, SUDAN_SKY, "سكاي نيوز عربية", "https://sky.example/sudan")
+        await route_new_stories(db, config, [second])
+        delivery.wake(app)
+        await until(lambda: _edit_retrying(db))
+        # ... while the reader presses "المزيد".
+        await fake_telegram.callback_query(chat, card["message_id"], f"more:{first}")
+        await until(lambda: _expanded_recorded(db, first))
+        await until(lambda: _edits_done(db), timeout=30)  # the retried edit went out
+    text = card["plain_text"]
+    assert all(s in text for s in sentences[:5]), "the expanded card folded up again"
+    assert text.rstrip().endswith("وأيضًا في: سكاي نيوز عربية")
+
+
+async def _edit_retrying(db: Database) -> bool:
+    return any(r.kind == outbox.EDIT and r.status == outbox.PENDING and r.attempts for r in await rows(db))
+
+
+async def _edits_done(db: Database) -> bool:
+    return all(r.status == outbox.SENT for r in await rows(db) if r.kind == outbox.EDIT)
 
 
 async def _expanded_recorded(db: Database, story: int) -> bool:

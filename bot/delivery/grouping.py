@@ -103,22 +103,19 @@ async def fold_same_events(
         story, chat = batch[story_id], chats.get(chat_id)
         target = next(
             (
-                live.get((chat_id, t)) or existing.get((chat_id, t))
+                card
                 for t in related.get(story_id, [])
-                if live.get((chat_id, t)) or existing.get((chat_id, t))
+                if (card := live.get((chat_id, t)) or existing.get((chat_id, t))) is not None
+                and _joinable(card, story, batch, pool, payloads, now)
             ),
             None,
         )
         if target is None or chat is None:
             live[(chat_id, story_id)] = row
             continue
-        entry = (" ".join((story.source or "").split()), story.url)
+        entry = (_source(story), story.url)
         if isinstance(target, dict):  # a card of this same run, not written yet
-            also = also_of(target["payload"])
-            if len(also) >= MAX_ALSO:
-                live[(chat_id, story_id)] = row
-                continue
-            also = _with(also, entry)
+            also = _with(also_of(target["payload"]), entry)
             tz = chat.timezone or config.delivery.default_timezone
             sentences = chat.sentences or config.summary.sentences
             key = (
@@ -142,14 +139,7 @@ async def fold_same_events(
                 )
             target["payload"] = first_renders[key]
         else:
-            shows = target.story_id is not None and target.story_id in pool
-            usable = target.status == outbox.PENDING or editable(target, now)
-            current = payloads.get(target.id, target.payload or {})
-            also = also_of(current)
-            if not (shows and usable) or len(also) >= MAX_ALSO:
-                live[(chat_id, story_id)] = row
-                continue
-            also = _with(also, entry)
+            also = _with(also_of(payloads.get(target.id, target.payload or {})), entry)
             fresh = rerender(target, pool[target.story_id or 0], chat, config, also=also, cache=renders)
             payloads[target.id] = fresh
             if target.status == outbox.PENDING:
@@ -201,6 +191,39 @@ async def card_gone(session: Any, chat_id: int, edit_key: str, message_id: int |
     return len(revived)
 
 
+def _joinable(
+    card: dict[str, Any] | Outbox,
+    story: Story,
+    batch: Mapping[int, Story],
+    pool: Mapping[int, Story],
+    payloads: Mapping[int, dict[str, Any]],
+    now: datetime,
+) -> bool:
+    """Whether `story` may become a link on `card`: the card can still change, and neither its own
+    story nor a link on it is from the story's outlet. An outlet's second story on the event is its
+    follow-up, news to a reader of that outlet (and "وأيضًا في" naming the card's own outlet, or one
+    outlet twice, reads as a mistake)."""
+    if isinstance(card, dict):
+        told, payload = batch.get(card["story_id"]), card["payload"]
+    else:
+        if not (card.status == outbox.PENDING or editable(card, now)):
+            return False
+        told, payload = pool.get(card.story_id or 0), payloads.get(card.id, card.payload or {})
+    also = also_of(payload)
+    source = _source(story)
+    return (
+        told is not None
+        and len(also) < MAX_ALSO
+        and told.feed_id != story.feed_id
+        and _source(told) != source
+        and all(listed != source for listed, _ in also)
+    )
+
+
+def _source(story: Story) -> str:
+    return " ".join((story.source or "").split())
+
+
 async def apply_folded(session: Any, folded: Folded) -> None:
     """In routing's write transaction, before its rows are inserted: a waiting card taken by the
     sender meanwhile went out without the links, so the stories folded into it go out as cards."""
@@ -243,14 +266,17 @@ def fold_digest(stories: Sequence[Story]) -> tuple[list[Story], dict[int, Also]]
                 (
                     other
                     for other in reversed(kept)
-                    if len(also.get(other.id, [])) < MAX_ALSO and _one_event(told[other.id], mine)
+                    if len(also.get(other.id, [])) < MAX_ALSO
+                    and _source(other) != _source(story)
+                    and all(listed != _source(story) for listed, _ in also.get(other.id, []))
+                    and _one_event(told[other.id], mine)
                 ),
                 None,
             )
         if host is None:
             kept.append(story)
         else:
-            also[host.id] = _with(also.get(host.id, []), (" ".join((story.source or "").split()), story.url))
+            also[host.id] = _with(also.get(host.id, []), (_source(story), story.url))
     order = {s.id: i for i, s in enumerate(stories)}
     return sorted(kept, key=lambda s: order[s.id]), also
 

@@ -230,12 +230,40 @@ async def card_shown(db: Database, chat_id: int, message_id: int) -> dict[str, A
 
 async def record_expanded(db: Database, chat_id: int, message_id: int, expanded: dict[str, Any]) -> None:
     """The reader pressed "المزيد" on a card: its row now holds what the message shows, so a later
-    correction (bot.delivery.corrections) edits it to its expanded form, not back to the short one."""
+    correction (bot.delivery.corrections) edits it to its expanded form, not back to the short one.
+
+    An edit of that message still queued (another outlet's link, a correction, waiting for its turn
+    or a retry) was rendered short, before the press, and would fold the card up again; the expanded
+    card already shows what it was to bring, so it now edits to the same text (Telegram answers "not
+    modified", and the row counts as sent)."""
     async with db.write() as session:
-        await session.execute(
-            update(Outbox)
-            .where(Outbox.chat_id == chat_id, Outbox.message_id == message_id, Outbox.kind == STORY)
-            .values(payload={**expanded, "expanded": True})
+        cards = (
+            await session.scalars(
+                select(Outbox).where(
+                    Outbox.chat_id == chat_id, Outbox.message_id == message_id, Outbox.kind == STORY
+                )
+            )
+        ).all()
+        await set_payloads(
+            session,
+            [
+                (card.id, {**expanded, "expanded": True, "edits": (card.payload or {}).get("edits", 0)})
+                for card in cards
+            ],
+        )
+        queued = (
+            await session.scalars(
+                select(Outbox).where(Outbox.chat_id == chat_id, Outbox.kind == EDIT, Outbox.status == PENDING)
+            )
+        ).all()
+        await set_payloads(
+            session,
+            [
+                (edit.id, {**expanded, "expanded": True, "edit_message_id": message_id})
+                for edit in queued
+                if (edit.payload or {}).get("edit_message_id") == message_id
+            ],
+            while_pending=True,
         )
 
 
