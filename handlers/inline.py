@@ -1,8 +1,8 @@
 """Inline mode: "@bot query" in any chat lists up to 50 matching stories per page, with offsets.
 
-Choosing a result posts the story (bold linked title, source and date, summary). An empty query
-lists the newest stories; a query with no word, or with no hits, says so on the button above the
-(empty) result list.
+Each result shows its source and time under its title, as a card does; choosing it posts the story
+(bold linked title, source and time, summary). An empty query lists the newest stories; a query
+with no word, or with no hits, says so on the button above the (empty) result list.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from telegram.ext import Application, ContextTypes, InlineQueryHandler
 
 from bot.feeds.work import untitled
 from bot.i18n import language_for
-from bot.search.render import description, safe_url, say, shared_story
+from bot.search.render import description, result_description, safe_url, say, shared_story
 from bot.search.service import MAX_LIMIT, SearchHit, SearchPage, has_stories, recent, search
 from bot.services import services
 from bot.subscribers import questions
@@ -73,7 +73,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         InlineQueryResultArticle(
             id=str(hit.story_id),
             title=hit.title[:200],
-            description=description(hit),
+            description=result_description(hit, lang, tz),
             input_message_content=InputTextMessageContent(
                 rtl(shared_story(hit, lang, tz), lang),
                 parse_mode="HTML",

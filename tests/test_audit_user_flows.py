@@ -279,7 +279,8 @@ async def test_inline_answers_follow_the_language_chosen_in_the_bots_chat(
         nothing = await fake_telegram.wait_for_inline_answer(empty["inline_query"]["id"], timeout=10)
     [result] = answer["results"]
     meta = result["input_message_content"]["message_text"].split("\n")[1]
-    assert re.search(r"\d+ [A-Z][a-z]{2} \d{4}", meta), meta
+    # In English, as the story's card says it: "21:02" today, "5 Mar 21:02" on another day.
+    assert re.search(r" · (\d+ [A-Z][a-z]{2} )?\d{2}:\d{2}$", meta), meta
     assert nothing["button"]["text"].startswith("No stories")
 
 

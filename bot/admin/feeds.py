@@ -15,7 +15,7 @@ import string
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import httpx
 import idna
@@ -28,8 +28,10 @@ from bot.clock import utcnow
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, Subscription
+from bot.feeds.identity import is_tracking_param
 from bot.feeds.models import FeedAlias
 from bot.subscribers import notices
+from summarizer.normalize import normalize
 
 if TYPE_CHECKING:
     from bot.feeds.fetcher import Fetcher
@@ -105,6 +107,9 @@ def normalize_url(url: str) -> str:
     Nor does how the address is spelt: an Arabic domain and its punycode (xn--) form are one host,
     and an Arabic path typed as it reads is the same path as its %-escaped UTF-8 form. Both sides of
     a comparison go through here, so feeds stored in either form before still match.
+
+    Nor do tracking parameters (utm_*, fbclid…, the list story links use): a feed shared as
+    "…/rss?utm_source=x" serves the same items, and feeds stored with them before still match.
     """
     parts = urlsplit(url.strip())
     host = _ascii_host(parts.hostname or "")
@@ -117,7 +122,29 @@ def normalize_url(url: str) -> str:
     else:
         netloc = host if port in (None, 80, 443) else f"{host}:{port}"
     path = _canonical_escapes(parts.path).rstrip("/") or "/"
-    return urlunsplit(("", netloc, path, _canonical_escapes(parts.query), ""))
+    return urlunsplit(("", netloc, path, _canonical_escapes(_without_tracking(parts.query)), ""))
+
+
+def _without_tracking(query: str) -> str:
+    """The query with its tracking parameters left out, the others exactly as written: their
+    order and spelling may matter to the server, unlike story links, which are re-encoded."""
+    if not query:
+        return query
+    kept = [part for part in query.split("&") if not is_tracking_param(unquote_plus(part.partition("=")[0]))]
+    return "&".join(kept)
+
+
+def strip_tracking(url: str) -> str:
+    """The address to store and poll: what was typed, without its tracking parameters."""
+    parts = urlsplit(url)
+    query = _without_tracking(parts.query)
+    return url if query == parts.query else urlunsplit(parts._replace(query=query))
+
+
+def name_key(name: str) -> str:
+    """A feed's name as admins' references are compared with it: spacing, case and the Arabic
+    spelling variants (العربيه / العربية) folded the way the bot compares Arabic everywhere."""
+    return normalize(" ".join(name.split())).casefold()
 
 
 def _ascii_host(host: str) -> str:
@@ -173,7 +200,7 @@ def clean_url(raw: str) -> str | None:
     if not _plausible_host(parts.hostname):
         # A lone word ("/addfeed الجزيرة", a name where the URL goes) is a typo, not a host to try.
         return None
-    return _fetchable(url)
+    return _fetchable(strip_tracking(url))
 
 
 def _fetchable(url: str) -> str | None:
@@ -497,7 +524,8 @@ async def resume_feed(
 
 
 async def find_feed(session: AsyncSession, ref: str) -> Feed | None:
-    """By id ("7" or "#7"), exact name, URL, or name ignoring case and spacing."""
+    """By id ("7" or "#7"), exact name, URL, or name ignoring case and spacing, then ignoring
+    Arabic spelling variants too (`name_key`). Of several feeds that match alike, the first wins."""
     ref = " ".join(ref.split())
     if not ref:
         return None
@@ -511,14 +539,19 @@ async def find_feed(session: AsyncSession, ref: str) -> Feed | None:
     feed = await session.scalar(select(Feed).where(Feed.name == ref))
     if feed is not None:
         return feed
-    feeds = (await session.scalars(select(Feed))).all()
+    feeds = (await session.scalars(select(Feed).order_by(Feed.id))).all()
     key = normalize_url(ref) if "://" in ref else None
+    wanted = name_key(ref)
+    # Only when nothing matches more closely, so a name that matched before still finds its feed.
+    folded: Feed | None = None
     for candidate in feeds:
         if key is not None and normalize_url(candidate.url) == key:
             return candidate
         if candidate.name.casefold() == ref.casefold():
             return candidate
-    return None
+        if folded is None and name_key(candidate.name) == wanted:
+            folded = candidate
+    return folded
 
 
 def _max_id(session: AsyncSession) -> int:
@@ -533,6 +566,7 @@ async def _duplicate(db: Database, url: str, name: str | None) -> AddFeedResult 
 
 async def _duplicate_in(session: AsyncSession, url: str, name: str | None) -> AddFeedResult | None:
     key = normalize_url(url)
+    wanted = name_key(name) if name is not None else None
     for feed in (await session.scalars(select(Feed))).all():
         if normalize_url(feed.url) == key:
             return AddFeedResult(
@@ -542,7 +576,8 @@ async def _duplicate_in(session: AsyncSession, url: str, name: str | None) -> Ad
                 url=url,
                 existing=feed.name,
             )
-        if name is not None and feed.name.casefold() == name.casefold():
+        # Names that differ only by an Arabic spelling variant would be one name to /pausefeed.
+        if wanted is not None and name_key(feed.name) == wanted:
             return AddFeedResult(
                 "duplicate_name",
                 f"the name {name!r} is taken by #{feed.id}",
@@ -567,12 +602,12 @@ async def _duplicate_in(session: AsyncSession, url: str, name: str | None) -> Ad
 
 
 async def _unique_name(session: AsyncSession, base: str, url: str) -> str:
-    taken = {n.casefold() for n in (await session.scalars(select(Feed.name))).all()}
-    if base.casefold() not in taken:
+    taken = {name_key(n) for n in (await session.scalars(select(Feed.name))).all()}
+    if name_key(base) not in taken:
         return base
     for candidate in (f"{base} ({_host(url)})", *(f"{base} ({i})" for i in range(2, 1000))):
         candidate = candidate[:MAX_NAME]
-        if candidate.casefold() not in taken:
+        if name_key(candidate) not in taken:
             return candidate
     return f"{base[: MAX_NAME - 20]} {utcnow().timestamp():.0f}"
 

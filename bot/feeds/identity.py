@@ -53,7 +53,9 @@ _SAFE_PATH = "/:@!$&'()*+,;=-._~"
 _SAFE_QUERY = _SAFE_PATH + "?"
 
 
-def _is_tracking(name: str) -> bool:
+def is_tracking_param(name: str) -> bool:
+    """A query parameter that only says where a click came from (bot.admin.feeds reuses it, so a
+    feed address and a story link agree on what tracking is)."""
     lowered = name.lower()
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
@@ -77,7 +79,9 @@ def normalize_url(url: str) -> str:
     if port:
         netloc += f":{port}"
     path = quote(unquote(parts.path), safe=_SAFE_PATH) or "/"
-    query_pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    query_pairs = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)
+    ]
     query = urlencode(sorted(query_pairs), safe=_SAFE_QUERY, quote_via=quote)
     return urlunsplit((scheme, netloc, path, query, ""))
 

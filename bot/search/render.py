@@ -8,9 +8,9 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.clock import as_utc
+from bot.clock import as_utc, utcnow
+from bot.delivery.format import local_time, zone
 from bot.i18n import RLM, month_name, number, text
 from bot.search.service import SearchHit, SearchPage
 
@@ -67,16 +67,23 @@ def short_query(query: str, limit: int = 60) -> str:
     return html.escape(flat, quote=False)
 
 
-def date_label(moment: datetime, lang: str, tz: str) -> str:
-    """'٢٠ يوليو ٢٠١٨' / '20 Jul 2018': search reaches back months, so the year is always shown."""
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    local = as_utc(moment).astimezone(zone)
+def date_label(moment: datetime, lang: str, tz: str, now: datetime | None = None) -> str:
+    """When a story was published, in the reader's time zone, as its card says it: '١٤:٠٥' today,
+    '٥ مارس ١٤:٠٥' on another day. Search reaches back years, so a story from another year also has
+    its year ('٢٠ يوليو ٢٠١٨ ١٤:٠٥'): without it, it would read as this year's."""
+    now = now or utcnow()
+    local = as_utc(moment).astimezone(zone(tz))
+    if local.year == as_utc(now).astimezone(zone(tz)).year:
+        return local_time(moment, lang=lang, tz=tz, now=now)
+    clock = number(f"{local:%H:%M}", lang)
     if lang == "ar":
-        return f"{number(local.day, lang)} {month_name(local.month, 'ar')} {number(local.year, lang)}"
-    return f"{local.day} {month_name(local.month, 'en')} {local.year}"
+        return f"{number(local.day, lang)} {month_name(local.month, 'ar')} {number(local.year, lang)} {clock}"
+    return f"{local.day} {month_name(local.month, 'en')} {local.year} {clock}"
+
+
+def meta_line(hit: SearchHit, lang: str, tz: str) -> str:
+    """'BBC عربي · ١٤:٠٥': the source and time under a result's title (plain text, not escaped)."""
+    return f"{hit.source} · {date_label(hit.published_at, lang, tz)}"
 
 
 def safe_url(url: str | None) -> str | None:
@@ -91,7 +98,7 @@ def linked_title(hit: SearchHit, limit: int = 200) -> str:
 
 
 def hit_block(n: int, hit: SearchHit, lang: str, tz: str) -> str:
-    meta = f"{html.escape(hit.source, quote=False)} · {date_label(hit.published_at, lang, tz)}"
+    meta = html.escape(meta_line(hit, lang, tz), quote=False)
     lines = [f"{number(n, lang)}. {linked_title(hit)}", meta]
     if hit.snippet_html:
         lines.append(hit.snippet_html)
@@ -124,10 +131,10 @@ def plain(snippet_html: str) -> str:
 
 
 def shared_story(hit: SearchHit, lang: str, tz: str, *, sentences: int = 3, max_chars: int = 1500) -> str:
-    """The message an inline result posts in the chat: linked bold title, source and date, summary."""
+    """The message an inline result posts in the chat: linked bold title, source and time, summary."""
     lines = [
         linked_title(hit),
-        f"{html.escape(hit.source, quote=False)} · {date_label(hit.published_at, lang, tz)}",
+        html.escape(meta_line(hit, lang, tz), quote=False),
     ]
     body: list[str] = []
     used = 0
@@ -143,3 +150,13 @@ def description(hit: SearchHit, limit: int = 160) -> str:
     first = hit.summary[0] if hit.summary else plain(hit.snippet_html)
     flat = " ".join(first.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def result_description(hit: SearchHit, lang: str, tz: str, limit: int = 160) -> str:
+    """What the inline result list shows under a title: source and time, then the lead sentence.
+    Telegram lays each line out by its first letter, so an Arabic line led by a Latin source name
+    is marked right-to-left, as in /search."""
+    meta = meta_line(hit, lang, tz)
+    if lang == "ar" and _starts_latin(meta):
+        meta = RLM + meta
+    return f"{meta}\n{description(hit, limit)}"
