@@ -6,8 +6,9 @@ looks a key up and fills it in. Arabic strings never carry English words.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 Lang = Literal["ar", "en"]
 Catalog = Mapping[str, Mapping[str, str]]
@@ -20,9 +21,29 @@ def language_for(code: str | None) -> Lang:
 
 
 def text(catalog: Catalog, key: str, lang: str, /, **values: object) -> str:
+    """The entry's template in `lang`, filled in. `{count:story|stories}` is the word for the number
+    `count` holds: the first form for 1, the second otherwise (English only: Arabic templates say
+    «عدد الأخبار: ٣», which reads right for any number)."""
     entry = catalog[key]
     template = entry.get(lang) or entry["ar"]
-    return template.format(**values) if values else template
+    return _FORMATTER.format(template, **values) if values else template
+
+
+class _PluralFormatter(string.Formatter):
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" not in format_spec:
+            return super().format_field(value, format_spec)
+        one, other = format_spec.split("|", 1)
+        return one if _is_one(value) else other
+
+
+def _is_one(value: object) -> bool:
+    # Counts often arrive already rendered for display (number(), ar_digits()).
+    digits = str(value).strip().translate(_WESTERN_DIGITS)
+    return digits == "1"
+
+
+_FORMATTER = _PluralFormatter()
 
 
 def rtl_line(line: str) -> str:
@@ -37,6 +58,7 @@ def rtl_line(line: str) -> str:
 
 
 _AR_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+_WESTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
 _MONTHS = {
     "ar": (
         "يناير",

@@ -20,7 +20,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "✅ أُضيف المصدر <b>{name}</b> (رقم {id})، ويُفحص كل {interval}.\n"
         "عدد عناصره الآن: {entries}، ولا تصل إلى المشتركين إلا الأخبار الجديدة بعد الآن.",
         "en": "✅ Added <b>{name}</b> (#{id}), checked every {interval}.\n"
-        "It has {entries} items now; subscribers get only new stories from here on.",
+        "It has {entries} {entries:item|items} now; subscribers get only new stories from here on.",
     },
     "added_discovered": {
         "ar": "عُثر على الخلاصة في صفحة الموقع:\n{page}",
@@ -89,11 +89,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "removed": {
         "ar": "🗑 حُذف المصدر <b>{name}</b> (رقم {id}). عدد الاشتراكات الملغاة: {subs}، وتبقى قصصه المحفوظة.",
-        "en": "🗑 Removed <b>{name}</b> (#{id}). {subs} subscriptions to it were cancelled; its stored stories stay.",
+        "en": "🗑 Removed <b>{name}</b> (#{id}). {subs} {subs:subscription|subscriptions} to it {subs:was|were} cancelled; its stored stories stay.",
     },
     "removed_told": {
         "ar": "أُبلغ مشتركوه بذلك (عددهم: {count}).",
-        "en": "Its subscribers ({count}) were told.",
+        "en": "Its {count:subscriber|subscribers} ({count}) {count:was|were} told.",
     },
     "removed_config": {
         "ar": "تنبيه: هذا المصدر مذكور في ملف الإعدادات، لذا يعود عند إعادة تشغيل البوت. "
@@ -209,13 +209,13 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "broadcast_preview": {
         "ar": "📣 ستُرسل هذه الرسالة إلى كل المشتركين النشطين (عددهم: {count}). هل تؤكد؟\n\n{text}",
-        "en": "📣 This message will go to {count} active subscribers. Confirm?\n\n{text}",
+        "en": "📣 This message will go to {count} active {count:subscriber|subscribers}. Confirm?\n\n{text}",
     },
     "broadcast_confirm": {"ar": "تأكيد الإرسال", "en": "Send it"},
     "broadcast_cancel": {"ar": "إلغاء", "en": "Cancel"},
     "broadcast_sent": {
         "ar": "✅ دخلت الرسالة الجماعية طابور الإرسال (عدد المستلمين: {count})، وتصلهم تباعًا.\n\n{text}",
-        "en": "✅ The broadcast is queued for {count} subscribers and goes out at Telegram's pace.\n\n{text}",
+        "en": "✅ The broadcast is queued for {count} {count:subscriber|subscribers} and goes out at Telegram's pace.\n\n{text}",
     },
     "broadcast_cancelled": {
         "ar": "❌ أُلغيت الرسالة الجماعية ولم يُرسل شيء.\n\n{text}",
@@ -236,7 +236,7 @@ TEXTS: dict[str, dict[str, str]] = {
     # OPML
     "export_caption": {
         "ar": "📤 عدد المصادر: {count}. يمكن استيراد هذا الملف في أي قارئ أخبار، أو إرساله إليّ لاحقًا.",
-        "en": "📤 {count} feeds. Any feed reader can import this file, and so can I.",
+        "en": "📤 {count} {count:feed|feeds}. Any feed reader can import this file, and so can I.",
     },
     "import_progress": {
         "ar": "📥 جارٍ فحص مصادر الملف: {done} من {count}…",
@@ -244,7 +244,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "import_started": {
         "ar": "📥 جارٍ فحص مصادر الملف (عددها: {count})…",
-        "en": "📥 Checking {count} feeds from the file…",
+        "en": "📥 Checking {count} {count:feed|feeds} from the file…",
     },
     "import_bad_file": {
         "ar": "⚠️ تعذّرت قراءة الملف: {reason}",
@@ -281,10 +281,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "act_broadcast.cancel": {"ar": "ألغى رسالة جماعية", "en": "cancelled a broadcast"},
     "audit_import": {
         "ar": "أُضيف {added}، ومكرر {duplicates}، ورُفض {refused}",
-        "en": "{added} added, {duplicates} duplicates, {refused} refused",
+        "en": "{added} added, {duplicates} {duplicates:duplicate|duplicates}, {refused} refused",
     },
-    "audit_recipients": {"ar": "عدد المستلمين: {count}", "en": "to {count} subscribers"},
-    "audit_feeds": {"ar": "عدد المصادر: {count}", "en": "{count} feeds"},
+    "audit_recipients": {"ar": "عدد المستلمين: {count}", "en": "to {count} {count:subscriber|subscribers}"},
+    "audit_feeds": {"ar": "عدد المصادر: {count}", "en": "{count} {count:feed|feeds}"},
     # appended to /help in an admin's private chat
     "help_admin": {
         "ar": "<b>أوامر المشرفين</b>\n"

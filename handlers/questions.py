@@ -2,13 +2,16 @@
 to a command the bot does not have, and to a private message that is not text (a sticker, a photo).
 
 The answer is the most relevant recent stories as story cards (through the search index), or a
-clear "nothing found" with a suggestion. In groups and channels plain text is left alone: people
-talk to each other there. Registered last among the message handlers, after every command.
+clear "nothing found" with a suggestion. In groups plain text is left alone, as people talk to each
+other there, unless it mentions the bot ("@akhbar_bot سوريا"): that is addressed to it. Channels
+are left alone. Registered last among the message handlers, after every command.
 """
 
 from __future__ import annotations
 
-from telegram import Update
+import re
+
+from telegram import Message, Update
 from telegram.constants import ChatAction
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
@@ -28,6 +31,8 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if ctx is None:
         return
     text = message.text.strip()
+    if not ctx.private:
+        text = " ".join(_mention(context.bot.username).sub(" ", text).split())
     if not any(char.isalnum() for char in text):
         # "😀🔥" or "؟؟" has nothing to search for: "no news about «😀🔥»" would read as a failed search.
         await reply(update, say("no_words", ctx.lang))
@@ -72,12 +77,34 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, say("text_only", ctx.lang))
 
 
+def _mention(username: str | None) -> re.Pattern[str]:
+    # Usernames are case-insensitive and made of Latin letters, digits and "_" (so "@akhbar_botسوريا"
+    # still mentions the bot, as Telegram reads it); "@akhbar_bot_fan" and "me@akhbar_bot" do not.
+    # A vocative «يا» before it ("ما الجديد عن غزة يا @akhbar_bot") addresses the bot too.
+    return re.compile(
+        rf"(?:(?<!\w)يا\s+)?(?<![\w@])@{re.escape(username or '')}(?![A-Za-z0-9_])", re.IGNORECASE
+    )
+
+
+class _MentionsTheBot(filters.MessageFilter):
+    """A group message with "@<the bot's username>" in it. The username is only known once the
+    bot has started, so it is read from the message's bot rather than fixed at registration."""
+
+    def filter(self, message: Message) -> bool:
+        username = message.get_bot().username
+        return bool(username and message.text and _mention(username).search(message.text))
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private_messages = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    group_mentions = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & _MentionsTheBot()
     # A message sent "via" an inline bot is a result the user picked (one of our story cards posted
     # in this chat, say), not a question to answer.
     application.add_handler(
-        MessageHandler(private_messages & filters.TEXT & ~filters.COMMAND & ~filters.VIA_BOT, question)
+        MessageHandler(
+            (private_messages | group_mentions) & filters.TEXT & ~filters.COMMAND & ~filters.VIA_BOT,
+            question,
+        )
     )
     # Registered after every module's commands, so only commands nobody handles get here. In groups
     # a command may be meant for another bot, so it is left alone there.

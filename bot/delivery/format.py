@@ -39,7 +39,7 @@ TEXTS = {
     "more": {"ar": "المزيد", "en": "More"},
     "also": {"ar": "وأيضًا في:", "en": "Also in:"},
     "digest_title": {"ar": "موجز الأخبار", "en": "News digest"},
-    "digest_count": {"ar": "عدد الأخبار: {count}", "en": "{count} stories"},
+    "digest_count": {"ar": "عدد الأخبار: {count}", "en": "{count} {count:story|stories}"},
 }
 # Texts that name commands: the commands are the only Latin letters in their Arabic versions.
 COMMAND_TEXTS = {
@@ -47,7 +47,7 @@ COMMAND_TEXTS = {
     "digest_more": {
         "ar": "أخبار أخرى من هذه الفترة لم تُعرض هنا: {count}. "
         "لآخر الأخبار أرسل /latest، وللبحث فيها أرسل /search مع كلمة.",
-        "en": "{count} more stories from this period are not shown here. "
+        "en": "{count} more {count:story|stories} from this period {count:is|are} not shown here. "
         "Send /latest for the latest news, or /search with a word to look through them.",
     },
 }

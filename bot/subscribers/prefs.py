@@ -19,8 +19,10 @@ MAX_SENTENCES = 5
 
 # HH:MM with Western or Arabic-Indic digits (normalize() folds the latter), "7" or "7:30" too.
 _TIME = re.compile(r"^\s*(\d{1,2})(?:[:.٫](\d{2}))?\s*$")
-# Matched against normalised text: إلى is written الي there.
-_RANGE = re.compile(r"^\s*(\S+?)\s*(?:-|–|—|to|الي|حتي)\s*(\S+)\s*$")
+# Matched against normalised text: إلى is written الي there. The settings screen shows quiet hours
+# as «من 23:00 إلى 07:00» / "23:00 to 07:00", and digest times are typed space-separated, so a
+# leading «من»/"from" and a bare space between the two times are accepted too.
+_RANGE = re.compile(r"^\s*(?:(?:من|from)\s+)?(\S+?)(?:\s*(?:-|–|—|to|until|till|الي|حتي)\s*|\s+)(\S+)\s*$")
 
 # Preset choices offered as buttons; anything else can be typed.
 DIGEST_PRESETS: tuple[tuple[str, ...], ...] = (
@@ -133,17 +135,41 @@ def timezone_label(zone: str, lang: str) -> str:
     return names[0] if lang == "ar" else names[1]
 
 
+# Each setting's short names and the label the settings screen shows for it
+# (bot.subscribers.settings_view.LABELS): people type what they read there.
 _SETTING_NAMES = {
-    "mode": ("mode", "الوضع", "وضع", "طريقة", "الاستلام"),
+    "mode": ("mode", "delivery", "الوضع", "وضع", "طريقة", "الاستلام", "طريقة الاستلام"),
     "instant": ("instant", "فوري", "فورية", "فورا"),
-    "digest": ("digest", "times", "الأوقات", "أوقات", "الملخص", "ملخص", "دوري"),
-    "tz": ("timezone", "tz", "zone", "المنطقة", "منطقة", "التوقيت", "توقيت"),
-    "sent": ("sentences", "الجمل", "جمل", "الجمل", "عدد"),
-    "quiet": ("quiet", "الهدوء", "هدوء"),
-    "prev": ("previews", "preview", "links", "المعاينة", "معاينة"),
-    "group": ("grouping", "group", "التجميع", "تجميع"),
+    "digest": (
+        "digest",
+        "times",
+        "digest times",
+        "الأوقات",
+        "أوقات",
+        "الملخص",
+        "ملخص",
+        "دوري",
+        "أوقات الملخص",
+    ),
+    "tz": ("timezone", "tz", "zone", "time zone", "المنطقة", "منطقة", "التوقيت", "توقيت", "المنطقة الزمنية"),
+    "sent": ("sentences", "sentences per summary", "الجمل", "جمل", "عدد", "جمل الملخص"),
+    "quiet": ("quiet", "quiet hours", "الهدوء", "هدوء", "ساعات الهدوء"),
+    "prev": ("previews", "preview", "links", "link previews", "المعاينة", "معاينة", "معاينة الروابط"),
+    "group": (
+        "grouping",
+        "group",
+        "same story",
+        "same story from other sources",
+        "التجميع",
+        "تجميع",
+        "الخبر نفسه",
+        "الخبر نفسه من مصادر أخرى",
+    ),
 }
-_NAME_OF = {normalize(alias): name for name, aliases in _SETTING_NAMES.items() for alias in aliases}
+_NAME_OF = {
+    " ".join(normalize(alias).split()): name for name, aliases in _SETTING_NAMES.items() for alias in aliases
+}
+_LONGEST_NAME = max(len(alias.split()) for alias in _NAME_OF)
 _MODES = {
     **{normalize(w): "instant" for w in _SETTING_NAMES["instant"]},
     **{normalize(w): "digest" for w in ("digest", "ملخص", "دوري", "الملخص")},
@@ -163,11 +189,11 @@ def parse_setting(args: list[str]) -> SettingChange:
     """`/settings` typed as text: ["timezone", "Africa/Cairo"], ["الهدوء", "23:00-07:00"], ...
 
     Errors: unknown (no such setting), bad_mode, bad_times, bad_tz, bad_sentences, bad_quiet,
-    bad_switch. `value` is what the user typed, for the message.
+    bad_switch (link previews), bad_grouping. `value` is what the user typed, for the message.
     """
     if not args:
         return SettingChange({}, "unknown")
-    name = _NAME_OF.get(normalize(args[0]))
+    name, args = _setting_name(args)
     rest = " ".join(args[1:]).strip()
     if name is None:
         return SettingChange({}, "unknown", args[0])
@@ -200,5 +226,24 @@ def parse_setting(args: list[str]) -> SettingChange:
             return SettingChange({}, "bad_quiet", rest)
         return SettingChange({"quiet_start": window[0], "quiet_end": window[1]})
     switch = parse_switch(rest)
-    field = "group_events" if name == "group" else "link_preview"
-    return SettingChange({field: switch}) if switch is not None else SettingChange({}, "bad_switch", rest)
+    if name == "group":
+        return (
+            SettingChange({"group_events": switch})
+            if switch is not None
+            else SettingChange({}, "bad_grouping", rest)
+        )
+    return (
+        SettingChange({"link_preview": switch})
+        if switch is not None
+        else SettingChange({}, "bad_switch", rest)
+    )
+
+
+def _setting_name(args: list[str]) -> tuple[str | None, list[str]]:
+    """The setting the first words name (the longest match: «ساعات الهدوء» before «الهدوء»), and
+    the args with those words made one, so args[1:] is the value."""
+    for length in range(min(_LONGEST_NAME, len(args)), 0, -1):
+        name = _NAME_OF.get(" ".join(normalize(" ".join(args[:length])).split()))
+        if name is not None:
+            return name, [" ".join(args[:length]), *args[length:]]
+    return None, args

@@ -16,7 +16,7 @@ from bot.db.models import Story, Topic
 from bot.search.analyzer import query_terms
 from bot.search.service import search
 from bot.subscribers import service
-from summarizer.normalize import normalize
+from summarizer.normalize import normalize, strip_diacritics
 
 MAX_QUESTION_CHARS = 200
 
@@ -29,14 +29,21 @@ def _words(text: str) -> frozenset[str]:
 _FILLER = _words(
     """
     ما ماذا ماهو ماهي هل من في عن حول بخصوص بشأن بشان على الى إلى لي لنا
+    هو هي الذي اللي
     الجديد جديد اخر آخر أحدث احدث اخبار أخبار خبر الأخبار الاخبار مستجدات المستجدات
     اريد أريد ابغى ابغي عايز بدي اعطني أعطني عطني ابحث أبحث بحث دور شو ايش إيش وش شنو
     هناك يوجد ايه إيه اي أي حدثني أخبرني اخبرني قل
-    what whats is are the any new news latest about on regarding tell me show
+    what whats is are was there has have been any news about on regarding tell me show
     search for find anything updates update happening going in of
-    صار حصل جرى يجري يحدث بيصير happened
+    صار حصل جرى يجري حدث يحدث يحصل استجد يستجد بيصير happened
     """
 )
+# Filler only when another filler word follows (or nothing does): "what's new about Syria",
+# "the latest on Gaza", but "news about New York", "news about the Hague".
+_FILLER_BEFORE_FILLER = _words("new the latest")
+# normalize() folds ى into ي, so the preposition «على» would swallow the name «علي»: typed with a
+# dotted final ي it is the name. («الي» stays filler: it is a common spelling of «إلى» and «اللي».)
+_ALA = normalize("على")
 # Trailing words that only say "lately" ("سوريا اليوم", "النفط هذا الأسبوع", "لبنان امس"): the
 # answer is the most recent stories anyway, and as search words they would narrow it to stories
 # that happen to say "الأسبوع".
@@ -56,11 +63,28 @@ _PUNCT = re.compile(r"[؟?!.,،؛;:\"«»()\[\]…]+")
 def extract_topic(question: str) -> str:
     """The topic a question is about, as the user wrote it ("" for "ما الجديد؟")."""
     words = _PUNCT.sub(" ", question).split()
-    while words and _folded(words[0]) in _FILLER:
+    while words and _leading_filler(words):
         words.pop(0)
     while words and _folded(words[-1]) in _TRAILING:
         words.pop()
     return " ".join(words)
+
+
+def _leading_filler(words: list[str]) -> bool:
+    first, rest = words[0], words[1:]
+    key = _folded(first)
+    if key in _FILLER_BEFORE_FILLER:
+        return not rest or _is_filler(rest[0]) or _folded(rest[0]) in _FILLER_BEFORE_FILLER
+    if not _is_filler(first):
+        return False
+    # «على» is also how Egyptian spelling writes the name Ali; with nothing after it, it cannot be
+    # the preposition (which needs an object), so it is what the question is about.
+    return bool(rest) or key != _ALA
+
+
+def _is_filler(word: str) -> bool:
+    key = _folded(word)
+    return key in _FILLER and not (key == _ALA and strip_diacritics(word).endswith("ي"))
 
 
 def _folded(word: str) -> str:

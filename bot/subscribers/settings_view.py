@@ -48,13 +48,15 @@ LABELS: dict[str, dict[str, str]] = {
             "اضغط على إعداد لتغييره، أو اكتبه بعد الأمر، مثل:\n"
             "/settings المنطقة Africa/Cairo\n"
             "/settings الهدوء 23:00-07:00\n"
-            "/settings الأوقات 07:00 19:00"
+            "/settings الأوقات 07:00 19:00\n"
+            "/settings الخبر نفسه إيقاف"
         ),
         "en": (
             "Press a setting to change it, or type it after the command, e.g.:\n"
             "/settings timezone Africa/Cairo\n"
             "/settings quiet 23:00-07:00\n"
-            "/settings digest 07:00 19:00"
+            "/settings digest 07:00 19:00\n"
+            "/settings same story off"
         ),
     },
     "tz_hint": {

@@ -285,6 +285,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "اكتب «تشغيل» أو «إيقاف»، مثل: /settings المعاينة تشغيل",
         "en": "Write «on» or «off», e.g. /settings previews on",
     },
+    "settings_bad_grouping": {
+        "ar": "اكتب «تشغيل» (رابط في البطاقة الأولى) أو «إيقاف» (بطاقة لكل مصدر)، مثل: /settings التجميع إيقاف",
+        "en": "Write «on» (a link on the first card) or «off» (a card from each source), e.g. /settings grouping off",
+    },
     # topic questions
     "question_header": {
         "ar": "أحدث ما وجدته عن «{topic}»:",
