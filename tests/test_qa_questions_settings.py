@@ -203,3 +203,12 @@ async def test_an_english_broadcast_to_one_subscriber_says_subscriber(bot: Any, 
         await fake_telegram.converse(USER_ID, "/start")
         [preview] = await fake_telegram.converse(ADMIN_ID, "/broadcast Hello", language_code="en")
         assert "This message will go to 1 active subscriber. Confirm?" in preview["plain_text"]
+
+
+def test_an_english_admin_alert_about_one_message_speaks_of_one() -> None:
+    from bot.delivery.sender import TEXTS as SENDER_TEXTS
+    from bot.i18n import text
+
+    one = text(SENDER_TEXTS, "uncertain", "en", count=1)
+    assert "sending 1 message, so whether it arrived" in one and "It will not" in one
+    assert "3 messages could not be delivered" in text(SENDER_TEXTS, "failures", "en", count=3, reason="x")

@@ -72,12 +72,12 @@ SUBSCRIBER_KINDS = (outbox.STORY, outbox.DIGEST, outbox.BROADCAST, outbox.EDIT)
 TEXTS = {
     "uncertain": {
         "ar": "توقف البوت فجأة أثناء إرسال {count} رسالة، فلا يُعرف إن وصلت. لن تُرسل مرة أخرى حتى لا تتكرر.",
-        "en": "The bot stopped abruptly while sending {count} messages, so whether they arrived is "
-        "unknown. They will not be sent again, to avoid duplicates.",
+        "en": "The bot stopped abruptly while sending {count} {count:message|messages}, so whether "
+        "{count:it|they} arrived is unknown. {count:It|They} will not be sent again, to avoid duplicates.",
     },
     "failures": {
         "ar": "تعذّر إرسال {count} رسالة خلال الساعة الأخيرة. راجع سجل البوت لمعرفة السبب.",
-        "en": "{count} messages could not be delivered in the last hour. Last error: {reason}",
+        "en": "{count} {count:message|messages} could not be delivered in the last hour. Last error: {reason}",
     },
 }
 
