@@ -83,6 +83,16 @@ async def test_upgrading_a_database_with_stories_makes_them_searchable(pg_url: s
         await database.close()
 
 
+async def test_upgrading_makes_the_name_ali_searchable_on_postgres(pg_url: str) -> None:
+    from tests.test_search import ali_found_after_upgrading
+
+    database = Database(pg_url)
+    try:
+        assert await ali_found_after_upgrading(database) == ["وصول علي خامنئي إلى طهران"]
+    finally:
+        await database.close()
+
+
 async def test_polled_stories_are_stored_summarised_searchable_and_never_twice(
     db: Database,
     config: Config,

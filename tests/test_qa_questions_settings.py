@@ -91,11 +91,11 @@ async def test_a_question_about_ali_is_about_ali(bot: Any, fake_telegram: Any) -
         await _stories(app)
         said = await _answer(fake_telegram, USER_ID, "ما الجديد عن علي عبدالله صالح؟")
         assert said == ["أحدث ما وجدته عن «علي عبدالله صالح»:", "علي عبدالله صالح يظهر في صنعاء"]
-        # Not the latest news in general, as if nothing had been asked.
-        [reply, *_] = await fake_telegram.converse(USER_ID, "ما الجديد عن علي؟")
-        assert "«علي»" in reply["plain_text"]
-        [reply, *_] = await fake_telegram.converse(USER_ID, "علي")
-        assert "«علي»" in reply["plain_text"]
+        # Not the latest news in general, as if nothing had been asked, and the name is a search
+        # word (the analyzer tells it from the preposition «على»).
+        for question in ("ما الجديد عن علي؟", "علي"):
+            said = await _answer(fake_telegram, USER_ID, question)
+            assert said == ["أحدث ما وجدته عن «علي»:", "علي عبدالله صالح يظهر في صنعاء"]
 
 
 async def test_an_english_question_starting_with_is_there(bot: Any, fake_telegram: Any) -> None:

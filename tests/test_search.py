@@ -409,3 +409,53 @@ async def test_upgrading_an_existing_database_indexes_its_stories(tmp_path: Path
         assert [h.title for h in page.hits] == ["عودة اللاجئين"]
     finally:
         await database.close()
+
+
+async def ali_found_after_upgrading(database: Database) -> list[str]:
+    """A story about «علي» indexed by the release before the analyzer told «علي» from «على» (its
+    terms lack the name), then the upgrade: what a search for the name finds."""
+    from bot.db.migrate import upgrade
+
+    await upgrade(database.engine, "search_0004")
+    async with database.write() as session:
+        story = Story(
+            entry_key="ali",
+            title="وصول علي خامنئي إلى طهران",
+            source="old feed",
+            text="وصل المرشد علي خامنئي على متن طائرة.",
+            summary=["وصل المرشد علي خامنئي على متن طائرة."],
+        )
+        session.add(story)
+        await session.flush()
+        # What the older analyzer stored: «علي» dropped with «على».
+        session.add(
+            SearchDoc(rowid=story.id, title_terms="وصول خامنئي طهران", body_terms="وصل مرشد خامنئي متن طائر")
+        )
+    assert (await search(database, "علي")).hits == []  # as it was
+    await database.migrate()
+    return [h.title for h in (await search(database, "علي")).hits]
+
+
+async def test_upgrading_makes_the_name_ali_searchable_in_stories_indexed_before(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        assert await ali_found_after_upgrading(database) == ["وصول علي خامنئي إلى طهران"]
+    finally:
+        await database.close()
+
+
+async def test_a_search_for_ali_finds_him_and_not_every_story_that_says_on(db: Database) -> None:
+    async with db.write() as session:
+        for key, title in (
+            ("a", "علي عبدالله صالح يلتقي وفدا قبليا"),
+            ("b", "هجوم على قافلة في الصحراء"),
+            ("c", "وعلي خامنئي يستقبل الرئيس"),
+        ):
+            story = Story(entry_key=key, title=title, source="test", text=title)
+            session.add(story)
+            index_story(session, story)
+    assert sorted(h.title for h in (await search(db, "علي")).hits) == [
+        "علي عبدالله صالح يلتقي وفدا قبليا",
+        "وعلي خامنئي يستقبل الرئيس",
+    ]
+    assert (await search(db, "على")).hits == []  # the preposition is still no search word

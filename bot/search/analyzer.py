@@ -42,14 +42,17 @@ What does not: سوريا ↛ سور، أسوار (nor سور → سوريا)؛ 
 
 Stop words (function words such as في، من، على، الى، التي) are dropped: a query of only stop words
 is empty. Tokens of one letter are dropped; Latin words and numbers are kept as typed (lower-case).
+«على» (on) and the name «علي» (Ali) are one spelling once ى is folded into ي: which one a word is
+is read off how it was written, before normalisation, so «علي» (and «وعلي») can be searched for.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from summarizer.normalize import normalize, tokens
+from summarizer.normalize import normalize, strip_diacritics, tokens
 
 # A query longer than this is cut before analysis; the first terms are what matter anyway.
 MAX_QUERY_CHARS = 1000
@@ -64,13 +67,22 @@ def _word_set(words: str) -> frozenset[str]:
 # Normalised forms. Compared against the token BEFORE any stripping.
 STOP_WORDS = _word_set(
     """
-    في من على إلى الى عن مع أن إن أنّ كان كانت يكون هذا هذه ذلك تلك هؤلاء هو هي هم هن نحن أنا أنت
+    في من إلى الى عن مع أن إن أنّ كان كانت يكون هذا هذه ذلك تلك هؤلاء هو هي هم هن نحن أنا أنت
     الذي التي الذين اللذين اللتين اللواتي ما ماذا لا لم لن ليس ليست قد لقد ثم أو أم بل لكن لكنه
     كل بعض غير بين حتى إذا اذا إذ منذ عند عندما حيث كما أي أيضا أيضاً فيه فيها منه منها عليه عليها
-    به بها له لها لهم إليه إليها وهو وهي وقد وفي ومن وعلى وأن وإن وكان وكانت ولا ولم فقد فإن كذلك
+    به بها له لها لهم إليه إليها وهو وهي وقد وفي ومن وأن وإن وكان وكانت ولا ولم فقد فإن كذلك
     هناك هنا الآن ال يا و ف ب ك ل
     """
 )
+
+# The preposition as written (ى): dropped here, so the folded «علي» left in the text is the name.
+_ALA = re.compile(r"(?<![\u0621-\u064A])[وف]?على(?![\u0621-\u064A])")
+
+
+def _words(text: str) -> list[str]:
+    plain = strip_diacritics(text)
+    return tokens(_ALA.sub(" ", plain) if "على" in plain else plain)
+
 
 _ARTICLES = ("وبال", "وكال", "فبال", "وال", "فال", "بال", "كال", "ال")
 _LAM_ARTICLES = ("ولل", "فلل", "لل")
@@ -148,7 +160,7 @@ def _analyse(token: str, for_query: bool) -> tuple[str, ...]:
 def index_terms(text: str) -> list[str]:
     """The terms of a text, in order, for indexing and matching (a word may yield several)."""
     out: list[str] = []
-    for token in tokens(text):
+    for token in _words(text):
         out.extend(_analyse(token, False))
     return out
 
@@ -160,7 +172,7 @@ def query_groups(query: str) -> list[tuple[str, ...]]:
     MAX_QUERY_CHARS and to its first MAX_QUERY_GROUPS distinct words.
     """
     groups: list[tuple[str, ...]] = []
-    for token in tokens(query[:MAX_QUERY_CHARS]):
+    for token in _words(query[:MAX_QUERY_CHARS]):
         group = _analyse(token, True)
         if group and group not in groups:
             groups.append(group)
