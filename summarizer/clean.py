@@ -253,7 +253,14 @@ def unwrap(lines: list[str]) -> list[str]:
 def _tidy(line: str) -> str:
     if "#" in line:
         line = _HASHTAG.sub(_unhash, line)
+    if "]" in line:
+        line = _MORE_MARK.sub("", line)
     return _SPACES.sub(" ", line).strip()
+
+
+# WordPress ends every feed excerpt with "[…]" (a link to the rest, not text): the card marks a
+# sentence cut short with its own ellipsis.
+_MORE_MARK = re.compile(r"\s*\[\s*(?:…|\.{2,}|&hellip;)\s*\]\s*$")
 
 
 def _unhash(match: re.Match[str]) -> str:

@@ -226,3 +226,13 @@ def test_a_plain_description_with_one_escaped_quote_is_unescaped() -> None:
 def test_a_dateline_opening_the_lead_is_left_out(lead: str, expected: str) -> None:
     body = clean_text(f"{lead}\nوأضاف أن القوات ستبقى في المنطقة حتى إشعار آخر.")
     assert body.split("\n\n")[0] == expected
+
+
+@pytest.mark.parametrize("mark", ["[&#8230;]", "[&hellip;]", "[…]", "[...]", " [ … ]"])
+def test_wordpress_read_more_mark_is_not_part_of_the_excerpt(mark: str) -> None:
+    # Arabic WordPress sites end nearly every feed excerpt so; the card adds its own ellipsis.
+    excerpt = f"<p>قال الوزير إن الحكومة ستعلن خطة جديدة لدعم المزارعين في الأسبوع المقبل ولم {mark}</p>"
+    assert clean_text(excerpt) == "قال الوزير إن الحكومة ستعلن خطة جديدة لدعم المزارعين في الأسبوع المقبل ولم"
+    assert summarize(excerpt) == [clean_text(excerpt)]
+    # A mark inside a sentence is the writer's (an elision in a quote) and stays.
+    assert clean_text("قال [...] إن الحل قريب.") == "قال [...] إن الحل قريب."
