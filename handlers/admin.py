@@ -432,9 +432,7 @@ async def _feeds_page(
                 "feeds_row",
                 name=_e(row.name),
                 id=row.id,
-                status=_t(lang, f"status_{row.status}")
-                if f"status_{row.status}" in TEXTS
-                else _e(row.status),
+                status=_status(row.status, row.consecutive_errors, lang),
                 last_success=_when(row.last_success_at, tz, lang),
                 errors=number(row.consecutive_errors, lang),
                 per_day=decimal(row.items_per_day, lang),
@@ -448,6 +446,15 @@ async def _feeds_page(
     if result.page + 1 < result.pages:
         buttons.append(InlineKeyboardButton(_t(lang, "next"), callback_data=f"adm:feeds:{result.page + 1}"))
     return _rtl("\n\n".join(parts), lang), InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+def _status(status: str, errors: int, lang: str) -> str:
+    # An active feed whose last polls failed is not "working": the admin scanning /feeds for
+    # trouble must see it without opening each one (it is paused only after many failures).
+    if status == "active" and errors > 0:
+        return _t(lang, "status_erring")
+    key = f"status_{status}"
+    return _t(lang, key) if key in TEXTS else _e(status)
 
 
 @admin_only
@@ -472,7 +479,6 @@ async def feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _reply(update, _t(lang, "not_found", ref=_e(clip(ref))), lang)
         return
     row = detail.row
-    status_key = f"status_{row.status}"
     origin_key = f"origin_{row.origin}"
     parts = [
         _t(
@@ -480,7 +486,7 @@ async def feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "feed_detail",
             name=_e(row.name),
             id=row.id,
-            status=_t(lang, status_key) if status_key in TEXTS else _e(row.status),
+            status=_status(row.status, row.consecutive_errors, lang),
             url=_e(row.url),
             origin=_t(lang, origin_key) if origin_key in TEXTS else _e(row.origin),
             interval=_duration(detail.interval, lang),

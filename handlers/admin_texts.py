@@ -140,6 +140,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "next": {"ar": "التالي ←", "en": "Next ›"},
     "never": {"ar": "لم ينجح بعد", "en": "never"},
     "status_active": {"ar": "✅ يعمل", "en": "✅ active"},
+    "status_erring": {"ar": "⚠️ يتعثر", "en": "⚠️ failing"},
     "status_paused": {"ar": "⏸ موقوف", "en": "⏸ paused"},
     "status_failing": {"ar": "⛔ متوقف بسبب الأخطاء", "en": "⛔ paused after errors"},
     "origin_config": {"ar": "ملف الإعدادات", "en": "config.toml"},

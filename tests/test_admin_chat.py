@@ -293,6 +293,27 @@ async def test_feed_shows_details_and_the_last_error(
         assert "Last error" in reply["plain_text"] and "the server answered 503" in reply["plain_text"]
 
 
+async def test_a_feed_whose_last_polls_failed_is_not_shown_as_working(
+    bot_factory: Callable[..., Any], fake_telegram: FakeTelegram
+) -> None:
+    async with bot_factory() as app:
+        async with _db(app).write() as session:
+            session.add(
+                Feed(
+                    url="http://example.org/html.rss",
+                    name="صفحة لا خلاصة",
+                    origin="chat",
+                    consecutive_errors=8,
+                )
+            )
+            session.add(Feed(url="http://example.org/ok.rss", name="مصدر سليم", origin="chat"))
+        rows = (await ask(fake_telegram, "/feeds"))["plain_text"].split("\n\n")
+        assert any("صفحة لا خلاصة" in r and "⚠️ يتعثر" in r and "✅" not in r for r in rows)
+        assert any("مصدر سليم" in r and "✅ يعمل" in r for r in rows)
+        assert "⚠️ يتعثر" in (await ask(fake_telegram, "/feed صفحة لا خلاصة"))["plain_text"]
+        assert "⚠️ failing" in (await ask(fake_telegram, "/feed 1", lang="en"))["plain_text"]
+
+
 # -- /stats -------------------------------------------------------------------------------------
 
 
