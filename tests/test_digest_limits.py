@@ -224,3 +224,23 @@ async def test_changing_times_just_after_a_digest_fell_due_keeps_that_digest(
     await service.update_settings(db, 4302, mode="digest", digest_times=["08:00", "21:00"])
     assert await run_digests(db, config, now=at("2026-05-02T08:00:40+03:00")) == 1
     assert (await digests_text(db, 4302)).count("خبر الليل") == 1
+
+
+# --------------------------------------------------------------------------- 4. quiet hours
+
+
+@pytest.mark.parametrize(("quiet", "silent"), [(("00:00", "23:59"), True), ((None, None), False)])
+async def test_a_digest_due_in_quiet_hours_arrives_on_time_but_silently(
+    bot_factory: Any, fake_telegram: FakeTelegram, quiet: tuple[str | None, str | None], silent: bool
+) -> None:
+    """A digest time is the reader's choice, so quiet hours do not delay it; they do keep it from
+    ringing, as they keep everything else."""
+    chat = 4301
+    async with bot_factory() as app:
+        db, config = services(app).db, services(app).config
+        ids = await _digest_waiting(db, chat, {WIRE: 2}, quiet_start=quiet[0], quiet_end=quiet[1])
+        await route_new_stories(db, config, ids)
+        await _send_digest(app, chat)
+        [digest] = await fake_telegram.wait_for_messages(chat, count=1, timeout=10)
+    assert "موجز الأخبار" in digest["plain_text"]
+    assert digest["disable_notification"] is silent

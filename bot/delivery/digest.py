@@ -10,7 +10,8 @@ A digest shows at most `delivery.digest_max_stories` stories, shared out between
 by saying how many more there were (those are marked digested too: counted, not carried over).
 New digest times or zone start a new period (`restart_period`): no catch-up digest for a time
 already past today.
-Digest times are explicit choices: quiet hours do not delay them. The stories a chat that left
+Digest times are explicit choices: quiet hours do not delay them, but a digest due inside them
+arrives silently (no sound, no vibration), as quiet hours promise. The stories a chat that left
 digest mode still had waiting are flushed as one digest, which does wait for the end of quiet hours.
 """
 
@@ -147,6 +148,7 @@ async def _digest_for(
             # (08:00 in Riyadh, then 08:00 in London the same date) or two mode switches in one minute,
             # and the clashing insert would mark the new stories digested with nothing queued.
             key = f"digest:{chat_id}:{slot_key(slot, tz)}:{items[0][0]}"
+            silent = quiet_until(due, sub.quiet_start, sub.quiet_end, tz) is not None
             rows = [
                 {
                     "chat_id": chat_id,
@@ -156,6 +158,7 @@ async def _digest_for(
                     "payload": {
                         **outbox.payload(part, link_preview=False),
                         "items": {str(story_id): item for story_id, item in shown_items.items()},
+                        **({"silent": True} if silent else {}),
                     },
                     "not_before": due,
                 }

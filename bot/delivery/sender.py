@@ -358,6 +358,7 @@ class Sender:
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
             link_preview_options=LinkPreviewOptions(is_disabled=not data.get("preview", False)),
+            disable_notification=bool(data.get("silent")),
         )
 
     async def _deliver(self, claimed: _Claimed) -> None:
