@@ -383,6 +383,39 @@ async def test_broadcast_asks_for_confirmation_then_queues_one_message_per_activ
         assert fake_telegram.sent_messages(14) == []
 
 
+async def test_the_admin_hears_how_a_broadcast_went_once_it_is_done(
+    bot_factory: Callable[..., Any], fake_telegram: FakeTelegram
+) -> None:
+    from bot.admin.broadcast import report_finished
+    from tests.test_delivery_sender import until
+
+    async with bot_factory() as app:
+        db, config = _db(app), services(app).config
+        async with db.write() as session:
+            session.add_all([Subscriber(chat_id=c) for c in (11, 12, 13)])
+        fake_telegram.block_chat(12)  # blocked the bot since subscribing
+        preview = await ask(fake_telegram, "/broadcast صيانة الليلة")
+        confirm = preview["reply_markup"]["inline_keyboard"][0][0]
+        assert await report_finished(db, config) == 0  # a draft: nothing to report
+        update = await fake_telegram.callback_query(ADMIN_ID, preview["message_id"], confirm["callback_data"])
+        await fake_telegram.wait_for_callback_answer(update["callback_query"]["id"])
+        since = len(fake_telegram.sent_messages(ADMIN_ID, include_deleted=True))
+
+        async def done() -> bool:
+            async with db.read() as session:
+                waiting = await session.scalar(
+                    select(func.count()).select_from(Outbox).where(Outbox.status.in_(("pending", "sending")))
+                )
+            return waiting == 0
+
+        await until(done, timeout=15)
+        assert await report_finished(db, config) == 1
+        [report] = await fake_telegram.wait_for_messages(ADMIN_ID, count=1, since=since, timeout=10)
+        assert await report_finished(db, config) == 0  # told once
+    assert "وصلت إلى ٢ من ٣" in report["plain_text"]
+    assert "لم تصل إلى ١، منهم ١ حظروا البوت أو غادروا" in report["plain_text"]
+
+
 async def test_a_cancelled_broadcast_sends_nothing(
     bot_factory: Callable[..., Any], fake_telegram: FakeTelegram
 ) -> None:

@@ -1,17 +1,26 @@
 """/broadcast: a draft, an explicit confirmation, then one outbox row per active subscriber.
 
 The messages go through the same outbox and rate-limited sender as stories, so a broadcast to
-thousands of chats respects Telegram's limits and survives a restart half-way.
+thousands of chats respects Telegram's limits and survives a restart half-way. When none of them
+is left to send, the admins are told how it went (report_finished): how many chats it reached, and
+how many it could not, of which how many had blocked the bot or left.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
 
 from bot.admin import audit
 from bot.admin.models import Broadcast
 from bot.clock import utcnow
+from bot.config import Config
 from bot.db.database import Database
+from bot.db.models import Outbox, Subscriber
+from bot.delivery import outbox
+from bot.i18n import ar_digits, text
 
 # Leaves room for the confirmation header around the text within Telegram's 4096 characters.
 MAX_BROADCAST_CHARS = 3800
@@ -35,8 +44,6 @@ async def create_draft(db: Database, admin_id: int, text_html: str, *, by: str =
 
 
 async def confirm(db: Database, broadcast_id: int, admin_id: int, *, by: str = "") -> BroadcastOutcome:
-    from bot.delivery.outbox import enqueue_broadcast
-
     # Claim the draft first, under the write lock: a second tap on "confirm" finds it taken.
     async with db.write() as session:
         draft = await session.get(Broadcast, broadcast_id)
@@ -48,7 +55,7 @@ async def confirm(db: Database, broadcast_id: int, admin_id: int, *, by: str = "
         draft.decided_at = utcnow()
         text_html = draft.text_html
     try:
-        recipients = int(await enqueue_broadcast(db, broadcast_id, text_html))
+        recipients = int(await outbox.enqueue_broadcast(db, broadcast_id, text_html))
     except Exception:
         async with db.write() as session:
             draft = await session.get(Broadcast, broadcast_id)
@@ -82,3 +89,79 @@ async def cancel(db: Database, broadcast_id: int, admin_id: int, *, by: str = ""
         draft.decided_at = utcnow()
         audit.record(session, admin_id, "broadcast.cancel", broadcast_id=broadcast_id, by=by)
     return BroadcastOutcome("cancelled")
+
+
+# A broadcast still unfinished after this long is not reported (its rows may have been pruned).
+REPORT_WITHIN = timedelta(days=2)
+
+TEXTS = {
+    "report": {
+        "ar": "انتهى إرسال الرسالة الجماعية رقم {id}: وصلت إلى {sent} من {total}.",
+        "en": "Broadcast #{id} is done: it reached {sent} of {total} {total:chat|chats}.",
+    },
+    "report_failed": {
+        "ar": "لم تصل إلى {failed}، منهم {gone} حظروا البوت أو غادروا.",
+        "en": "It did not reach {failed}; {gone} of them had blocked the bot or left.",
+    },
+}
+
+
+async def report_finished(db: Database, config: Config, *, now: datetime | None = None) -> int:
+    """Tell the admins how each recent broadcast went, once none of its messages is left to send
+    (the confirmation only said it was queued). Each is reported once; returns how many were."""
+    now = now or utcnow()
+    found: list[tuple[int, int, int, int]] = []
+    async with db.read() as session:
+        recent = (
+            await session.scalars(
+                select(Broadcast.id).where(
+                    Broadcast.status == "sent", Broadcast.decided_at >= now - REPORT_WITHIN
+                )
+            )
+        ).all()
+        for broadcast_id in recent:
+            if await session.scalar(
+                select(Outbox.id).where(Outbox.dedup_key == f"alert:{_report_key(broadcast_id)}").limit(1)
+            ):
+                continue
+            # The first part of each chat's message stands for the chat.
+            mine = (Outbox.kind == outbox.BROADCAST, Outbox.dedup_key == f"broadcast:{broadcast_id}")
+            counts = dict(
+                (
+                    await session.execute(
+                        select(Outbox.status, func.count()).where(*mine).group_by(Outbox.status)
+                    )
+                ).all()
+            )
+            if not counts or counts.get(outbox.PENDING, 0) or counts.get(outbox.SENDING, 0):
+                continue
+            gone = await session.scalar(
+                select(func.count())
+                .select_from(Outbox)
+                .join(Subscriber, Subscriber.chat_id == Outbox.chat_id)
+                .where(*mine, Outbox.status == outbox.FAILED, Subscriber.active.is_(False))
+            )
+            found.append((broadcast_id, sum(counts.values()), counts.get(outbox.SENT, 0), int(gone or 0)))
+    reported = 0
+    for broadcast_id, total, sent, gone in found:
+        lines = {
+            lang: [_say("report", lang, id=broadcast_id, sent=sent, total=total)] for lang in ("ar", "en")
+        }
+        if total > sent:
+            for lang in lines:
+                lines[lang].append(_say("report_failed", lang, failed=total - sent, gone=gone))
+        reported += bool(
+            await outbox.enqueue_admin_alert(
+                db, config, _report_key(broadcast_id), " ".join(lines["ar"]), " ".join(lines["en"])
+            )
+        )
+    return reported
+
+
+def _report_key(broadcast_id: int) -> str:
+    return f"broadcast-report:{broadcast_id}"
+
+
+def _say(key: str, lang: str, **counts: int) -> str:
+    values = {k: (ar_digits(v) if lang == "ar" else v) for k, v in counts.items()}
+    return text(TEXTS, key, lang, **values)

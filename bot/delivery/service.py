@@ -16,6 +16,7 @@ import contextlib
 import logging
 from typing import Any
 
+from bot.admin.broadcast import report_finished
 from bot.delivery.digest import run_digests
 from bot.delivery.sender import MAX_IN_FLIGHT, Sender
 from bot.services import services
@@ -80,6 +81,9 @@ async def start(application: Any) -> None:
                 _watchdog, interval=WATCHDOG_EVERY, first=WATCHDOG_EVERY, name="delivery-watchdog"
             )
         )
+        jobs.append(
+            queue.run_repeating(_broadcast_job, interval=DIGEST_EVERY, first=5.0, name="broadcast-reports")
+        )
     else:  # without the job-queue extra there are no digests; say so instead of silently skipping
         log.warning(
             "PTB JobQueue unavailable: digests will not be sent (install python-telegram-bot[job-queue])"
@@ -119,6 +123,14 @@ async def _digest_job(context: Any) -> None:
         await run_digests(svc.db, svc.config)
     except Exception:
         log.exception("digest run failed; retried in a minute")
+
+
+async def _broadcast_job(context: Any) -> None:
+    svc = services(context.application)
+    try:
+        await report_finished(svc.db, svc.config)
+    except Exception:
+        log.exception("broadcast reports failed; retried in a minute")
 
 
 async def _watchdog(context: Any) -> None:
