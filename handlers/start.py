@@ -1,21 +1,39 @@
 """/start, /help, /language, /stop, the bot joining or leaving chats, and setMyCommands.
 
 /start registers the chat (language from Telegram, `since` = now so no flood of old stories).
-In groups and channels, /language and /stop are for the chat's administrators only.
+/language alone offers the two languages as buttons (lang:ar, lang:en); `/language en` switches at
+once. In groups and channels, /language (and its buttons) and /stop are for the chat's
+administrators only.
 """
 
 from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, Chat, ChatMember, ChatMemberUpdated, Update
-from telegram.ext import Application, ChatMemberHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram import (
+    BotCommand,
+    Chat,
+    ChatMember,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot.delivery.sender import migrate_chat
 from bot.i18n import language_for, text
 from bot.services import services
 from bot.subscribers import service
-from bot.subscribers.chat import COMMAND_UPDATES, changing_chat, chat_context, chat_title, reply
+from bot.subscribers.chat import COMMAND_UPDATES, changing_chat, chat_context, chat_title, edit, reply
 from bot.subscribers.texts import clip, rtl, say
 from handlers.admin_texts import TEXTS as ADMIN_TEXTS
 from summarizer.normalize import normalize
@@ -50,6 +68,10 @@ _LANGUAGE_NAMES = {
 }
 LANGUAGE_WORDS = {normalize(word): code for code, words in _LANGUAGE_NAMES.items() for word in words}
 
+# Each language names itself on its button, so a user who cannot read the current one finds theirs.
+_LANGUAGE_BUTTONS = (("ar", "العربية"), ("en", "English"))
+_LANGUAGE_DATA = "lang:"
+
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = await chat_context(update, context)
@@ -82,20 +104,51 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await reply(update, message)
 
 
+def _language_keyboard(current: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    ("✓ " if code == current else "") + name, callback_data=_LANGUAGE_DATA + code
+                )
+                for code, name in _LANGUAGE_BUTTONS
+            ]
+        ]
+    )
+
+
 async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = await changing_chat(update, context)
     if ctx is None:
         return
     sub = await ctx.register()
     typed = " ".join(context.args or [])
-    wanted = LANGUAGE_WORDS.get(normalize(typed)) if typed else None
-    if typed and wanted is None:
-        # Toggling here would switch a user who misspelt their own language to the other one.
+    if not typed:
+        # A user sending /language to see what it offers must not find the bot switched already.
+        await reply(update, say("language_choose", ctx.lang), _language_keyboard(sub.language))
+        return
+    wanted = LANGUAGE_WORDS.get(normalize(typed))
+    if wanted is None:
+        # Guessing here would switch a user who misspelt their own language to the other one.
         await reply(update, say("language_unknown", ctx.lang, value=clip(typed)))
         return
-    new = wanted or ("en" if sub.language == "ar" else "ar")
-    await service.set_language(ctx.svc.db, ctx.chat_id, new)
-    await reply(update, say("language_set", new))
+    await service.set_language(ctx.svc.db, ctx.chat_id, wanted)
+    await reply(update, say("language_set", wanted))
+
+
+async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    ctx = await changing_chat(update, context)
+    if ctx is None:
+        return
+    await ctx.register()
+    wanted = query.data.removeprefix(_LANGUAGE_DATA)
+    await service.set_language(ctx.svc.db, ctx.chat_id, wanted)
+    await query.answer()
+    # The choice is replaced by its outcome, said in the language just chosen.
+    await edit(update, say("language_set", wanted))
 
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -145,6 +198,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("start", start, filters=COMMAND_UPDATES))
     application.add_handler(CommandHandler("help", help_command, filters=COMMAND_UPDATES))
     application.add_handler(CommandHandler("language", language, filters=COMMAND_UPDATES))
+    application.add_handler(CallbackQueryHandler(language_button, pattern=r"^lang:(?:ar|en)$"))
     application.add_handler(CommandHandler("stop", stop, filters=COMMAND_UPDATES))
     application.add_handler(ChatMemberHandler(membership, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migrated))

@@ -169,8 +169,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         count = await service.unsubscribe_all(db, ctx.chat_id)
         await reply(update, say("unsubscribed_all", ctx.lang, count=number(count, ctx.lang)))
         return
-    key = _safe_keyword(wanted)
-    hit = next((i for i in items if i.kind == "keyword" and i.target == key), None)
+    hit = _followed_as(items, wanted)
     if hit is None:
         found = service.resolve_target(wanted, await service.list_feeds(db), await service.list_topics(db))
         mine = {(i.kind, i.target): i for i in items}
@@ -182,11 +181,13 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await reply(update, say("unsubscribed", ctx.lang, name=hit.label))
 
 
-def _safe_keyword(text: str) -> str | None:
+def _followed_as(items: list[service.SubscriptionItem], text: str) -> service.SubscriptionItem | None:
+    """The followed word `text` names in any of its forms, as /unfollow and matching read it."""
     try:
-        return service.keyword_target(text)
+        key = service.keyword_key(service.keyword_target(text))
     except SubscriptionError:
         return None
+    return next((i for i in items if i.kind == "keyword" and service.keyword_key(i.target) == key), None)
 
 
 async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -259,14 +260,16 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, say("follow_usage", ctx.lang))
         return
     try:
-        target = service.keyword_target(keyword)
-        added = await service.subscribe(ctx.svc.db, ctx.chat_id, "keyword", target, keyword)
+        done = await service.follow(ctx.svc.db, ctx.chat_id, keyword)
     except SubscriptionError as exc:
         # The limits it names are counts, written in the reply's digits like every other count.
         values = {k: number(v, ctx.lang) if isinstance(v, int) else v for k, v in exc.values.items()}
         await reply(update, say(exc.code, ctx.lang, **{"keyword": clip(keyword), **values}))
         return
-    await reply(update, say("followed" if added else "already_following", ctx.lang, keyword=keyword))
+    # Another form of a word already followed is named as the chat follows it (and /mysubs lists it).
+    await reply(
+        update, say("followed" if done.added else "already_following", ctx.lang, keyword=done.keyword)
+    )
 
 
 async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -277,9 +280,10 @@ async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not keyword:
         await reply(update, say("unfollow_usage", ctx.lang))
         return
-    target = _safe_keyword(keyword)
-    if target is not None and await service.unsubscribe(ctx.svc.db, ctx.chat_id, "keyword", target):
-        await reply(update, say("unfollowed", ctx.lang, keyword=keyword))
+    removed = await service.unfollow(ctx.svc.db, ctx.chat_id, keyword)
+    if removed:
+        # Named as the chat followed it: «مدرسة» typed here may stop «المدرسة».
+        await reply(update, say("unfollowed", ctx.lang, keyword=_names(removed, ctx.lang)))
         return
     followed = [
         i.label for i in await service.describe_subscriptions(ctx.svc.db, ctx.chat_id) if i.kind == "keyword"
@@ -289,6 +293,13 @@ async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, say("not_following", ctx.lang, keyword=clip(keyword), keywords=names))
     else:
         await reply(update, say("not_following_any", ctx.lang, keyword=clip(keyword)))
+
+
+def _names(words: list[str], lang: str) -> str:
+    """One word as it is (the template quotes it); several, older forms of one, listed."""
+    if len(words) == 1:
+        return words[0]
+    return ("»، «" if lang == "ar" else "», «").join(words)
 
 
 # ---------------------------------------------------------------- /topics

@@ -89,10 +89,10 @@ async def test_help_lists_the_commands_in_the_users_language(bot: Any, fake_tele
     assert "\u200f/subscribe" in ar["plain_text"]
 
 
-async def test_language_toggles_and_is_remembered(bot: Any, fake_telegram: Any) -> None:
+async def test_language_is_switched_and_remembered(bot: Any, fake_telegram: Any) -> None:
     async with bot as app:
         await fake_telegram.converse(USER_ID, "/start", language_code="ar")
-        [reply] = await fake_telegram.converse(USER_ID, "/language", language_code="ar")
+        [reply] = await fake_telegram.converse(USER_ID, "/language en", language_code="ar")
         assert reply["plain_text"] == "OK, I will talk to you in English from now on."
         sub = await _subscriber(app, USER_ID)
         assert sub is not None and sub.language == "en"

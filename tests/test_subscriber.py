@@ -140,13 +140,13 @@ async def test_follow_and_unfollow_a_keyword(bot: Any, fake_telegram: Any) -> No
         # Stored normalised (إ → ا), displayed as typed.
         assert (sub.kind, sub.target, sub.display) == ("keyword", "الانتخابات", "الإنتخابات")
         [dup] = await fake_telegram.converse(USER_ID, "/follow الانتخابات")
-        assert dup["plain_text"] == "أنت تتابع «الانتخابات» من قبل."
+        assert dup["plain_text"] == "أنت تتابع «الإنتخابات» من قبل."
         [stopwords] = await fake_telegram.converse(USER_ID, "/follow في من")
         assert "لا تحوي كلمة يمكن البحث بها" in stopwords["plain_text"]
         [not_followed] = await fake_telegram.converse(USER_ID, "/unfollow النفط")
         assert not_followed["plain_text"] == "لا تتابع «النفط». كلماتك: «الإنتخابات»"
         [gone] = await fake_telegram.converse(USER_ID, "/unfollow الانتخابات")
-        assert gone["plain_text"] == "أوقفت متابعة «الانتخابات»."
+        assert gone["plain_text"] == "أوقفت متابعة «الإنتخابات»."
         assert await _subs(app) == set()
 
 

@@ -3,6 +3,8 @@
 Every function takes the `Database` and a chat id; handlers stay thin adapters over these.
 Subscription targets (see bot.db.models.Subscription): a feed is its id as text, a topic its name,
 a keyword its normalised words (`keyword_target`), with the words as typed kept in `display`.
+Two keywords the analyzer reads alike (`keyword_key`: المدرسة، مدرسة، مدرسه) are one followed word:
+the chat keeps the form it typed first, and any form finds it again.
 """
 
 from __future__ import annotations
@@ -308,6 +310,35 @@ def keyword_target(keyword: str) -> str:
     return normalize(" ".join(tokens(display)))
 
 
+def keyword_key(target: str) -> frozenset[tuple[str, ...]]:
+    """What matching reads in a stored keyword (`keyword_target`): a story must hold one term of
+    every group, in any order, so two keywords with one key find exactly the same stories.
+
+    Computed from the stored target whenever it is needed, never stored: rows written before keys
+    existed are found the same way, and a change to the analyzer needs no migration.
+    """
+    return frozenset(query_groups(target))
+
+
+def same_keyword(rows: Iterable[Subscription], target: str) -> list[Subscription]:
+    """The keyword rows among `rows` that follow what `target` names, in any of its forms."""
+    key = keyword_key(target)
+    return [r for r in rows if r.kind == "keyword" and (r.target == target or keyword_key(r.target) == key)]
+
+
+async def _keyword_rows(session: AsyncSession, chat_id: int) -> list[Subscription]:
+    rows = await session.scalars(
+        select(Subscription)
+        .where(Subscription.chat_id == chat_id, Subscription.kind == "keyword")
+        .order_by(Subscription.id)
+    )
+    return list(rows.all())
+
+
+def keyword_label(row: Subscription) -> str:
+    return row.display or row.target
+
+
 async def list_subscriptions(db: Database, chat_id: int) -> list[Subscription]:
     async with db.read() as session:
         rows = await session.scalars(
@@ -317,43 +348,50 @@ async def list_subscriptions(db: Database, chat_id: int) -> list[Subscription]:
 
 
 async def subscribe(db: Database, chat_id: int, kind: str, target: str, display: str | None = None) -> bool:
-    """Add one subscription; False when the chat already had it. The chat must be registered."""
+    """Add one subscription; False when the chat already had it (a keyword: in any form)."""
+    return await _subscribe(db, chat_id, kind, target, display) is None
+
+
+async def _subscribe(
+    db: Database, chat_id: int, kind: str, target: str, display: str | None
+) -> Subscription | None:
+    """Add one subscription; the chat's row that already covers it instead (nothing is added)."""
     if kind not in KINDS:
         raise ValueError(f"unknown subscription kind {kind!r}")
     try:
         async with db.write() as session:
             if await session.get(Subscriber, chat_id) is None:
                 raise SubscriptionError("not_registered")
-            existing = await session.scalar(
-                select(Subscription.id).where(
-                    Subscription.chat_id == chat_id, Subscription.kind == kind, Subscription.target == target
-                )
-            )
-            if existing is not None:
-                return False
             if kind == "keyword":
-                count = len(
-                    (
-                        await session.scalars(
-                            select(Subscription.id).where(
-                                Subscription.chat_id == chat_id, Subscription.kind == "keyword"
-                            )
-                        )
-                    ).all()
-                )
-                if count >= MAX_KEYWORDS:
+                keywords = await _keyword_rows(session, chat_id)
+                same = same_keyword(keywords, target)
+                if same:
+                    return same[0]
+                if len(keywords) >= MAX_KEYWORDS:
                     raise SubscriptionError("too_many_keywords", limit=MAX_KEYWORDS)
+            else:
+                existing = await session.scalar(
+                    select(Subscription).where(
+                        Subscription.chat_id == chat_id,
+                        Subscription.kind == kind,
+                        Subscription.target == target,
+                    )
+                )
+                if existing is not None:
+                    return existing
             session.add(
                 Subscription(chat_id=chat_id, kind=kind, target=target, display=display, created_at=utcnow())
             )
     except IntegrityError:
         # Two presses at once: the other one added it.
-        return False
-    return True
+        return Subscription(chat_id=chat_id, kind=kind, target=target, display=display)
+    return None
 
 
 async def unsubscribe(db: Database, chat_id: int, kind: str, target: str) -> bool:
-    """Remove one subscription; False when the chat did not have it."""
+    """Remove one subscription (a keyword: in any form); False when the chat did not have it."""
+    if kind == "keyword":
+        return bool(await _unfollow(db, chat_id, target))
     async with db.write() as session:
         result = await session.execute(
             delete(Subscription).where(
@@ -361,6 +399,47 @@ async def unsubscribe(db: Database, chat_id: int, kind: str, target: str) -> boo
             )
         )
         return bool(getattr(result, "rowcount", 0))
+
+
+async def _unfollow(db: Database, chat_id: int, target: str) -> list[str]:
+    """Remove every keyword row that follows `target`'s word; their labels, oldest first.
+
+    A chat may hold several forms of one word, followed before forms were compared: stopping one
+    of them alone would leave the stories coming, so all go.
+    """
+    async with db.write() as session:
+        rows = same_keyword(await _keyword_rows(session, chat_id), target)
+        for row in rows:
+            await session.delete(row)
+        return [keyword_label(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class Followed:
+    keyword: str  # as the chat follows it: the form it typed first
+    added: bool
+
+
+async def follow(db: Database, chat_id: int, keyword: str) -> Followed:
+    """/follow: the keyword, unless the chat follows it already in some form (then that form).
+
+    SubscriptionError when the keyword is unusable, the chat unregistered or at its limit.
+    """
+    display = " ".join(keyword.split())
+    existing = await _subscribe(db, chat_id, "keyword", keyword_target(display), display)
+    if existing is None:
+        return Followed(display, True)
+    return Followed(keyword_label(existing), False)
+
+
+async def unfollow(db: Database, chat_id: int, keyword: str) -> list[str]:
+    """/unfollow: stop following the keyword in whichever form the chat follows it. Returns the
+    followed words removed, as the chat had them; [] when it followed none of them."""
+    try:
+        target = keyword_target(keyword)
+    except SubscriptionError:
+        return []
+    return await _unfollow(db, chat_id, target)
 
 
 async def unsubscribe_id(db: Database, chat_id: int, subscription_id: int) -> Subscription | None:

@@ -328,6 +328,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "أهلًا بك! اكتب اسم موضوع مثل «سوريا» أو «النفط» وسأبحث لك في الأخبار، أو أرسل /help.",
         "en": "Hello! Type a topic such as «Syria» or «oil» and I will search the news, or send /help.",
     },
+    # /language without a language: the choice, the current one marked on its button.
+    "language_choose": {
+        "ar": "اختر اللغة التي أكلمك بها:",
+        "en": "Choose the language I talk to you in:",
+    },
 }
 
 
