@@ -1,10 +1,11 @@
-"""`akhbar digest`: poll every configured feed once and print the new stories' summaries.
+"""`akhbar digest`: poll every active feed once and print the new stories' summaries.
 
-The way to try Akhbar without a Telegram token. It uses the configured database, so a second run
-prints only what is new since the first (and the bot, when it runs, will not send those stories
-twice); `--temp-db` uses a throwaway database and prints everything the feeds carry now. While a bot
-runs on the database it refuses (exit code 3): the stories it stored would never reach the bot's
-subscribers.
+The way to try Akhbar without a Telegram token. It uses the configured database and polls what the
+bot would: config.toml's feeds (synced in first, as `akhbar run` does) and the feeds added from the
+chat, the CLI or OPML, except paused ones. A second run prints only what is new since the first (and
+the bot, when it runs, will not send those stories twice). `--temp-db` uses a throwaway database,
+which holds config.toml's feeds only, and prints everything they carry now. While a bot runs on the
+database it refuses (exit code 3): the stories it stored would never reach the bot's subscribers.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bot.db.database import Database
 from bot.db.instance_lock import AnotherInstanceRunning, InstanceLock, acquire
 from bot.db.models import Feed, Story
 from bot.feeds.fetcher import Fetcher
+from bot.feeds.health import ACTIVE
 from bot.feeds.poller import PollResult, poll_feed
 from bot.sync import sync_config
 
@@ -52,6 +54,27 @@ class FeedOutcome:
     stories: list[Story] = field(default_factory=list)
 
 
+@dataclass
+class PollRun:
+    outcomes: list[FeedOutcome]
+    paused: int = 0
+
+
+NO_FEEDS = (
+    "No feeds to poll: add [[feeds]] entries to the config file (see config.toml) "
+    "or a feed with `akhbar feeds add URL`."
+)
+ALL_PAUSED = (
+    "No active feeds: {feeds} paused (by an admin, or by itself after repeated "
+    "failures). `akhbar feeds list` shows them; `akhbar feeds resume ID` polls one again."
+)
+NO_FEEDS_TEMP = (
+    "No feeds in the config file: --temp-db polls only its [[feeds]] entries (see config.toml), "
+    "into an empty database. Feeds added from the chat or with `akhbar feeds add` live in the "
+    "configured database: run `akhbar digest` without --temp-db to poll them."
+)
+
+
 def run(args: argparse.Namespace, config: Config) -> int:
     _utf8_safe(sys.stdout)
     logging.basicConfig(
@@ -59,16 +82,16 @@ def run(args: argparse.Namespace, config: Config) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    if not config.feeds:
-        print("No feeds in the config file: add [[feeds]] entries (see config.toml).", file=sys.stderr)
-        return 1
     if args.temp_db:
+        if not config.feeds:
+            print(NO_FEEDS_TEMP, file=sys.stderr)
+            return 1
         with tempfile.TemporaryDirectory(prefix="akhbar-digest-") as tmp:
             url = f"sqlite+aiosqlite:///{Path(tmp) / 'digest.sqlite3'}"
-            outcomes = asyncio.run(_poll_all(config, url, progress=not args.no_progress))
+            polled = asyncio.run(_poll_all(config, url, progress=not args.no_progress))
     else:
         try:
-            outcomes = asyncio.run(_poll_all(config, config.database.url, progress=not args.no_progress))
+            polled = asyncio.run(_poll_all(config, config.database.url, progress=not args.no_progress))
         except AnotherInstanceRunning as exc:
             # The bot routes only the stories its own polls store: a digest polling a live bot's
             # database would take new stories away from its subscribers.
@@ -77,6 +100,15 @@ def run(args: argparse.Namespace, config: Config) -> int:
                 file=sys.stderr,
             )
             return 3
+    outcomes = polled.outcomes
+    if not outcomes:
+        paused = (
+            "the database's one feed is"
+            if polled.paused == 1
+            else f"all {polled.paused} of the database's feeds are"
+        )
+        print(ALL_PAUSED.format(feeds=paused) if polled.paused else NO_FEEDS, file=sys.stderr)
+        return 1
     _print(outcomes, config, limit=args.limit, out=sys.stdout)
     failed = sum(1 for o in outcomes if o.result is None or o.result.error)
     return 1 if failed == len(outcomes) else 0
@@ -89,7 +121,7 @@ def _utf8_safe(stream: TextIO) -> None:
         stream.reconfigure(errors="replace")
 
 
-async def _poll_all(config: Config, database_url: str, *, progress: bool) -> list[FeedOutcome]:
+async def _poll_all(config: Config, database_url: str, *, progress: bool) -> PollRun:
     from tqdm import tqdm
 
     db = Database(database_url)
@@ -98,14 +130,14 @@ async def _poll_all(config: Config, database_url: str, *, progress: bool) -> lis
         lock = await acquire(db, "akhbar digest")
         await db.migrate()
         await sync_config(db, config)
-        urls = [f.url for f in config.feeds]
+        # What the bot's scheduler polls: every active feed, wherever it was added.
         async with db.read() as session:
-            rows = (
-                await session.execute(select(Feed.id, Feed.name, Feed.url).where(Feed.url.in_(urls)))
-            ).all()
-        order = {url: i for i, url in enumerate(urls)}
-        feeds = sorted(rows, key=lambda r: order[r[2]])
-        outcomes = {feed_id: FeedOutcome(name=name) for feed_id, name, _url in feeds}
+            rows = (await session.execute(select(Feed.id, Feed.name, Feed.url, Feed.status))).all()
+        active = [row for row in rows if row.status == ACTIVE]
+        # config.toml's feeds first, in its order, then the others as they were added.
+        order = {url: i for i, url in enumerate(f.url for f in config.feeds)}
+        feeds = sorted(active, key=lambda r: (order.get(r.url, len(order)), r.id))
+        outcomes = {row.id: FeedOutcome(name=row.name) for row in feeds}
         bar = tqdm(
             total=len(feeds),
             desc="polling feeds",
@@ -119,10 +151,10 @@ async def _poll_all(config: Config, database_url: str, *, progress: bool) -> lis
                 outcomes[feed_id].result = await poll_feed(db, config, fetcher, feed_id)
                 bar.update(1)
 
-            await asyncio.gather(*(one(feed_id) for feed_id, _name, _url in feeds))
+            await asyncio.gather(*(one(row.id) for row in feeds))
         bar.close()
         await _load_stories(db, list(outcomes.values()))
-        return list(outcomes.values())
+        return PollRun(list(outcomes.values()), paused=len(rows) - len(active))
     finally:
         if lock is not None:
             await lock.release()
@@ -179,7 +211,8 @@ def _print(outcomes: Sequence[FeedOutcome], config: Config, *, limit: int, out: 
         total += len(outcome.stories)
     failed = [o.name for o in outcomes if o.result is not None and o.result.error]
     unchanged = sum(1 for o in outcomes if o.result is not None and o.result.not_modified)
-    summary = f"\n{total} new {'story' if total == 1 else 'stories'} from {len(outcomes)} feeds"
+    feeds = f"{len(outcomes)} feed{'' if len(outcomes) == 1 else 's'}"
+    summary = f"\n{total} new {'story' if total == 1 else 'stories'} from {feeds}"
     if unchanged:
         summary += f"; {unchanged} unchanged"
     if failed:
