@@ -47,6 +47,36 @@ def test_run_without_a_token_says_how_to_get_one(tmp_path: Path) -> None:
     assert not (tmp_path / "a.sqlite3").exists()
 
 
+@pytest.mark.parametrize("secret", [None, "", "has spaces and ; other things"])
+def test_a_webhook_without_a_proper_secret_does_not_start(tmp_path: Path, secret: str | None) -> None:
+    # Without it the listener would take updates from anyone who finds its address.
+    path = _write_config(tmp_path)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            '[telegram]\ntoken_env = "AKHBAR_TEST_TOKEN"\n',
+            '[telegram]\ntoken_env = "AKHBAR_TEST_TOKEN"\nmode = "webhook"\n'
+            '[telegram.webhook]\nwebhook_url = "https://bot.example.org/telegram"\n'
+            'secret_token_env = "AKHBAR_TEST_SECRET"\n',
+        ),
+        encoding="utf-8",
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AKHBAR_TEST_TOKEN": "123456789:" + "A" * 35}
+    if secret is not None:
+        env["AKHBAR_TEST_SECRET"] = secret
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(path), "run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "AKHBAR_TEST_SECRET" in result.stderr and "403" in result.stderr
+    assert "has spaces" not in result.stderr  # a secret is never echoed
+    assert not (tmp_path / "a.sqlite3").exists()
+
+
 def test_db_upgrade_creates_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _write_config(tmp_path)
     assert main(["--config", str(path), "db", "upgrade"]) == 0

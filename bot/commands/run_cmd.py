@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 
 from bot.config import Config
@@ -26,6 +28,20 @@ Check it with @BotFather (/mybots, then API Token): it may have been mistyped, c
 """
 
 
+NO_SECRET = """\
+Webhook mode needs a secret token in the environment variable {env}.
+
+Telegram sends it with every update, and the listener refuses posts without it (403); without one,
+anyone who finds the listener's address could post updates as if they came from Telegram.
+Choose 1 to 256 characters of A-Z, a-z, 0-9, _ and -, for example:
+    export {env}="$(openssl rand -hex 32)"
+(the variable's name is set by [telegram.webhook] secret_token_env in {config}).
+"""
+
+# What Telegram accepts as a webhook's secret_token.
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
@@ -35,6 +51,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if not token:
         sys.stderr.write(NO_TOKEN.format(env=config.telegram.token_env, config=args.config_path))
         return 2
+    if config.telegram.mode == "webhook":
+        env = config.telegram.webhook.secret_token_env
+        if not _SECRET.match(os.environ.get(env, "")):
+            sys.stderr.write(NO_SECRET.format(env=env, config=args.config_path))
+            return 2
     from telegram.error import InvalidToken
 
     from bot.app import run as run_bot
