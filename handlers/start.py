@@ -30,7 +30,7 @@ from telegram.ext import (
 )
 
 from bot.delivery.sender import migrate_chat
-from bot.i18n import language_for, text
+from bot.i18n import language_for, number, text
 from bot.services import services
 from bot.subscribers import service
 from bot.subscribers.chat import COMMAND_UPDATES, changing_chat, chat_context, chat_title, edit, reply
@@ -77,13 +77,24 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = await chat_context(update, context)
     if ctx is None:
         return
+    # A chat the bot knows is told where it stands: after /stop it follows nothing (the first-time
+    # welcome would not say so), after unblocking the bot its subscriptions are all still there.
+    known = await service.get_subscriber(ctx.svc.db, ctx.chat_id) is not None
+    held = len(await service.list_subscriptions(ctx.svc.db, ctx.chat_id)) if known else 0
     await ctx.register()
     if ctx.private and context.args == [SEARCH_PAYLOAD]:
         # Inline mode's button under an empty answer ("type a word", "no stories for …") leads here:
         # the user came to search, so say how, rather than the general welcome.
         await reply(update, say("start_search", ctx.lang))
         return
-    await reply(update, say("welcome" if ctx.private else "welcome_group", ctx.lang))
+    if not ctx.private:
+        await reply(update, say("welcome_group", ctx.lang))
+    elif not known:
+        await reply(update, say("welcome", ctx.lang))
+    elif held:
+        await reply(update, say("welcome_back", ctx.lang, count=number(held, ctx.lang)))
+    else:
+        await reply(update, say("welcome_back_empty", ctx.lang))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -118,8 +119,26 @@ async def test_stop_ends_every_subscription_and_start_comes_back(bot: Any, fake_
         sub = await _subscriber(app, USER_ID)
         assert sub is not None and not sub.active and sub.inactive_reason == "stopped"
         before_return = utcnow()
-        await fake_telegram.converse(USER_ID, "/start")
+        [welcome] = await fake_telegram.converse(USER_ID, "/start")
+        # Told it follows nothing now, not greeted as if it were new.
+        assert "أهلًا بعودتك" in welcome["plain_text"] and "ليس لديك اشتراكات الآن" in welcome["plain_text"]
         sub = await _subscriber(app, USER_ID)
         assert sub is not None and sub.active and sub.inactive_reason is None
         # Coming back starts a new `since`: nothing published while away is pushed.
         assert as_utc(sub.since) >= before_return
+
+
+async def test_start_again_says_the_subscriptions_are_still_there(bot: Any, fake_telegram: Any) -> None:
+    async with bot as app:
+        [first] = await fake_telegram.converse(USER_ID, "/start", language_code="en")
+        assert first["plain_text"].startswith("Welcome to Akhbar")
+        await fake_telegram.converse(USER_ID, "/follow النفط", language_code="en")
+        # The reader blocks the bot and later unblocks it: its subscription is kept, the chat inactive.
+        await fake_telegram.user_blocked_bot(USER_ID)
+        async with asyncio.timeout(10):
+            while (sub := await _subscriber(app, USER_ID)) is None or sub.active:
+                await asyncio.sleep(0.02)
+        fake_telegram.unblock_chat(USER_ID)
+        [again] = await fake_telegram.converse(USER_ID, "/start", language_code="en")
+    assert "Welcome back" in again["plain_text"]
+    assert "Your 1 subscription is as you left it" in again["plain_text"]

@@ -333,6 +333,36 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "اختر اللغة التي أكلمك بها:",
         "en": "Choose the language I talk to you in:",
     },
+    # /start from a chat the bot knows (after /stop, after unblocking it, or just again).
+    "welcome_back": {
+        "ar": (
+            "أهلًا بعودتك إلى <b>أخبار</b> 📰\n"
+            "اشتراكاتك كما هي (عددها: {count})، وتصلك أخبارها.\n"
+            "‏/subscribe لتعديلها، و/help لقائمة الأوامر."
+        ),
+        "en": (
+            "Welcome back to <b>Akhbar</b> 📰\n"
+            "Your {count} {count:subscription|subscriptions} {count:is|are} as you left {count:it|them}, "
+            "and {count:its|their} news comes to you.\n"
+            "/subscribe to change them, /help for every command."
+        ),
+    },
+    "welcome_back_empty": {
+        "ar": (
+            "أهلًا بعودتك إلى <b>أخبار</b> 📰\n"
+            "ليس لديك اشتراكات الآن، فلن يصلك شيء حتى تختار.\n\n"
+            "اختر المصادر والمواضيع بالأمر /subscribe،\n"
+            "أو اكتب اسم موضوع مثل «سوريا» وسأبحث لك عن أحدث أخباره.\n"
+            "/help لقائمة الأوامر."
+        ),
+        "en": (
+            "Welcome back to <b>Akhbar</b> 📰\n"
+            "You follow nothing at the moment, so nothing comes until you choose.\n\n"
+            "Choose sources and topics with /subscribe,\n"
+            "or type a topic such as «Syria» and I will look up its latest news.\n"
+            "/help lists every command."
+        ),
+    },
 }
 
 
