@@ -1,4 +1,4 @@
-"""What QA found in typed questions and typed settings: question phrasings that left a question
+"""Typed questions and typed settings: question phrasings that left a question
 word in the topic, the name «علي» read as the preposition «على», "New York" cut to "York", a group
 member mentioning the bot left unanswered, quiet hours typed as the settings screen shows them
 refused, the grouping setting hard to type, and English "1 stories"."""

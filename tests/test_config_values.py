@@ -1,4 +1,4 @@
-"""What QA found: config.toml values that started the bot and broke it quietly, a token written
+"""config.toml values that started the bot and broke it quietly, a token written
 into the file, and `akhbar digest` not polling the feeds the database has."""
 
 from __future__ import annotations

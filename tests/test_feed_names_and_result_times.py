@@ -1,4 +1,4 @@
-"""What QA found an admin and a reader saw: a feed named with another Arabic spelling was "not
+"""What an admin and a reader saw: a feed named with another Arabic spelling was "not
 found", a feed address with tracking parameters was added twice, and search results dated a story
 of a minute ago "29 Nov 2026" where its card says "١٤:٠٥".
 
