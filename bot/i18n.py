@@ -6,6 +6,7 @@ looks a key up and fills it in. Arabic strings never carry English words.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -44,6 +45,24 @@ def _is_one(value: object) -> bool:
 
 
 _FORMATTER = _PluralFormatter()
+
+
+def rtl(message: str, lang: str) -> str:
+    """Arabic lines whose first letter or digit is Latin ("/subscribe", "08:00", "• BBC عربي") get
+    an RLM mark: Telegram takes a line's direction from its first strong character."""
+    if lang != "ar":
+        return message
+    return "\n".join(_rtl_message_line(line) for line in message.split("\n"))
+
+
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def _rtl_message_line(line: str) -> str:
+    for char in _TAGS.sub("", line):
+        if char.isalnum():
+            return RLM + line if char.isascii() else line
+    return line
 
 
 def rtl_line(line: str) -> str:

@@ -88,6 +88,14 @@ async def test_search_explains_what_it_could_not_do(
         assert expected.replace("&quot;", '"') in reply["plain_text"]
 
 
+async def test_the_arabic_search_examples_read_right_to_left(bot_factory: Any, fake_telegram: Any) -> None:
+    # A line starting with "/search" would be laid out left to right, its Arabic word first.
+    async with bot_factory():
+        [reply] = await fake_telegram.converse(USER_ID, "/search")
+    examples = [line for line in reply["text"].split("\n") if "/search" in line]
+    assert examples and all(line.startswith("\u200f") for line in examples)
+
+
 async def test_search_with_no_stories_stored(bot_factory: Any, fake_telegram: Any) -> None:
     async with bot_factory():
         [reply] = await fake_telegram.converse(USER_ID, "/search سوريا")

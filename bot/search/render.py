@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bot.clock import as_utc, utcnow
 from bot.delivery.format import local_time, zone
-from bot.i18n import RLM, month_name, number, text
+from bot.i18n import RLM, month_name, number, rtl, text
 from bot.search.service import SearchHit, SearchPage
 
 TEXTS = {
@@ -56,7 +56,8 @@ _SAFE_URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
 
 
 def say(key: str, lang: str, **values: object) -> str:
-    return text(TEXTS, key, lang, **values)
+    # Example lines start with "/search": marked right-to-left in Arabic, as every reply does.
+    return rtl(text(TEXTS, key, lang, **values), lang)
 
 
 def short_query(query: str, limit: int = 60) -> str:

@@ -8,11 +8,8 @@ or a digit as right-to-left so Telegram does not lay them out backwards.
 from __future__ import annotations
 
 import html
-import re
 
-from bot.i18n import RLM, text
-
-_TAGS = re.compile(r"<[^>]*>")
+from bot.i18n import rtl, text
 
 TEXTS: dict[str, dict[str, str]] = {
     "welcome": {
@@ -370,22 +367,6 @@ def say(key: str, lang: str, /, **values: object) -> str:
     """The catalog text for `key` in `lang`, values HTML-escaped; RTL-safe lines in Arabic."""
     escaped = {k: html.escape(str(v), quote=False) for k, v in values.items()}
     return rtl(text(TEXTS, key, lang, **escaped), lang)
-
-
-def rtl(message: str, lang: str) -> str:
-    """Arabic lines whose first letter or digit is Latin ("/subscribe", "08:00", "• BBC عربي") get
-    an RLM mark: Telegram takes a line's direction from its first strong character."""
-    if lang != "ar":
-        return message
-    return "\n".join(_rtl_line(line) for line in message.split("\n"))
-
-
-def _rtl_line(line: str) -> str:
-    visible = _TAGS.sub("", line)
-    for char in visible:
-        if char.isalnum():
-            return RLM + line if char.isascii() else line
-    return line
 
 
 ECHO_CHARS = 80
