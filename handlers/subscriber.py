@@ -187,7 +187,10 @@ def _followed_as(items: list[service.SubscriptionItem], text: str) -> service.Su
         key = service.keyword_key(service.keyword_target(text))
     except SubscriptionError:
         return None
-    return next((i for i in items if i.kind == "keyword" and service.keyword_key(i.target) == key), None)
+    return next(
+        (i for i in items if i.kind == "keyword" and service.same_key(service.keyword_key(i.target), key)),
+        None,
+    )
 
 
 async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -67,6 +67,22 @@ async def test_following_another_form_is_already_following_and_keeps_the_first_s
         assert _keywords(await said(fake_telegram, "/mysubs")) == ["المدرسة"]
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("اللاجئين", "لاجئين"), ("لاجئين", "اللاجئين"), ("ليبيا", "لليبيا"), ("المدرسة", "ومدرسة")],
+)
+async def test_a_form_read_with_a_leading_preposition_is_still_the_same_word(
+    bot: Any, fake_telegram: FakeTelegram, first: str, second: str
+) -> None:
+    # «لاجئين» may also be read as ل + «اجئين»: still the word «اللاجئين» is.
+    async with bot:
+        await said(fake_telegram, "/start")
+        await said(fake_telegram, f"/follow {first}")
+        assert await said(fake_telegram, f"/follow {second}") == f"أنت تتابع «{first}» من قبل."
+        assert await said(fake_telegram, f"/unfollow {second}") == f"أوقفت متابعة «{first}»."
+        assert "ليست لديك اشتراكات بعد" in await said(fake_telegram, "/mysubs")
+
+
 async def test_an_english_user_following_another_form_is_told_in_english(
     bot: Any, fake_telegram: FakeTelegram
 ) -> None:

@@ -312,7 +312,7 @@ def keyword_target(keyword: str) -> str:
 
 def keyword_key(target: str) -> frozenset[tuple[str, ...]]:
     """What matching reads in a stored keyword (`keyword_target`): a story must hold one term of
-    every group, in any order, so two keywords with one key find exactly the same stories.
+    every group, in any order.
 
     Computed from the stored target whenever it is needed, never stored: rows written before keys
     existed are found the same way, and a change to the analyzer needs no migration.
@@ -320,10 +320,23 @@ def keyword_key(target: str) -> frozenset[tuple[str, ...]]:
     return frozenset(query_groups(target))
 
 
+def same_key(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> bool:
+    """Whether two keywords name the same words: as many words, each sharing a reading with one of
+    the other's. Not plain equality: a word may have a reading the other form lacks («لاجئين» is
+    also read as ل + «اجئين», «اللاجئين» is not), and both still find the refugee stories."""
+    if len(a) != len(b) or not a:
+        return a == b
+    return all(any(set(g) & set(h) for h in b) for g in a) and all(any(set(h) & set(g) for g in a) for h in b)
+
+
 def same_keyword(rows: Iterable[Subscription], target: str) -> list[Subscription]:
     """The keyword rows among `rows` that follow what `target` names, in any of its forms."""
     key = keyword_key(target)
-    return [r for r in rows if r.kind == "keyword" and (r.target == target or keyword_key(r.target) == key)]
+    return [
+        r
+        for r in rows
+        if r.kind == "keyword" and (r.target == target or same_key(keyword_key(r.target), key))
+    ]
 
 
 async def _keyword_rows(session: AsyncSession, chat_id: int) -> list[Subscription]:
