@@ -448,10 +448,14 @@ async def _feeds_page(
     return _rtl("\n\n".join(parts), lang), InlineKeyboardMarkup([buttons]) if buttons else None
 
 
+ERRING_AFTER = 2
+
+
 def _status(status: str, errors: int, lang: str) -> str:
     # An active feed whose last polls failed is not "working": the admin scanning /feeds for
-    # trouble must see it without opening each one (it is paused only after many failures).
-    if status == "active" and errors > 0:
+    # trouble must see it without opening each one (it is paused only after many failures). One
+    # failure alone is usually a passing timeout, gone at the next poll.
+    if status == "active" and errors >= ERRING_AFTER:
         return _t(lang, "status_erring")
     key = f"status_{status}"
     return _t(lang, key) if key in TEXTS else _e(status)

@@ -307,9 +307,14 @@ async def test_a_feed_whose_last_polls_failed_is_not_shown_as_working(
                 )
             )
             session.add(Feed(url="http://example.org/ok.rss", name="مصدر سليم", origin="chat"))
+            # One failed poll is usually a passing timeout: not yet a feed in trouble.
+            session.add(
+                Feed(url="http://example.org/slow.rss", name="مصدر بطيء", origin="chat", consecutive_errors=1)
+            )
         rows = (await ask(fake_telegram, "/feeds"))["plain_text"].split("\n\n")
         assert any("صفحة لا خلاصة" in r and "⚠️ يتعثر" in r and "✅" not in r for r in rows)
         assert any("مصدر سليم" in r and "✅ يعمل" in r for r in rows)
+        assert any("مصدر بطيء" in r and "✅ يعمل" in r for r in rows)
         assert "⚠️ يتعثر" in (await ask(fake_telegram, "/feed صفحة لا خلاصة"))["plain_text"]
         assert "⚠️ failing" in (await ask(fake_telegram, "/feed 1", lang="en"))["plain_text"]
 
@@ -412,8 +417,25 @@ async def test_the_admin_hears_how_a_broadcast_went_once_it_is_done(
         assert await report_finished(db, config) == 1
         [report] = await fake_telegram.wait_for_messages(ADMIN_ID, count=1, since=since, timeout=10)
         assert await report_finished(db, config) == 0  # told once
+    assert report["plain_text"].startswith("📣 للمشرفين")  # news, not a warning
     assert "وصلت إلى ٢ من ٣" in report["plain_text"]
     assert "لم تصل إلى ١، منهم ١ حظروا البوت أو غادروا" in report["plain_text"]
+
+
+async def test_a_broadcast_reaches_a_reader_in_quiet_hours_without_ringing(
+    bot_factory: Callable[..., Any], fake_telegram: FakeTelegram
+) -> None:
+    async with bot_factory() as app:
+        async with _db(app).write() as session:
+            session.add(Subscriber(chat_id=11, quiet_start="00:00", quiet_end="23:59", timezone="UTC"))
+            session.add(Subscriber(chat_id=12))
+        preview = await ask(fake_telegram, "/broadcast صيانة الليلة")
+        confirm = preview["reply_markup"]["inline_keyboard"][0][0]
+        update = await fake_telegram.callback_query(ADMIN_ID, preview["message_id"], confirm["callback_data"])
+        await fake_telegram.wait_for_callback_answer(update["callback_query"]["id"])
+        [quiet] = await fake_telegram.wait_for_messages(11, count=1, timeout=15)
+        [awake] = await fake_telegram.wait_for_messages(12, count=1, timeout=15)
+    assert quiet["disable_notification"] is True and awake["disable_notification"] is False
 
 
 async def test_a_cancelled_broadcast_sends_nothing(

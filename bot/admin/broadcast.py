@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from bot.admin import audit
 from bot.admin.models import Broadcast
@@ -135,11 +135,16 @@ async def report_finished(db: Database, config: Config, *, now: datetime | None 
             )
             if not counts or counts.get(outbox.PENDING, 0) or counts.get(outbox.SENDING, 0):
                 continue
+            # Blocked the bot, left the group, or had the bot /forget them meanwhile.
             gone = await session.scalar(
                 select(func.count())
                 .select_from(Outbox)
-                .join(Subscriber, Subscriber.chat_id == Outbox.chat_id)
-                .where(*mine, Outbox.status == outbox.FAILED, Subscriber.active.is_(False))
+                .outerjoin(Subscriber, Subscriber.chat_id == Outbox.chat_id)
+                .where(
+                    *mine,
+                    Outbox.status == outbox.FAILED,
+                    or_(Subscriber.chat_id.is_(None), Subscriber.active.is_(False)),
+                )
             )
             found.append((broadcast_id, sum(counts.values()), counts.get(outbox.SENT, 0), int(gone or 0)))
     reported = 0
@@ -152,7 +157,12 @@ async def report_finished(db: Database, config: Config, *, now: datetime | None 
                 lines[lang].append(_say("report_failed", lang, failed=total - sent, gone=gone))
         reported += bool(
             await outbox.enqueue_admin_alert(
-                db, config, _report_key(broadcast_id), " ".join(lines["ar"]), " ".join(lines["en"])
+                db,
+                config,
+                _report_key(broadcast_id),
+                " ".join(lines["ar"]),
+                " ".join(lines["en"]),
+                notice=True,
             )
         )
     return reported

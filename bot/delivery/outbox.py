@@ -178,13 +178,19 @@ async def enqueue_text(
     return created
 
 
-ALERT_TEXTS = {"prefix": {"ar": "⚠️ تنبيه للمشرفين", "en": "⚠️ Admin alert"}}
+ALERT_TEXTS = {
+    "prefix": {"ar": "⚠️ تنبيه للمشرفين", "en": "⚠️ Admin alert"},
+    "notice": {"ar": "📣 للمشرفين", "en": "📣 For admins"},
+}
 
 
-async def enqueue_admin_alert(db: Database, config: Config, key: str, text_ar: str, text_en: str) -> int:
+async def enqueue_admin_alert(
+    db: Database, config: Config, key: str, text_ar: str, text_en: str, *, notice: bool = False
+) -> int:
     """One row per admin (config.telegram.admins), in the admin's language; deduplicated by `key`.
 
-    `text_ar`/`text_en` are HTML (escape anything external). Returns rows created.
+    `text_ar`/`text_en` are HTML (escape anything external). `notice`: news for the admins, not a
+    warning (a broadcast that went out), headed so. Returns rows created.
     """
     admins = list(dict.fromkeys(config.telegram.admins))
     if not admins:
@@ -202,7 +208,7 @@ async def enqueue_admin_alert(db: Database, config: Config, key: str, text_ar: s
     for admin in admins:
         lang = "en" if languages.get(admin) == "en" else "ar"
         body = text_en if lang == "en" else text_ar
-        head = ALERT_TEXTS["prefix"][lang]
+        head = ALERT_TEXTS["notice" if notice else "prefix"][lang]
         rows.append(
             {
                 "chat_id": admin,
@@ -270,18 +276,28 @@ async def record_expanded(db: Database, chat_id: int, message_id: int, expanded:
 async def enqueue_broadcast(db: Database, broadcast_id: int, text_html: str) -> int:
     """One row per active subscriber (kind "broadcast", dedup "broadcast:<id>"); returns rows created."""
     from bot.delivery.format import split_html
+    from bot.delivery.schedule import quiet_until
 
     parts = split_html(text_html) or [text_html]
     async with db.read() as session:
-        chats = list((await session.scalars(select(Subscriber.chat_id).where(Subscriber.active))).all())
+        chats = (
+            await session.execute(
+                select(
+                    Subscriber.chat_id, Subscriber.quiet_start, Subscriber.quiet_end, Subscriber.timezone
+                ).where(Subscriber.active)
+            )
+        ).all()
+    now = utcnow()
+    # An announcement does not wait for anyone's quiet hours, but it does not ring in them either.
+    silent = {chat for chat, start, end, tz in chats if quiet_until(now, start, end, tz) is not None}
     rows = [
         {
             "chat_id": chat,
             "kind": BROADCAST,
             "dedup_key": f"broadcast:{broadcast_id}" + (f"#{i + 1}" if i else ""),
-            "payload": payload(part),
+            "payload": {**payload(part), **({"silent": True} if chat in silent else {})},
         }
-        for chat in chats
+        for chat, *_ in chats
         for i, part in enumerate(parts)
     ]
     async with db.write() as session:
