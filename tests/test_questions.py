@@ -42,6 +42,11 @@ async def _stories(app: Any) -> None:
         ("أخبار الانتخابات في الأيام الأخيرة", "الانتخابات"),
         ("شو صار بلبنان امس؟", "بلبنان"),  # ب is read off by the search analyzer
         ("what happened in Syria this week", "Syria"),
+        # a greeting before the question is not the topic
+        ("مرحبا، ما الجديد عن غزة؟", "غزة"),
+        ("السلام عليكم، ما أخبار لبنان", "لبنان"),
+        ("Hey, what's new about Gaza?", "Gaza"),
+        ("مرحبا", "مرحبا"),  # a greeting alone is answered as one (is_greeting)
     ],
 )
 def test_question_words_are_stripped(question: str, topic: str) -> None:

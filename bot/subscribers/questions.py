@@ -63,11 +63,22 @@ _PUNCT = re.compile(r"[؟?!.,،؛;:\"«»()\[\]…]+")
 def extract_topic(question: str) -> str:
     """The topic a question is about, as the user wrote it ("" for "ما الجديد؟")."""
     words = _PUNCT.sub(" ", question).split()
+    # "مرحبا، ما الجديد عن غزة؟", "Hey, what's new about Gaza?": the greeting is not the topic.
+    while len(words) > 1 and (_folded(words[0]) in _LEADING_GREETINGS or _two_word_greeting(words)):
+        del words[: 2 if _two_word_greeting(words) else 1]
     while words and _leading_filler(words):
         words.pop(0)
     while words and _folded(words[-1]) in _TRAILING:
         words.pop()
     return " ".join(words)
+
+
+_LEADING_GREETINGS = _words("مرحبا مرحباً اهلا أهلا أهلاً سلام هلا يا hi hello hey dear")
+_TWO_WORD_GREETINGS = {normalize(w) for w in ("السلام عليكم", "صباح الخير", "مساء الخير", "good morning")}
+
+
+def _two_word_greeting(words: list[str]) -> bool:
+    return len(words) > 2 and f"{_folded(words[0])} {_folded(words[1])}" in _TWO_WORD_GREETINGS
 
 
 def _leading_filler(words: list[str]) -> bool:
