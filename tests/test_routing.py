@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.clock import as_utc, utcnow
@@ -234,3 +235,29 @@ def test_latest_digest_slot_in_the_subscribers_zone() -> None:
     early = datetime(2024, 5, 1, 4, 0, tzinfo=UTC)  # 07:00 Riyadh: yesterday's 20:00
     assert latest_slot(early, ["08:00", "20:00"], "Asia/Riyadh") == datetime(2024, 4, 30, 17, 0, tzinfo=UTC)
     assert latest_slot(at, ["nonsense"], "Asia/Riyadh") is None
+
+
+@pytest.mark.parametrize("mode", ["digest", "instant"])
+async def test_a_story_waiting_for_a_word_the_reader_stopped_following_never_comes(
+    db: Database, config_factory: Any, mode: str
+) -> None:
+    from bot.subscribers import service
+
+    config = config_factory()
+    feed = await add_feed(db)
+    # Quiet hours all day hold an instant reader's cards, as a digest holds a digest reader's.
+    quiet = {"quiet_start": "00:00", "quiet_end": "23:59", "timezone": "UTC"} if mode == "instant" else {}
+    await add_subscriber(
+        db,
+        1,
+        mode=mode,
+        subscriptions=[("keyword", keyword("المدرسة")), ("keyword", keyword("النفط"))],
+        **quiet,
+    )
+    school = await add_story(db, feed, "حريق في المدرسة الابتدائية")
+    oil = await add_story(db, feed, "النفط يرتفع وحريق في المدرسة")  # wanted for النفط too
+    await route_new_stories(db, config, [school, oil])
+    assert await service.unfollow(db, 1, "مدرسة")  # another form of the followed word
+    waiting = {r.story_id: r.status for r in await rows(db, 1)}
+    assert waiting[school] == outbox.FAILED  # never sent
+    assert waiting[oil] in (outbox.DIGEST_WAIT, outbox.PENDING)  # still wanted

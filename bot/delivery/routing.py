@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.database import Database
-from bot.db.models import Feed, Story, Subscriber, Subscription, Topic
+from bot.db.models import Feed, Outbox, Story, Subscriber, Subscription, Topic
 from bot.delivery import outbox
 from bot.delivery.card import card_payload
 from bot.delivery.grouping import apply_folded, fold_same_events
@@ -160,6 +160,56 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
     )
     outbox.notify(db)
     return created
+
+
+async def drop_unwanted(db: Database, chat_id: int) -> int:
+    """After a chat stops following something: what still waits for it (stories for its next
+    digest, cards quiet hours hold) that none of its remaining subscriptions wants is not sent.
+    Otherwise the story that made the reader /unfollow a word arrives in the next digest anyway.
+    Returns how many were dropped."""
+    async with db.read() as session:
+        waiting = (
+            await session.execute(
+                select(Outbox.id, Outbox.story_id).where(
+                    Outbox.chat_id == chat_id,
+                    or_(
+                        Outbox.status == outbox.DIGEST_WAIT,
+                        (Outbox.status == outbox.PENDING) & (Outbox.kind == outbox.STORY),
+                    ),
+                )
+            )
+        ).all()
+        if not waiting:
+            return 0
+        ids = {story_id for _, story_id in waiting if story_id is not None}
+        stories = {s.id: s for s in (await session.scalars(select(Story).where(Story.id.in_(ids)))).all()}
+        feed_topics = {fid: list(t or []) for fid, t in (await session.execute(select(Feed.id, Feed.topics)))}
+        topics = {t.name: list(t.keywords or []) for t in (await session.scalars(select(Topic))).all()}
+        subs = (
+            await session.execute(
+                select(Subscription.kind, Subscription.target).where(Subscription.chat_id == chat_id)
+            )
+        ).all()
+    by_kind: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for kind, target in subs:
+        by_kind[kind][target].add(chat_id)
+    unwanted = [
+        row_id
+        for row_id, story_id in waiting
+        if story_id in stories
+        and chat_id not in _matching_chats(stories[story_id], by_kind, feed_topics, topics)
+    ]
+    if not unwanted:
+        return 0
+    async with db.write() as session:
+        for part in outbox.chunks(unwanted):
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(part), Outbox.status.in_((outbox.DIGEST_WAIT, outbox.PENDING)))
+                .values(status=outbox.FAILED, last_error="unsubscribed before it was sent")
+            )
+    log.info("chat %s unsubscribed: %d waiting stories it no longer wants dropped", chat_id, len(unwanted))
+    return len(unwanted)
 
 
 def _matching_chats(

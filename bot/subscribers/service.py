@@ -411,7 +411,18 @@ async def unsubscribe(db: Database, chat_id: int, kind: str, target: str) -> boo
                 Subscription.chat_id == chat_id, Subscription.kind == kind, Subscription.target == target
             )
         )
-        return bool(getattr(result, "rowcount", 0))
+        removed = bool(getattr(result, "rowcount", 0))
+    if removed:
+        await _drop_unwanted(db, chat_id)
+    return removed
+
+
+async def _drop_unwanted(db: Database, chat_id: int) -> None:
+    # What waits for the chat's next digest (or for its quiet hours to end) and only the removed
+    # subscription wanted is not sent: the reader stopped following it before it went out.
+    from bot.delivery.routing import drop_unwanted
+
+    await drop_unwanted(db, chat_id)
 
 
 async def _unfollow(db: Database, chat_id: int, target: str) -> list[str]:
@@ -424,7 +435,10 @@ async def _unfollow(db: Database, chat_id: int, target: str) -> list[str]:
         rows = same_keyword(await _keyword_rows(session, chat_id), target)
         for row in rows:
             await session.delete(row)
-        return [keyword_label(r) for r in rows]
+        labels = [keyword_label(r) for r in rows]
+    if labels:
+        await _drop_unwanted(db, chat_id)
+    return labels
 
 
 @dataclass(frozen=True)
@@ -462,7 +476,8 @@ async def unsubscribe_id(db: Database, chat_id: int, subscription_id: int) -> Su
         if row is None or row.chat_id != chat_id:
             return None
         await session.delete(row)
-        return row
+    await _drop_unwanted(db, chat_id)
+    return row
 
 
 async def toggle(db: Database, chat_id: int, kind: str, target: str, display: str | None = None) -> bool:
@@ -484,7 +499,10 @@ async def subscribe_all_feeds(db: Database, chat_id: int) -> int:
 async def unsubscribe_all(db: Database, chat_id: int) -> int:
     async with db.write() as session:
         result = await session.execute(delete(Subscription).where(Subscription.chat_id == chat_id))
-        return int(getattr(result, "rowcount", 0) or 0)
+        removed = int(getattr(result, "rowcount", 0) or 0)
+    if removed:
+        await _drop_unwanted(db, chat_id)
+    return removed
 
 
 @dataclass(frozen=True)
