@@ -77,6 +77,24 @@ async def test_add_feed_finds_the_feed_behind_a_home_page(
     assert [f.url for f in await _feeds(db)] == [feed_url]
 
 
+async def test_the_atom_twin_of_a_feed_already_polled_is_that_feed(
+    db: Database, config: Config, fetcher: Fetcher, feed_server: FeedServer
+) -> None:
+    from bot.feeds.poller import poll_feed
+
+    rss = feed_server.add_feed("arabiya", feed_server.stories[:5], title="العربية نت")
+    first = await add_feed(db, config, fetcher, rss, origin="chat")
+    assert first.ok and first.feed_id is not None
+    assert (await poll_feed(db, config, fetcher, first.feed_id)).error is None  # its stories are stored
+    # The same site's Atom: another address, the same stories.
+    twin = await add_feed(db, config, fetcher, feed_server.url_for("arabiya", "atom"), origin="chat")
+    assert (twin.code, twin.existing, twin.feed_id) == ("duplicate_url", "العربية نت", first.feed_id)
+    # A feed sharing a story or two with it is another feed.
+    other = feed_server.add_feed("other", [*feed_server.stories[4:5], *feed_server.stories[5:9]])
+    assert (await add_feed(db, config, fetcher, other, origin="chat")).ok
+    assert len(await _feeds(db)) == 2
+
+
 @pytest.mark.parametrize(
     ("make_url", "code"),
     [

@@ -19,7 +19,7 @@ from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import httpx
 import idna
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.admin import audit
@@ -27,7 +27,7 @@ from bot.admin.opml import OpmlFeed
 from bot.clock import utcnow
 from bot.config import Config
 from bot.db.database import Database
-from bot.db.models import Feed, Subscription
+from bot.db.models import Feed, Story, Subscription
 from bot.feeds.identity import is_tracking_param
 from bot.feeds.models import FeedAlias
 from bot.subscribers import notices
@@ -337,6 +337,15 @@ async def add_feed(
         title = (parsed.title or "").strip() or None
         site_url = parsed.link or None
         entries = len(parsed.entries)
+        twin = await _twin_of(db, [e.url for e in parsed.entries if e.url])
+        if twin is not None:
+            return AddFeedResult(
+                "duplicate_url",
+                f"already there as #{twin.id} {twin.name}: it lists the same stories",
+                feed_id=twin.id,
+                url=feed_url,
+                existing=twin.name,
+            )
 
     explicit = name is not None
     base_name = name or (suggested_name or "").strip()[:MAX_NAME] or title or _host(feed_url)
@@ -557,6 +566,32 @@ async def find_feed(session: AsyncSession, ref: str) -> Feed | None:
 def _max_id(session: AsyncSession) -> int:
     """feeds.id is an INTEGER: 64-bit in SQLite, 32-bit in PostgreSQL (asyncpg refuses more)."""
     return 2**63 - 1 if session.get_bind().dialect.name == "sqlite" else 2**31 - 1
+
+
+# A feed whose items are mostly stories another feed already brought is that feed in another
+# format or at another address (a site's RSS and its Atom, a FeedBurner copy): a second feed would
+# only poll the same stories twice, and the admin would have two names for one source.
+_TWIN_MIN_ITEMS = 3
+_TWIN_SHARE = 0.8
+
+
+async def _twin_of(db: Database, links: list[str]) -> Feed | None:
+    """The stored feed whose stories are at least _TWIN_SHARE of these item links, if any."""
+    links = list(dict.fromkeys(links))
+    if len(links) < _TWIN_MIN_ITEMS:
+        return None
+    async with db.read() as session:
+        counts = (
+            await session.execute(
+                select(Story.feed_id, func.count(func.distinct(Story.url)))
+                .where(Story.url.in_(links), Story.feed_id.is_not(None))
+                .group_by(Story.feed_id)
+            )
+        ).all()
+        best = max(counts, key=lambda row: row[1], default=None)
+        if best is None or best[1] < _TWIN_SHARE * len(links):
+            return None
+        return await session.get(Feed, best[0])
 
 
 async def _duplicate(db: Database, url: str, name: str | None) -> AddFeedResult | None:
