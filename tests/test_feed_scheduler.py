@@ -279,3 +279,33 @@ async def test_end_to_end_one_message_per_story_for_a_subscriber_of_two_feeds(
     texts = [m.get("text", "") for m in messages]
     assert len(texts) == 2
     assert sum(s[10].title in t for t in texts) == 1 and sum(s[11].title in t for t in texts) == 1
+
+
+async def test_a_story_routing_cannot_take_does_not_hold_back_the_ones_after_it(
+    bot_factory: Callable[..., Any], delivery: Delivery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.feeds.models import RouteQueue
+
+    async with bot_factory() as app:
+        db = services(app).db
+        async with db.write() as session:
+            stories = [Story(entry_key=f"k{i}", title=f"خبر {i}", source="x", text="نص") for i in range(4)]
+            session.add_all(stories)
+            await session.flush()
+            ids = [s.id for s in stories]
+            session.add_all([RouteQueue(story_id=i) for i in ids])
+        poison = ids[0]
+        route = delivery.route_new_stories
+
+        async def fragile(db: Any, config: Any, story_ids: list[int]) -> int:
+            if poison in story_ids:
+                raise ValueError("a story routing cannot take")
+            return await route(db, config, story_ids)
+
+        monkeypatch.setitem(
+            sys.modules, "bot.delivery.routing", types.SimpleNamespace(route_new_stories=fragile)
+        )
+        assert await scheduler._route_pending(app) == 3
+        assert sorted(delivery.routed) == ids[1:]  # the others went on
+        async with db.read() as session:
+            assert (await session.scalars(select(RouteQueue.story_id))).all() == [poison]  # kept for later

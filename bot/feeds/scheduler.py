@@ -250,13 +250,17 @@ async def _route_pending(application: Any) -> int:
         log.debug("bot.delivery.routing missing; %s keeps stories queued", RouteQueue.__tablename__)
         return 0
     routed = 0
+    skipped: list[int] = []  # stories that fail on their own this run: queued still, not in the way
     async with st.route_lock:
         while True:
             async with svc.db.read() as session:
                 ids = list(
                     (
                         await session.scalars(
-                            select(RouteQueue.story_id).order_by(RouteQueue.story_id).limit(_ROUTE_BATCH)
+                            select(RouteQueue.story_id)
+                            .where(RouteQueue.story_id.not_in(skipped))
+                            .order_by(RouteQueue.story_id)
+                            .limit(_ROUTE_BATCH)
                         )
                     ).all()
                 )
@@ -264,17 +268,42 @@ async def _route_pending(application: Any) -> int:
                 break
             try:
                 await routing.route_new_stories(svc.db, svc.config, ids)
+                done = ids
             except Exception:
-                log.exception("routing %d stories failed; they stay queued for the next poll", len(ids))
-                break
+                log.exception("routing %d stories failed; trying them one by one", len(ids))
+                # One story that routing cannot take (bad data, a bug) must not hold back every
+                # story after it, poll after poll: the others go on, it stays queued for the next.
+                done, failed = await _route_one_by_one(routing, svc, ids)
+                skipped += failed
+                if not done:
+                    break  # all of them: the database or delivery itself is failing, retried next poll
             async with svc.db.write() as session:
-                await session.execute(delete(RouteQueue).where(RouteQueue.story_id.in_(ids)))
-            routed += len(ids)
+                await session.execute(delete(RouteQueue).where(RouteQueue.story_id.in_(done)))
+            routed += len(done)
             if len(ids) < _ROUTE_BATCH:
                 break
     if routed:
         await _wake_delivery(application)
     return routed
+
+
+async def _route_one_by_one(routing: Any, svc: Any, ids: list[int]) -> tuple[list[int], list[int]]:
+    done: list[int] = []
+    failed: list[int] = []
+    for story_id in ids:
+        if len(failed) >= _SYSTEMIC and not done:
+            break  # nothing goes through: not one story's fault; the rest wait untouched
+        try:
+            await routing.route_new_stories(svc.db, svc.config, [story_id])
+        except Exception:
+            log.exception("routing story %s failed; it stays queued, the stories after it go on", story_id)
+            failed.append(story_id)
+        else:
+            done.append(story_id)
+    return done, failed
+
+
+_SYSTEMIC = 3
 
 
 async def _wake_delivery(application: Any) -> None:
