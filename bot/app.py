@@ -76,9 +76,27 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     if application.job_queue is not None:
         # Daily, first ten minutes after start (not during start-up's own writes).
         application.job_queue.run_repeating(_retention, interval=RETENTION_EVERY, first=600, name="retention")
+        application.job_queue.run_repeating(
+            _keep_lock, interval=LOCK_CHECK_EVERY, first=LOCK_CHECK_EVERY, name="instance-lock"
+        )
 
 
 RETENTION_EVERY = 86400.0
+LOCK_CHECK_EVERY = 30.0
+
+
+async def _keep_lock(context: ContextTypes.DEFAULT_TYPE) -> None:
+    lock: instance_lock.InstanceLock | None = context.application.bot_data.get(_LOCK)
+    if lock is None:
+        return
+    try:
+        await lock.keep()
+    except instance_lock.AnotherInstanceRunning as exc:
+        # Two bots on one database deliver everything twice: this one gives way, loudly.
+        log.critical("stopping: %s", exc)
+        context.application.stop_running()
+    except Exception:
+        log.exception("checking the instance lock failed; checked again shortly")
 
 
 async def _retention(context: ContextTypes.DEFAULT_TYPE) -> None:

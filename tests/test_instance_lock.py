@@ -115,3 +115,18 @@ def test_db_upgrade_waits_for_the_running_bot_to_stop(
         asyncio.run(bot_db.close())
     assert main(["db", "upgrade", "--config", str(config)]) == 0
     assert "search_0005" in capsys.readouterr().out
+
+
+async def test_a_bot_whose_lock_another_bot_took_stops_itself() -> None:
+    from types import SimpleNamespace
+
+    from bot import app as bot_app
+
+    class Lost:
+        async def keep(self) -> None:
+            raise AnotherInstanceRunning("the database is in use by another Akhbar process")
+
+    stopped: list[bool] = []
+    application = SimpleNamespace(bot_data={bot_app._LOCK: Lost()}, stop_running=lambda: stopped.append(True))
+    await bot_app._keep_lock(SimpleNamespace(application=application))  # type: ignore[arg-type]
+    assert stopped == [True]

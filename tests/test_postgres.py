@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Config
 from bot.db.database import Database, open_database
+from bot.db.instance_lock import InstanceLock
 from bot.db.models import Feed, Story
 from bot.feeds.fetcher import Fetcher
 from bot.feeds.poller import poll_feed
@@ -273,6 +274,48 @@ async def test_a_title_match_ranks_above_a_body_match_of_the_same_day(db: Databa
             index_story(session, story)
     page = await search(db, "النفط")
     assert [h.title for h in page.hits] == ["أسعار النفط", "الأسواق اليوم"]
+
+
+async def _drop_session(database: Database, lock: InstanceLock) -> None:
+    """What a PostgreSQL restart does to the bot's lock: its session ends, the lock with it."""
+    assert lock.connection is not None
+    pid = (await lock.connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    await lock.connection.commit()
+    async with database.engine.connect() as other:
+        await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await other.commit()
+
+
+async def test_the_instance_lock_is_taken_again_when_its_session_is_lost(pg_url: str) -> None:
+    from bot.db.instance_lock import AnotherInstanceRunning, acquire
+
+    database = Database(pg_url)
+    try:
+        lock = await acquire(database)
+        await _drop_session(database, lock)
+        await lock.keep()  # the check finds the session gone and takes the lock again
+        with pytest.raises(AnotherInstanceRunning):
+            await acquire(database)  # so a second bot is still refused
+        await lock.release()
+        await (await acquire(database)).release()  # and released for good on stop
+    finally:
+        await database.close()
+
+
+async def test_a_bot_that_lost_its_lock_to_another_one_is_told_to_stop(pg_url: str) -> None:
+    from bot.db.instance_lock import AnotherInstanceRunning, acquire
+
+    database = Database(pg_url)
+    try:
+        lock = await acquire(database)
+        await _drop_session(database, lock)
+        second = await acquire(database)  # started while the first had no lock
+        with pytest.raises(AnotherInstanceRunning):
+            await lock.keep()
+        await lock.release()  # a dead session: nothing to release, and no error either
+        await second.release()
+    finally:
+        await database.close()
 
 
 # --------------------------------------------------------------------------- the SQLite suite, on PostgreSQL

@@ -13,6 +13,7 @@ expects the schema it started with.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from typing import IO
@@ -25,6 +26,8 @@ from bot.db.database import Database, in_memory
 
 _KEY = "hashtext('akhbar run:' || current_schema())"  # per schema: one database can hold several
 
+log = logging.getLogger(__name__)
+
 
 class AnotherInstanceRunning(RuntimeError):
     """Another `akhbar run` holds this database."""
@@ -34,6 +37,31 @@ class AnotherInstanceRunning(RuntimeError):
 class InstanceLock:
     file: IO[str] | None = None
     connection: AsyncConnection | None = None
+    db: Database | None = None
+
+    async def keep(self) -> None:
+        """Make sure this process still holds the lock (PostgreSQL; called every half minute).
+
+        A session lock dies with its session: when PostgreSQL restarts or drops the connection, the
+        lock is gone without a word, and a second `akhbar run` would then start beside this one.
+        So the session is checked, the lock taken again on a fresh one if it was lost, and
+        AnotherInstanceRunning raised if another process took it meanwhile (this one must stop)."""
+        if self.db is None:
+            return  # SQLite: the kernel holds the file lock for the process's life
+        if self.connection is not None:
+            try:
+                await self.connection.execute(text("SELECT 1"))
+                await self.connection.commit()
+                return
+            except Exception:
+                log.warning("the database connection holding the instance lock was lost; taking it again")
+            await _close_quietly(self.connection)
+            self.connection = None
+        # Raises while the database is unreachable (tried again at the next check), and
+        # AnotherInstanceRunning when another process has taken the lock meanwhile.
+        again = await acquire(self.db)
+        self.connection = again.connection
+        log.info("instance lock taken again")
 
     async def release(self) -> None:
         if self.file is not None:
@@ -45,8 +73,18 @@ class InstanceLock:
                 # The connection goes back to the pool, not away: its session would keep the lock.
                 await connection.execute(text(f"SELECT pg_advisory_unlock({_KEY})"))
                 await connection.commit()
+            except Exception:
+                # A session already gone took its lock with it: nothing left to release.
+                log.info("instance lock: its database session had already ended")
             finally:
-                await connection.close()
+                await _close_quietly(connection)
+
+
+async def _close_quietly(connection: AsyncConnection) -> None:
+    try:
+        await connection.close()
+    except Exception:
+        log.debug("closing a dead lock connection failed", exc_info=True)
 
 
 async def acquire(db: Database, holder: str = "akhbar run") -> InstanceLock:
@@ -67,7 +105,7 @@ async def acquire(db: Database, holder: str = "akhbar run") -> InstanceLock:
             f"the database {_shown(db.url)} is in use by another Akhbar process "
             "(`akhbar run` or `akhbar digest`): stop it first (one bot process per database)"
         )
-    return InstanceLock(connection=connection)
+    return InstanceLock(connection=connection, db=db)
 
 
 def _acquire_file(url: str, holder: str) -> InstanceLock:
