@@ -77,6 +77,36 @@ def test_a_webhook_without_a_proper_secret_does_not_start(tmp_path: Path, secret
     assert not (tmp_path / "a.sqlite3").exists()
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql+asyncpg://akhbar:s3cretpw@127.0.0.1:1/akhbar", "127.0.0.1:1"),  # nothing listens
+        ("sqlite+aiosqlite:///{tmp}/a-file/a.sqlite3", "a-file/a.sqlite3"),  # under a file, not a folder
+    ],
+)
+def test_a_database_it_cannot_reach_is_named_in_one_message(tmp_path: Path, url: str, shown: str) -> None:
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    path = _write_config(tmp_path)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            f'url = "sqlite+aiosqlite:///{tmp_path}/a.sqlite3"', f'url = "{url.format(tmp=tmp_path)}"'
+        ),
+        encoding="utf-8",
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AKHBAR_TEST_TOKEN": "123456789:" + "A" * 35}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(path), "run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "Cannot reach the database" in result.stderr and shown in result.stderr
+    assert "Traceback" not in result.stderr and "s3cretpw" not in result.stderr
+
+
 def test_db_upgrade_creates_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _write_config(tmp_path)
     assert main(["--config", str(path), "db", "upgrade"]) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 import sys
@@ -38,6 +39,12 @@ Choose 1 to 256 characters of A-Z, a-z, 0-9, _ and -, for example:
 (the variable's name is set by [telegram.webhook] secret_token_env in {config}).
 """
 
+NO_DATABASE = """\
+Cannot reach the database {url}:
+    {reason}
+Check [database] url in {config}, and that the database server is running.
+"""
+
 # What Telegram accepts as a webhook's secret_token.
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -56,6 +63,14 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if not _SECRET.match(os.environ.get(env, "")):
             sys.stderr.write(NO_SECRET.format(env=env, config=args.config_path))
             return 2
+    problem = asyncio.run(_database_problem(config.database.url))
+    if problem is not None:
+        # One line an operator can act on, not the driver's traceback (FileNotFoundError for a
+        # PostgreSQL socket that is not there says nothing about the database).
+        sys.stderr.write(
+            NO_DATABASE.format(url=_shown(config.database.url), reason=problem, config=args.config_path)
+        )
+        return 2
     from telegram.error import InvalidToken
 
     from bot.app import run as run_bot
@@ -73,3 +88,30 @@ def run(args: argparse.Namespace, config: Config) -> int:
         sys.stderr.write(REJECTED_TOKEN.format(env=config.telegram.token_env))
         return 2
     return 0
+
+
+async def _database_problem(url: str) -> str | None:
+    """Why the database cannot be reached, or None when it can."""
+    from sqlalchemy import text as sql
+
+    from bot.db.database import Database
+
+    db: Database | None = None
+    try:
+        db = Database(url)  # an SQLite file's folder is made here
+        async with db.engine.connect() as connection:
+            await connection.execute(sql("SELECT 1"))
+    except Exception as exc:
+        cause = getattr(exc, "orig", None) or exc
+        detail = str(cause).strip().splitlines()
+        return f"{type(cause).__name__}: {detail[0] if detail else ''}".rstrip(": ")
+    finally:
+        if db is not None:
+            await db.close()
+    return None
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
