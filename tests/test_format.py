@@ -282,3 +282,20 @@ def test_a_lead_cut_off_by_the_feed_is_shown_with_an_ellipsis() -> None:
     card = render_story(story(summary=[whole], text=whole), lang="ar", tz="Asia/Riyadh", sentences=3)
     assert whole in card.text_html
     assert "…" not in card.text_html
+
+
+@pytest.mark.parametrize(
+    ("published", "lang", "shown"),
+    [
+        (datetime(2026, 11, 29, 11, 5, tzinfo=UTC), "ar", "١٤:٠٥"),
+        (datetime(2026, 3, 5, 11, 5, tzinfo=UTC), "ar", "٥ مارس ١٤:٠٥"),
+        (datetime(2018, 7, 20, 11, 5, tzinfo=UTC), "ar", "٢٠ يوليو ٢٠١٨ ١٤:٠٥"),
+        (datetime(2018, 7, 20, 11, 5, tzinfo=UTC), "en", "20 Jul 2018 14:05"),
+    ],
+)
+def test_a_cards_time_has_its_year_only_when_it_is_not_this_one(
+    published: datetime, lang: str, shown: str
+) -> None:
+    # A feed quiet for a year must not have /latest present its last story as this year's.
+    now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    assert fmt.local_time(published, lang=lang, tz="Asia/Riyadh", now=now) == shown

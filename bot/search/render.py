@@ -9,9 +9,8 @@ import html
 import re
 from datetime import datetime
 
-from bot.clock import as_utc, utcnow
-from bot.delivery.format import local_time, zone
-from bot.i18n import RLM, month_name, number, rtl, text
+from bot.delivery.format import local_time
+from bot.i18n import RLM, number, rtl, text
 from bot.search.service import SearchHit, SearchPage
 
 TEXTS = {
@@ -70,16 +69,8 @@ def short_query(query: str, limit: int = 60) -> str:
 
 def date_label(moment: datetime, lang: str, tz: str, now: datetime | None = None) -> str:
     """When a story was published, in the reader's time zone, as its card says it: '١٤:٠٥' today,
-    '٥ مارس ١٤:٠٥' on another day. Search reaches back years, so a story from another year also has
-    its year ('٢٠ يوليو ٢٠١٨ ١٤:٠٥'): without it, it would read as this year's."""
-    now = now or utcnow()
-    local = as_utc(moment).astimezone(zone(tz))
-    if local.year == as_utc(now).astimezone(zone(tz)).year:
-        return local_time(moment, lang=lang, tz=tz, now=now)
-    clock = number(f"{local:%H:%M}", lang)
-    if lang == "ar":
-        return f"{number(local.day, lang)} {month_name(local.month, 'ar')} {number(local.year, lang)} {clock}"
-    return f"{local.day} {month_name(local.month, 'en')} {local.year} {clock}"
+    '٥ مارس ١٤:٠٥' on another day, and with its year when not this year's ('٢٠ يوليو ٢٠١٨ ١٤:٠٥')."""
+    return local_time(moment, lang=lang, tz=tz, now=now)
 
 
 def meta_line(hit: SearchHit, lang: str, tz: str) -> str:
