@@ -234,6 +234,9 @@ async def test_stats_count_subscribers_stories_deliveries_and_draw_a_png(db: Dat
         for i in range(4):
             session.add(Outbox(chat_id=1, kind="story", dedup_key=f"d{i}", status="sent", sent_at=now))
         session.add(Outbox(chat_id=3, kind="story", dedup_key="f", status="failed"))
+        # What a chat that blocked the bot still had queued is not sent, and no delivery failure.
+        for i in range(5):
+            session.add(Outbox(chat_id=3, kind="story", dedup_key=f"w{i}", status="withdrawn"))
         session.add(Outbox(chat_id=2, kind="story", dedup_key="p", status="pending"))
         # A corrected card edited in place is not one more delivery.
         session.add(Outbox(chat_id=1, kind="edit", dedup_key="e", status="sent", sent_at=now))

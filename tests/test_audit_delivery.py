@@ -216,7 +216,7 @@ async def test_a_returning_chat_gets_no_story_held_from_before_it_left(
     assert held.status == "pending"
     await service.stop(db, 22)
     await service.ensure_subscriber(db, config, 22)
-    assert [r.status for r in await rows(db, 22)] == ["failed"]
+    assert [r.status for r in await rows(db, 22)] == ["withdrawn"]
 
 
 # --------------------------------------------------------------------------- long digests

@@ -162,7 +162,7 @@ async def test_403_marks_the_subscriber_inactive_and_drops_its_queue(
     async with db.read() as session:
         sub = await session.get(Subscriber, 31)
     assert sub is not None and not sub.active and "blocked" in (sub.inactive_reason or "")
-    assert await status_of(db, 31) == ["failed", "failed"]
+    assert await status_of(db, 31) == ["withdrawn", "withdrawn"]  # not sent, and no delivery failure
     assert len(fake_telegram.calls("sendMessage")) == 2  # one refused, then the chat is skipped
 
 

@@ -161,7 +161,7 @@ async def test_a_story_meant_for_a_card_the_reader_deleted_comes_as_a_card_of_it
 
 
 async def _settled(db: Database) -> bool:
-    return all(r.status in (outbox.SENT, outbox.FAILED) for r in await rows(db))
+    return all(r.status in (outbox.SENT, outbox.WITHDRAWN) for r in await rows(db))
 
 
 async def _all_done(db: Database) -> bool:

@@ -259,5 +259,5 @@ async def test_a_story_waiting_for_a_word_the_reader_stopped_following_never_com
     await route_new_stories(db, config, [school, oil])
     assert await service.unfollow(db, 1, "مدرسة")  # another form of the followed word
     waiting = {r.story_id: r.status for r in await rows(db, 1)}
-    assert waiting[school] == outbox.FAILED  # never sent
+    assert waiting[school] == outbox.WITHDRAWN  # never sent
     assert waiting[oil] in (outbox.DIGEST_WAIT, outbox.PENDING)  # still wanted

@@ -142,8 +142,11 @@ async def report_finished(db: Database, config: Config, *, now: datetime | None 
                 .outerjoin(Subscriber, Subscriber.chat_id == Outbox.chat_id)
                 .where(
                     *mine,
-                    Outbox.status == outbox.FAILED,
-                    or_(Subscriber.chat_id.is_(None), Subscriber.active.is_(False)),
+                    or_(
+                        Outbox.status == outbox.WITHDRAWN,
+                        (Outbox.status == outbox.FAILED)
+                        & or_(Subscriber.chat_id.is_(None), Subscriber.active.is_(False)),
+                    ),
                 )
             )
             found.append((broadcast_id, sum(counts.values()), counts.get(outbox.SENT, 0), int(gone or 0)))

@@ -24,7 +24,7 @@ from bot.delivery import outbox
 log = logging.getLogger(__name__)
 
 BATCH = 5000
-_FINISHED = (outbox.SENT, outbox.FAILED, outbox.UNCERTAIN, outbox.DIGESTED, outbox.GROUPED)
+_FINISHED = (outbox.SENT, outbox.FAILED, outbox.UNCERTAIN, outbox.DIGESTED, outbox.GROUPED, outbox.WITHDRAWN)
 
 
 async def prune(db: Database, keep: timedelta, *, now: datetime | None = None) -> dict[str, int]:

@@ -42,6 +42,9 @@ UNCERTAIN = "uncertain"
 DIGEST_WAIT = "digest"
 DIGESTED = "digested"
 GROUPED = "grouped"  # told by another story's card in that chat (bot.delivery.grouping); never sent
+# Not sent, on purpose: the chat left (blocked the bot, /stop) or stopped following what brought it.
+# Not a delivery failure: /stats and the admins' failure alerts leave these out.
+WITHDRAWN = "withdrawn"
 
 # Kinds of row.
 STORY = "story"

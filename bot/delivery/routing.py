@@ -206,7 +206,7 @@ async def drop_unwanted(db: Database, chat_id: int) -> int:
             await session.execute(
                 update(Outbox)
                 .where(Outbox.id.in_(part), Outbox.status.in_((outbox.DIGEST_WAIT, outbox.PENDING)))
-                .values(status=outbox.FAILED, last_error="unsubscribed before it was sent")
+                .values(status=outbox.WITHDRAWN, last_error="unsubscribed before it was sent")
             )
     log.info("chat %s unsubscribed: %d waiting stories it no longer wants dropped", chat_id, len(unwanted))
     return len(unwanted)

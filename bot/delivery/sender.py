@@ -280,7 +280,7 @@ class Sender:
                 await session.execute(
                     update(Outbox)
                     .where(Outbox.id.in_(dropped), Outbox.status == outbox.PENDING)
-                    .values(status=outbox.FAILED, last_error="chat inactive")
+                    .values(status=outbox.WITHDRAWN, last_error="chat inactive")
                 )
         return [(r.id, r.chat_id) for r in found if r.id not in set(dropped)]
 
@@ -460,7 +460,7 @@ class Sender:
             await session.execute(
                 update(Outbox)
                 .where(Outbox.id == claimed.row_id)
-                .values(status=outbox.FAILED, last_error=reason[:1000])
+                .values(status=outbox.WITHDRAWN, last_error=reason[:1000])
             )
             revived = await card_gone(
                 session, claimed.chat_id, claimed.dedup_key, int(edited) if edited else None, utcnow()
@@ -499,7 +499,7 @@ class Sender:
                     Outbox.chat_id == claimed.chat_id,
                     or_(Outbox.id == claimed.row_id, Outbox.status.in_((outbox.PENDING, outbox.DIGEST_WAIT))),
                 )
-                .values(status=outbox.FAILED, last_error=reason[:1000])
+                .values(status=outbox.WITHDRAWN, last_error=reason[:1000])
             )
 
     async def _note_failure(self, reason: str) -> None:

@@ -133,7 +133,7 @@ async def _drop_queued(session: AsyncSession, chat_id: int, reason: str) -> None
                 (Outbox.status == outbox.PENDING) & Outbox.kind.in_(_LEAVING_KINDS),
             ),
         )
-        .values(status=outbox.FAILED, last_error=reason)
+        .values(status=outbox.WITHDRAWN, last_error=reason)
     )
 
 
