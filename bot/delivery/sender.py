@@ -76,8 +76,9 @@ TEXTS = {
         "{count:it|they} arrived is unknown. {count:It|They} will not be sent again, to avoid duplicates.",
     },
     "failures": {
-        "ar": "تعذّر إرسال {count} رسالة خلال الساعة الأخيرة. راجع سجل البوت لمعرفة السبب.",
-        "en": "{count} {count:message|messages} could not be delivered in the last hour. Last error: {reason}",
+        # The reason is Telegram's own words (English), quoted as code so it reads as quoted.
+        "ar": "تعذّر إرسال {count} رسالة خلال الساعة الأخيرة. آخر خطأ:\n<code>{reason}</code>",
+        "en": "{count} {count:message|messages} could not be delivered in the last hour. Last error:\n<code>{reason}</code>",
     },
 }
 
@@ -518,7 +519,7 @@ class Sender:
                 self.db,
                 self.config,
                 f"delivery-failures:{hour}",
-                text(TEXTS, "failures", "ar", count=ar_digits(count)),
+                text(TEXTS, "failures", "ar", count=ar_digits(count), reason=html.escape(reason[:300])),
                 text(TEXTS, "failures", "en", count=count, reason=html.escape(reason[:300])),
             )
 
