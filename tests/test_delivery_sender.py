@@ -232,7 +232,7 @@ async def test_bad_request_fails_the_row_and_repeated_failures_alert_the_admins(
     async with sending(bot, db, config):
         [alert] = await fake_telegram.wait_for_messages(ADMIN_ID)
     assert "٢" in alert["plain_text"] and "تنبيه" in alert["plain_text"]
-    assert "can't parse entities" in alert["plain_text"]  # why, for an Arabic-speaking admin too
+    assert "Can't parse entities" in alert["plain_text"]  # why, for an Arabic-speaking admin too
     assert await status_of(db, 51) == ["failed"] and await status_of(db, 52) == ["failed"]
     [row] = await rows(db, 51)
     assert "can't parse entities" in (row.last_error or "").lower()
