@@ -8,8 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.clock import as_utc, utcnow
 from bot.config import Config
@@ -237,27 +236,68 @@ def test_latest_digest_slot_in_the_subscribers_zone() -> None:
     assert latest_slot(at, ["nonsense"], "Asia/Riyadh") is None
 
 
-@pytest.mark.parametrize("mode", ["digest", "instant"])
-async def test_a_story_waiting_for_a_word_the_reader_stopped_following_never_comes(
-    db: Database, config_factory: Any, mode: str
+async def _digest_reader(db: Database, *subscriptions: tuple[str, str]) -> None:
+    await add_subscriber(
+        db,
+        1,
+        mode="digest",
+        digest_times=["00:00", "12:00"],
+        last_digest_at=utcnow() - timedelta(days=1),
+        subscriptions=list(subscriptions),
+    )
+
+
+async def _digest_text(db: Database, config: Config) -> str:
+    from bot.delivery.digest import run_digests
+
+    await run_digests(db, config)
+    return " ".join(r.payload["text"] for r in await rows(db, 1) if r.kind == outbox.DIGEST)
+
+
+async def test_a_story_waiting_for_a_word_the_reader_stopped_following_is_not_in_the_digest(
+    db: Database, config_factory: Any
 ) -> None:
     from bot.subscribers import service
 
     config = config_factory()
     feed = await add_feed(db)
-    # Quiet hours all day hold an instant reader's cards, as a digest holds a digest reader's.
-    quiet = {"quiet_start": "00:00", "quiet_end": "23:59", "timezone": "UTC"} if mode == "instant" else {}
-    await add_subscriber(
-        db,
-        1,
-        mode=mode,
-        subscriptions=[("keyword", keyword("المدرسة")), ("keyword", keyword("النفط"))],
-        **quiet,
-    )
+    await _digest_reader(db, ("keyword", keyword("المدرسة")), ("keyword", keyword("النفط")))
     school = await add_story(db, feed, "حريق في المدرسة الابتدائية")
     oil = await add_story(db, feed, "النفط يرتفع وحريق في المدرسة")  # wanted for النفط too
     await route_new_stories(db, config, [school, oil])
     assert await service.unfollow(db, 1, "مدرسة")  # another form of the followed word
-    waiting = {r.story_id: r.status for r in await rows(db, 1)}
-    assert waiting[school] == outbox.WITHDRAWN  # never sent
-    assert waiting[oil] in (outbox.DIGEST_WAIT, outbox.PENDING)  # still wanted
+    text = await _digest_text(db, config)
+    assert "النفط يرتفع" in text and "الابتدائية" not in text
+    assert {r.story_id: r.status for r in await rows(db, 1)}[school] == outbox.WITHDRAWN
+
+
+async def test_a_source_switched_off_and_on_again_before_the_digest_loses_nothing(
+    db: Database, config_factory: Any
+) -> None:
+    from bot.subscribers import service
+
+    config = config_factory()
+    feed = await add_feed(db)
+    await _digest_reader(db, ("feed", str(feed)))
+    story = await add_story(db, feed, "افتتاح جسر جديد فوق النهر")
+    await route_new_stories(db, config, [story])
+    assert not await service.toggle(db, 1, "feed", str(feed))  # off…
+    assert await service.toggle(db, 1, "feed", str(feed))  # …and on again, a tap later
+    assert "افتتاح جسر جديد" in await _digest_text(db, config)
+
+
+async def test_a_story_another_followed_source_also_carried_stays_in_the_digest(
+    db: Database, config_factory: Any
+) -> None:
+    from bot.subscribers import service
+
+    config = config_factory()
+    first, second = await add_feed(db, "المصدر الأول"), await add_feed(db, "المصدر الثاني")
+    await _digest_reader(db, ("feed", str(first)), ("feed", str(second)))
+    story = await add_story(db, first, "افتتاح جسر جديد فوق النهر")
+    copy = await add_story(db, second, "افتتاح جسر جديد فوق النهر")
+    async with db.write() as session:
+        await session.execute(update(Story).where(Story.id == copy).values(duplicate_of=story))
+    await route_new_stories(db, config, [story, copy])
+    assert await service.unsubscribe(db, 1, "feed", str(first))
+    assert "افتتاح جسر جديد" in await _digest_text(db, config)  # the second source carried it too

@@ -29,6 +29,7 @@ from bot.db.models import Outbox, Story, Subscriber
 from bot.delivery import outbox
 from bot.delivery.format import render_digest_parts, source_key
 from bot.delivery.grouping import fold_digest
+from bot.delivery.routing import still_wanted
 from bot.delivery.schedule import latest_slot, quiet_until, slot_key
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ async def _digest_for(
         sub = await session.get(Subscriber, chat_id)
         if sub is None or not sub.active or (sub.mode == "digest") != digest_mode:
             return 0
-        items = list(
+        items: list[tuple[int, int | None]] = list(
             (
                 await session.execute(
                     select(Outbox.id, Outbox.story_id)
@@ -125,6 +126,18 @@ async def _digest_for(
             if story_ids
             else []
         )
+        # A story whose word, topic or source the reader stopped following since it was queued
+        # is not in the digest (decided now, so switching a source off and on again loses nothing).
+        wanted = await still_wanted(session, chat_id, stories)
+        unwanted = [row_id for row_id, story_id in items if story_id not in wanted]
+        if unwanted:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(unwanted))
+                .values(status=outbox.WITHDRAWN, last_error="unsubscribed before the digest")
+            )
+            items = [(row_id, story_id) for row_id, story_id in items if story_id in wanted]
+            stories = [s for s in stories if s.id in wanted]
         created = shown_count = 0
         tz = sub.timezone
         due = now

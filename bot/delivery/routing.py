@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 
 from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.database import Database
-from bot.db.models import Feed, Outbox, Story, Subscriber, Subscription, Topic
+from bot.db.models import Feed, Story, Subscriber, Subscription, Topic
 from bot.delivery import outbox
 from bot.delivery.card import card_payload
 from bot.delivery.grouping import apply_folded, fold_same_events
@@ -162,54 +162,52 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
     return created
 
 
-async def drop_unwanted(db: Database, chat_id: int) -> int:
-    """After a chat stops following something: what still waits for it (stories for its next
-    digest, cards quiet hours hold) that none of its remaining subscriptions wants is not sent.
-    Otherwise the story that made the reader /unfollow a word arrives in the next digest anyway.
-    Returns how many were dropped."""
-    async with db.read() as session:
-        waiting = (
-            await session.execute(
-                select(Outbox.id, Outbox.story_id).where(
-                    Outbox.chat_id == chat_id,
-                    or_(
-                        Outbox.status == outbox.DIGEST_WAIT,
-                        (Outbox.status == outbox.PENDING) & (Outbox.kind == outbox.STORY),
-                    ),
-                )
-            )
-        ).all()
-        if not waiting:
-            return 0
-        ids = {story_id for _, story_id in waiting if story_id is not None}
-        stories = {s.id: s for s in (await session.scalars(select(Story).where(Story.id.in_(ids)))).all()}
-        feed_topics = {fid: list(t or []) for fid, t in (await session.execute(select(Feed.id, Feed.topics)))}
-        topics = {t.name: list(t.keywords or []) for t in (await session.scalars(select(Topic))).all()}
-        subs = (
-            await session.execute(
-                select(Subscription.kind, Subscription.target).where(Subscription.chat_id == chat_id)
-            )
-        ).all()
+async def still_wanted(session: Any, chat_id: int, stories: Sequence[Story]) -> set[int]:
+    """Of these stories waiting for the chat's digest, the ids its subscriptions still want: a
+    reader who stopped following a word does not get the story that word brought in the next
+    digest. Asked when the digest is built, not when the subscription ends, so switching a source
+    off and on again before then loses nothing. A story counts as wanted through any feed that
+    carried it (its duplicates' feeds too)."""
+    if not stories:
+        return set()
+    ids = {s.id for s in stories}
+    feed_topics = {fid: list(t or []) for fid, t in (await session.execute(select(Feed.id, Feed.topics)))}
+    topics = {t.name: list(t.keywords or []) for t in (await session.scalars(select(Topic))).all()}
+    subs = (
+        await session.execute(
+            select(Subscription.kind, Subscription.target).where(Subscription.chat_id == chat_id)
+        )
+    ).all()
     by_kind: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     for kind, target in subs:
         by_kind[kind][target].add(chat_id)
-    unwanted = [
-        row_id
-        for row_id, story_id in waiting
-        if story_id in stories
-        and chat_id not in _matching_chats(stories[story_id], by_kind, feed_topics, topics)
-    ]
-    if not unwanted:
-        return 0
-    async with db.write() as session:
-        for part in outbox.chunks(unwanted):
-            await session.execute(
-                update(Outbox)
-                .where(Outbox.id.in_(part), Outbox.status.in_((outbox.DIGEST_WAIT, outbox.PENDING)))
-                .values(status=outbox.WITHDRAWN, last_error="unsubscribed before it was sent")
+    # Other copies of each story: the original it duplicates, and the copies that duplicate it.
+    originals = {s.duplicate_of for s in stories if s.duplicate_of is not None}
+    copies = (
+        await session.execute(
+            select(Story.id, Story.feed_id, Story.duplicate_of).where(
+                or_(Story.duplicate_of.in_(ids | originals), Story.id.in_(originals))
             )
-    log.info("chat %s unsubscribed: %d waiting stories it no longer wants dropped", chat_id, len(unwanted))
-    return len(unwanted)
+        )
+    ).all()
+    feeds_of: dict[int, set[int]] = defaultdict(set)
+    for story in stories:
+        if story.feed_id is not None:
+            feeds_of[story.id].add(story.feed_id)
+        group = {story.id, story.duplicate_of}
+        for copy_id, feed_id, duplicate_of in copies:
+            if feed_id is not None and (copy_id in group or duplicate_of in group):
+                feeds_of[story.id].add(feed_id)
+    followed_topics = set(by_kind["topic"])
+    wanted: set[int] = set()
+    for story in stories:
+        carried = feeds_of[story.id]
+        through_a_feed = any(str(fid) in by_kind["feed"] for fid in carried) or any(
+            followed_topics & set(feed_topics.get(fid, [])) for fid in carried
+        )
+        if through_a_feed or chat_id in _matching_chats(story, by_kind, feed_topics, topics):
+            wanted.add(story.id)
+    return wanted
 
 
 def _matching_chats(

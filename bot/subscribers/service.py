@@ -411,18 +411,7 @@ async def unsubscribe(db: Database, chat_id: int, kind: str, target: str) -> boo
                 Subscription.chat_id == chat_id, Subscription.kind == kind, Subscription.target == target
             )
         )
-        removed = bool(getattr(result, "rowcount", 0))
-    if removed:
-        await _drop_unwanted(db, chat_id)
-    return removed
-
-
-async def _drop_unwanted(db: Database, chat_id: int) -> None:
-    # What waits for the chat's next digest (or for its quiet hours to end) and only the removed
-    # subscription wanted is not sent: the reader stopped following it before it went out.
-    from bot.delivery.routing import drop_unwanted
-
-    await drop_unwanted(db, chat_id)
+        return bool(getattr(result, "rowcount", 0))
 
 
 async def _unfollow(db: Database, chat_id: int, target: str) -> list[str]:
@@ -435,10 +424,7 @@ async def _unfollow(db: Database, chat_id: int, target: str) -> list[str]:
         rows = same_keyword(await _keyword_rows(session, chat_id), target)
         for row in rows:
             await session.delete(row)
-        labels = [keyword_label(r) for r in rows]
-    if labels:
-        await _drop_unwanted(db, chat_id)
-    return labels
+        return [keyword_label(r) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -476,8 +462,7 @@ async def unsubscribe_id(db: Database, chat_id: int, subscription_id: int) -> Su
         if row is None or row.chat_id != chat_id:
             return None
         await session.delete(row)
-    await _drop_unwanted(db, chat_id)
-    return row
+        return row
 
 
 async def toggle(db: Database, chat_id: int, kind: str, target: str, display: str | None = None) -> bool:
@@ -499,10 +484,7 @@ async def subscribe_all_feeds(db: Database, chat_id: int) -> int:
 async def unsubscribe_all(db: Database, chat_id: int) -> int:
     async with db.write() as session:
         result = await session.execute(delete(Subscription).where(Subscription.chat_id == chat_id))
-        removed = int(getattr(result, "rowcount", 0) or 0)
-    if removed:
-        await _drop_unwanted(db, chat_id)
-    return removed
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)
