@@ -291,19 +291,15 @@ async def _route_one_by_one(routing: Any, svc: Any, ids: list[int]) -> tuple[lis
     done: list[int] = []
     failed: list[int] = []
     for story_id in ids:
-        if len(failed) >= _SYSTEMIC and not done:
-            break  # nothing goes through: not one story's fault; the rest wait untouched
         try:
             await routing.route_new_stories(svc.db, svc.config, [story_id])
-        except Exception:
-            log.exception("routing story %s failed; it stays queued, the stories after it go on", story_id)
+        except Exception as exc:
+            # The batch's traceback is logged already; one line a story is enough after it.
+            log.error("routing story %s failed (%r); it stays queued, the others go on", story_id, exc)
             failed.append(story_id)
         else:
             done.append(story_id)
     return done, failed
-
-
-_SYSTEMIC = 3
 
 
 async def _wake_delivery(application: Any) -> None:
