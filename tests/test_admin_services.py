@@ -271,3 +271,28 @@ async def test_audit_log_pages_newest_first(db: Database) -> None:
 def test_normalize_url_ignores_case_scheme_port_slash_and_fragment() -> None:
     assert normalize_url("HTTPS://Example.org:443/rss/#x") == normalize_url("http://example.org/rss")
     assert normalize_url("http://example.org/rss?a=1") != normalize_url("http://example.org/rss?a=2")
+
+
+async def test_a_broadcast_report_counts_a_chat_that_forgot_itself_meanwhile(
+    db: Database, config_factory: Any
+) -> None:
+    from sqlalchemy import update
+
+    from bot.admin import broadcast
+    from bot.subscribers import service
+
+    config = config_factory(telegram={"admins": [1000]})
+    async with db.write() as session:
+        session.add_all([Subscriber(chat_id=c) for c in (11, 12, 13)])
+    draft = await broadcast.create_draft(db, 1000, "صيانة الليلة")
+    assert (await broadcast.confirm(db, draft, 1000)).recipients == 3
+    await service.forget(db, 13)  # before its copy went out
+    async with db.write() as session:
+        await session.execute(update(Outbox).where(Outbox.kind == "broadcast").values(status="sent"))
+    assert await broadcast.report_finished(db, config) == 1
+    async with db.read() as session:
+        [report] = (await session.scalars(select(Outbox).where(Outbox.chat_id == 1000))).all()
+    assert (
+        "وصلت إلى ٢ من ٣" in report.payload["text"]
+        and "منهم ١ حظروا البوت أو غادروا" in report.payload["text"]
+    )

@@ -113,13 +113,13 @@ async def report_finished(db: Database, config: Config, *, now: datetime | None 
     found: list[tuple[int, int, int, int]] = []
     async with db.read() as session:
         recent = (
-            await session.scalars(
-                select(Broadcast.id).where(
+            await session.execute(
+                select(Broadcast.id, Broadcast.recipients).where(
                     Broadcast.status == "sent", Broadcast.decided_at >= now - REPORT_WITHIN
                 )
             )
         ).all()
-        for broadcast_id in recent:
+        for broadcast_id, recipients in recent:
             if await session.scalar(
                 select(Outbox.id).where(Outbox.dedup_key == f"alert:{_report_key(broadcast_id)}").limit(1)
             ):
@@ -149,7 +149,10 @@ async def report_finished(db: Database, config: Config, *, now: datetime | None 
                     ),
                 )
             )
-            found.append((broadcast_id, sum(counts.values()), counts.get(outbox.SENT, 0), int(gone or 0)))
+            # A chat that used /forget meanwhile took its row with it: still one the broadcast left.
+            forgotten = max(0, int(recipients or 0) - sum(counts.values()))
+            total = sum(counts.values()) + forgotten
+            found.append((broadcast_id, total, counts.get(outbox.SENT, 0), int(gone or 0) + forgotten))
     reported = 0
     for broadcast_id, total, sent, gone in found:
         lines = {
