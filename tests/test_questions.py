@@ -57,6 +57,24 @@ def test_greetings_are_not_questions() -> None:
     assert is_greeting("مرحبا!") and is_greeting("السلام عليكم") and not is_greeting("سوريا")
 
 
+@pytest.mark.parametrize(
+    "greeting",
+    [
+        "السلام عليكم يا شباب",
+        "good morning",
+        "مرحبا كيف حالك",
+        "مرحبا بك",
+        "أهلا وسهلا",
+        "سلام عليكم",
+        "Hi there",
+    ],
+)
+def test_a_longer_greeting_is_a_greeting_not_a_topic(greeting: str) -> None:
+    # Searched, «السلام عليكم يا شباب» answered with youth news.
+    assert is_greeting(greeting)
+    assert not is_greeting("مرحبا، ما الجديد عن غزة؟")
+
+
 async def test_question_about_a_topic_answers_with_story_cards(bot: Any, fake_telegram: Any) -> None:
     async with bot as app:
         await _stories(app)

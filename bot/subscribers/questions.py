@@ -55,7 +55,17 @@ _TRAILING = _words(
     """
 )
 _GREETINGS = _words("مرحبا مرحباً اهلا أهلا أهلاً سلام هلا hi hello hey شكرا شكراً thanks") | {
-    normalize(w) for w in ("السلام عليكم", "صباح الخير", "مساء الخير", "thank you")
+    normalize(w)
+    for w in (
+        "السلام عليكم",
+        "سلام عليكم",
+        "صباح الخير",
+        "مساء الخير",
+        "thank you",
+        "good morning",
+        "good evening",
+        "good afternoon",
+    )
 }
 _PUNCT = re.compile(r"[؟?!.,،؛;:\"«»()\[\]…]+")
 
@@ -104,13 +114,19 @@ def _folded(word: str) -> str:
 
 
 # Words that only lengthen a greeting or a thanks: "شكرا لك", "السلام عليكم ورحمة الله وبركاته".
-_COURTESY_TAIL = _words("ورحمة الله وبركاته لك لكم جزيلا جزيلاً كثيرا كثيراً very much so lot a all")
+_COURTESY_TAIL = _words(
+    "ورحمة الله وبركاته لك لكم بك بكم وسهلا كيف حالك حالكم الحال جزيلا جزيلاً كثيرا كثيراً "
+    "there everyone guys friend very much so lot a all how are you"
+)
 
 
 def is_greeting(question: str) -> bool:
     words = normalize(" ".join(_PUNCT.sub(" ", question).split())).split()
     while len(words) > 1 and words[-1] in _COURTESY_TAIL:
         words.pop()
+    # "السلام عليكم يا شباب", "مرحبا يا بوت": whoever the greeting is addressed to is not a topic.
+    if len(words) > 2 and words[-2] == "يا":
+        del words[-2:]
     return " ".join(words) in _GREETINGS
 
 
