@@ -95,6 +95,20 @@ async def test_the_atom_twin_of_a_feed_already_polled_is_that_feed(
     assert len(await _feeds(db)) == 2
 
 
+async def test_a_sections_feed_is_not_the_main_feed_it_is_part_of(
+    db: Database, config: Config, fetcher: Fetcher, feed_server: FeedServer
+) -> None:
+    from bot.feeds.poller import poll_feed
+
+    main_stories = sorted(feed_server.stories[:12], key=lambda s: s.published)
+    main = await add_feed(db, config, fetcher, feed_server.add_feed("main", main_stories), origin="chat")
+    assert main.ok and main.feed_id is not None
+    assert (await poll_feed(db, config, fetcher, main.feed_id)).error is None
+    # Every one of the section's stories is on the main feed, which has three times as many.
+    section = feed_server.add_feed("section", main_stories[::3])
+    assert (await add_feed(db, config, fetcher, section, origin="chat")).ok
+
+
 @pytest.mark.parametrize(
     ("make_url", "code"),
     [

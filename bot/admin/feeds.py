@@ -12,7 +12,7 @@ import ipaddress
 import logging
 import re
 import string
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.admin import audit
 from bot.admin.opml import OpmlFeed
-from bot.clock import utcnow
+from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, Story, Subscription
@@ -337,7 +337,7 @@ async def add_feed(
         title = (parsed.title or "").strip() or None
         site_url = parsed.link or None
         entries = len(parsed.entries)
-        twin = await _twin_of(db, [e.url for e in parsed.entries if e.url])
+        twin = await _twin_of(db, parsed.entries)
         if twin is not None:
             return AddFeedResult(
                 "duplicate_url",
@@ -568,16 +568,18 @@ def _max_id(session: AsyncSession) -> int:
     return 2**63 - 1 if session.get_bind().dialect.name == "sqlite" else 2**31 - 1
 
 
-# A feed whose items are mostly stories another feed already brought is that feed in another
-# format or at another address (a site's RSS and its Atom, a FeedBurner copy): a second feed would
-# only poll the same stories twice, and the admin would have two names for one source.
+# A feed whose items are mostly stories another feed already brought, and that brings most of
+# what that feed brought in the same days, is that feed in another format or at another address (a
+# site's RSS and its Atom, a FeedBurner copy): a second feed would only poll the same stories twice,
+# and the admin would have two names for one source. A section's feed (a subset of the main one,
+# which has many more stories in those days) is a feed of its own.
 _TWIN_MIN_ITEMS = 3
 _TWIN_SHARE = 0.8
 
 
-async def _twin_of(db: Database, links: list[str]) -> Feed | None:
-    """The stored feed whose stories are at least _TWIN_SHARE of these item links, if any."""
-    links = list(dict.fromkeys(links))
+async def _twin_of(db: Database, entries: Sequence[Any]) -> Feed | None:
+    """The stored feed these entries (parser.ParsedEntry) duplicate, if any."""
+    links = list(dict.fromkeys(e.url for e in entries if e.url))
     if len(links) < _TWIN_MIN_ITEMS:
         return None
     async with db.read() as session:
@@ -591,7 +593,21 @@ async def _twin_of(db: Database, links: list[str]) -> Feed | None:
         best = max(counts, key=lambda row: row[1], default=None)
         if best is None or best[1] < _TWIN_SHARE * len(links):
             return None
-        return await session.get(Feed, best[0])
+        feed_id, shared = best
+        dates = [as_utc(e.published) for e in entries if e.url and e.published is not None]
+        if dates:
+            theirs = await session.scalar(
+                select(func.count())
+                .select_from(Story)
+                .where(
+                    Story.feed_id == feed_id,
+                    Story.published_at >= min(dates),
+                    Story.published_at <= max(dates),
+                )
+            )
+            if shared < _TWIN_SHARE * int(theirs or 0):
+                return None  # it brought many more in those days: this is a part of it
+        return await session.get(Feed, feed_id)
 
 
 async def _duplicate(db: Database, url: str, name: str | None) -> AddFeedResult | None:
