@@ -432,7 +432,7 @@ async def _feeds_page(
                 "feeds_row",
                 name=_e(row.name),
                 id=row.id,
-                status=_status(row.status, row.consecutive_errors, lang),
+                status=_status(row.status, row.consecutive_errors, row.last_success_at is None, lang),
                 last_success=_when(row.last_success_at, tz, lang),
                 errors=number(row.consecutive_errors, lang),
                 per_day=decimal(row.items_per_day, lang),
@@ -451,11 +451,12 @@ async def _feeds_page(
 ERRING_AFTER = 2
 
 
-def _status(status: str, errors: int, lang: str) -> str:
+def _status(status: str, errors: int, never_worked: bool, lang: str) -> str:
     # An active feed whose last polls failed is not "working": the admin scanning /feeds for
     # trouble must see it without opening each one (it is paused only after many failures). One
-    # failure alone is usually a passing timeout, gone at the next poll.
-    if status == "active" and errors >= ERRING_AFTER:
+    # failure alone is usually a passing timeout, gone at the next poll; not for a feed that has
+    # never worked (a new one whose first poll failed).
+    if status == "active" and (errors >= ERRING_AFTER or (errors and never_worked)):
         return _t(lang, "status_erring")
     key = f"status_{status}"
     return _t(lang, key) if key in TEXTS else _e(status)
@@ -490,7 +491,7 @@ async def feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "feed_detail",
             name=_e(row.name),
             id=row.id,
-            status=_status(row.status, row.consecutive_errors, lang),
+            status=_status(row.status, row.consecutive_errors, row.last_success_at is None, lang),
             url=_e(row.url),
             origin=_t(lang, origin_key) if origin_key in TEXTS else _e(row.origin),
             interval=_duration(detail.interval, lang),

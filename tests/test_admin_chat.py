@@ -296,6 +296,10 @@ async def test_feed_shows_details_and_the_last_error(
 async def test_a_feed_whose_last_polls_failed_is_not_shown_as_working(
     bot_factory: Callable[..., Any], fake_telegram: FakeTelegram
 ) -> None:
+    from datetime import timedelta
+
+    from bot.clock import utcnow
+
     async with bot_factory() as app:
         async with _db(app).write() as session:
             session.add(
@@ -307,14 +311,25 @@ async def test_a_feed_whose_last_polls_failed_is_not_shown_as_working(
                 )
             )
             session.add(Feed(url="http://example.org/ok.rss", name="مصدر سليم", origin="chat"))
-            # One failed poll is usually a passing timeout: not yet a feed in trouble.
+            # One failed poll is usually a passing timeout: not yet a feed in trouble…
             session.add(
-                Feed(url="http://example.org/slow.rss", name="مصدر بطيء", origin="chat", consecutive_errors=1)
+                Feed(
+                    url="http://example.org/slow.rss",
+                    name="مصدر بطيء",
+                    origin="chat",
+                    consecutive_errors=1,
+                    last_success_at=utcnow() - timedelta(minutes=20),
+                )
+            )
+            # … unless the feed has never worked (a new one whose first poll failed).
+            session.add(
+                Feed(url="http://example.org/new.rss", name="مصدر جديد", origin="chat", consecutive_errors=1)
             )
         rows = (await ask(fake_telegram, "/feeds"))["plain_text"].split("\n\n")
         assert any("صفحة لا خلاصة" in r and "⚠️ يتعثر" in r and "✅" not in r for r in rows)
         assert any("مصدر سليم" in r and "✅ يعمل" in r for r in rows)
         assert any("مصدر بطيء" in r and "✅ يعمل" in r for r in rows)
+        assert any("مصدر جديد" in r and "⚠️ يتعثر" in r for r in rows)
         assert "⚠️ يتعثر" in (await ask(fake_telegram, "/feed صفحة لا خلاصة"))["plain_text"]
         assert "⚠️ failing" in (await ask(fake_telegram, "/feed 1", lang="en"))["plain_text"]
 
