@@ -22,6 +22,7 @@ from bot.sync import sync_config
 
 log = logging.getLogger(__name__)
 _LOCK = "instance_lock"
+_LOCK_LOST = "instance_lock_lost"
 
 
 def build_application(config: Config, token: str) -> Application:  # type: ignore[type-arg]
@@ -92,8 +93,10 @@ async def _keep_lock(context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         await lock.keep()
     except instance_lock.AnotherInstanceRunning as exc:
-        # Two bots on one database deliver everything twice: this one gives way, loudly.
+        # Two bots on one database deliver everything twice: this one gives way, loudly (and
+        # `akhbar run` exits with code 3, as a start refused for the same reason does).
         log.critical("stopping: %s", exc)
+        context.application.bot_data[_LOCK_LOST] = str(exc)
         context.application.stop_running()
     except Exception:
         log.exception("checking the instance lock failed; checked again shortly")
@@ -138,6 +141,9 @@ def run(config: Config, token: str) -> None:
         )
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=int(tg.poll_timeout))
+    lost = application.bot_data.get(_LOCK_LOST)
+    if lost:
+        raise instance_lock.AnotherInstanceRunning(lost)
 
 
 @asynccontextmanager

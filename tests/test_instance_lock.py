@@ -130,3 +130,4 @@ async def test_a_bot_whose_lock_another_bot_took_stops_itself() -> None:
     application = SimpleNamespace(bot_data={bot_app._LOCK: Lost()}, stop_running=lambda: stopped.append(True))
     await bot_app._keep_lock(SimpleNamespace(application=application))  # type: ignore[arg-type]
     assert stopped == [True]
+    assert "in use by another" in application.bot_data[bot_app._LOCK_LOST]  # `akhbar run` exits 3
