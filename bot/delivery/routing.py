@@ -56,13 +56,26 @@ class _Chat:
     group_events: bool
 
 
-def story_terms(story: Story) -> set[str]:
+def story_terms(story: Story) -> frozenset[str]:
+    """The analysed terms of a story (title, summary, text), remembered for the stories in play:
+    every digest reader's digest asks again about the same day's stories (still_wanted)."""
     from bot.search.analyzer import index_terms
 
-    return set(index_terms("\n".join([story.title or "", *(story.summary or []), story.text or ""])))
+    key = (story.id, story.title or "", len(story.text or ""))
+    found = _terms.get(key)
+    if found is None:
+        if len(_terms) > 5_000:
+            _terms.clear()
+        found = _terms[key] = frozenset(
+            index_terms("\n".join([story.title or "", *(story.summary or []), story.text or ""]))
+        )
+    return found
 
 
-def _keyword_match(terms: set[str], keyword: str) -> bool:
+_terms: dict[tuple[int, str, int], frozenset[str]] = {}
+
+
+def _keyword_match(terms: frozenset[str], keyword: str) -> bool:
     from bot.search.analyzer import matches
 
     return matches(terms, keyword)
@@ -219,7 +232,7 @@ def _matching_chats(
     matched: set[int] = set()
     if story.feed_id is not None:
         matched |= by_kind["feed"].get(str(story.feed_id), set())
-    terms: set[str] | None = None
+    terms: frozenset[str] | None = None
     tagged = set(feed_topics.get(story.feed_id, [])) if story.feed_id is not None else set()
     for name, chat_ids in by_kind["topic"].items():
         if chat_ids <= matched:
