@@ -351,7 +351,11 @@ def _render_add(result: AddFeedResult, lang: str, svc: Services, *, typed: str) 
     if result.code == "invalid_url":
         return _t(lang, "add_invalid_url", url=_e(clip(typed)))
     if result.code == "duplicate_url":
-        return _t(lang, "add_duplicate_url", existing=_e(result.existing), id=result.feed_id)
+        told = _t(lang, "add_duplicate_url", existing=_e(result.existing), id=result.feed_id)
+        # An admin replacing a feed that paused itself must learn that it is that one, paused.
+        return told + (
+            "\n" + _t(lang, "add_duplicate_paused", id=result.feed_id) if result.existing_paused else ""
+        )
     if result.code == "duplicate_name":
         return _t(lang, "add_duplicate_name", name=_e(result.existing), id=result.feed_id)
     key = f"add_{result.code}"

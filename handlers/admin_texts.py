@@ -74,6 +74,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "ℹ️ هذا المصدر موجود من قبل: <b>{existing}</b> (رقم {id}).",
         "en": "ℹ️ This feed is already there: <b>{existing}</b> (#{id}).",
     },
+    "add_duplicate_paused": {
+        "ar": "وهو موقوف الآن؛ لإعادة تشغيله: /resumefeed {id}",
+        "en": "It is paused; to resume it: /resumefeed {id}",
+    },
     "add_duplicate_name": {
         "ar": "⚠️ الاسم «{name}» مستخدم لمصدر آخر (رقم {id}). اختر اسمًا آخر.",
         "en": "⚠️ The name “{name}” is used by another feed (#{id}). Choose another name.",

@@ -190,7 +190,12 @@ async def test_addfeed_refuses_a_feed_that_is_already_there(
     async with bot_factory(feeds=[{"url": url, "name": "مكرر", "interval": 60}]) as app:
         reply = await ask(fake_telegram, f"/addfeed {url}/")
         assert "موجود من قبل" in reply["plain_text"] and "مكرر" in reply["plain_text"]
+        assert "/resumefeed" not in reply["plain_text"]
         assert len(await _feed_rows(_db(app))) == 1
+        # Paused (it failed for days, say): the admin adding it again learns how to bring it back.
+        await ask(fake_telegram, "/pausefeed مكرر")
+        reply = await ask(fake_telegram, f"/addfeed {url}")
+        assert "موقوف الآن" in reply["plain_text"] and "/resumefeed 1" in reply["plain_text"]
 
 
 async def test_addfeed_without_a_url_explains_how(

@@ -59,6 +59,7 @@ class AddFeedResult:
     discovered_from: str | None = None
     entries: int = 0
     existing: str | None = None  # the feed already there, for duplicates
+    existing_paused: bool = False  # … and it is paused (by an admin, or after failing)
     http_status: int | None = None
 
     @property
@@ -345,6 +346,7 @@ async def add_feed(
                 feed_id=twin.id,
                 url=feed_url,
                 existing=twin.name,
+                existing_paused=twin.status != "active",
             )
 
     explicit = name is not None
@@ -626,6 +628,7 @@ async def _duplicate_in(session: AsyncSession, url: str, name: str | None) -> Ad
                 feed_id=feed.id,
                 url=url,
                 existing=feed.name,
+                existing_paused=feed.status != "active",
             )
         # Names that differ only by an Arabic spelling variant would be one name to /pausefeed.
         if wanted is not None and name_key(feed.name) == wanted:
@@ -635,6 +638,7 @@ async def _duplicate_in(session: AsyncSession, url: str, name: str | None) -> Ad
                 feed_id=feed.id,
                 url=url,
                 existing=feed.name,
+                existing_paused=feed.status != "active",
             )
     # The address a feed had before it moved for good (bot.feeds.poller._track_move): adding it
     # again would make a second feed that follows the same redirect to the same stories.
@@ -648,6 +652,7 @@ async def _duplicate_in(session: AsyncSession, url: str, name: str | None) -> Ad
                 feed_id=feed.id,
                 url=url,
                 existing=feed.name,
+                existing_paused=feed.status != "active",
             )
     return None
 
