@@ -116,12 +116,14 @@ def _folded(word: str) -> str:
 # Words that only lengthen a greeting or a thanks: "شكرا لك", "السلام عليكم ورحمة الله وبركاته".
 _COURTESY_TAIL = _words(
     "ورحمة الله وبركاته لك لكم بك بكم وسهلا كيف حالك حالكم الحال جزيلا جزيلاً كثيرا كثيراً "
-    "there everyone guys friend very much so lot a all how are you"
+    "there everyone guys friend very much so lot a all"
 )
 
 
 def is_greeting(question: str) -> bool:
     words = normalize(" ".join(_PUNCT.sub(" ", question).split())).split()
+    if len(words) > 3 and words[-3:] == ["how", "are", "you"]:
+        del words[-3:]
     while len(words) > 1 and words[-1] in _COURTESY_TAIL:
         words.pop()
     # "السلام عليكم يا شباب", "مرحبا يا بوت": whoever the greeting is addressed to is not a topic.
