@@ -95,6 +95,30 @@ async def test_the_atom_twin_of_a_feed_already_polled_is_that_feed(
     assert len(await _feeds(db)) == 2
 
 
+async def test_a_twin_linking_its_stories_over_https_without_www_is_still_that_feed(
+    db: Database, config: Config, fetcher: Fetcher, feed_server: FeedServer
+) -> None:
+    import dataclasses
+
+    from bot.feeds.poller import poll_feed
+
+    stories = [
+        dataclasses.replace(s, url=f"http://www.outlet.example/a/{i}")
+        for i, s in enumerate(feed_server.stories[:5])
+    ]
+    first = await add_feed(
+        db, config, fetcher, feed_server.add_feed("rss", stories, link="original"), origin="chat"
+    )
+    assert first.ok and first.feed_id is not None
+    assert (await poll_feed(db, config, fetcher, first.feed_id)).error is None
+    # The twin links the same stories as https://outlet.example/…, as the poller's duplicate check allows.
+    secure = [dataclasses.replace(s, url=s.url.replace("http://www.", "https://")) for s in stories]
+    twin = await add_feed(
+        db, config, fetcher, feed_server.add_feed("atom", secure, link="original"), origin="chat"
+    )
+    assert (twin.code, twin.feed_id) == ("duplicate_url", first.feed_id)
+
+
 async def test_a_sections_feed_is_not_the_main_feed_it_is_part_of(
     db: Database, config: Config, fetcher: Fetcher, feed_server: FeedServer
 ) -> None:

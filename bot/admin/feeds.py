@@ -581,18 +581,30 @@ _TWIN_SHARE = 0.8
 
 async def _twin_of(db: Database, entries: Sequence[Any]) -> Feed | None:
     """The stored feed these entries (parser.ParsedEntry) duplicate, if any."""
+    from bot.feeds.dedup import key_variants
+    from bot.feeds.identity import url_key
+
     links = list(dict.fromkeys(e.url for e in entries if e.url))
     if len(links) < _TWIN_MIN_ITEMS:
         return None
+    # A twin may link the same stories as http or https, with or without "www." (as the poller's
+    # own duplicate check allows): each item counts once, whichever form the other feed stored.
+    item_of = {form: link for link in links for form in key_variants(link, url_key(link))}
     async with db.read() as session:
-        counts = (
+        found = (
             await session.execute(
-                select(Story.feed_id, func.count(func.distinct(Story.url)))
-                .where(Story.url.in_(links), Story.feed_id.is_not(None))
-                .group_by(Story.feed_id)
+                select(Story.feed_id, Story.url).where(
+                    Story.url.in_(list(item_of)), Story.feed_id.is_not(None)
+                )
             )
         ).all()
-        best = max(counts, key=lambda row: row[1], default=None)
+        items_by_feed: dict[int, set[str]] = {}
+        for feed_id, url in found:
+            if feed_id is not None and url is not None:
+                items_by_feed.setdefault(feed_id, set()).add(item_of[url])
+        best = max(
+            ((f, len(items)) for f, items in items_by_feed.items()), key=lambda row: row[1], default=None
+        )
         if best is None or best[1] < _TWIN_SHARE * len(links):
             return None
         feed_id, shared = best
