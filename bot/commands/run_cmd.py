@@ -63,12 +63,14 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if not _SECRET.match(os.environ.get(env, "")):
             sys.stderr.write(NO_SECRET.format(env=env, config=args.config_path))
             return 2
+    from bot.db.database import shown_url
+
     problem = asyncio.run(_database_problem(config.database.url))
     if problem is not None:
         # One line an operator can act on, not the driver's traceback (FileNotFoundError for a
         # PostgreSQL socket that is not there says nothing about the database).
         sys.stderr.write(
-            NO_DATABASE.format(url=_shown(config.database.url), reason=problem, config=args.config_path)
+            NO_DATABASE.format(url=shown_url(config.database.url), reason=problem, config=args.config_path)
         )
         return 2
     from telegram.error import InvalidToken
@@ -109,9 +111,3 @@ async def _database_problem(url: str) -> str | None:
         if db is not None:
             await db.close()
     return None
-
-
-def _shown(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)

@@ -114,6 +114,11 @@ def _ensure_parent_dir(url: str) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def shown_url(url: str) -> str:
+    """The database URL as messages and logs may show it: its password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def in_memory(url: str) -> bool:
     database = make_url(url).database
     return not database or database == ":memory:" or "mode=memory" in url

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.db.database import Database, in_memory
+from bot.db.database import Database, in_memory, shown_url
 
 _KEY = "hashtext('akhbar run:' || current_schema())"  # per schema: one database can hold several
 
@@ -102,7 +102,7 @@ async def acquire(db: Database, holder: str = "akhbar run") -> InstanceLock:
     if not got:
         await connection.close()
         raise AnotherInstanceRunning(
-            f"the database {_shown(db.url)} is in use by another Akhbar process "
+            f"the database {shown_url(db.url)} is in use by another Akhbar process "
             "(`akhbar run` or `akhbar digest`): stop it first (one bot process per database)"
         )
     return InstanceLock(connection=connection, db=db)
@@ -132,7 +132,3 @@ def _acquire_file(url: str, holder: str) -> InstanceLock:
     fh.write(f"{os.getpid()} {holder}")
     fh.flush()
     return InstanceLock(file=fh)
-
-
-def _shown(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
