@@ -88,8 +88,7 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
         return 0
     async with db.read() as session:
         stories = list((await session.scalars(select(Story).where(Story.id.in_(ids)))).all())
-        feed_topics = {fid: list(t or []) for fid, t in (await session.execute(select(Feed.id, Feed.topics)))}
-        topics = {t.name: list(t.keywords or []) for t in (await session.scalars(select(Topic))).all()}
+        feed_topics, topics = await _topics(session)
         subs = (
             await session.execute(
                 select(Subscription.chat_id, Subscription.kind, Subscription.target)
@@ -184,8 +183,7 @@ async def still_wanted(session: Any, chat_id: int, stories: Sequence[Story]) -> 
     if not stories:
         return set()
     ids = {s.id for s in stories}
-    feed_topics = {fid: list(t or []) for fid, t in (await session.execute(select(Feed.id, Feed.topics)))}
-    topics = {t.name: list(t.keywords or []) for t in (await session.scalars(select(Topic))).all()}
+    feed_topics, topics = await _topics(session)
     subs = (
         await session.execute(
             select(Subscription.kind, Subscription.target).where(Subscription.chat_id == chat_id)
@@ -211,16 +209,18 @@ async def still_wanted(session: Any, chat_id: int, stories: Sequence[Story]) -> 
         for copy_id, feed_id, duplicate_of in copies:
             if feed_id is not None and (copy_id in group or duplicate_of in group):
                 feeds_of[story.id].add(feed_id)
-    followed_topics = set(by_kind["topic"])
-    wanted: set[int] = set()
-    for story in stories:
-        carried = feeds_of[story.id]
-        through_a_feed = any(str(fid) in by_kind["feed"] for fid in carried) or any(
-            followed_topics & set(feed_topics.get(fid, [])) for fid in carried
-        )
-        if through_a_feed or chat_id in _matching_chats(story, by_kind, feed_topics, topics):
-            wanted.add(story.id)
-    return wanted
+    return {
+        story.id
+        for story in stories
+        if chat_id in _matching_chats(story, by_kind, feed_topics, topics, feeds=feeds_of[story.id])
+    }
+
+
+async def _topics(session: Any) -> tuple[dict[int, list[str]], dict[str, list[str]]]:
+    """(each feed's topic tags, each topic's keywords): what matching a story to a topic reads."""
+    feed_topics = {fid: list(t or []) for fid, t in (await session.execute(select(Feed.id, Feed.topics)))}
+    topics = {t.name: list(t.keywords or []) for t in (await session.scalars(select(Topic))).all()}
+    return feed_topics, topics
 
 
 def _matching_chats(
@@ -228,12 +228,18 @@ def _matching_chats(
     by_kind: dict[str, dict[str, set[int]]],
     feed_topics: dict[int, list[str]],
     topics: dict[str, list[str]],
+    feeds: set[int] | None = None,
 ) -> set[int]:
+    """The chats whose subscriptions want the story: through a feed that carried it (`feeds`,
+    by default the story's own), a topic those feeds are tagged with or whose keywords it has, or
+    a followed word."""
+    if feeds is None:
+        feeds = {story.feed_id} if story.feed_id is not None else set()
     matched: set[int] = set()
-    if story.feed_id is not None:
-        matched |= by_kind["feed"].get(str(story.feed_id), set())
+    for feed_id in feeds:
+        matched |= by_kind["feed"].get(str(feed_id), set())
     terms: frozenset[str] | None = None
-    tagged = set(feed_topics.get(story.feed_id, [])) if story.feed_id is not None else set()
+    tagged = {name for feed_id in feeds for name in feed_topics.get(feed_id, [])}
     for name, chat_ids in by_kind["topic"].items():
         if chat_ids <= matched:
             continue
