@@ -24,8 +24,9 @@ from bot.db.database import Database
 from bot.db.models import Feed, Outbox, Story, Subscriber, Subscription, Topic
 from bot.delivery import outbox
 from bot.delivery.digest import restart_period
+from bot.delivery.routing import story_terms
 from bot.delivery.schedule import quiet_until
-from bot.search.analyzer import index_terms, matches, query_groups
+from bot.search.analyzer import matches, query_groups
 from summarizer.normalize import normalize, tokens
 
 KINDS = ("feed", "topic", "keyword")
@@ -523,12 +524,9 @@ async def _all_feeds(db: Database) -> list[Feed]:
 # ---------------------------------------------------------------- stories
 
 
-def story_terms(story: Story) -> set[str]:
-    """The analysed words a story is matched on: its title, summary and text."""
-    return set(index_terms("\n".join([story.title, *story.summary, story.text or ""])))
-
-
-def _topic_match(topic: Topic, story: Story, feed_topics: dict[int, list[str]], terms: set[str]) -> bool:
+def _topic_match(
+    topic: Topic, story: Story, feed_topics: dict[int, list[str]], terms: frozenset[str]
+) -> bool:
     if story.feed_id is not None and topic.name in feed_topics.get(story.feed_id, []):
         return True
     return any(matches(terms, keyword) for keyword in topic.keywords)
