@@ -340,13 +340,11 @@ async def add_feed(
         entries = len(parsed.entries)
         twin = await _twin_of(db, parsed.entries)
         if twin is not None:
-            return AddFeedResult(
+            return _already(
                 "duplicate_url",
                 f"already there as #{twin.id} {twin.name}: it lists the same stories",
-                feed_id=twin.id,
-                url=feed_url,
-                existing=twin.name,
-                existing_paused=twin.status != "active",
+                twin,
+                feed_url,
             )
 
     explicit = name is not None
@@ -634,39 +632,30 @@ async def _duplicate_in(session: AsyncSession, url: str, name: str | None) -> Ad
     wanted = name_key(name) if name is not None else None
     for feed in (await session.scalars(select(Feed))).all():
         if normalize_url(feed.url) == key:
-            return AddFeedResult(
-                "duplicate_url",
-                f"already there as #{feed.id} {feed.name}",
-                feed_id=feed.id,
-                url=url,
-                existing=feed.name,
-                existing_paused=feed.status != "active",
-            )
+            return _already("duplicate_url", f"already there as #{feed.id} {feed.name}", feed, url)
         # Names that differ only by an Arabic spelling variant would be one name to /pausefeed.
         if wanted is not None and name_key(feed.name) == wanted:
-            return AddFeedResult(
-                "duplicate_name",
-                f"the name {name!r} is taken by #{feed.id}",
-                feed_id=feed.id,
-                url=url,
-                existing=feed.name,
-                existing_paused=feed.status != "active",
-            )
+            return _already("duplicate_name", f"the name {name!r} is taken by #{feed.id}", feed, url)
     # The address a feed had before it moved for good (bot.feeds.poller._track_move): adding it
     # again would make a second feed that follows the same redirect to the same stories.
     for alias, feed in (
         await session.execute(select(FeedAlias.url, Feed).join(Feed, Feed.id == FeedAlias.feed_id))
     ).all():
         if normalize_url(alias) == key:
-            return AddFeedResult(
+            return _already(
                 "duplicate_url",
                 f"already there as #{feed.id} {feed.name}, which moved from this address to {feed.url}",
-                feed_id=feed.id,
-                url=url,
-                existing=feed.name,
-                existing_paused=feed.status != "active",
+                feed,
+                url,
             )
     return None
+
+
+def _already(code: str, detail: str, feed: Feed, url: str) -> AddFeedResult:
+    """A refusal naming the feed already there (and whether it is paused, so the admin can resume it)."""
+    return AddFeedResult(
+        code, detail, feed_id=feed.id, url=url, existing=feed.name, existing_paused=feed.status != "active"
+    )
 
 
 async def _unique_name(session: AsyncSession, base: str, url: str) -> str:
