@@ -54,19 +54,21 @@ _TRAILING = _words(
     today now please news updates yesterday tonight this week month lately recently
     """
 )
-_GREETINGS = _words("مرحبا مرحباً اهلا أهلا أهلاً سلام هلا hi hello hey شكرا شكراً thanks") | {
+# Hellos, one word or two, said alone or before a question; thanks only alone.
+_HELLO_WORDS = _words("مرحبا مرحباً اهلا أهلا أهلاً سلام هلا hi hello hey")
+_HELLO_PHRASES = {
     normalize(w)
     for w in (
         "السلام عليكم",
         "سلام عليكم",
         "صباح الخير",
         "مساء الخير",
-        "thank you",
         "good morning",
         "good evening",
         "good afternoon",
     )
 }
+_GREETINGS = _HELLO_WORDS | _HELLO_PHRASES | _words("شكرا شكراً thanks") | {normalize("thank you")}
 _PUNCT = re.compile(r"[؟?!.,،؛;:\"«»()\[\]…]+")
 
 
@@ -74,8 +76,8 @@ def extract_topic(question: str) -> str:
     """The topic a question is about, as the user wrote it ("" for "ما الجديد؟")."""
     words = _PUNCT.sub(" ", question).split()
     # "مرحبا، ما الجديد عن غزة؟", "Hey, what's new about Gaza?": the greeting is not the topic.
-    while len(words) > 1 and (_folded(words[0]) in _LEADING_GREETINGS or _two_word_greeting(words)):
-        del words[: 2 if _two_word_greeting(words) else 1]
+    while len(words) > 1 and (greeting := _leading_greeting(words)):
+        del words[:greeting]
     while words and _leading_filler(words):
         words.pop(0)
     while words and _folded(words[-1]) in _TRAILING:
@@ -83,12 +85,15 @@ def extract_topic(question: str) -> str:
     return " ".join(words)
 
 
-_LEADING_GREETINGS = _words("مرحبا مرحباً اهلا أهلا أهلاً سلام هلا يا hi hello hey dear")
-_TWO_WORD_GREETINGS = {normalize(w) for w in ("السلام عليكم", "صباح الخير", "مساء الخير", "good morning")}
+# Before a question, a hello and whom it calls ("يا", "dear") are not the topic.
+_LEADING_GREETINGS = _HELLO_WORDS | _words("يا dear")
 
 
-def _two_word_greeting(words: list[str]) -> bool:
-    return len(words) > 2 and f"{_folded(words[0])} {_folded(words[1])}" in _TWO_WORD_GREETINGS
+def _leading_greeting(words: list[str]) -> int:
+    """How many of the first words are a greeting before the question (0 when none)."""
+    if len(words) > 2 and f"{_folded(words[0])} {_folded(words[1])}" in _HELLO_PHRASES:
+        return 2
+    return 1 if _folded(words[0]) in _LEADING_GREETINGS else 0
 
 
 def _leading_filler(words: list[str]) -> bool:
