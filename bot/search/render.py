@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime
 
 from bot.delivery.format import local_time
 from bot.i18n import RLM, number, rtl, text
@@ -67,15 +66,10 @@ def short_query(query: str, limit: int = 60) -> str:
     return html.escape(flat, quote=False)
 
 
-def date_label(moment: datetime, lang: str, tz: str, now: datetime | None = None) -> str:
-    """When a story was published, in the reader's time zone, as its card says it: '١٤:٠٥' today,
-    '٥ مارس ١٤:٠٥' on another day, and with its year when not this year's ('٢٠ يوليو ٢٠١٨ ١٤:٠٥')."""
-    return local_time(moment, lang=lang, tz=tz, now=now)
-
-
 def meta_line(hit: SearchHit, lang: str, tz: str) -> str:
-    """'BBC عربي · ١٤:٠٥': the source and time under a result's title (plain text, not escaped)."""
-    return f"{hit.source} · {date_label(hit.published_at, lang, tz)}"
+    """'BBC عربي · ١٤:٠٥': the source and time under a result's title, as a card shows them (the
+    date on another day, the year in another year; plain text, not escaped)."""
+    return f"{hit.source} · {local_time(hit.published_at, lang=lang, tz=tz)}"
 
 
 def safe_url(url: str | None) -> str | None:
