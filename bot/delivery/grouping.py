@@ -281,8 +281,10 @@ def fold_digest(stories: Sequence[Story]) -> tuple[list[Story], dict[int, Also]]
     return sorted(kept, key=lambda s: order[s.id]), also
 
 
-def _told_of(story: Story) -> _Told:
-    fetched = as_utc(story.fetched_at or story.published_at or datetime.now(UTC))
+def _told_of(story: Story, now: datetime | None = None) -> _Told:
+    """What the comparison needs of a stored story; one not yet stamped counts as fetched `now`
+    (else when it was published)."""
+    fetched = as_utc(story.fetched_at or now or story.published_at or datetime.now(UTC))
     return _Told(
         story.id, story.feed_id, story.duplicate_of or story.id, fetched, story.title or "", _lead(story.text)
     )
@@ -343,12 +345,7 @@ async def _related(
     first) among those that can have a card here: the batch's own, and the stories these chats got
     a card of (or had folded into one) in the last EVENT_WINDOW. Comparing with every story of the
     window instead would read thousands of rows per routing on a large instance."""
-    told = {
-        s.id: _Told(
-            s.id, s.feed_id, s.duplicate_of or s.id, as_utc(s.fetched_at or now), s.title or "", _lead(s.text)
-        )
-        for s in batch.values()
-    }
+    told = {s.id: _told_of(s, now) for s in batch.values()}
     since = min(t.fetched_at for t in told.values()) - EVENT_WINDOW
     async with db.read() as session:
         carded: set[int] = set()
