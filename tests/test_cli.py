@@ -30,17 +30,24 @@ def _write_config(tmp_path: Path, extra: str = "") -> Path:
     return path
 
 
-def test_run_without_a_token_says_how_to_get_one(tmp_path: Path) -> None:
-    path = _write_config(tmp_path)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "--config", str(path), "run"],
+TOKEN = "123456789:" + "A" * 35  # shaped like a real one; Telegram is never reached with it
+
+
+def _akhbar_run(config: Path, env: dict[str, str], home: Path) -> subprocess.CompletedProcess[str]:
+    """`akhbar run` in a process of its own, with only these variables set."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "run"],
         capture_output=True,
         text=True,
         timeout=60,
-        env=env,
-        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(home), **env},
+        cwd=home,
     )
+
+
+def test_run_without_a_token_says_how_to_get_one(tmp_path: Path) -> None:
+    path = _write_config(tmp_path)
+    result = _akhbar_run(path, {}, tmp_path)
     assert result.returncode == 2
     assert "@BotFather" in result.stderr
     assert "AKHBAR_TEST_TOKEN" in result.stderr
@@ -60,17 +67,8 @@ def test_a_webhook_without_a_proper_secret_does_not_start(tmp_path: Path, secret
         ),
         encoding="utf-8",
     )
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AKHBAR_TEST_TOKEN": "123456789:" + "A" * 35}
-    if secret is not None:
-        env["AKHBAR_TEST_SECRET"] = secret
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "--config", str(path), "run"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=tmp_path,
-    )
+    env = {"AKHBAR_TEST_TOKEN": TOKEN, **({"AKHBAR_TEST_SECRET": secret} if secret is not None else {})}
+    result = _akhbar_run(path, env, tmp_path)
     assert result.returncode == 2
     assert "AKHBAR_TEST_SECRET" in result.stderr and "403" in result.stderr
     assert "has spaces" not in result.stderr  # a secret is never echoed
@@ -93,15 +91,7 @@ def test_a_database_it_cannot_reach_is_named_in_one_message(tmp_path: Path, url:
         ),
         encoding="utf-8",
     )
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AKHBAR_TEST_TOKEN": "123456789:" + "A" * 35}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "--config", str(path), "run"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=tmp_path,
-    )
+    result = _akhbar_run(path, {"AKHBAR_TEST_TOKEN": TOKEN}, tmp_path)
     assert result.returncode == 2
     assert "Cannot reach the database" in result.stderr and shown in result.stderr
     assert "Traceback" not in result.stderr and "s3cretpw" not in result.stderr
