@@ -184,13 +184,10 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 def _followed_as(items: list[service.SubscriptionItem], text: str) -> service.SubscriptionItem | None:
     """The followed word `text` names in any of its forms, as /unfollow and matching read it."""
     try:
-        key = service.keyword_key(service.keyword_target(text))
+        target = service.keyword_target(text)
     except SubscriptionError:
         return None
-    return next(
-        (i for i in items if i.kind == "keyword" and service.same_key(service.keyword_key(i.target), key)),
-        None,
-    )
+    return next(iter(service.same_keyword(items, target)), None)
 
 
 async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -330,8 +330,19 @@ def same_key(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> bo
     return all(any(set(g) & set(h) for h in b) for g in a) and all(any(set(h) & set(g) for g in a) for h in b)
 
 
-def same_keyword(rows: Iterable[Subscription], target: str) -> list[Subscription]:
-    """The keyword rows among `rows` that follow what `target` names, in any of its forms."""
+class _Followed(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+
+
+_F = TypeVar("_F", bound=_Followed)
+
+
+def same_keyword(rows: Iterable[_F], target: str) -> list[_F]:
+    """The keyword rows among `rows` (Subscription rows, or their SubscriptionItem) that follow
+    what `target` names, in any of its forms."""
     key = keyword_key(target)
     return [
         r
