@@ -45,8 +45,6 @@ _SECRET_KEYS = {
     "secret_token",
     "webhook_secret",
 }
-# bot.subscribers.service.MAX_LATEST: /latest never shows more, so a larger default would be cut.
-MAX_LATEST_DEFAULT = 10
 
 
 class ConfigError(Exception):
@@ -223,7 +221,8 @@ class DeliveryConfig(_Strict):
     default_timezone: str = "Asia/Riyadh"
     max_retries: int = Field(8, ge=0)
     failure_alert_threshold: int = Field(50, ge=1)
-    latest_default: int = Field(5, ge=1, le=MAX_LATEST_DEFAULT)
+    # /latest never shows more than prefs.MAX_LATEST, so a larger default would be cut.
+    latest_default: int = Field(5, ge=1, le=prefs.MAX_LATEST)
     # A digest shows at most this many stories and says how many more were left out.
     digest_max_stories: int = Field(30, ge=1, le=100)
 

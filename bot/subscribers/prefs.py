@@ -16,6 +16,7 @@ from summarizer.normalize import normalize
 
 MIN_SENTENCES = 1
 MAX_SENTENCES = 5
+MAX_LATEST = 10  # /latest N shows at most this many (bot.subscribers.service)
 
 # HH:MM with Western or Arabic-Indic digits (normalize() folds the latter), "7" or "7:30" too.
 _TIME = re.compile(r"^\s*(\d{1,2})(?:[:.٫](\d{2}))?\s*$")

@@ -27,12 +27,13 @@ from bot.delivery.digest import restart_period
 from bot.delivery.routing import story_terms
 from bot.delivery.schedule import quiet_until
 from bot.search.analyzer import matches, query_groups
+from bot.subscribers import prefs
 from summarizer.normalize import normalize, tokens
 
 KINDS = ("feed", "topic", "keyword")
 MAX_KEYWORDS = 50
 MAX_KEYWORD_CHARS = 100
-MAX_LATEST = 10
+MAX_LATEST = prefs.MAX_LATEST
 # /latest looks through this many recent stories when it must match topics or keywords.
 SCAN_LIMIT = 500
 STOPPED = "stopped"
