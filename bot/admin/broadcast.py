@@ -20,7 +20,7 @@ from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Outbox, Subscriber
 from bot.delivery import outbox
-from bot.i18n import ar_digits, text
+from bot.i18n import number, text
 
 # Leaves room for the confirmation header around the text within Telegram's 4096 characters.
 MAX_BROADCAST_CHARS = 3800
@@ -179,5 +179,4 @@ def _report_key(broadcast_id: int) -> str:
 
 
 def _say(key: str, lang: str, **counts: int) -> str:
-    values = {k: (ar_digits(v) if lang == "ar" else v) for k, v in counts.items()}
-    return text(TEXTS, key, lang, **values)
+    return text(TEXTS, key, lang, **{k: number(v, lang) for k, v in counts.items()})
