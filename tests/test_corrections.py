@@ -77,6 +77,27 @@ async def _cards_sent(db: Database) -> bool:
     return all(r.status == outbox.SENT for r in await rows(db))
 
 
+async def test_a_card_sent_the_day_after_it_was_routed_is_not_edited_for_a_change_it_does_not_show(
+    db: Database, config_factory: Any
+) -> None:
+    # Routed before midnight (its time reads "23:58"), sent after it (quiet hours, a queue): a fix to
+    # the body's last paragraph must not turn the card's time into a date.
+    config: Config = config_factory()
+    feed = await add_feed(db)
+    await add_subscriber(db, 1, subscriptions=[("feed", str(feed))])
+    story = await add_story(db, feed, OLD, summary=["قالت السلطات إن الانفجار وقع فجرا."])
+    await route_new_stories(db, config, [story])
+    [card] = await rows(db, 1)
+    async with db.write() as session:
+        await session.execute(
+            update(Outbox)
+            .where(Outbox.id == card.id)
+            .values(status=outbox.SENT, sent_at=card.not_before + timedelta(days=1), message_id=7)
+        )
+        await session.execute(update(Story).where(Story.id == story).values(text="فقرة أخيرة تغيرت."))
+    assert await queue_corrections(db, config, [story]) == 0
+
+
 async def test_cards_older_than_telegrams_edit_window_or_unchanged_are_left_alone(
     db: Database, config_factory: Any
 ) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.clock import as_utc
+from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.models import Outbox, Story
 from bot.delivery import outbox
@@ -85,12 +85,14 @@ def rerender(
     cache: dict[tuple[Any, ...], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The card as it should read now: the reader's settings, expanded if they expanded it, its time
-    as it read when the card arrived, and the other outlets it lists (or `also` instead).
+    as it read when the card was rendered, and the other outlets it lists (or `also` instead).
 
     With `cache`, cards that would read the same are rendered once (thousands of chats share a few
     settings); the payloads returned are shared, never to be changed in place."""
-    sent_at = as_utc(card.sent_at) if card.sent_at is not None else None
-    now = sent_at or as_utc(card.not_before)
+    # Routing rendered the card as of its not_before ("١٤:٠٥" today, a date otherwise); rendering it
+    # as of when it was sent changed "today" for a card routed before midnight and sent after, so a
+    # correction of its body alone edited its time into a date.
+    now = as_utc(card.not_before) if card.not_before is not None else as_utc(card.sent_at or utcnow())
     tz = chat.timezone or config.delivery.default_timezone
     sentences = chat.sentences or config.summary.sentences
     expanded = bool((card.payload or {}).get("expanded"))
