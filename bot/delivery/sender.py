@@ -388,7 +388,8 @@ class Sender:
         except ChatMigrated as exc:
             self.stats["migrated"] += 1
             await migrate_chat(self.db, claimed.chat_id, exc.new_chat_id)
-            await self._release(claimed)
+            if claimed.kind != outbox.EDIT:  # an edit was withdrawn: its message is not in the new chat
+                await self._release(claimed)
         except Forbidden as exc:
             self.stats["forbidden"] += 1
             await self._deactivate(claimed, exc.message)
@@ -531,41 +532,72 @@ def message_key(dedup_key: str) -> str:
 
 
 async def migrate_chat(db: Database, old: int, new: int) -> None:
-    """A group became a supergroup: move the subscriber, its subscriptions and its queued rows."""
+    """A group became a supergroup: move the subscriber, its subscriptions and its rows.
+
+    Message ids belong to one chat, so nothing may edit the old group's messages in the new one:
+    queued edits are withdrawn, and the record of what was sent moves without its message ids (it
+    still keeps a story from being sent twice, and /forget in the new chat deletes it)."""
     log.info("chat %s migrated to %s", old, new)
     async with db.write() as session:
         sub = await session.get(Subscriber, old)
         if sub is not None:
-            target = await session.get(Subscriber, new)
-            if target is None:
-                columns = {c.key: getattr(sub, c.key) for c in Subscriber.__table__.columns}
-                columns.update(chat_id=new, chat_type="supergroup")
-                session.add(Subscriber(**columns))
-                await session.flush()
-            have = set(
-                (
-                    await session.execute(
-                        select(Subscription.kind, Subscription.target).where(Subscription.chat_id == new)
-                    )
-                ).all()
-            )
-            for subscription in (
-                await session.scalars(select(Subscription).where(Subscription.chat_id == old))
-            ).all():
-                if (subscription.kind, subscription.target) in have:
-                    await session.delete(subscription)
-                else:
-                    subscription.chat_id = new
-            await session.flush()
-            await session.delete(sub)
-        # Queued rows follow, unless the new chat already has the same message queued.
-        taken = select(Outbox.dedup_key).where(Outbox.chat_id == new).scalar_subquery()
+            await _move_subscriber(session, sub, new)
         live = (outbox.PENDING, outbox.SENDING, outbox.DIGEST_WAIT)
         await session.execute(
-            delete(Outbox).where(
-                and_(Outbox.chat_id == old, Outbox.status.in_(live), Outbox.dedup_key.in_(taken))
-            )
+            update(Outbox)
+            .where(Outbox.chat_id == old, Outbox.kind == outbox.EDIT, Outbox.status.in_(live))
+            .values(status=outbox.WITHDRAWN, last_error="the group became a supergroup")
         )
+        # Rows follow, unless the new chat already has the same message.
+        taken = select(Outbox.dedup_key).where(Outbox.chat_id == new).scalar_subquery()
+        await session.execute(delete(Outbox).where(and_(Outbox.chat_id == old, Outbox.dedup_key.in_(taken))))
         await session.execute(
-            update(Outbox).where(Outbox.chat_id == old, Outbox.status.in_(live)).values(chat_id=new)
+            update(Outbox).where(Outbox.chat_id == old).values(chat_id=new, message_id=None)
         )
+
+
+# What the group chose, carried over even when the new chat was registered first (a member's
+# /start in the supergroup can reach the bot before the service message that says it moved).
+_SETTINGS = (
+    "language",
+    "timezone",
+    "mode",
+    "digest_times",
+    "sentences",
+    "quiet_start",
+    "quiet_end",
+    "link_preview",
+    "group_events",
+    "last_digest_at",
+)
+
+
+async def _move_subscriber(session: Any, sub: Subscriber, new: int) -> None:
+    target = await session.get(Subscriber, new)
+    if target is None:
+        columns = {c.key: getattr(sub, c.key) for c in Subscriber.__table__.columns}
+        columns.update(chat_id=new, chat_type="supergroup")
+        session.add(Subscriber(**columns))
+    else:
+        for name in _SETTINGS:
+            setattr(target, name, getattr(sub, name))
+        target.since = min(as_utc(target.since), as_utc(sub.since))
+        target.active = target.active or sub.active
+        target.inactive_reason = None if target.active else sub.inactive_reason
+    await session.flush()
+    have = set(
+        (
+            await session.execute(
+                select(Subscription.kind, Subscription.target).where(Subscription.chat_id == new)
+            )
+        ).all()
+    )
+    for subscription in (
+        await session.scalars(select(Subscription).where(Subscription.chat_id == sub.chat_id))
+    ).all():
+        if (subscription.kind, subscription.target) in have:
+            await session.delete(subscription)
+        else:
+            subscription.chat_id = new
+    await session.flush()
+    await session.delete(sub)
