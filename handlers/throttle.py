@@ -37,7 +37,7 @@ async def check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if _group_chatter(update, context):
         return
     throttle: Throttle = context.application.bot_data.setdefault(KEY, Throttle())
-    if throttle.allow(user.id):
+    if throttle.allow(_sender(update, user.id)):
         return
     # Told on a button (an alert only they see) or in their private chat; never in a group, where
     # the notice would be one more message the group did not ask for.
@@ -51,6 +51,16 @@ async def check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             elif update.effective_message is not None:
                 await update.effective_message.reply_text(notice)
     raise ApplicationHandlerStop
+
+
+def _sender(update: Update, user_id: int) -> int:
+    """Whose allowance an update spends. Every anonymous group admin is one Telegram account
+    (GroupAnonymousBot), and every user posting as a channel another (Channel_Bot): keyed by
+    account, one group's admin used up every other group's; the chat they speak for tells them apart."""
+    message = update.effective_message
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id
+    return user_id
 
 
 def _group_chatter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
