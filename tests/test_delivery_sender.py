@@ -424,3 +424,26 @@ async def test_stories_waiting_for_a_digest_are_sent_when_the_chat_switches_to_i
     assert statuses == Counter({"digested": 1, "pending": 1})
     [digest] = [row for row in await rows(db, 72) if row.kind == "digest"]
     assert "خبر ينتظر الموجز" in digest.payload["text"]
+
+
+async def test_a_group_that_muted_the_bot_is_paused_not_failed_story_by_story(
+    fake_telegram: FakeTelegram, bot: Bot, db: Database, config_factory: Any
+) -> None:
+    group = -1004444
+    await add_subscriber(db, group, chat_type="supergroup")
+    fake_telegram.fail_next(
+        "sendMessage",
+        error_code=400,
+        description="Bad Request: not enough rights to send text messages to the chat",
+    )
+    await queue(db, group, "الأول", key="a")
+    await queue(db, group, "الثاني", key="b")
+    async with sending(bot, db, config_factory()) as sender:
+        await until(lambda: _inactive(db, group))
+        await until(lambda: _no_pending(db, group))
+    async with db.read() as session:
+        sub = await session.get(Subscriber, group)
+    assert sub is not None and (sub.inactive_reason or "").startswith("muted")
+    assert await status_of(db, group) == ["withdrawn", "withdrawn"]  # waiting, not failures
+    assert sender.stats["failed"] == 0
+    assert len(fake_telegram.calls("sendMessage")) == 1

@@ -55,6 +55,7 @@ from bot.db.models import Outbox, Subscriber, Subscription
 from bot.delivery import outbox
 from bot.delivery.grouping import card_gone
 from bot.i18n import ar_digits, text
+from bot.subscribers.service import MUTED
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,9 @@ BATCH = 200
 MAX_BACKOFF = 300.0
 _PART_SUFFIX = re.compile(r"#\d+$")
 # Telegram's answers to editing a message that is no longer there (the reader deleted it).
+_NO_RIGHTS = re.compile(
+    r"not enough rights to send|have no rights to send|CHAT_WRITE_FORBIDDEN|CHAT_RESTRICTED", re.I
+)
 _MESSAGE_GONE = re.compile(r"message to edit not found|message can't be edited|message_id_invalid", re.I)
 # Kinds that stop when their chat becomes inactive (an admin alert still reaches an admin who /stop-ped).
 SUBSCRIBER_KINDS = (outbox.STORY, outbox.DIGEST, outbox.BROADCAST, outbox.EDIT)
@@ -397,6 +401,11 @@ class Sender:
             if "chat not found" in exc.message.lower():
                 self.stats["forbidden"] += 1
                 await self._deactivate(claimed, exc.message)
+            elif _NO_RIGHTS.search(exc.message):
+                # Muted in a group: every later story would fail the same way and be lost; the chat
+                # waits instead, and is back when the restriction is lifted (handlers.start).
+                self.stats["forbidden"] += 1
+                await self._deactivate(claimed, f"{MUTED}: {exc.message}")
             elif claimed.kind == outbox.EDIT and "not modified" in exc.message.lower():
                 await self._sent(claimed, None)  # the card already reads so (the reader expanded it)
             elif claimed.kind == outbox.EDIT and _MESSAGE_GONE.search(exc.message):

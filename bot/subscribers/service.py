@@ -139,6 +139,15 @@ async def _drop_queued(session: AsyncSession, chat_id: int, reason: str) -> None
     )
 
 
+# A group that restricted the bot from sending: it is still a member, and comes back by itself
+# when the restriction is lifted (handlers.start.membership).
+MUTED = "muted"
+
+
+def muted(sub: Subscriber | None) -> bool:
+    return sub is not None and not sub.active and (sub.inactive_reason or "").startswith(MUTED)
+
+
 async def set_inactive(db: Database, chat_id: int, reason: str) -> bool:
     """Mark a chat inactive (blocked the bot, removed it from a group); its subscriptions stay."""
     async with db.write() as session:

@@ -108,7 +108,8 @@ Timeouts of the ``wait_*`` helpers raise ``TimeoutError`` describing what the bo
 
 Telegram behaviour copied: text limits (4096 UTF-16 units after entity parsing, captions 1024), a strict
 HTML parser (supported tags only, balanced, "&" only as &lt; &gt; &amp; &quot; or numeric entities),
-"message is not modified" on no-op edits, callback_data <= 64 bytes, rate limits (429 with
+"message is not modified" on no-op edits, callback_data <= 64 bytes, at most 100 buttons in an inline
+keyboard ("reply markup is too long"), rate limits (429 with
 ``parameters.retry_after``), blocked/deactivated/kicked chats (403), migrated groups (400 with
 ``parameters.migrate_to_chat_id``), one getUpdates at a time (an older waiting call gets 409), and
 getUpdates refusing to work while a webhook is set (409).
@@ -138,6 +139,7 @@ DEFAULT_TOKEN = "123456789:AAFakeTokenForAkhbarTests_0123456789ab"
 DEFAULT_USER_ID = 111111
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
+MAX_KEYBOARD_BUTTONS = 100
 
 T = TypeVar("T")
 B = TypeVar("B")
@@ -1347,6 +1349,8 @@ class FakeTelegram:
             return
         if not isinstance(markup, dict):
             raise bad_request("can't parse reply keyboard markup JSON object")
+        if sum(len(row) for row in markup.get("inline_keyboard", [])) > MAX_KEYBOARD_BUTTONS:
+            raise bad_request("reply markup is too long")
         for row in markup.get("inline_keyboard", []):
             for button in row:
                 if not str(button.get("text", "")).strip():
@@ -1687,6 +1691,13 @@ class FakeTelegram:
             )
         elif status == "kicked":
             member["until_date"] = 0
+        elif status == "restricted":  # muted: a member who may send nothing
+            rights = (
+                "change_info invite_users pin_messages send_messages send_polls send_other_messages"
+                " add_web_page_previews manage_topics send_audios send_documents send_photos send_videos"
+                " send_video_notes send_voice_notes edit_tag react_to_messages"
+            )
+            member.update({f"can_{right}": False for right in rights.split()}, is_member=True, until_date=0)
         return member
 
     def _user_json(self, user_id: int) -> JSON:
