@@ -111,6 +111,9 @@ class Subscriber(Base):
     link_preview: Mapped[bool] = mapped_column(Boolean, default=False)
     # Another outlet's story on an event the chat has a card of becomes a link on it (grouping.py).
     group_events: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # In a forum supergroup, the topic its admins last changed its subscriptions from: news goes
+    # there (None: the General topic, and every chat that is not a forum).
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     inactive_reason: Mapped[str | None] = mapped_column(String(200))
     # Stories published before this moment are never pushed to the chat: no flood of old items.

@@ -69,6 +69,7 @@ _PART_SUFFIX = re.compile(r"#\d+$")
 _NO_RIGHTS = re.compile(
     r"not enough rights to send|have no rights to send|CHAT_WRITE_FORBIDDEN|CHAT_RESTRICTED", re.I
 )
+_TOPIC_GONE = re.compile(r"message thread not found|TOPIC_CLOSED|TOPIC_DELETED", re.I)
 _MESSAGE_GONE = re.compile(r"message to edit not found|message can't be edited|message_id_invalid", re.I)
 # Kinds that stop when their chat becomes inactive (an admin alert still reaches an admin who /stop-ped).
 SUBSCRIBER_KINDS = (outbox.STORY, outbox.DIGEST, outbox.BROADCAST, outbox.EDIT)
@@ -95,6 +96,7 @@ class _Claimed:
     payload: dict[str, Any]
     attempts: int
     dedup_key: str = ""
+    thread_id: int | None = None  # the forum topic the chat's news goes to
 
 
 def _seconds(value: int | float | timedelta) -> float:
@@ -327,13 +329,21 @@ class Sender:
                 or_(Outbox.kind.not_in(SUBSCRIBER_KINDS), ~inactive),
             )
             .values(status=outbox.SENDING, attempts=Outbox.attempts + 1)
-            .returning(Outbox.chat_id, Outbox.kind, Outbox.payload, Outbox.attempts, Outbox.dedup_key)
+            .returning(
+                Outbox.chat_id,
+                Outbox.kind,
+                Outbox.payload,
+                Outbox.attempts,
+                Outbox.dedup_key,
+                select(Subscriber.thread_id).where(Subscriber.chat_id == Outbox.chat_id).scalar_subquery(),
+            )
         )
         async with self.db.write() as session:
             row = (await session.execute(statement)).first()
         if row is None:
             return None
-        return _Claimed(row_id, row.chat_id, row.kind, dict(row.payload or {}), row.attempts, row.dedup_key)
+        chat_id, kind, payload, attempts, dedup_key, thread_id = row
+        return _Claimed(row_id, chat_id, kind, dict(payload or {}), attempts, dedup_key, thread_id)
 
     async def _release(self, claimed: _Claimed) -> None:
         """Back to pending: the request never left."""
@@ -344,7 +354,7 @@ class Sender:
                 .values(status=outbox.PENDING, attempts=Outbox.attempts - 1)
             )
 
-    async def _send(self, chat_id: int, data: dict[str, Any]) -> Any:
+    async def _send(self, chat_id: int, data: dict[str, Any], thread_id: int | None = None) -> Any:
         markup = None
         if data.get("buttons"):
             markup = InlineKeyboardMarkup.de_json({"inline_keyboard": data["buttons"]}, self.bot)
@@ -364,6 +374,7 @@ class Sender:
             reply_markup=markup,
             link_preview_options=LinkPreviewOptions(is_disabled=not data.get("preview", False)),
             disable_notification=bool(data.get("silent")),
+            message_thread_id=thread_id,
         )
 
     async def _deliver(self, claimed: _Claimed) -> None:
@@ -381,7 +392,7 @@ class Sender:
 
     async def _attempt(self, claimed: _Claimed) -> None:
         try:
-            message = await self._send(claimed.chat_id, claimed.payload)
+            message = await self._send(claimed.chat_id, claimed.payload, claimed.thread_id)
         except RetryAfter as exc:
             # The private timedelta avoids PTB 22's deprecation warning on the int-valued property.
             wait = _seconds(getattr(exc, "_retry_after", None) or exc.retry_after)
@@ -401,6 +412,9 @@ class Sender:
             if "chat not found" in exc.message.lower():
                 self.stats["forbidden"] += 1
                 await self._deactivate(claimed, exc.message)
+            elif claimed.thread_id is not None and _TOPIC_GONE.search(exc.message):
+                # The admins deleted or closed the topic the news went to: General takes it over.
+                await self._topic_gone(claimed)
             elif _NO_RIGHTS.search(exc.message):
                 # Muted in a group: every later story would fail the same way and be lost; the chat
                 # waits instead, and is back when the restriction is lifted (handlers.start).
@@ -495,6 +509,16 @@ class Sender:
                 .values(status=outbox.FAILED, last_error=reason[:1000])
             )
         await self._note_failure(reason)
+
+    async def _topic_gone(self, claimed: _Claimed) -> None:
+        log.info("chat %s: forum topic %s is gone; sending to General", claimed.chat_id, claimed.thread_id)
+        async with self.db.write() as session:
+            await session.execute(
+                update(Subscriber)
+                .where(Subscriber.chat_id == claimed.chat_id, Subscriber.thread_id == claimed.thread_id)
+                .values(thread_id=None)
+            )
+        await self._release(claimed)
 
     async def _deactivate(self, claimed: _Claimed, reason: str) -> None:
         log.info("chat %s is gone (%s): subscriber marked inactive", claimed.chat_id, reason)

@@ -35,6 +35,9 @@ class ChatContext:
     user_id: int | None
     lang: Lang
     subscriber: Subscriber | None
+    # The forum topic the update came from (None: General, or not a forum).
+    thread_id: int | None = None
+    changing: bool = False  # the sender may change the chat (changing_chat said so)
 
     @property
     def private(self) -> bool:
@@ -45,6 +48,9 @@ class ChatContext:
         self.subscriber = await service.ensure_subscriber(
             self.svc.db, self.svc.config, self.chat_id, self.chat_type, self.lang, self.title
         )
+        if self.changing and self.subscriber.thread_id != self.thread_id and not self.private:
+            # News follows the admins to the topic they set the chat up from.
+            self.subscriber = await service.set_thread(self.svc.db, self.chat_id, self.thread_id)
         self.lang = _lang(self.subscriber.language)
         return self.subscriber
 
@@ -91,7 +97,16 @@ async def chat_context(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Ch
         user_id=user.id if user else None,
         lang=lang,
         subscriber=subscriber,
+        thread_id=_topic(update),
     )
+
+
+def _topic(update: Update) -> int | None:
+    """The forum topic a message (or the message under a pressed button) is in."""
+    message = update.effective_message
+    if message is None or not getattr(message.chat, "is_forum", False) or not message.is_topic_message:
+        return None
+    return message.message_thread_id
 
 
 async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -136,6 +151,7 @@ async def changing_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> C
         else:
             await reply(update, say("not_admin", ctx.lang))
         return None
+    ctx.changing = True
     return ctx
 
 

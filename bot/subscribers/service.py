@@ -148,6 +148,15 @@ def muted(sub: Subscriber | None) -> bool:
     return sub is not None and not sub.active and (sub.inactive_reason or "").startswith(MUTED)
 
 
+async def set_thread(db: Database, chat_id: int, thread_id: int | None) -> Subscriber:
+    async with db.write() as session:
+        sub = await session.get(Subscriber, chat_id)
+        assert sub is not None, "registered first"
+        sub.thread_id = thread_id
+        await session.flush()
+        return sub
+
+
 async def set_inactive(db: Database, chat_id: int, reason: str) -> bool:
     """Mark a chat inactive (blocked the bot, removed it from a group); its subscriptions stay."""
     async with db.write() as session:
