@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
+
+from telegram import InlineKeyboardButton
 
 Lang = Literal["ar", "en"]
 Catalog = Mapping[str, Mapping[str, str]]
 RLM = "\u200f"
+ELLIPSIS = "…"
 
 
 def language_for(code: str | None) -> Lang:
@@ -116,3 +119,45 @@ def decimal(value: float, lang: str) -> str:
 def month_name(month: int, lang: str) -> str:
     """1..12 to 'يناير'… in Arabic, 'Jan'… in English."""
     return _MONTHS["ar" if lang == "ar" else "en"][month - 1]
+
+
+def clip(value: str, limit: int, size: Callable[[str], int] = len) -> str:
+    """`value` on one line, cut after its last whole word that leaves room for "…", so that
+    `size` of the result is at most `limit`. Every title, sentence and echoed word the bot shortens
+    goes through here, so a cut reads the same everywhere. `size` must add up over concatenation
+    (len, UTF-16 units, escaped length): the words are measured once each."""
+    flat = " ".join(value.split())
+    if size(flat) <= limit:
+        return flat
+    budget = limit - size(ELLIPSIS)
+    out, used = "", 0
+    for word in flat.split(" "):
+        piece = f" {word}" if out else word
+        if used + size(piece) > budget:
+            break
+        out, used = out + piece, used + size(piece)
+    if not out:  # one enormous word (a URL, a slug): cut inside it rather than show nothing
+        for char in flat:
+            if used + size(char) > budget:
+                break
+            out, used = out + char, used + size(char)
+    return out.rstrip() + ELLIPSIS
+
+
+PAGER = {
+    "prev": {"ar": "→ السابق", "en": "‹ Previous"},
+    "next": {"ar": "التالي ←", "en": "Next ›"},
+}
+
+
+def pager_row(lang: str, previous: str | None, following: str | None) -> list[InlineKeyboardButton]:
+    """The previous/next buttons of a paged list, given each one's callback data (None: no such
+    page). Telegram lays a row out left to right in every language, so in Arabic "next" goes on the
+    left with its arrow pointing on, "previous" on the right: the arrows point away from each other,
+    the way the reader's eye moves."""
+    row = []
+    if previous is not None:
+        row.append(InlineKeyboardButton(text(PAGER, "prev", lang), callback_data=previous))
+    if following is not None:
+        row.append(InlineKeyboardButton(text(PAGER, "next", lang), callback_data=following))
+    return row[::-1] if lang == "ar" else row

@@ -59,7 +59,7 @@ from bot.config import parse_duration
 from bot.db.models import Feed, Subscriber
 from bot.delivery.format import local_time, utf16_len, zone
 from bot.feeds.health import feed_move, move_texts
-from bot.i18n import RLM, decimal, language_for, month_name, number, text
+from bot.i18n import RLM, decimal, language_for, month_name, number, pager_row, text
 from bot.services import Services, services
 from bot.subscribers import notices
 from bot.subscribers.service import get_subscriber
@@ -444,12 +444,15 @@ async def _feeds_page(
             )
         )
     parts.append(_t(lang, "feeds_footer"))
-    buttons = []
-    if result.page > 0:
-        buttons.append(InlineKeyboardButton(_t(lang, "prev"), callback_data=f"adm:feeds:{result.page - 1}"))
-    if result.page + 1 < result.pages:
-        buttons.append(InlineKeyboardButton(_t(lang, "next"), callback_data=f"adm:feeds:{result.page + 1}"))
-    return _rtl("\n\n".join(parts), lang), InlineKeyboardMarkup([buttons]) if buttons else None
+    return _rtl("\n\n".join(parts), lang), _pager("feeds", result.page, result.pages, lang)
+
+
+def _pager(listing: str, page: int, pages: int, lang: str) -> InlineKeyboardMarkup | None:
+    """/feeds' and /audit's page buttons ("adm:<listing>:<page>"), laid out as every pager is."""
+    previous = f"adm:{listing}:{page - 1}" if page > 0 else None
+    following = f"adm:{listing}:{page + 1}" if page + 1 < pages else None
+    buttons = pager_row(lang, previous, following)
+    return InlineKeyboardMarkup([buttons]) if buttons else None
 
 
 ERRING_AFTER = 2
@@ -802,12 +805,7 @@ async def _audit_page(
     parts = [_t(lang, "audit_header", page=number(result.page + 1, lang), pages=number(result.pages, lang))]
     for entry in result.entries:
         parts.append(_describe_entry(entry, tz, lang))
-    buttons = []
-    if result.page > 0:
-        buttons.append(InlineKeyboardButton(_t(lang, "prev"), callback_data=f"adm:audit:{result.page - 1}"))
-    if result.page + 1 < result.pages:
-        buttons.append(InlineKeyboardButton(_t(lang, "next"), callback_data=f"adm:audit:{result.page + 1}"))
-    return _rtl("\n\n".join(parts), lang), InlineKeyboardMarkup([buttons]) if buttons else None
+    return _rtl("\n\n".join(parts), lang), _pager("audit", result.page, result.pages, lang)
 
 
 def _describe_entry(entry: audit.AuditEntry, tz: str, lang: str) -> str:

@@ -18,6 +18,7 @@ from telegram import (
 )
 from telegram.ext import Application, ContextTypes, InlineQueryHandler
 
+from bot.delivery.format import clip_title
 from bot.feeds.work import untitled
 from bot.i18n import language_for
 from bot.search.render import description, result_description, safe_url, say, shared_story
@@ -72,10 +73,10 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     results = [
         InlineQueryResultArticle(
             id=str(hit.story_id),
-            title=hit.title[:200],
+            title=clip_title(hit.title),
             description=result_description(hit, lang, tz),
             input_message_content=InputTextMessageContent(
-                rtl(shared_story(hit, lang, tz), lang),
+                rtl(shared_story(hit, lang, tz, max_chars=svc.config.summary.max_chars), lang),
                 parse_mode="HTML",
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             ),

@@ -6,13 +6,13 @@ so long Arabic queries fit Telegram's 64-byte callback data and survive a restar
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.db.database import Database
-from bot.i18n import language_for
+from bot.i18n import language_for, pager_row
 from bot.search import queries
 from bot.search.render import results_message, say, short_query
 from bot.search.service import SearchPage, has_stories, search
@@ -42,20 +42,9 @@ async def _prefs(update: Update, db: Database, fallback_tz: str) -> tuple[str, s
 
 
 def _keyboard(page: SearchPage, query_id: int, lang: str) -> InlineKeyboardMarkup | None:
-    buttons = []
-    # Arabic reads right to left: "previous" sits on the right, as Telegram lays rows out LTR.
-    if page.offset > 0:
-        prev = InlineKeyboardButton(
-            say("prev", lang), callback_data=f"{PREFIX}{query_id}:{max(0, page.offset - PAGE_SIZE)}"
-        )
-        buttons.append(prev)
-    if page.has_more:
-        nxt = InlineKeyboardButton(
-            say("next", lang), callback_data=f"{PREFIX}{query_id}:{page.offset + PAGE_SIZE}"
-        )
-        buttons.append(nxt)
-    if lang == "ar":
-        buttons.reverse()
+    previous = f"{PREFIX}{query_id}:{max(0, page.offset - PAGE_SIZE)}" if page.offset > 0 else None
+    following = f"{PREFIX}{query_id}:{page.offset + PAGE_SIZE}" if page.has_more else None
+    buttons = pager_row(lang, previous, following)
     return InlineKeyboardMarkup([buttons]) if buttons else None
 
 

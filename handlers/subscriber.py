@@ -13,6 +13,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.db.models import Story
+from bot.delivery.format import split_html
 from bot.i18n import number
 from bot.subscribers import cards, keyboards, service
 from bot.subscribers.chat import (
@@ -24,7 +25,7 @@ from bot.subscribers.chat import (
     reply,
 )
 from bot.subscribers.service import SubscriptionError
-from bot.subscribers.texts import clip, join_names, rtl, say
+from bot.subscribers.texts import answer, clip, join_names, rtl, say
 from summarizer.normalize import normalize
 
 ALL_WORDS = {normalize(w) for w in ("all", "الكل", "كل", "الجميع", "جميع")}
@@ -132,19 +133,25 @@ async def subscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
                 kind, target, display = "topic", topic.name, topic.name
                 name = keyboards.topic_label(topic, ctx.lang)
             now_on = await service.toggle(db, ctx.chat_id, kind, target, display)
-            notice = say("toggled_on" if now_on else "toggled_off", ctx.lang, name=name)
+            notice = answer("toggled_on" if now_on else "toggled_off", ctx.lang, name=name)
     except (LookupError, ValueError, IndexError):
         await query.answer(say("gone", ctx.lang), show_alert=True)
         page = 0
     else:
-        await query.answer(_plain(notice) if notice else None)
+        await query.answer(notice)
     markup = keyboards.subscribe_keyboard(feeds, topics, await _subscribed(ctx), page, ctx.lang)
     await edit(update, None, markup)
 
 
-def _plain(text: str) -> str:
-    # Callback answers are plain text: undo the HTML escaping of names.
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+def _pressed(data: str) -> tuple[int | None, int] | None:
+    """A /topics or /unsubscribe button: (the item's id, or None for a page turn; the page to
+    redraw, 0 for a button drawn before these lists had pages); None for data that is neither."""
+    parts = data.split(":")
+    try:
+        page = int(parts[2]) if len(parts) > 2 else 0
+        return (None if parts[1] == "p" else int(parts[1])), page
+    except (ValueError, IndexError):
+        return None
 
 
 # ---------------------------------------------------------------- /unsubscribe
@@ -161,9 +168,8 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await reply(update, say("no_subscriptions", ctx.lang))
         return
     if not wanted:
-        await reply(
-            update, say("unsubscribe_intro", ctx.lang), keyboards.unsubscribe_keyboard(items, ctx.lang)
-        )
+        markup = keyboards.unsubscribe_keyboard(items, 0, ctx.lang)
+        await reply(update, say("unsubscribe_intro", ctx.lang), markup)
         return
     if normalize(wanted) in ALL_WORDS:
         count = await service.unsubscribe_all(db, ctx.chat_id)
@@ -198,20 +204,21 @@ async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if ctx is None:
         return
     labels = {i.id: i.label for i in await _described(ctx)}
-    try:
-        removed = await service.unsubscribe_id(ctx.svc.db, ctx.chat_id, int(query.data.split(":")[1]))
-    except (ValueError, IndexError):
-        removed = None
+    pressed = _pressed(query.data)
+    item_id, page = pressed or (None, 0)
+    removed = None if item_id is None else await service.unsubscribe_id(ctx.svc.db, ctx.chat_id, item_id)
     items = await _described(ctx)
-    if removed is None:
+    if pressed is not None and item_id is None:
+        await query.answer()
+    elif removed is None:
         await query.answer(say("gone", ctx.lang), show_alert=True)
     else:
         label = labels.get(removed.id) or removed.display or removed.target
-        await query.answer(_plain(say("toggled_off", ctx.lang, name=label)))
+        await query.answer(answer("toggled_off", ctx.lang, name=label))
     if not items:
         await edit(update, say("no_subscriptions", ctx.lang))
     else:
-        await edit(update, None, keyboards.unsubscribe_keyboard(items, ctx.lang))
+        await edit(update, None, keyboards.unsubscribe_keyboard(items, page, ctx.lang))
 
 
 # ---------------------------------------------------------------- /mysubs
@@ -242,10 +249,13 @@ async def mysubs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines.append("")
     if sub.mode == "digest":
         sep = "، " if ctx.lang == "ar" else ", "
-        lines.append(say("mysubs_digest", ctx.lang, times=sep.join(sub.digest_times)))
+        times = sep.join(number(t, ctx.lang) for t in sub.digest_times)
+        lines.append(say("mysubs_digest", ctx.lang, times=times))
     else:
         lines.append(say("mysubs_instant", ctx.lang))
-    await reply(update, "\n".join(lines))
+    # A chat may follow hundreds of sources ("/subscribe الكل"): as many messages as the list needs.
+    for part in split_html("\n".join(lines)):
+        await reply(update, part)
 
 
 # ---------------------------------------------------------------- /follow, /unfollow
@@ -313,10 +323,8 @@ async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not items:
         await reply(update, say("topics_none", ctx.lang))
         return
-    subscribed = await _subscribed(ctx)
-    await reply(
-        update, say("topics_header", ctx.lang), keyboards.topics_keyboard(items, subscribed, ctx.lang)
-    )
+    markup = keyboards.topics_keyboard(items, await _subscribed(ctx), 0, ctx.lang)
+    await reply(update, say("topics_header", ctx.lang), markup)
 
 
 async def topic_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -327,15 +335,20 @@ async def topic_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if ctx is None:
         return
     items = await service.list_topics(ctx.svc.db)
-    try:
-        topic = next(t for t in items if t.id == int(query.data.split(":")[1]))
-    except (StopIteration, ValueError, IndexError):
+    pressed = _pressed(query.data)
+    item_id, page = pressed or (None, 0)
+    topic = next((t for t in items if t.id == item_id), None)
+    if pressed is None or (item_id is not None and topic is None):
         await query.answer(say("gone", ctx.lang), show_alert=True)
         return
-    now_on = await service.toggle(ctx.svc.db, ctx.chat_id, "topic", topic.name, topic.name)
-    name = keyboards.topic_label(topic, ctx.lang)
-    await query.answer(_plain(say("toggled_on" if now_on else "toggled_off", ctx.lang, name=name)))
-    await edit(update, None, keyboards.topics_keyboard(items, await _subscribed(ctx), ctx.lang))
+    if topic is None:  # a page turn
+        await query.answer()
+    else:
+        now_on = await service.toggle(ctx.svc.db, ctx.chat_id, "topic", topic.name, topic.name)
+        name = keyboards.topic_label(topic, ctx.lang)
+        await query.answer(answer("toggled_on" if now_on else "toggled_off", ctx.lang, name=name))
+    markup = keyboards.topics_keyboard(items, await _subscribed(ctx), page, ctx.lang)
+    await edit(update, None, markup)
 
 
 # ---------------------------------------------------------------- /latest
@@ -363,8 +376,11 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def send_cards(update: Update, ctx: ChatContext, stories: list[Story]) -> None:
     """One story card per message, newest first, in the chat's language, time zone and length."""
     preview = bool(ctx.subscriber and ctx.subscriber.link_preview)
+    max_chars = ctx.svc.config.summary.max_chars
     for story in stories:
-        text_html, buttons = cards.render(story, lang=ctx.lang, tz=ctx.tz, sentences=ctx.sentences)
+        text_html, buttons = cards.render(
+            story, lang=ctx.lang, tz=ctx.tz, sentences=ctx.sentences, max_chars=max_chars
+        )
         await reply(update, text_html, buttons, preview=preview)
 
 

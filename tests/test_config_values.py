@@ -87,7 +87,7 @@ async def test_a_new_subscriber_sees_the_config_times_and_zone_as_the_chat_write
     async with bot_factory(delivery={"digest_times": ["20:00", "8"], "default_timezone": "africa/cairo"}):
         [screen] = await fake_telegram.converse(USER_ID, "/settings")
         text = screen["plain_text"]
-        assert "أوقات الملخص: 08:00، 20:00" in text
+        assert "أوقات الملخص: ٠٨:٠٠، ٢٠:٠٠" in text
         assert "المنطقة الزمنية: القاهرة" in text
 
 

@@ -17,6 +17,7 @@ from bot.db.models import Outbox
 from bot.delivery import service as delivery
 from bot.delivery.digest import run_digests
 from bot.delivery.routing import route_new_stories
+from bot.i18n import ar_digits
 from bot.services import services
 from bot.subscribers import service
 from tests.fakes.telegram_api import FakeTelegram
@@ -194,7 +195,7 @@ async def test_new_digest_times_already_past_today_wait_for_their_next_occurrenc
         )
         await route_new_stories(db, config, [await add_story(db, feed, "خبر ينتظر الموجز")])
         [reply] = await fake_telegram.converse(chat, f"/settings digest {_hhmm(new_time)}")
-        assert _hhmm(new_time) in reply["plain_text"]
+        assert ar_digits(_hhmm(new_time)) in reply["plain_text"]
         assert (await service.get_subscriber(db, chat)).digest_times == [_hhmm(new_time)]  # type: ignore[union-attr]
         assert await run_digests(db, config) == 0
         assert await digests_text(db, chat) == ""

@@ -70,7 +70,7 @@ async def test_the_group_creator_counts_as_admin(bot: Any, fake_telegram: Any) -
     fake_telegram.set_chat_admins(GROUP, [], creator=GROUP_ADMIN)
     async with bot as app:
         [reply] = await fake_telegram.converse(GROUP, "/settings quiet 23:00-07:00", user_id=GROUP_ADMIN)
-        assert "ساعات الهدوء: من 23:00 إلى 07:00" in reply["plain_text"]
+        assert "ساعات الهدوء: من ٢٣:٠٠ إلى ٠٧:٠٠" in reply["plain_text"]
         sub = await service.get_subscriber(db_of(app), GROUP)
         assert sub is not None and sub.quiet_start == "23:00"
 

@@ -49,9 +49,9 @@ async def test_settings_buttons_change_mode_sentences_quiet_and_previews(
         text = screen["plain_text"]
         assert "الإعدادات" in text
         assert "طريقة الاستلام: فوري" in text
-        assert "أوقات الملخص: 08:00، 20:00" in text
+        assert "أوقات الملخص: ٠٨:٠٠، ٢٠:٠٠" in text
         assert "المنطقة الزمنية: الرياض" in text
-        assert "جمل الملخص: 3" in text
+        assert "جمل الملخص: ٣" in text
         assert "ساعات الهدوء: بلا" in text
         assert "معاينة الروابط: معطّلة" in text
 
@@ -68,9 +68,9 @@ async def test_settings_buttons_change_mode_sentences_quiet_and_previews(
         # Digest times preset.
         await _press(fake_telegram, screen, _data(screen, "أوقات الملخص"))
         screen = fake_telegram.message(USER_ID, screen["message_id"])
-        await _press(fake_telegram, screen, _data(screen, "07:00 · 19:00"))
+        await _press(fake_telegram, screen, _data(screen, "٠٧:٠٠ · ١٩:٠٠"))
         screen = fake_telegram.message(USER_ID, screen["message_id"])
-        assert "أوقات الملخص: 07:00، 19:00" in screen["plain_text"]
+        assert "أوقات الملخص: ٠٧:٠٠، ١٩:٠٠" in screen["plain_text"]
         assert (await _subscriber(app)).digest_times == ["07:00", "19:00"]
 
         # Sentences.
@@ -78,15 +78,15 @@ async def test_settings_buttons_change_mode_sentences_quiet_and_previews(
         screen = fake_telegram.message(USER_ID, screen["message_id"])
         await _press(fake_telegram, screen, "set:sent:5")
         screen = fake_telegram.message(USER_ID, screen["message_id"])
-        assert "جمل الملخص: 5" in screen["plain_text"]
+        assert "جمل الملخص: ٥" in screen["plain_text"]
         assert (await _subscriber(app)).sentences == 5
 
         # Quiet hours.
         await _press(fake_telegram, screen, _data(screen, "ساعات الهدوء"))
         screen = fake_telegram.message(USER_ID, screen["message_id"])
-        await _press(fake_telegram, screen, _data(screen, "من 22:00 إلى 07:00"))
+        await _press(fake_telegram, screen, _data(screen, "من ٢٢:٠٠ إلى ٠٧:٠٠"))
         screen = fake_telegram.message(USER_ID, screen["message_id"])
-        assert "ساعات الهدوء: من 22:00 إلى 07:00" in screen["plain_text"]
+        assert "ساعات الهدوء: من ٢٢:٠٠ إلى ٠٧:٠٠" in screen["plain_text"]
         sub = await _subscriber(app)
         assert (sub.quiet_start, sub.quiet_end) == ("22:00", "07:00")
 
@@ -124,7 +124,7 @@ async def test_settings_typed_forms_and_clear_errors(bot: Any, fake_telegram: An
         assert (await _subscriber(app)).timezone == "Europe/Paris"  # nothing changed
 
         [quiet] = await fake_telegram.converse(USER_ID, "/settings quiet 23:00-07:00")
-        assert "ساعات الهدوء: من 23:00 إلى 07:00" in quiet["plain_text"]
+        assert "ساعات الهدوء: من ٢٣:٠٠ إلى ٠٧:٠٠" in quiet["plain_text"]
         [bad_quiet] = await fake_telegram.converse(USER_ID, "/settings الهدوء 25:00-07:00")
         assert bad_quiet["plain_text"].startswith("اكتب ساعات الهدوء هكذا")
         sub = await _subscriber(app)
@@ -133,13 +133,13 @@ async def test_settings_typed_forms_and_clear_errors(bot: Any, fake_telegram: An
         assert (await _subscriber(app)).quiet_start is None
 
         [sentences] = await fake_telegram.converse(USER_ID, "/settings الجمل ٢")
-        assert "جمل الملخص: 2" in sentences["plain_text"]
+        assert "جمل الملخص: ٢" in sentences["plain_text"]
         [too_many] = await fake_telegram.converse(USER_ID, "/settings sentences 9")
         assert too_many["plain_text"] == "اختر عددًا من 1 إلى 5، مثل: /settings الجمل 3"
         assert (await _subscriber(app)).sentences == 2
 
         [digest] = await fake_telegram.converse(USER_ID, "/settings digest 6:30 18:00")
-        assert "أوقات الملخص: 06:30، 18:00" in digest["plain_text"]
+        assert "أوقات الملخص: ٠٦:٣٠، ١٨:٠٠" in digest["plain_text"]
         sub = await _subscriber(app)
         assert (sub.mode, sub.digest_times) == ("digest", ["06:30", "18:00"])
 

@@ -128,8 +128,9 @@ async def test_a_group_member_mentioning_the_bot_gets_an_answer(bot: Any, fake_t
 @pytest.mark.parametrize(
     "typed",
     [
-        "/settings الهدوء من 23:00 إلى 07:00",  # as the settings screen shows it
-        "/settings ساعات الهدوء من 23:00 إلى 07:00",  # the screen's label too
+        "/settings الهدوء من ٢٣:٠٠ إلى ٠٧:٠٠",  # as the settings screen shows it
+        "/settings ساعات الهدوء من ٢٣:٠٠ إلى ٠٧:٠٠",  # the screen's label too
+        "/settings الهدوء من 23:00 إلى 07:00",  # in the digits of the examples
         "/settings الهدوء 23:00 07:00",
     ],
 )
@@ -138,7 +139,7 @@ async def test_quiet_hours_typed_as_the_screen_shows_them(bot: Any, fake_telegra
         await fake_telegram.converse(USER_ID, "/start")
         [reply] = await fake_telegram.converse(USER_ID, typed)
         assert reply["plain_text"].startswith("حُفظ ✓")
-        assert "ساعات الهدوء: من 23:00 إلى 07:00" in reply["plain_text"]
+        assert "ساعات الهدوء: من ٢٣:٠٠ إلى ٠٧:٠٠" in reply["plain_text"]
         sub = await service.get_subscriber(db_of(app), USER_ID)
         assert sub is not None and (sub.quiet_start, sub.quiet_end) == ("23:00", "07:00")
 

@@ -13,7 +13,7 @@ from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.models import Outbox, Story
 from bot.delivery import outbox
-from bot.delivery.format import RenderedMessage, render_story, zone
+from bot.delivery.format import MAX_SUMMARY_CHARS, RenderedMessage, render_story, zone
 
 # Telegram's window for editing a bot's message is 48 hours; an hour's margin for the queue.
 EDIT_WINDOW = timedelta(hours=47)
@@ -34,9 +34,17 @@ def card_payload(
     now: datetime | None = None,
     expanded: bool = False,
     also: Sequence[tuple[str, str | None]] = (),
+    max_chars: int = MAX_SUMMARY_CHARS,
 ) -> dict[str, Any]:
     rendered = render_story(
-        story, lang=lang, tz=tz, sentences=sentences, expanded=expanded, now=now, also=also
+        story,
+        lang=lang,
+        tz=tz,
+        sentences=sentences,
+        expanded=expanded,
+        now=now,
+        also=also,
+        max_chars=max_chars,
     )
     return as_payload(rendered, link_preview=link_preview, expanded=expanded, also=also)
 
@@ -120,6 +128,7 @@ def rerender(
         now=now,
         expanded=expanded,
         also=links,
+        max_chars=config.summary.max_chars,
     )
     if cache is not None:
         cache[key] = rendered

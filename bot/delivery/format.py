@@ -1,14 +1,16 @@
 """Story cards and digests as Telegram HTML.
 
 Everything that comes from a feed (titles, sources, sentences, URLs) is escaped with `html.escape`;
-only this module's own tags reach Telegram unescaped. Lines whose visible text would start with a
-Latin letter or a digit get an RLM mark so Telegram lays the Arabic out right-to-left.
+only this module's own tags reach Telegram unescaped. In an Arabic message, lines whose visible text
+would start with a Latin letter or a digit get an RLM mark so Telegram lays the Arabic out
+right-to-left; an English message gets none (it would be laid out right-to-left).
 
-Length: Telegram refuses texts over 4096 UTF-16 units (measured after entity parsing). We measure
-the HTML source, which is never shorter than what Telegram counts, so a text we accept is always
-accepted. A story card is shortened (sentences dropped, then the last one cut at a word boundary
-with "…") — all on plain text before escaping, so nothing is ever cut inside a tag or an entity.
-Digests are split with `split_html`, which cuts at line breaks and closes/reopens open tags.
+Length: Telegram refuses texts over 4096 UTF-16 units of visible text (counted after entity parsing:
+a link's address counts nothing). We count the same way (`visible_len`), so a long address never
+pushes the summary out of a card. A story card is shortened (sentences dropped, then the last one
+cut at a word boundary with "…") — all on plain text before escaping, so nothing is ever cut inside
+a tag or an entity. Digests are split with `split_html`, which cuts at line breaks and
+closes/reopens open tags.
 """
 
 from __future__ import annotations
@@ -24,15 +26,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.clock import as_utc, utcnow
+from bot.config import SummaryConfig
 from bot.db.models import Story
-from bot.i18n import RLM, ar_digits, month_name, text
+from bot.feeds.content import trim
+from bot.i18n import ELLIPSIS, RLM, ar_digits, clip, month_name, text
 
 MAX_MESSAGE = 4096
 MAX_TITLE_CHARS = 300
+DIGEST_LEAD_CHARS = 600
 # The expanded card ("المزيد") shows this many more sentences than the subscriber's setting, at least.
 EXPANDED_EXTRA = 3
 EXPANDED_MAX = 12
-ELLIPSIS = "…"
+# `[summary] max_chars`, for callers that do not pass the configured value.
+MAX_SUMMARY_CHARS: int = SummaryConfig.model_fields["max_chars"].default
 
 TEXTS = {
     "source": {"ar": "المصدر", "en": "Source"},
@@ -82,9 +88,10 @@ def needs_rlm(visible: str) -> bool:
     return False
 
 
-def rtl(line_html: str, visible: str) -> str:
-    """The HTML line with an RLM in front when its visible text starts with Latin letters or digits."""
-    return RLM + line_html if needs_rlm(visible) else line_html
+def rtl(line_html: str, visible: str, lang: str) -> str:
+    """In an Arabic message, the HTML line with an RLM in front when its visible text starts with
+    Latin letters or digits."""
+    return RLM + line_html if lang == "ar" and needs_rlm(visible) else line_html
 
 
 def safe_url(url: str | None) -> str | None:
@@ -120,35 +127,34 @@ def local_time(moment: datetime, *, lang: str, tz: str, now: datetime | None = N
     return f"{local.day} {month_name(local.month, 'en')}{year} {clock}"
 
 
-def cut_words(plain: str, max_units: int) -> str:
-    """`plain` cut at a word boundary so that its escaped form plus "…" fits in max_units."""
-    if utf16_len(esc(plain)) <= max_units:
-        return plain
-    budget = max_units - utf16_len(ELLIPSIS)
-    out = ""
-    for word in re.split(r"(\s+)", plain):
-        if utf16_len(esc(out + word)) > budget:
-            break
-        out += word
-    out = out.rstrip()
-    if not out:  # one enormous word: cut it by characters (plain text, so never inside an entity)
-        for ch in plain:
-            if utf16_len(esc(out + ch)) > budget:
-                break
-            out += ch
-    return out + ELLIPSIS
+def clip_title(title: str | None) -> str:
+    """A story's title as every message shows it: one line, at most MAX_TITLE_CHARS."""
+    return clip(title or "", MAX_TITLE_CHARS) or ELLIPSIS
 
 
 # --------------------------------------------------------------------------- story card
 
 
-def _sentence_pool(story: Story, count: int) -> list[str]:
-    """`count` summary sentences: the stored summary, or a longer summary of the text when needed."""
+def _sentence_pool(story: Story, count: int, max_chars: int) -> list[str]:
+    """`count` summary sentences: the stored summary, or a longer summary of the text when needed;
+    within max_chars either way."""
     stored = [s for s in (story.summary or []) if s and s.strip()]
     if len(stored) >= count or not (story.text or "").strip():
-        return _mark_cut_off(stored[:count], story.text)
-    more = _summarize(story.text, story.title, count)
-    return _mark_cut_off(more if len(more) > len(stored) else stored, story.text)
+        pool = stored[:count]
+    else:
+        more = _summarize(story.text, story.title, count)
+        pool = more if len(more) > len(stored) else stored
+    return _mark_cut_off(_within(pool, max_chars), story.text)
+
+
+def _within(sentences: list[str], max_chars: int) -> list[str]:
+    """The sentences as the stored summary is trimmed (whole sentences within max_chars), the first
+    one cut at a word boundary when it alone is longer: the README promises no summary runs longer,
+    and a re-summarised text or a feed with no full stops can hold a sentence of thousands."""
+    kept = trim(sentences, max_chars)
+    if kept and len(kept[0]) > max_chars:
+        kept[0] = clip(kept[0], max_chars)
+    return kept
 
 
 _SENTENCE_END = re.compile(r"[.!?؟…]['\"»”’)\]]*$")
@@ -193,29 +199,31 @@ def render_story(
     now: datetime | None = None,
     limit: int = MAX_MESSAGE,
     also: Sequence[tuple[str, str | None]] = (),
+    max_chars: int = MAX_SUMMARY_CHARS,
 ) -> RenderedMessage:
     """The story card: bold linked title, source · local time, summary sentences, buttons.
 
     `also`: (source, url) of other outlets' stories on the same event (bot.delivery.grouping),
-    listed on a last line as links."""
+    listed on a last line as links. `max_chars` (`[summary] max_chars`) bounds the summary, the
+    expanded one too: "المزيد" shows more sentences only as far as that allows."""
     sentences = max(1, int(sentences))
-    compact = _sentence_pool(story, sentences)
+    compact = _sentence_pool(story, sentences, max_chars)
     if expanded:
-        shown = _sentence_pool(story, expanded_count(sentences))
+        shown = _sentence_pool(story, expanded_count(sentences), max_chars)
         has_more = False
     else:
         shown = compact
-        has_more = len(_sentence_pool(story, expanded_count(sentences))) > len(compact)
+        has_more = len(_sentence_pool(story, expanded_count(sentences), max_chars)) > len(compact)
 
-    title = cut_words(" ".join((story.title or "").split()) or ELLIPSIS, MAX_TITLE_CHARS)
+    title = clip_title(story.title)
     url = safe_url(story.url)
     title_html = f'<b><a href="{esc(url)}">{esc(title)}</a></b>' if url else f"<b>{esc(title)}</b>"
     source = " ".join((story.source or "").split())
     when = local_time(story.published_at or story.fetched_at or utcnow(), lang=lang, tz=tz, now=now)
     meta_plain = f"{source} · {when}" if source else when
     meta_html = f"{esc(source)} · {when}" if source else when
-    head = [rtl(title_html, title), rtl(meta_html, meta_plain) if lang == "ar" else meta_html]
-    text_html, kept = _fit(head, shown, limit, tail=_also_line(also, lang))
+    head = [rtl(title_html, title, lang), rtl(meta_html, meta_plain, lang)]
+    text_html, kept = _fit(head, shown, limit, lang, tail=_also_line(also, lang))
 
     rows: list[list[InlineKeyboardButton]] = []
     row: list[InlineKeyboardButton] = []
@@ -245,25 +253,27 @@ def _also_line(also: Sequence[tuple[str, str | None]], lang: str) -> str:
     return f"<i>{esc(text(TEXTS, 'also', lang))}</i> " + " · ".join(links)
 
 
-def _fit(head: list[str], sentences: Sequence[str], limit: int, tail: str = "") -> tuple[str, list[str]]:
+def _fit(
+    head: list[str], sentences: Sequence[str], limit: int, lang: str, tail: str = ""
+) -> tuple[str, list[str]]:
     """Head lines plus as many sentences as fit, then the tail line; the last sentence cut at a word
-    boundary if needed."""
+    boundary if needed. Measured as Telegram measures: visible text only."""
     kept = [" ".join(s.split()) for s in sentences if s.strip()]
 
     def build(items: Iterable[str]) -> str:
-        body = "\n\n".join(rtl(esc(s), s) for s in items)
+        body = "\n\n".join(rtl(esc(s), s, lang) for s in items)
         return "\n".join(head) + ("\n\n" + body if body else "") + ("\n\n" + tail if tail else "")
 
     result = build(kept)
-    while utf16_len(result) > limit and len(kept) > 1:
+    while visible_len(result) > limit and len(kept) > 1:
         kept.pop()
         result = build(kept)
-    if utf16_len(result) > limit and kept:
-        # RLM (1) + the separator (2) are counted through build(); leave room for them.
-        room = limit - utf16_len(build([])) - 3
-        kept[-1] = cut_words(kept[-1], max(room, 1))
+    if visible_len(result) > limit and kept:
+        # RLM (1) + the separator (2) are not in build([]); leave room for them.
+        room = limit - visible_len(build([])) - 3
+        kept[-1] = clip(kept[-1], max(room, 1), size=utf16_len)
         result = build(kept)
-        if utf16_len(result) > limit:  # the head alone is too long: drop the body entirely
+        if visible_len(result) > limit:  # the head alone is too long: drop the body entirely
             kept = []
             result = build(kept)
     return result, kept
@@ -319,9 +329,9 @@ def render_digest_parts(
     for story in stories:
         groups.setdefault(source_key(story), []).append(story)
     for source in sorted(groups, key=lambda s: (-len(groups[s]), s)):
-        heading = ["", rtl(f"<b>{esc(source)}</b>", source)]
+        heading = ["", rtl(f"<b>{esc(source)}</b>", source, lang)]
         for story in sorted(groups[source], key=lambda s: as_utc(s.published_at or utcnow())):
-            items[story.id] = digest_item(story)
+            items[story.id] = digest_item(story, lang)
             links = _also_line((also or {}).get(story.id, ()), lang)
             blocks.append([*heading, items[story.id], *([links] if links else [])])
             heading = []
@@ -334,16 +344,19 @@ def render_digest_parts(
     ]
 
 
-def digest_item(story: Story) -> str:
-    """A story as a digest lists it: its linked title, then its lead sentence on the next line."""
-    title = cut_words(" ".join((story.title or "").split()) or ELLIPSIS, MAX_TITLE_CHARS)
+def digest_item(story: Story, lang: str = "ar") -> str:
+    """A story as a digest lists it: its linked title, then its lead sentence on the next line.
+
+    `lang` defaults to Arabic for bot.delivery.corrections, which re-renders an item without
+    knowing the chat's language."""
+    title = clip_title(story.title)
     url = safe_url(story.url)
     linked = f'<a href="{esc(url)}">{esc(title)}</a>' if url else esc(title)
-    lines = [rtl(f"• {linked}", title)]
+    lines = [rtl(f"• {linked}", title, lang)]
     lead = next((s for s in story.summary or [] if s.strip()), "")
     if lead:
-        lead = cut_words(" ".join(lead.split()), 600)
-        lines.append(rtl(esc(lead), lead))
+        lead = clip(lead, DIGEST_LEAD_CHARS)
+        lines.append(rtl(esc(lead), lead, lang))
     return "\n".join(lines)
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import html
 import re
 
-from bot.delivery.format import local_time
-from bot.i18n import RLM, number, rtl, text
+from bot.delivery.format import MAX_SUMMARY_CHARS, clip_title, local_time
+from bot.i18n import RLM, clip, number, rtl, text
 from bot.search.service import SearchHit, SearchPage
 
 TEXTS = {
@@ -38,8 +38,6 @@ TEXTS = {
         "en": "No story has every word; these have some of them.",
     },
     "page": {"ar": "الصفحة {page} من {pages}", "en": "Page {page} of {pages}"},
-    "prev": {"ar": "→ السابق", "en": "‹ Previous"},
-    "next": {"ar": "التالي ←", "en": "Next ›"},
     "expired": {
         "ar": "انتهت صلاحية هذا البحث، أرسل /search من جديد.",
         "en": "This search has expired; send /search again.",
@@ -60,10 +58,7 @@ def say(key: str, lang: str, **values: object) -> str:
 
 def short_query(query: str, limit: int = 60) -> str:
     """The query as typed, on one line and cut, HTML-escaped: safe to echo back."""
-    flat = " ".join(query.split())
-    if len(flat) > limit:
-        flat = flat[: limit - 1].rstrip() + "…"
-    return html.escape(flat, quote=False)
+    return html.escape(clip(query, limit), quote=False)
 
 
 def meta_line(hit: SearchHit, lang: str, tz: str) -> str:
@@ -76,9 +71,9 @@ def safe_url(url: str | None) -> str | None:
     return url.strip() if url and _SAFE_URL.match(url.strip()) else None
 
 
-def linked_title(hit: SearchHit, limit: int = 200) -> str:
-    title = hit.title if len(hit.title) <= limit else hit.title[: limit - 1] + "…"
-    escaped = f"<b>{html.escape(title, quote=False)}</b>"
+def linked_title(hit: SearchHit) -> str:
+    """The result's title, cut as a card cuts it."""
+    escaped = f"<b>{html.escape(clip_title(hit.title), quote=False)}</b>"
     url = safe_url(hit.url)
     return f'<a href="{html.escape(url, quote=True)}">{escaped}</a>' if url else escaped
 
@@ -116,8 +111,11 @@ def plain(snippet_html: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", snippet_html))
 
 
-def shared_story(hit: SearchHit, lang: str, tz: str, *, sentences: int = 3, max_chars: int = 1500) -> str:
-    """The message an inline result posts in the chat: linked bold title, source and time, summary."""
+def shared_story(
+    hit: SearchHit, lang: str, tz: str, *, sentences: int = 3, max_chars: int = MAX_SUMMARY_CHARS
+) -> str:
+    """The message an inline result posts in the chat, laid out as a card: linked bold title,
+    source and time, then the summary's sentences a blank line apart, within max_chars."""
     lines = [
         linked_title(hit),
         html.escape(meta_line(hit, lang, tz), quote=False),
@@ -125,17 +123,16 @@ def shared_story(hit: SearchHit, lang: str, tz: str, *, sentences: int = 3, max_
     body: list[str] = []
     used = 0
     for sentence in hit.summary[:sentences] or [plain(hit.snippet_html)]:
-        if used + len(sentence) > max_chars and body:
+        flat = " ".join(sentence.split())
+        if used + len(flat) > max_chars and body:
             break
-        body.append(html.escape(sentence[:max_chars], quote=False))
-        used += len(sentence)
-    return "\n".join(lines) + ("\n\n" + "\n".join(body) if body else "")
+        body.append(html.escape(clip(flat, max_chars), quote=False))
+        used += len(flat)
+    return "\n".join(lines) + ("\n\n" + "\n\n".join(body) if body else "")
 
 
 def description(hit: SearchHit, limit: int = 160) -> str:
-    first = hit.summary[0] if hit.summary else plain(hit.snippet_html)
-    flat = " ".join(first.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    return clip(hit.summary[0] if hit.summary else plain(hit.snippet_html), limit)
 
 
 def result_description(hit: SearchHit, lang: str, tz: str, limit: int = 160) -> str:

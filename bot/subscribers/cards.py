@@ -9,6 +9,8 @@ from bot.db.models import Story
 from bot.delivery.format import render_story
 
 
-def render(story: Story, *, lang: str, tz: str, sentences: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    rendered = render_story(story, lang=lang, tz=tz, sentences=sentences)
+def render(
+    story: Story, *, lang: str, tz: str, sentences: int, max_chars: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    rendered = render_story(story, lang=lang, tz=tz, sentences=sentences, max_chars=max_chars)
     return rendered.text_html, rendered.buttons

@@ -19,6 +19,7 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.db.models import Subscriber
+from bot.i18n import number
 from bot.subscribers import prefs
 from bot.subscribers.texts import rtl
 
@@ -75,18 +76,23 @@ def _list_sep(lang: str) -> str:
     return "، " if lang == "ar" else ", "
 
 
+def _quiet_range(start: str, end: str, lang: str) -> str:
+    return label("quiet_range", lang, start=number(start, lang), end=number(end, lang))
+
+
 def values(sub: Subscriber, lang: str) -> dict[str, str]:
-    """The current value of each setting, readable."""
+    """The current value of each setting, readable: numbers and times in the digits the cards use
+    (the typed /settings forms read Arabic-Indic digits too)."""
     quiet = (
-        label("quiet_range", lang, start=sub.quiet_start, end=sub.quiet_end)
+        _quiet_range(sub.quiet_start, sub.quiet_end, lang)
         if sub.quiet_start and sub.quiet_end
         else label("quiet_off", lang)
     )
     return {
         "mode": label(sub.mode if sub.mode in ("instant", "digest") else "instant", lang),
-        "digest_times": _list_sep(lang).join(sub.digest_times) or "—",
+        "digest_times": _list_sep(lang).join(number(t, lang) for t in sub.digest_times) or "—",
         "tz": prefs.timezone_label(sub.timezone, lang),
-        "sent": str(sub.sentences),
+        "sent": number(sub.sentences, lang),
         "quiet": quiet,
         "prev": label("on" if sub.link_preview else "off", lang),
         "group": label("group_on" if sub.group_events else "group_off", lang),
@@ -142,7 +148,7 @@ def section_keyboard(section: str, sub: Subscriber, lang: str) -> InlineKeyboard
         rows = [
             [
                 InlineKeyboardButton(
-                    _mark(" · ".join(times), list(times) == list(sub.digest_times)),
+                    _mark(" · ".join(number(t, lang) for t in times), list(times) == list(sub.digest_times)),
                     callback_data=f"set:dt:{i}",
                 )
             ]
@@ -159,7 +165,9 @@ def section_keyboard(section: str, sub: Subscriber, lang: str) -> InlineKeyboard
     elif section == "sent":
         rows = [
             [
-                InlineKeyboardButton(_mark(str(n), sub.sentences == n), callback_data=f"set:sent:{n}")
+                InlineKeyboardButton(
+                    _mark(number(n, lang), sub.sentences == n), callback_data=f"set:sent:{n}"
+                )
                 for n in range(prefs.MIN_SENTENCES, prefs.MAX_SENTENCES + 1)
             ]
         ]
@@ -175,7 +183,7 @@ def section_keyboard(section: str, sub: Subscriber, lang: str) -> InlineKeyboard
         rows += [
             [
                 InlineKeyboardButton(
-                    _mark(label("quiet_range", lang, start=start, end=end), current == (start, end)),
+                    _mark(_quiet_range(start, end, lang), current == (start, end)),
                     callback_data=f"set:q:{i}",
                 )
             ]

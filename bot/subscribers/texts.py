@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 
+from bot import i18n
 from bot.i18n import rtl, text
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -143,8 +144,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "هذا الخيار لم يعد متاحًا.",
         "en": "That choice is no longer available.",
     },
-    "page_prev": {"ar": "« السابق", "en": "« Previous"},
-    "page_next": {"ar": "التالي »", "en": "Next »"},
     "done": {"ar": "تم ✓", "en": "Done ✓"},
     "closed": {
         "ar": "حُفظت اشتراكاتك. أرسل /mysubs لتراها.",
@@ -375,8 +374,17 @@ ECHO_CHARS = 80
 def clip(typed: str, limit: int = ECHO_CHARS) -> str:
     """What a user typed, fit to be quoted back: one line, cut with "…". A message may hold 4,096
     characters, so a reply repeating a long argument in full would be refused by Telegram."""
-    flat = " ".join(typed.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    return i18n.clip(typed, limit)
+
+
+ANSWER_CHARS = 200  # Telegram refuses a longer answer to a button press
+
+
+def answer(key: str, lang: str, /, *, name: str) -> str:
+    """A button's answer naming a source or topic (plain text, as answers are), the name cut to
+    fit: names may run to 200 characters, and a refused answer leaves the button unredrawn."""
+    room = ANSWER_CHARS - len(rtl(text(TEXTS, key, lang, name=""), lang))
+    return rtl(text(TEXTS, key, lang, name=i18n.clip(name, room)), lang)
 
 
 def join_names(names: list[str], lang: str) -> str:
