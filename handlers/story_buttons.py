@@ -43,7 +43,15 @@ async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     card = await card_shown(svc.db, chat_id, query.message.message_id) if chat_id and query.message else None
     # The card may list other outlets on the same event (bot.delivery.grouping): they stay.
     also = also_of(card)
-    rendered = render_story(story, lang=lang, tz=tz, sentences=sentences, expanded=True, also=also)
+    rendered = render_story(
+        story,
+        lang=lang,
+        tz=tz,
+        sentences=sentences,
+        expanded=True,
+        also=also,
+        max_chars=svc.config.summary.max_chars,
+    )
     await query.answer()
     try:
         await query.edit_message_text(

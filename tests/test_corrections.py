@@ -14,7 +14,7 @@ from telegram import Bot
 from bot.clock import utcnow
 from bot.config import Config
 from bot.db.database import Database
-from bot.db.models import Feed, Outbox, Story
+from bot.db.models import Feed, Outbox, Story, Subscriber
 from bot.delivery import outbox
 from bot.delivery import service as delivery
 from bot.delivery.corrections import queue_corrections
@@ -258,3 +258,21 @@ async def test_a_digest_still_queued_goes_out_corrected(db: Database, config_fac
     [digest] = [r for r in await rows(db) if r.kind == outbox.DIGEST]
     assert digest.status == outbox.PENDING
     assert NEW in digest.payload["text"] and OLD not in digest.payload["text"]
+
+
+async def test_an_english_readers_digest_item_is_corrected_in_english(
+    db: Database, config_factory: Any
+) -> None:
+    config: Config = config_factory()
+    feed = await add_feed(db)
+    await _digest_reader(db, 1, feed)
+    async with db.write() as session:
+        await session.execute(update(Subscriber).where(Subscriber.chat_id == 1).values(language="en"))
+    story = await add_story(db, feed, "Talks resume in Geneva", summary=["Both sides sent delegations."])
+    await route_new_stories(db, config, [story])
+    assert await run_digests(db, config) == 1
+    await _correct(db, story, "Talks resume in Geneva on Monday")
+    await queue_corrections(db, config, [story])
+    [digest] = [r for r in await rows(db) if r.kind == outbox.DIGEST]
+    assert "Talks resume in Geneva on Monday" in digest.payload["text"]
+    assert "\u200f" not in digest.payload["text"]  # no right-to-left mark in an English message

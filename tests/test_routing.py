@@ -18,6 +18,7 @@ from bot.delivery import outbox
 from bot.delivery.routing import route_new_stories
 from bot.delivery.schedule import latest_slot, quiet_until
 from summarizer.normalize import normalize, tokens
+from tests.fakes.telegram_api import parse_html
 
 # --------------------------------------------------------------------------- seeding helpers
 
@@ -301,3 +302,15 @@ async def test_a_story_another_followed_source_also_carried_stays_in_the_digest(
     await route_new_stories(db, config, [story, copy])
     assert await service.unsubscribe(db, 1, "feed", str(first))
     assert "افتتاح جسر جديد" in await _digest_text(db, config)  # the second source carried it too
+
+
+async def test_a_pushed_card_keeps_to_the_configured_max_chars(db: Database, config_factory: Any) -> None:
+    config = config_factory(summary={"max_chars": 200})
+    feed = await add_feed(db)
+    await add_subscriber(db, 1, subscriptions=[("feed", str(feed))])
+    long = "وقال الوزير في مؤتمر صحفي عقده في العاصمة إن الحكومة ماضية في خطتها " * 6 + "."
+    story = await add_story(db, feed, summary=[], text=long)
+    await route_new_stories(db, config, [story])
+    [row] = await rows(db, 1)
+    summary = parse_html(row.payload["text"])[0].split("\n\n", 1)[1]
+    assert len(summary) <= 200

@@ -94,7 +94,7 @@ async def _digest_corrections(
     async with db.read() as session:
         named = (
             await session.execute(
-                select(Outbox.chat_id, Outbox.story_id, Outbox.payload)
+                select(Outbox.chat_id, Outbox.story_id, Outbox.payload, Subscriber.language)
                 .join(Subscriber, Subscriber.chat_id == Outbox.chat_id)
                 .where(
                     Outbox.kind == outbox.DIGEST_ITEM,
@@ -105,10 +105,12 @@ async def _digest_corrections(
             )
         ).all()
         wanted: dict[tuple[int, str], list[int]] = {}
-        for chat_id, story_id, data in named:
+        language: dict[int, str] = {}
+        for chat_id, story_id, data, lang in named:
             key = (data or {}).get("digest")
             if key and story_id is not None:
                 wanted.setdefault((chat_id, key), []).append(story_id)
+                language[chat_id] = lang
         messages: list[Outbox] = []
         for keys in outbox.chunks(sorted(wanted)):
             messages += (
@@ -127,7 +129,8 @@ async def _digest_corrections(
         data = dict(message.payload or {})
         text, items = data.get("text", ""), dict(data.get("items") or {})
         for story_id in wanted[(message.chat_id, message.dedup_key)]:
-            old, new = items.get(str(story_id)), digest_item(stories[story_id])
+            new = digest_item(stories[story_id], language.get(message.chat_id, "ar"))
+            old = items.get(str(story_id))
             if old and old != new and old in text:
                 text, items[str(story_id)] = text.replace(old, new, 1), new
         if text == data.get("text") or visible_len(text) > MAX_MESSAGE:

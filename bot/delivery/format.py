@@ -345,10 +345,7 @@ def render_digest_parts(
 
 
 def digest_item(story: Story, lang: str = "ar") -> str:
-    """A story as a digest lists it: its linked title, then its lead sentence on the next line.
-
-    `lang` defaults to Arabic for bot.delivery.corrections, which re-renders an item without
-    knowing the chat's language."""
+    """A story as a digest lists it: its linked title, then its lead sentence on the next line."""
     title = clip_title(story.title)
     url = safe_url(story.url)
     linked = f'<a href="{esc(url)}">{esc(title)}</a>' if url else esc(title)

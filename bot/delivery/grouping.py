@@ -136,6 +136,7 @@ async def fold_same_events(
                     link_preview=chat.link_preview,
                     now=as_utc(target["not_before"]),
                     also=also,
+                    max_chars=config.summary.max_chars,
                 )
             target["payload"] = first_renders[key]
         else:

@@ -151,6 +151,7 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
                         sentences=chat.sentences or config.summary.sentences,
                         link_preview=chat.link_preview,
                         now=due,
+                        max_chars=config.summary.max_chars,
                     )
                 row.update(kind=outbox.STORY, payload=renders[key], not_before=due)
             rows.append(row)
