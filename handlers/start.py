@@ -33,7 +33,15 @@ from bot.delivery.sender import migrate_chat
 from bot.i18n import language_for, number, text
 from bot.services import Services, services
 from bot.subscribers import service
-from bot.subscribers.chat import COMMAND_UPDATES, changing_chat, chat_context, chat_title, edit, reply
+from bot.subscribers.chat import (
+    COMMAND_UPDATES,
+    changing_chat,
+    chat_context,
+    chat_title,
+    edit,
+    may_change,
+    reply,
+)
 from bot.subscribers.texts import clip, rtl, say
 from handlers.admin_texts import TEXTS as ADMIN_TEXTS
 from summarizer.normalize import normalize
@@ -79,8 +87,14 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     # A chat the bot knows is told where it stands: after /stop it follows nothing (the first-time
     # welcome would not say so), after unblocking the bot its subscriptions are all still there.
-    known = await service.get_subscriber(ctx.svc.db, ctx.chat_id) is not None
+    before = await service.get_subscriber(ctx.svc.db, ctx.chat_id)
+    known = before is not None
     held = len(await service.list_subscriptions(ctx.svc.db, ctx.chat_id)) if known else 0
+    stopped_group = not ctx.private and before is not None and before.inactive_reason == service.STOPPED
+    if stopped_group and not await may_change(update, context):
+        # The group's admins stopped its news: a member's /start must not undo that.
+        await reply(update, say("start_stopped_member", ctx.lang))
+        return
     await ctx.register()
     if ctx.private and context.args == [SEARCH_PAYLOAD]:
         # Inline mode's button under an empty answer ("type a word", "no stories for …") leads here:
@@ -167,7 +181,7 @@ async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if ctx is None:
         return
     await service.stop(ctx.svc.db, ctx.chat_id)
-    await reply(update, say("stopped", ctx.lang))
+    await reply(update, ctx.say("stopped"))
 
 
 _IN = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMember.RESTRICTED}
@@ -193,11 +207,17 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if chat.type == Chat.PRIVATE or new not in _IN:
         return  # an unblocked user comes back with /start; a promotion changes nothing here
     lang = language_for(change.from_user.language_code if change.from_user else None)
+    held = len(await service.list_subscriptions(svc.db, chat.id))
     sub = await service.ensure_subscriber(svc.db, svc.config, chat.id, chat.type, lang, chat_title(chat))
     log.info("added to %s %s", chat.type, chat.id)
     if chat.type != Chat.CHANNEL:
-        # A channel's readers should not see a greeting; a group's admins need to know what to do.
-        await context.bot.send_message(chat.id, say("welcome_group", sub.language))
+        # A channel's readers should not see a greeting; a group's admins need to know what to do,
+        # and, when the bot comes back, that what the group followed is followed again.
+        if held:
+            welcome = say("welcome_back_group", sub.language, count=number(held, sub.language))
+        else:
+            welcome = say("welcome_group", sub.language)
+        await context.bot.send_message(chat.id, welcome)
 
 
 async def _muted_or_not(svc: Services, chat_id: int, member: ChatMember) -> None:

@@ -83,7 +83,7 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await reply(update, say("no_feeds", ctx.lang))
             return
         await service.subscribe_all_feeds(db, ctx.chat_id)
-        await reply(update, say("subscribed_all", ctx.lang, total=number(len(feeds), ctx.lang)))
+        await reply(update, ctx.say("subscribed_all", total=number(len(feeds), ctx.lang)))
         return
     found = service.resolve_target(wanted, feeds, topics)
     if not found:
@@ -97,7 +97,7 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     added = await service.subscribe(db, ctx.chat_id, target.kind, target.target, target.label)
     topic = next((t for t in topics if target.kind == "topic" and t.name == target.target), None)
     name = keyboards.topic_label(topic, ctx.lang) if topic else target.label
-    await reply(update, say("subscribed" if added else "already_subscribed", ctx.lang, name=name))
+    await reply(update, ctx.say("subscribed" if added else "already_subscribed", name=name))
 
 
 async def subscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -112,7 +112,7 @@ async def subscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     db = ctx.svc.db
     if parts[1] == "x":
         await query.answer()
-        await edit(update, say("closed", ctx.lang))
+        await edit(update, ctx.say("closed"))
         return
     feeds, topics = await service.list_feeds(db), await service.list_topics(db)
     notice: str | None = None
@@ -173,7 +173,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     if normalize(wanted) in ALL_WORDS:
         count = await service.unsubscribe_all(db, ctx.chat_id)
-        await reply(update, say("unsubscribed_all", ctx.lang, count=number(count, ctx.lang)))
+        await reply(update, ctx.say("unsubscribed_all", count=number(count, ctx.lang)))
         return
     hit = _followed_as(items, wanted)
     if hit is None:
@@ -277,9 +277,7 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, say(exc.code, ctx.lang, **{"keyword": clip(keyword), **values}))
         return
     # Another form of a word already followed is named as the chat follows it (and /mysubs lists it).
-    await reply(
-        update, say("followed" if done.added else "already_following", ctx.lang, keyword=done.keyword)
-    )
+    await reply(update, ctx.say("followed" if done.added else "already_following", keyword=done.keyword))
 
 
 async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

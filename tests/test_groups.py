@@ -80,7 +80,7 @@ async def test_a_command_posted_in_a_channel_is_obeyed(bot: Any, fake_telegram: 
     async with bot as app:
         db = db_of(app)
         [reply] = await fake_telegram.converse(CHANNEL, "/subscribe BBC عربي", language_code=None)
-        assert reply["plain_text"] == "اشتركت في «BBC عربي». جديده يصلك من الآن."
+        assert reply["plain_text"] == "اشتركت هذه المحادثة في «BBC عربي». جديده يصل إليها من الآن."
         sub = await service.get_subscriber(db, CHANNEL)
         assert sub is not None and sub.chat_type == "channel" and sub.title == "قناة الأخبار"
         [row] = await service.list_subscriptions(db, CHANNEL)
@@ -200,7 +200,7 @@ async def test_an_anonymous_group_admin_may_change_subscriptions(bot: Any, fake_
             }
         )
         [reply] = await fake_telegram.wait_for_messages(GROUP)
-        assert reply["plain_text"] == "ستصلك الأخبار التي تذكر «الانتخابات» من كل المصادر."
+        assert reply["plain_text"] == "ستصل إلى هذه المحادثة الأخبار التي تذكر «الانتخابات» من كل المصادر."
         [row] = await service.list_subscriptions(db_of(app), GROUP)
         assert (row.kind, row.target) == ("keyword", "الانتخابات")
 
@@ -237,3 +237,39 @@ async def test_a_group_that_stopped_is_not_brought_back_by_lifting_a_restriction
         await fake_telegram.converse(GROUP, "/help", user_id=USER_ID)  # handled after the update
         sub = await service.get_subscriber(db, GROUP)
     assert sub is not None and not sub.active and sub.inactive_reason == service.STOPPED
+
+
+async def test_group_replies_speak_to_the_group_and_a_member_cannot_undo_a_stop(
+    bot: Any, fake_telegram: Any
+) -> None:
+    fake_telegram.add_chat(GROUP, "supergroup", title="أخبار العائلة")
+    fake_telegram.set_chat_admins(GROUP, [GROUP_ADMIN])
+    async with bot as app:
+        db = db_of(app)
+        [followed] = await fake_telegram.converse(GROUP, "/follow النفط", user_id=GROUP_ADMIN)
+        [stopped] = await fake_telegram.converse(GROUP, "/stop", user_id=GROUP_ADMIN)
+        [refused] = await fake_telegram.converse(GROUP, "/start", user_id=USER_ID)
+        sub = await service.get_subscriber(db, GROUP)
+        assert sub is not None and not sub.active  # still stopped
+        [welcome] = await fake_telegram.converse(GROUP, "/start", user_id=GROUP_ADMIN)
+        sub = await service.get_subscriber(db, GROUP)
+    assert followed["plain_text"] == "ستصل إلى هذه المحادثة الأخبار التي تذكر «النفط» من كل المصادر."
+    assert stopped["plain_text"].startswith("أوقفت كل اشتراكات هذه المحادثة")
+    assert "/start" in refused["plain_text"] and "مشرفو هذه المحادثة" in refused["plain_text"]
+    assert "يستطيع مشرفو هذه المحادثة اختيار المصادر" in welcome["plain_text"]
+    assert sub is not None and sub.active
+
+
+async def test_a_group_that_adds_the_bot_back_is_told_its_subscriptions_are_still_there(
+    bot: Any, fake_telegram: Any
+) -> None:
+    async with bot as app:
+        db = db_of(app)
+        await fake_telegram.bot_added_to_group(GROUP, title="نادي القراءة", chat_type="supergroup")
+        await fake_telegram.wait_for_messages(GROUP)
+        await service.follow(db, GROUP, "النفط")
+        await fake_telegram.chat_member_update(GROUP, old_status="member", new_status="left")
+        await _wait_inactive(db, GROUP)
+        await fake_telegram.bot_added_to_group(GROUP, title="نادي القراءة", chat_type="supergroup")
+        [_, again] = await fake_telegram.wait_for_messages(GROUP, count=2)
+    assert "اشتراكات هذه المحادثة كما هي (عددها: ١)" in again["plain_text"]

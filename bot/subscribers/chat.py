@@ -19,7 +19,7 @@ from bot.db.models import Subscriber
 from bot.i18n import Lang, language_for
 from bot.services import Services, services
 from bot.subscribers import service
-from bot.subscribers.texts import say
+from bot.subscribers.texts import TEXTS, say
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,11 @@ class ChatContext:
     @property
     def private(self) -> bool:
         return self.chat_type == Chat.PRIVATE
+
+    def say(self, key: str, /, **values: object) -> str:
+        """The catalog text in the chat's language, in a group's own words where it has them."""
+        group = f"{key}.group"
+        return say(group if not self.private and group in TEXTS else key, self.lang, **values)
 
     async def register(self) -> Subscriber:
         """The chat's subscriber row, created or re-activated (commands that change things)."""

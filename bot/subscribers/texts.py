@@ -330,6 +330,48 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Choose the language I talk to you in:",
     },
     # /start from a chat the bot knows (after /stop, after unblocking it, or just again).
+    # A group's own words: the chat is its members, not one reader (ChatContext.say picks them).
+    "subscribed_all.group": {
+        "ar": "اشتركت هذه المحادثة في كل المصادر ({total}). جديدها يصل إليها من الآن.",
+        "en": "This chat is subscribed to every source ({total}). Their new stories are posted here from now on.",
+    },
+    "subscribed.group": {
+        "ar": "اشتركت هذه المحادثة في «{name}». جديده يصل إليها من الآن.",
+        "en": "This chat is subscribed to «{name}». Its new stories are posted here from now on.",
+    },
+    "closed.group": {
+        "ar": "حُفظت اشتراكات هذه المحادثة. أرسل /mysubs لتراها.",
+        "en": "This chat's subscriptions are saved. Send /mysubs to see them.",
+    },
+    "unsubscribed_all.group": {
+        "ar": "ألغيت كل اشتراكات هذه المحادثة ({count}).",
+        "en": "Removed all of this chat's subscriptions ({count}).",
+    },
+    "followed.group": {
+        "ar": "ستصل إلى هذه المحادثة الأخبار التي تذكر «{keyword}» من كل المصادر.",
+        "en": "Stories that mention «{keyword}», from every source, will be posted here.",
+    },
+    "stopped.group": {
+        "ar": "أوقفت كل اشتراكات هذه المحادثة، ولن أنشر فيها أخبارًا بعد الآن. يستطيع مشرفوها إعادتها بالأمر /start.",
+        "en": "All of this chat's subscriptions have ended and I will post no more news here. "
+        "Its admins can send /start to bring it back.",
+    },
+    "start_stopped_member": {
+        "ar": "أوقف مشرفو هذه المحادثة الأخبار فيها، وهم وحدهم يستطيعون إعادتها بالأمر /start.",
+        "en": "This chat's admins stopped its news; only they can bring it back with /start.",
+    },
+    "welcome_back_group": {
+        "ar": (
+            "أهلًا من جديد! أنا بوت <b>أخبار</b> 📰\n"
+            "اشتراكات هذه المحادثة كما هي (عددها: {count})، وستُنشر أخبارها هنا من الآن.\n"
+            "يستطيع المشرفون تعديلها بالأمر /subscribe، و/help لقائمة الأوامر."
+        ),
+        "en": (
+            "Hello again! I am <b>Akhbar</b> 📰\n"
+            "This chat's subscriptions are as they were ({count}), and their news is posted here from now on.\n"
+            "Admins can change them with /subscribe; /help lists the commands."
+        ),
+    },
     "welcome_back": {
         "ar": (
             "أهلًا بعودتك إلى <b>أخبار</b> 📰\n"
