@@ -19,6 +19,15 @@ _LETTERS = str.maketrans(
         "ة": "ه",
         "ؤ": "ء",
         "ئ": "ء",
+        # Persian and Maghrebi letters in foreign names, typed on a Persian keyboard or copied from a
+        # Persian source (ڤيينا، گوگل، پاريس، ی): one letter for one, the Arabic letter nearest in sound.
+        "پ": "ب",
+        "چ": "ج",
+        "ژ": "ز",
+        "گ": "ك",
+        "ڤ": "ف",
+        "ی": "ي",
+        "ک": "ك",
         **{chr(0x0660 + i): str(i) for i in range(10)},  # Arabic-Indic digits
         **{chr(0x06F0 + i): str(i) for i in range(10)},  # Eastern Arabic-Indic (Persian) digits
     }

@@ -114,7 +114,7 @@ def test_db_upgrade_waits_for_the_running_bot_to_stop(
         asyncio.run(lock.release())
         asyncio.run(bot_db.close())
     assert main(["db", "upgrade", "--config", str(config)]) == 0
-    assert "search_0005" in capsys.readouterr().out
+    assert "search_0006" in capsys.readouterr().out
 
 
 async def test_a_bot_whose_lock_another_bot_took_stops_itself() -> None:

@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.db.database import open_database
 from bot.search.index import index_missing, reindex_all
 from bot.search.service import MAX_LIMIT, SearchPage, search
+from bot.subscribers.questions import search_words
 
 _TAG = re.compile(r"</?b>")
 
@@ -51,9 +52,9 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
             # Stories stored by something that did not index them (an old build, a manual import).
             await index_missing(db)
         since = utcnow() - timedelta(days=args.days) if args.days else None
-        page = await search(
-            db, " ".join(args.query), limit=args.limit, offset=args.offset, source=args.source, since=since
-        )
+        # Read as the chat reads it: a configured topic's English name stands for its Arabic one.
+        query = await search_words(db, " ".join(args.query))
+        page = await search(db, query, limit=args.limit, offset=args.offset, source=args.source, since=since)
     finally:
         await db.close()
     if args.json:

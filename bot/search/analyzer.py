@@ -12,9 +12,15 @@ Proclitics (at the start of a word), normalised forms:
     (at index time as two terms, at query time as alternatives joined by OR).
   * One-letter proclitics و، ف، ب، ك، ل (and the pairs وب، ول، وك، فب، فل) are genuinely ambiguous
     (وزير "minister" is not و + زير). The index keeps BOTH the whole word and the stripped word,
-    when three or more letters remain; a query tries both readings (OR) only when four or more
-    letters remain. So سوريا finds وسوريا and بسوريا, وبسوريا finds سوريا, وموقف finds موقف, but a
-    query for ورد or وزير keeps its و (it would otherwise find رد "reply" or زير).
+    when three or more letters remain; a query tries both readings (OR) when four or more letters
+    remain, or three that make a short word seen on its own (short_words.txt: غزة، مصر، قطر), so
+    سوريا finds وسوريا and بسوريا, بغزة finds غزة, وبسوريا finds سوريا, but a query for ورد keeps
+    its و (it would otherwise find رد "reply").
+  * Neither side reads a proclitic off a word in its own right (whole_words.txt, derived from ANT by
+    scripts/derive_search_words.py): the article ال never precedes a proclitic, so a word whose
+    ال-form is written (البحرية، البطولة، الوزارة، الوزير) is a word, not ب + حرية, ب + طولة,
+    و + زارة, و + زير; nor a frequent word whose rest is never written alone (فلاديمير is not
+    ف + لاديمير, بوتين not ب + وتين). Within a pair, وبحرية is و + بحرية, never وب + حرية.
 Suffixes (one rule per word, first that fits, on the word left after the proclitic):
   * nisba forms fold onto the masculine ي: يات، يين، يون، يه (ية) → ي, so السورية، السوريين،
     السوريون، سوريات → سوري; and the country-name ending يا → ي for words of five letters or more,
@@ -31,14 +37,20 @@ Suffixes (one rule per word, first that fits, on the word left after the proclit
 Nisba bridge: a word ending in ي with at least four letters before it is also indexed without the ي
 (ايراني → ايران، لبناني → لبنان، فلسطيني → فلسطين), so a query for a country finds its adjective.
 Words of three letters (سوري itself has four) get no bridge: سوري never yields سور, so "سوريا" never
-finds سور "wall", and "سور" never finds the Syrian stories.
+finds سور "wall", and "سور" never finds the Syrian stories; except the places of places.txt, whose
+names are that short: اليمنية → يمن، المصريين → مصر، القطري → قطر.
+Spelling variants of one name (variants.txt) fold onto one form after the suffix is read off:
+ترمب → ترامب، بوتن → بوتين، الأميركية → امريكي (and أمريكا with it, as سوريا meets سوري).
+English names (english.txt) are read in a query as their Arabic too: Trump, Gaza, "Saudi Arabia".
+Operators: a word written with a leading "-" (or after NOT) excludes the stories that have it
+(`excluded_groups`); "A OR B" and «أ أو ب» accept either word. Quotes are not phrases: the quoted
+words are searched as words.
 
 What matches (tested in tests/test_search_analyzer.py):
   اللاجئين ↔ لاجئ، اللاجئون، للاجئين، واللاجئين؛ سوريا ↔ السورية، السوريين، سورية، وسوريا، بسوريا؛
   الانتخابات ↔ انتخاب، والانتخابات؛ ايران ← الإيرانية (a query for the country finds the adjective).
 What does not: سوريا ↛ سور، أسوار (nor سور → سوريا)؛ ورد ↛ رد؛ وزير ↛ زير؛ لبنان ↛ لبن؛ قانون ↛ قان؛
-  عشرين ↛ عشر. Accepted leak: the index also reads و + زير in وزير, so a query for زير finds وزير
-  (three-letter remainders only; رد does not find ورد).
+  عشرين ↛ عشر؛ حرية ↛ بحرية؛ طول ↛ بطولة؛ زار ↛ وزارة.
 
 Stop words (function words such as في، من، على، الى، التي) are dropped: a query of only stop words
 is empty. Tokens of one letter are dropped; Latin words and numbers are kept as typed (lower-case).
@@ -49,8 +61,10 @@ is read off how it was written, before normalisation, so «علي» (and «وع�
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
 
 from summarizer.normalize import normalize, strip_diacritics, tokens
 
@@ -72,6 +86,7 @@ STOP_WORDS = _word_set(
     كل بعض غير بين حتى إذا اذا إذ منذ عند عندما حيث كما أي أيضا أيضاً فيه فيها منه منها عليه عليها
     به بها له لها لهم إليه إليها وهو وهي وقد وفي ومن وأن وإن وكان وكانت ولا ولم فقد فإن كذلك
     هناك هنا الآن ال يا و ف ب ك ل
+    the a an of in on at to for with about and or not is are was what whats
     """
 )
 
@@ -90,6 +105,35 @@ _PROCLITICS = ("وب", "ول", "وك", "فب", "فل", "و", "ف", "ب", "ك", "
 
 # Words whose ending looks like a suffix but is part of the word; kept whole after the article.
 _PROTECTED = _word_set("فلسطين ثلاثين أربعين ثمانين تلفزيون بنيامين ماكرون جونسون نيلسون ياسين")
+_DATA = Path(__file__).parent
+
+
+def _lines(name: str) -> Iterator[str]:
+    for line in (_DATA / name).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            yield line
+
+
+WHOLE_WORDS = frozenset(normalize(w) for w in _lines("whole_words.txt"))
+SHORT_WORDS = frozenset(normalize(w) for w in _lines("short_words.txt"))
+PLACES = frozenset(normalize(w) for line in _lines("places.txt") for w in line.split())
+
+
+def _variants() -> dict[str, str]:
+    folds: dict[str, str] = {}
+    for line in _lines("variants.txt"):
+        kept, *others = [normalize(w) for w in line.split()]
+        folds.update((w, kept) for w in others)
+    return folds
+
+
+VARIANTS = _variants()
+
+
+def spellings(term: str) -> list[str]:
+    """The written stems a term stands for: itself and the variants folded onto it (for snippets,
+    which look for a term's letters in the text)."""
+    return [term, *(v for v, kept in VARIANTS.items() if kept == term)]
 
 
 def _strip_suffix(word: str) -> str:
@@ -116,10 +160,25 @@ def _strip_suffix(word: str) -> str:
 def _stems(word: str, *, bridge_from: int = 5) -> list[str]:
     """The stem of a word (clitics already removed), plus its nisba bridge when it has one."""
     stem = _strip_suffix(word)
+    stem = VARIANTS.get(stem, stem)
     out = [stem]
-    if stem.endswith("ي") and len(stem) >= bridge_from:
+    if stem.endswith("ي") and (len(stem) >= bridge_from or stem[:-1] in PLACES):
         out.append(stem[:-1])
     return out
+
+
+def _reads_as_proclitic(token: str, proclitic: str, rest: str, for_query: bool) -> bool:
+    """Whether `token` may be `proclitic` + `rest` (see the module docstring)."""
+    if rest in STOP_WORDS or token in WHOLE_WORDS:
+        return False
+    # وبحرية is و + بحرية: the second letter of a pair is not read off a word in its own right.
+    if len(proclitic) == 2 and proclitic[1] + rest in WHOLE_WORDS:
+        return False
+    if len(rest) >= (4 if for_query else 3):
+        return True
+    # A query reads a proclitic off a short word only when what remains is a word seen on its own
+    # (بغزة → غزة), so that ورد stays a word and never finds رد.
+    return for_query and rest in SHORT_WORDS
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
@@ -143,13 +202,10 @@ def _analyse(token: str, for_query: bool) -> tuple[str, ...]:
         rest = token[len(p) :]
         if token.startswith(p) and len(rest) >= (2 if p == "ال" else 3):
             return _unique(_stems(rest))
-    # The query side reads a proclitic off only when four letters remain, so short words keep their
-    # first letter (ورد is not و + رد, وزير is not و + زير).
-    least = 4 if for_query else 3
     stripped: list[str] = []
     for p in _PROCLITICS:
         rest = token[len(p) :]
-        if token.startswith(p) and len(rest) >= least and rest not in STOP_WORDS:
+        if token.startswith(p) and len(rest) >= 3 and _reads_as_proclitic(token, p, rest, for_query):
             stripped.extend(_stems(rest))
     # A word that may carry a proclitic bridges only when long (لبناني → لبنان) so that the
     # proclitic reading of a short one does not leak (وسوريا must not bridge to وسور).
@@ -165,20 +221,109 @@ def index_terms(text: str) -> list[str]:
     return out
 
 
-def query_groups(query: str) -> list[tuple[str, ...]]:
-    """What a user typed, as groups of alternative terms: a hit needs one term of every group.
+Group = tuple[str, ...]
 
-    Safe on any input: operators, quotes and emoji are not words and vanish; the query is cut to
+
+class ParsedQuery(NamedTuple):
+    groups: tuple[Group, ...]  # a hit needs one term of every group
+    excluded: tuple[Group, ...]  # and none of these
+
+
+def _english() -> dict[tuple[str, ...], str]:
+    table: dict[tuple[str, ...], str] = {}
+    for line in _lines("english.txt"):
+        english, arabic = line.split("\t")
+        table[tuple(tokens(english))] = arabic.strip()
+    return table
+
+
+_ENGLISH = _english()
+_LONGEST_NAME = max(map(len, _ENGLISH))
+# Operators are upper case in Latin, so that "not" and "or" in an English question stay words.
+_OR = normalize("أو")
+
+
+def _chunks(query: str) -> Iterator[tuple[str, list[str]]]:
+    """(operator, tokens) for each word as typed: "-" or "NOT" before it excludes it, "OR" or
+    «أو» makes it an alternative to the word before; "" otherwise."""
+    pending = ""
+    for chunk in query.split():
+        if chunk in ("NOT", "OR") or normalize(chunk) == _OR:
+            pending = "-" if chunk == "NOT" else "|"
+            continue
+        operator = pending
+        if chunk.startswith("-") and len(chunk) > 1:
+            operator, chunk = "-", chunk[1:]
+        pending = ""
+        yield operator, _words(chunk)
+
+
+def _english_name(words: list[str], at: int) -> tuple[int, list[Group]]:
+    """(words used, groups) for an English name starting at words[at]; (0, []) when there is none.
+    A one-word name keeps the English word as an alternative to its Arabic."""
+    for size in range(min(_LONGEST_NAME, len(words) - at), 0, -1):
+        arabic = _ENGLISH.get(tuple(words[at : at + size]))
+        if arabic is not None:
+            groups = [_analyse(t, True) for t in _words(arabic)]
+            groups = [g for g in groups if g]
+            if size == 1 and len(groups) == 1:
+                groups = [_unique([words[at], *groups[0]])]
+            return size, groups
+    return 0, []
+
+
+def _groups_of(words: list[str]) -> Iterator[Group]:
+    at = 0
+    while at < len(words):
+        used, groups = _english_name(words, at)
+        if not used:
+            used, groups = 1, [_analyse(words[at], True)]
+        yield from (g for g in groups if g)
+        at += used
+
+
+@lru_cache(maxsize=4096)
+def parse_query(query: str) -> ParsedQuery:
+    """What a user typed, as groups of alternative terms, and the words it excludes.
+
+    Safe on any input: quotes and emoji are not words and vanish; the query is cut to
     MAX_QUERY_CHARS and to its first MAX_QUERY_GROUPS distinct words.
     """
-    groups: list[tuple[str, ...]] = []
-    for token in _words(query[:MAX_QUERY_CHARS]):
-        group = _analyse(token, True)
-        if group and group not in groups:
+    wanted: list[Group] = []
+    excluded: list[Group] = []
+    run: list[str] = []  # plain words, read together so that an English name may span them
+    for operator, chunk in _chunks(query[:MAX_QUERY_CHARS]):
+        if not operator:
+            run.extend(chunk)
+            continue
+        _extend(wanted, _groups_of(run))
+        run = []
+        groups = list(_groups_of(chunk))
+        if operator == "-":
+            _extend(excluded, groups)
+        elif groups and wanted:
+            wanted[-1] = _unique([*wanted[-1], *groups[0]])
+            _extend(wanted, groups[1:])
+        else:
+            _extend(wanted, groups)
+    _extend(wanted, _groups_of(run))
+    return ParsedQuery(tuple(wanted[:MAX_QUERY_GROUPS]), tuple(excluded[:MAX_QUERY_GROUPS]))
+
+
+def _extend(groups: list[Group], more: Iterable[Group]) -> None:
+    for group in more:
+        if group not in groups:
             groups.append(group)
-            if len(groups) == MAX_QUERY_GROUPS:
-                break
-    return groups
+
+
+def query_groups(query: str) -> list[Group]:
+    """The groups of `parse_query`: a hit needs one term of every group."""
+    return list(parse_query(query).groups)
+
+
+def excluded_groups(query: str) -> list[Group]:
+    """The groups a hit must have no term of (words typed as -word or after NOT)."""
+    return list(parse_query(query).excluded)
 
 
 def query_terms(query: str) -> list[str]:

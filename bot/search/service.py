@@ -3,25 +3,31 @@
 SQLite (the default, and the tested path): FTS5 over pre-analysed terms (bot.search.index), ranked by
     score = relevance * title_boost / (1 + age_days / RECENCY_DAYS)
 where relevance = -bm25(search_fts, TITLE_WEIGHT, BODY_WEIGHT) (bm25 is negative, lower is better),
-title_boost = TITLE_BOOST when the title alone matches the query (bm25 saturates on term frequency,
-so a long body repeating a word would otherwise outrank a headline about it), else 1; and a story
+title_boost = 1 + (TITLE_BOOST - 1) * (the share of the query's words that the title has) (bm25
+saturates on term frequency, so a long body repeating a word would otherwise outrank a headline
+about it; proportional, so a headline naming بوتين outranks a passing mention of «فلاديمير بوتين»
+even without the first name); and a story
 RECENCY_DAYS old needs twice the relevance of one published now to rank level with it. A word in more
 than RANK_CANDIDATES stories ranks the most recently stored RANK_CANDIDATES of them (bm25 costs about a
 microsecond a match; this bounds a query's cost on a large archive).
 PostgreSQL: the same terms as a weighted tsvector (title A, body B) under a GIN index (migration
 search_0004), ranked by the same formula with relevance = ts_rank (title weight : body weight as
-above, normalised by document length).
+above, normalised by document length) of the query's words OR-ed: for an AND query ts_rank rewards
+the words' nearness, so a body repeating "فلاديمير بوتين" would outrank a headline about بوتين,
+where bm25 on SQLite sums each word's weight.
 Other databases: a portable fallback with the same API: LIKE over the analysed terms, title matches
 first, then newest first.
 
 What the user typed never reaches MATCH: it is analysed into terms (bot.search.analyzer), each term
-is double-quoted, alternatives are OR-ed and words AND-ed. When no story has every word, the search
-is relaxed to any word and the page says so (`relaxed=True`).
+is double-quoted, alternatives are OR-ed and words AND-ed; words typed as "-word" (or after NOT) are
+excluded (FTS5 NOT, tsquery !). When no story has every word, the search is relaxed to any word and
+the page says so (`relaxed=True`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -32,7 +38,7 @@ from sqlalchemy.types import TypeEngine
 
 from bot.clock import as_utc, utcnow
 from bot.db.database import Database
-from bot.search.analyzer import query_groups
+from bot.search.analyzer import Group, parse_query
 from bot.search.snippets import make_snippet
 
 TITLE_WEIGHT = 4.0
@@ -76,13 +82,25 @@ def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def match_expression(groups: list[tuple[str, ...]], *, any_word: bool = False) -> str:
+def _alternatives(group: Group) -> str:
+    alts = " OR ".join(_quote(t) for t in group)
+    return f"({alts})" if len(group) > 1 else alts
+
+
+def match_expression(groups: list[Group], *, any_word: bool = False, excluded: Sequence[Group] = ()) -> str:
     """An FTS5 MATCH string from analysed term groups; every term is a quoted string literal."""
-    parts = []
-    for group in groups:
-        alts = " OR ".join(_quote(t) for t in group)
-        parts.append(f"({alts})" if len(group) > 1 else alts)
-    return (" OR " if any_word else " AND ").join(parts)
+    expr = (" OR " if any_word else " AND ").join(_alternatives(g) for g in groups)
+    if not excluded:
+        return expr
+    unwanted = " OR ".join(_quote(t) for g in excluded for t in g)
+    return f"({expr}) NOT ({unwanted})"
+
+
+def _title_share(conditions: list[str]) -> str:
+    """SQL for the title boost: 1 + (TITLE_BOOST - 1) * the share of `conditions` (one per query
+    word, true when the title has the word) that hold."""
+    held = " + ".join(f"(CASE WHEN {c} THEN 1.0 ELSE 0.0 END)" for c in conditions)
+    return f"(1.0 + {TITLE_BOOST - 1.0} * ({held}) / {len(conditions)}.0)"
 
 
 _COLUMNS: dict[str, TypeEngine[Any] | type[TypeEngine[Any]]] = {
@@ -122,7 +140,7 @@ def _filters(
     return sql, params
 
 
-def _fts_ranked(expr: str, filters: str, *, capped: bool) -> str:
+def _fts_ranked(expr: str, filters: str, *, words: int, capped: bool) -> str:
     """CTEs ending in `ranked` (id, score, total): one page of FTS5 matches.
 
     Only ids and scores are ranked, and the join reads the covering index, not the rows (whose
@@ -141,9 +159,14 @@ def _fts_ranked(expr: str, filters: str, *, capped: bool) -> str:
         ), ranked AS (
             SELECT m.id AS id,
                    (-m.rank)
-                       * (CASE WHEN m.id IN (
-                              SELECT rowid FROM search_fts WHERE search_fts MATCH :title_expr
-                          ) THEN {TITLE_BOOST} ELSE 1.0 END)
+                       * {
+        _title_share(
+            [
+                f"m.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :title_{i})"
+                for i in range(words)
+            ]
+        )
+    }
                        / (1.0 + max(julianday(:now) - julianday(s.published_at), 0.0) / {RECENCY_DAYS})
                        AS score,
                    ({count}) AS total
@@ -159,15 +182,21 @@ def _ts_lexeme(term: str) -> str:
     return f"'{escaped}'"
 
 
-def tsquery_expression(groups: list[tuple[str, ...]], *, any_word: bool = False, weight: str = "") -> str:
+def tsquery_expression(
+    groups: list[Group], *, any_word: bool = False, weight: str = "", excluded: Sequence[Group] = ()
+) -> str:
     """A PostgreSQL tsquery string from analysed term groups, every term a quoted lexeme
     (`weight` "A" restricts them to the title)."""
     suffix = f":{weight}" if weight else ""
     parts = ["(" + " | ".join(_ts_lexeme(t) + suffix for t in group) + ")" for group in groups]
-    return (" | " if any_word else " & ").join(parts)
+    expr = (" | " if any_word else " & ").join(parts)
+    if not excluded:
+        return expr
+    unwanted = " | ".join(_ts_lexeme(t) for g in excluded for t in g)
+    return f"({expr}) & !({unwanted})"
 
 
-def _postgres_ranked(filters: str, *, capped: bool) -> str:
+def _postgres_ranked(filters: str, *, words: int, capped: bool) -> str:
     """CTEs ending in `ranked` (id, score, total): one page of tsvector matches, found through the
     GIN index and ranked as on SQLite (the same RANK_CANDIDATES cap: ts_rank reads each match's
     whole document)."""
@@ -180,13 +209,15 @@ def _postgres_ranked(filters: str, *, capped: bool) -> str:
     else:
         matches = "SELECT f.rowid AS id FROM search_fts f, q WHERE f.document @@ q.query"
         total = "count(*) OVER ()"
+    titles = ", ".join(f"to_tsquery('simple', :title_{i}) AS title_{i}" for i in range(words))
     return f"""
-        q AS (SELECT to_tsquery('simple', :expr) AS query, to_tsquery('simple', :title_expr) AS title),
+        q AS (SELECT to_tsquery('simple', :expr) AS query, to_tsquery('simple', :any_expr) AS any_word,
+                     {titles}),
         m AS ({matches}),
         ranked AS (
             SELECT s.id AS id,
-                   ts_rank({weights}, f.document, q.query, 1)
-                       * (CASE WHEN f.document @@ q.title THEN {TITLE_BOOST} ELSE 1.0 END)
+                   ts_rank({weights}, f.document, q.any_word, 1)
+                       * {_title_share([f"f.document @@ q.title_{i}" for i in range(words)])}
                        / (1.0 + GREATEST(EXTRACT(EPOCH FROM (:now - s.published_at)) / 86400.0, 0.0)
                                 / {RECENCY_DAYS}) AS score,
                    {total} AS total
@@ -197,9 +228,11 @@ def _postgres_ranked(filters: str, *, capped: bool) -> str:
         )"""
 
 
-def _like_ranked(groups: list[tuple[str, ...]], filters: str, params: dict, *, any_word: bool) -> str:
-    """The non-SQLite fallback: every (or any) group has a term among the analysed terms; title
-    matches first, then newest first."""
+def _like_ranked(
+    groups: list[Group], filters: str, params: dict, *, any_word: bool, excluded: Sequence[Group] = ()
+) -> str:
+    """The non-SQLite fallback: every (or any) group has a term among the analysed terms, and no
+    excluded term; title matches first, then newest first."""
     doc = "(' ' || f.title_terms || ' ' || f.body_terms || ' ')"
     title = "(' ' || f.title_terms || ' ')"
     conds, score = [], []
@@ -211,6 +244,12 @@ def _like_ranked(groups: list[tuple[str, ...]], filters: str, params: dict, *, a
             score.append(f"(CASE WHEN {title} LIKE :t{i}_{j} THEN {TITLE_WEIGHT} ELSE {BODY_WEIGHT} END)")
         conds.append("(" + " OR ".join(alts) + ")")
     where = (" OR " if any_word else " AND ").join(conds)
+    unwanted = []
+    for j, term in enumerate(t for g in excluded for t in g):
+        params[f"x{j}"] = f"% {term} %"
+        unwanted.append(f"{doc} LIKE :x{j}")
+    if unwanted:
+        where = f"({where}) AND NOT (" + " OR ".join(unwanted) + ")"
     score_sql = " + ".join(score) if score else "0"
     return f"""
         ranked AS (
@@ -311,7 +350,8 @@ async def search(
     """
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
-    groups = query_groups(query or "")
+    parsed = parse_query(query or "")
+    groups, excluded = list(parsed.groups), parsed.excluded
     terms = list(dict.fromkeys(t for g in groups for t in g))
     if not groups:
         return SearchPage([], 0, [], error="empty", offset=offset, limit=limit)
@@ -325,18 +365,23 @@ async def search(
         values = {**params, "limit": lim, "offset": off}
         if use_fts and postgres:
             values.update(
-                expr=tsquery_expression(groups, any_word=any_word),
-                title_expr=tsquery_expression(groups, any_word=any_word, weight="A"),
+                expr=tsquery_expression(groups, any_word=any_word, excluded=excluded),
+                any_expr=tsquery_expression(groups, any_word=True),
                 now=utcnow(),
+                **{f"title_{i}": tsquery_expression([g], weight="A") for i, g in enumerate(groups)},
             )
-            capped = source is None and feed_ids is None
-            return await _page(conn, _postgres_ranked(filters, capped=capped), values)
+            ranked = _postgres_ranked(filters, words=len(groups), capped=source is None and feed_ids is None)
+            return await _page(conn, ranked, values)
         if use_fts:
-            expr = match_expression(groups, any_word=any_word)
-            values.update(expr=expr, title_expr=f"title_terms : ({expr})", now=now)
-            ctes = _fts_ranked(expr, filters, capped=source is None and feed_ids is None)
+            expr = match_expression(groups, any_word=any_word, excluded=excluded)
+            values.update(
+                expr=expr,
+                now=now,
+                **{f"title_{i}": f"title_terms : {_alternatives(g)}" for i, g in enumerate(groups)},
+            )
+            ctes = _fts_ranked(expr, filters, words=len(groups), capped=source is None and feed_ids is None)
             return await _page_sqlite(conn, ctes, values)
-        ctes = _like_ranked(groups, filters, values, any_word=any_word)
+        ctes = _like_ranked(groups, filters, values, any_word=any_word, excluded=excluded)
         return await _page(conn, ctes, values)
 
     relaxed = False

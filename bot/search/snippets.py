@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
-from bot.search.analyzer import index_terms
+from bot.search.analyzer import index_terms, spellings
 
 # A displayed word: letters and digits of any script plus Arabic marks and tatweel.
 _WORD = re.compile(r"(?:[^\W_]|[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640])+")
@@ -30,7 +30,14 @@ _MAX_SCAN_CHARS = 4000
 _MARK_RUN = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]+")
 # Letter for letter, so positions carry over. str.replace per letter runs in C; str.translate
 # with a table looks every letter up in a dict (ten times slower on Arabic text).
-_FOLD_LETTERS = (*((ch, "ا") for ch in "أإآٱ"), ("ى", "ي"), ("ة", "ه"), ("ؤ", "ء"), ("ئ", "ء"))
+_FOLD_LETTERS = (
+    *((ch, "ا") for ch in "أإآٱ"),
+    ("ى", "ي"),
+    ("ة", "ه"),
+    ("ؤ", "ء"),
+    ("ئ", "ء"),
+    *zip("پچژگڤیک", "بجزكفيك", strict=True),
+)
 _DIGITS = re.compile("[\u0660-\u0669\u06f0-\u06f9]")
 _FOLD_DIGITS = str.maketrans(
     {**{chr(0x0660 + d): str(d) for d in range(10)}, **{chr(0x06F0 + d): str(d) for d in range(10)}}
@@ -56,7 +63,8 @@ def _hit(word: str, terms: set[str] | frozenset[str]) -> bool:
 
 @lru_cache(maxsize=1024)
 def _needles(terms: frozenset[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(_fold(t).lower() for t in terms if t))
+    # A term folded from another spelling (ترمب → ترامب) is looked for under each spelling.
+    return tuple(dict.fromkeys(_fold(w).lower() for t in terms if t for w in spellings(t)))
 
 
 def _folded(text: str) -> tuple[str, list[int] | None]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot.clock import as_utc
 from bot.db.database import Database
 from bot.db.models import Story, Topic
-from bot.search.analyzer import query_terms
+from bot.search.analyzer import query_groups
 from bot.search.service import search
 from bot.subscribers import service
 from summarizer.normalize import normalize, strip_diacritics
@@ -36,11 +36,14 @@ _FILLER = _words(
     what whats is are was there has have been any news about on regarding tell me show
     search for find anything updates update happening going in of
     صار حصل جرى يجري حدث يحدث يحصل استجد يستجد بيصير happened
+    كيف الوضع الاوضاع عندك عندكم صاير بيحصل طمني طمنا وين
+    with latest
     """
 )
 # Filler only when another filler word follows (or nothing does): "what's new about Syria",
-# "the latest on Gaza", but "news about New York", "news about the Hague".
-_FILLER_BEFORE_FILLER = _words("new the latest")
+# "the latest on Gaza", "ابي اخبار غزة", "شي جديد", but "news about New York", "news about the
+# Hague", «أبي أحمد» (Ethiopia's prime minister), «شي جين بينغ» (China's president).
+_FILLER_BEFORE_FILLER = _words("new the ابي شي")
 # normalize() folds ى into ي, so the preposition «على» would swallow the name «علي»: typed with a
 # dotted final ي it is the name. («الي» stays filler: it is a common spelling of «إلى» and «اللي».)
 _ALA = normalize("على")
@@ -138,14 +141,14 @@ def is_greeting(question: str) -> bool:
 
 
 def match_topic(topic: str, topics: list[Topic]) -> Topic | None:
-    """A configured topic named by the text (Arabic or English name, any spelling variant)."""
-    wanted = set(query_terms(topic))
+    """A configured topic named by the text (Arabic or English name, any spelling variant, with a
+    proclitic: «بسوريا» names سوريا): the same words, each sharing a reading with the name's."""
+    wanted = frozenset(query_groups(topic))
     if not wanted:
         return None
     for candidate in topics:
         for name in (candidate.name, candidate.name_en or ""):
-            terms = set(query_terms(name))
-            if terms and terms == wanted:
+            if service.same_key(frozenset(query_groups(name)), wanted):
                 return candidate
     return None
 
@@ -180,20 +183,26 @@ async def find(db: Database, question: str, *, chat_id: int, limit: int = 3) -> 
 
 
 async def _search(db: Database, queries: list[str], *, limit: int, strict: bool) -> list[Story]:
-    """Stories for each query through the search index, duplicates of another story left out.
+    """Stories with every word of a query, through the search index, duplicates of another story
+    left out, shown newest first (the reply says «أحدث ما وجدته»).
 
-    With `strict` (a topic's keywords) only stories with every word of a keyword count, and the
-    union is ordered newest first; otherwise the index's ranking (relevance and recency) stands,
-    including its relaxed any-word results when no story has every word.
+    With `strict` (a topic's keywords) the union of the queries' stories is cut newest first;
+    otherwise the index picks the most relevant recent ones (relevance and recency), which are
+    then shown newest first. A story with only some of the words is never shown: under that
+    header it would read as news about the topic («قضية خاشقجي» is not the Benalla affair).
     """
     ranked: list[int] = []
     for query in queries:
-        page = await search(db, query, limit=limit * 3)
-        if page.error or (strict and page.relaxed):
+        page = await search(db, query, limit=limit * 3, relax=False)
+        if page.error:
             continue
         ranked.extend(hit.story_id for hit in page.hits if hit.story_id not in ranked)
     stories = [s for s in [await service.get_story(db, i) for i in ranked] if s is not None]
     originals = [s for s in stories if s.duplicate_of is None]
     if strict:
-        originals.sort(key=lambda s: (as_utc(s.published_at), s.id), reverse=True)
-    return originals[:limit]
+        originals.sort(key=_newest_first)
+    return sorted(originals[:limit], key=_newest_first)
+
+
+def _newest_first(story: Story) -> tuple[float, int]:
+    return (-as_utc(story.published_at).timestamp(), -story.id)
