@@ -95,9 +95,26 @@ class _MentionsTheBot(filters.MessageFilter):
         return bool(username and message.text and _mention(username).search(message.text))
 
 
+class _AnswersTheBot(filters.MessageFilter):
+    """A reply to something the bot said in conversation ("nothing found, try another word"): with
+    privacy mode Telegram delivers it without a mention, and the member is answering the bot. A
+    reply to a story card (it has buttons) is the members talking about the news, not to the bot."""
+
+    def filter(self, message: Message) -> bool:
+        replied = message.reply_to_message
+        return bool(
+            replied is not None
+            and replied.from_user is not None
+            and replied.from_user.id == message.get_bot().id
+            and replied.reply_markup is None
+        )
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private_messages = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    group_mentions = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & _MentionsTheBot()
+    group_mentions = (
+        filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & (_MentionsTheBot() | _AnswersTheBot())
+    )
     # A message sent "via" an inline bot is a result the user picked (one of our story cards posted
     # in this chat, say), not a question to answer.
     application.add_handler(

@@ -69,7 +69,9 @@ def _group_chatter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     if message is None or chat is None or chat.type == ChatType.PRIVATE:
         return False
     words = message.text or ""
-    return not words.startswith("/") and f"@{context.bot.username}" not in words
+    replied = message.reply_to_message
+    to_bot = replied is not None and replied.from_user is not None and replied.from_user.id == context.bot.id
+    return not words.startswith("/") and f"@{context.bot.username}" not in words and not to_bot
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

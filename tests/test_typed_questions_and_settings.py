@@ -213,3 +213,22 @@ def test_an_english_admin_alert_about_one_message_speaks_of_one() -> None:
     one = text(SENDER_TEXTS, "uncertain", "en", count=1)
     assert "sending 1 message, so whether it arrived" in one and "It will not" in one
     assert "3 messages could not be delivered" in text(SENDER_TEXTS, "failures", "en", count=3, reason="x")
+
+
+async def test_a_group_member_answering_the_bot_by_reply_is_answered(bot: Any, fake_telegram: Any) -> None:
+    fake_telegram.add_chat(GROUP, "supergroup", title="مجموعة")
+    async with bot as app:
+        await _stories(app)
+        [_, card] = await fake_telegram.converse(GROUP, "@akhbar_test_bot سوريا", user_id=USER_ID, count=2)
+        [nothing] = await fake_telegram.converse(GROUP, "@akhbar_test_bot الزلازل", user_id=USER_ID)
+        # Talking about a card among themselves is not asking the bot: sent first, an answer to
+        # it would come before the one below.
+        await fake_telegram.user_message(
+            GROUP, "النفط", user_id=USER_ID, reply_to_message_id=card["message_id"]
+        )
+        said = await _answer(
+            fake_telegram, GROUP, "أسعار النفط", user_id=USER_ID, reply_to_message_id=nothing["message_id"]
+        )
+    assert nothing["plain_text"].startswith("لم أجد")
+    assert said == ["أحدث ما وجدته عن «أسعار النفط»:", "أسعار النفط ترتفع"]
+    assert len(fake_telegram.sent_messages(GROUP)) == 5
