@@ -62,13 +62,34 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "⚠️ تعذّر الوصول إلى الرابط: اسم النطاق غير موجود.",
         "en": "⚠️ Could not reach the link: the host name does not exist.",
     },
+    # Not only a failed connection: a server that answered in a way the bot cannot read (an
+    # unsupported compression) ends here too, and the reason is what the admin can act on.
     "add_unreachable": {
-        "ar": "⚠️ تعذّر الوصول إلى الرابط: لم يتمكن البوت من الاتصال بالخادم.",
+        "ar": "⚠️ تعذّر جلب الرابط، والسبب:\n<code>{detail}</code>",
         "en": "⚠️ Could not reach the link: {detail}",
     },
     "add_not_feed": {
         "ar": "⚠️ هذا الرابط ليس خلاصة أخبار، ولا تشير الصفحة إلى أي خلاصة.",
         "en": "⚠️ That link is not a news feed, and the page does not point to one.",
+    },
+    # The page names its feed, and that feed link is what failed ({detail}: the link and why).
+    "add_discovered_not_feed": {
+        "ar": "⚠️ تشير الصفحة إلى خلاصة، لكن رابطها لا يعطي خلاصة أخبار صالحة:\n{detail}",
+        "en": "⚠️ The page points to a feed, but that link does not give a valid news feed:\n{detail}",
+    },
+    "add_discovered_http_status": {
+        "ar": "⚠️ تشير الصفحة إلى خلاصة، لكن تعذّر جلبها: ردّ الخادم برمز الخطأ {status}.\n{detail}",
+        "en": "⚠️ The page points to a feed, but fetching it failed: the server answered with error {status}.\n{detail}",
+    },
+    "add_discovered_unreachable": {
+        "ar": "⚠️ تشير الصفحة إلى خلاصة، لكن تعذّر جلبها:\n{detail}",
+        "en": "⚠️ The page points to a feed, but it could not be fetched:\n{detail}",
+    },
+    "added_malformed": {
+        "ar": "تنبيه: مستند الخلاصة غير سليم البنية، وعدد ما قُرئ منه من عناصر: {entries}، "
+        "وقد تفوت البوتَ بعضُ أخباره.\n<code>{detail}</code>",
+        "en": "Note: the feed's document is malformed; {entries} {entries:item was|items were} read from it, "
+        "and some of its stories may be missed.\n<code>{detail}</code>",
     },
     "add_duplicate_url": {
         "ar": "ℹ️ هذا المصدر موجود من قبل: <b>{existing}</b> (رقم {id}).",
@@ -333,7 +354,7 @@ ERRORS: dict[str, dict[str, str]] = {
     "too_large": {"ar": "الحجم أكبر من المسموح", "en": "too large"},
     "redirects": {"ar": "إعادات توجيه كثيرة", "en": "too many redirects"},
     "dns": {"ar": "اسم النطاق غير موجود", "en": "host name not found"},
-    "unreachable": {"ar": "تعذّر الاتصال بالخادم", "en": "could not connect"},
+    "unreachable": {"ar": "تعذّر جلب الخلاصة", "en": "could not fetch"},
     "not_feed": {"ar": "المحتوى ليس خلاصة أخبار صالحة", "en": "not a valid feed"},
     "config_removed": {"ar": "حُذف من ملف الإعدادات", "en": "removed from config.toml"},
 }

@@ -347,10 +347,12 @@ async def test_different_stories_sharing_a_generic_link_across_feeds_are_both_de
     # The same article in both feeds under its own link, one headline reworded: still one story.
     article = news_item(3, "https://site.example/ar", day=2)
     reworded = {**article, "title": "أمطار غزيرة وإغلاق طرق فرعية في الشمال", "guid": "b-201"}
-    a = await add_raw_feed(db, raw_server.set("/a", rss([]).encode(), RSS), "أ")
-    b = await add_raw_feed(db, raw_server.set("/b", rss([]).encode(), RSS), "ب")
+    # Each feed has listed a story before (a feed's first stories are its catalogue, not news).
+    earlier = {site: rss([news_item(2, f"https://{site}.example/ar", day=1)]).encode() for site in "ab"}
+    a = await add_raw_feed(db, raw_server.set("/a", earlier["a"], RSS), "أ")
+    b = await add_raw_feed(db, raw_server.set("/b", earlier["b"], RSS), "ب")
     for feed_id in (a, b):
-        await poll(db, config, fetcher, feed_id)  # first polls: nothing listed yet
+        await poll(db, config, fetcher, feed_id)
 
     raw_server.set("/a", rss([first, article]).encode(), RSS)
     raw_server.set("/b", rss([second, reworded]).encode(), RSS)

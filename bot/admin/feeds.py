@@ -47,7 +47,9 @@ MAX_DISCOVERED = 3
 @dataclass(frozen=True)
 class AddFeedResult:
     """`code`: added | invalid_url | private | http_status | timeout | too_large | redirects |
-    dns | unreachable | not_feed | duplicate_url | duplicate_name. `detail` is English, for the CLI and logs."""
+    dns | unreachable | not_feed | duplicate_url | duplicate_name, or discovered_not_feed |
+    discovered_http_status | discovered_unreachable when the page's own feed link fails (`detail`
+    then starts with that link). `detail` is English, for the CLI and logs."""
 
     code: str
     detail: str = ""
@@ -61,6 +63,9 @@ class AddFeedResult:
     existing: str | None = None  # the feed already there, for duplicates
     existing_paused: bool = False  # … and it is paused (by an admin, or after failing)
     http_status: int | None = None
+    # Added, but its document is not well-formed XML (why, in English): its `entries` were read
+    # by a lenient parser, and some may be missing.
+    malformed: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -317,6 +322,7 @@ async def add_feed(
     title: str | None = None
     site_url: str | None = None
     entries = 0
+    malformed: str | None = None
     if verify:
         try:
             result = await fetcher.fetch(cleaned, accept="feed")
@@ -327,17 +333,18 @@ async def add_feed(
                 links = discover_feed_links(result.content, result.final_url or cleaned)
                 if not links:
                     return AddFeedResult("not_feed", str(getattr(parse_error, "reason", parse_error)))
-                parsed, feed_url = await _first_parsable(fetcher, links[:MAX_DISCOVERED], parse_error)
+                parsed, feed_url = await _first_parsable(fetcher, links[:MAX_DISCOVERED])
                 discovered_from = cleaned
         except FetchError as exc:
             reason = str(getattr(exc, "reason", exc))
             code, status = classify_fetch_error(reason)
             return AddFeedResult(code, reason, url=feed_url, http_status=status)
-        except FeedParseError as exc:
-            return AddFeedResult("not_feed", str(getattr(exc, "reason", exc)), url=feed_url)
+        except _DiscoveredFailed as exc:
+            return exc.result
         title = (parsed.title or "").strip() or None
         site_url = parsed.link or None
         entries = len(parsed.entries)
+        malformed = parsed.bozo_reason if parsed.ill_formed else None
         twin = await _twin_of(db, parsed.entries)
         if twin is not None:
             return _already(
@@ -394,6 +401,7 @@ async def add_feed(
         interval_floored=floored,
         discovered_from=discovered_from,
         entries=entries,
+        malformed=malformed,
     )
 
 
@@ -669,20 +677,35 @@ async def _unique_name(session: AsyncSession, base: str, url: str) -> str:
     return f"{base[: MAX_NAME - 20]} {utcnow().timestamp():.0f}"
 
 
-async def _first_parsable(fetcher: Fetcher, links: list[str], first_error: Exception) -> tuple[Any, str]:
-    """The first discovered link that fetches and parses; the last error if none does."""
+class _DiscoveredFailed(Exception):
+    """No feed link the page advertises works; `result` says why the last one failed."""
+
+    def __init__(self, result: AddFeedResult) -> None:
+        super().__init__(result.detail)
+        self.result = result
+
+
+async def _first_parsable(fetcher: Fetcher, links: list[str]) -> tuple[Any, str]:
+    """The first discovered link that fetches and parses, and that link without its tracking
+    parameters (a page advertises its feed as "/feed?utm_source=site", as it shares links);
+    _DiscoveredFailed if none does."""
     from bot.feeds.fetcher import FetchError
     from bot.feeds.parser import FeedParseError, parse_feed
 
-    error: Exception = first_error
-    for link in links:
+    refusal = AddFeedResult("discovered_not_feed")
+    for link in (strip_tracking(link) for link in links):
         try:
             result = await fetcher.fetch(link, accept="feed")
             _raise_for_status(result, FetchError)
             return parse_feed(result.content, url=result.final_url or link, headers=result.headers), link
-        except (FetchError, FeedParseError) as exc:
-            error = exc
-    raise error
+        except FetchError as exc:
+            reason = str(getattr(exc, "reason", exc))
+            code, status = classify_fetch_error(reason)
+            code = "discovered_http_status" if code == "http_status" else "discovered_unreachable"
+            refusal = AddFeedResult(code, f"{link} ({reason})", url=link, http_status=status)
+        except FeedParseError as exc:
+            refusal = AddFeedResult("discovered_not_feed", f"{link} ({exc.reason})", url=link)
+    raise _DiscoveredFailed(refusal)
 
 
 def _raise_for_status(result: Any, error_type: type[Exception]) -> None:

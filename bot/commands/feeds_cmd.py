@@ -98,6 +98,12 @@ async def _add(args: argparse.Namespace, config: Config, db: Database) -> int:
     if not result.ok:
         return _refuse(_add_refusal(result))
     print(f"added #{result.feed_id} {result.name} <{result.url}>, polled every {result.interval:g}s")
+    print(f"{_items(result.entries)} in the feed now; subscribers get only new stories from here on")
+    if result.malformed:
+        print(
+            f"note: the feed's document is malformed ({result.malformed}); {_items(result.entries)} "
+            "could still be read, and some of its stories may be missed"
+        )
     if result.discovered_from:
         print(f"(found through the page {result.discovered_from})")
     if result.interval_floored:
@@ -175,6 +181,10 @@ async def _export(args: argparse.Namespace, config: Config, db: Database) -> int
     return OK
 
 
+def _items(count: int) -> str:
+    return f"{count} item" + ("" if count == 1 else "s")
+
+
 def _add_refusal(result: AddFeedResult) -> str:
     if result.code == "duplicate_url":
         return f"already there as #{result.feed_id} {result.existing}"
@@ -182,6 +192,8 @@ def _add_refusal(result: AddFeedResult) -> str:
         return f"the name is already used by feed #{result.feed_id}"
     if result.code == "not_feed":
         return f"not a feed, and the page links to none ({result.detail})"
+    if result.code.startswith("discovered_"):
+        return f"the page points to a feed that does not work: {result.detail}"
     return result.detail or result.code
 
 

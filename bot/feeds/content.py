@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import summarizer
 from bot.feeds.dedup import fingerprint
 from bot.feeds.parser import ParsedEntry
+from summarizer.normalize import tokens
 
 log = logging.getLogger(__name__)
 
@@ -22,13 +23,15 @@ def word_count(text: str) -> int:
 
 
 def entry_text(entry: ParsedEntry) -> str:
-    """The entry's own text, cleaned: its content if that is longer than its description."""
+    """The entry's own text, cleaned: its content if that is longer than its description. A
+    description that only repeats the title is no text: stored, the card would show the title
+    twice (the second time as its summary)."""
     description = clean(entry.summary_html, entry.title)
     if entry.content_html:
         content = clean(entry.content_html, entry.title)
         if word_count(content) > word_count(description):
-            return content
-    return description
+            description = content
+    return "" if description and tokens(description) == tokens(entry.title) else description
 
 
 def clean(text_or_html: str, title: str) -> str:

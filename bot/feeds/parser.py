@@ -3,13 +3,15 @@
 feedparser is given the raw bytes and the response headers, so it finds the encoding the way a
 browser would (HTTP charset, XML declaration, BOM, then sniffing): a windows-1256 feed comes out as
 proper Arabic. RSS 0.9x/1.0/2.0 and Atom are all understood. A "bozo" (ill-formed) feed is accepted
-when it still yields entries. HTML is left as it is here (sanitising is skipped: nothing from a feed
-is ever shown as HTML; the summarizer's cleaning turns it into plain text).
+when it still yields entries (ParsedFeed.ill_formed says so); with none it is not a feed. HTML is
+left as it is here (sanitising is skipped: nothing from a feed is ever shown as HTML; the
+summarizer's cleaning turns it into plain text).
 """
 
 from __future__ import annotations
 
 import calendar
+import codecs
 import hashlib
 import html
 import io
@@ -24,7 +26,9 @@ from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
+from feedparser.exceptions import ThingsNobodyCaresAboutButMe
 
+from bot.feeds import dates
 from bot.feeds.identity import entry_key, normalize_url, url_key
 
 # A page, not a feed: a doctype or <html>, or (error pages written by hand) <head> or <body> first;
@@ -33,9 +37,17 @@ _HTML_START = re.compile(
     rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|(?:html|head|body)[\s>])",
     re.I | re.S,
 )
-# Decoded as UTF-8, a legacy-encoded Arabic text breaks at nearly every letter; a UTF-8 one with a
-# few broken bytes keeps thousands of good characters per bad one.
-_UTF8_MAJORITY = 20
+# Decoded as UTF-8, a legacy-encoded Arabic text breaks at nearly every letter, and the few byte
+# pairs that happen to be valid UTF-8 touch a broken byte (none apart, measured on the ANT sample);
+# a UTF-8 text with a pasted legacy item, or a few cut letters, keeps its own characters apart.
+_UTF8_GOOD_RATIO = 50
+_BROKEN = re.compile(r"[\udc80-\udcff]+")
+_UTF8_APART = re.compile(r"(?<![\udc80-\udcff])[^\x00-\x7f\udc80-\udcff](?![\udc80-\udcff])")
+_ARABIC_ONLY = re.compile(r"[\u0600-\u06ff\u200c\u200d]+")
+# HTTP charsets that are a server's default rather than the author's word (Apache's ISO-8859-1).
+_WESTERN = frozenset({"ascii", "iso8859-1", "iso8859-15", "cp1252"})
+_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?\sencoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
+_HIGH_RUN = re.compile(rb"[\x80-\xff]+")
 _ROOT_END = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|RDF)\s*>", re.I)
 _FEED_TYPES = (
     "application/rss+xml",
@@ -91,6 +103,9 @@ class ParsedFeed:
     entries: list[ParsedEntry]
     version: str = ""
     bozo_reason: str | None = None
+    # Not well-formed XML (bozo_reason says why), its items read by feedparser's lenient parser;
+    # a wrong charset label alone is not ill-formed.
+    ill_formed: bool = False
     # False when the body stopped before the document's end: its validators (ETag, Last-Modified)
     # name the whole document, so they must not turn the next poll into a 304.
     complete: bool = True
@@ -98,6 +113,7 @@ class ParsedFeed:
 
 _INLINE_TAG = re.compile(r"</?(?:a|b|i|u|em|strong|span|font|small|big|sup|sub|mark|q|abbr)\b[^<>]*>", re.I)
 _TAG = re.compile(r"</?[a-z][a-z0-9]*\b[^<>]*>|<!--.*?-->", re.I | re.S)
+_ESCAPED_TAG = re.compile(r"&lt;/?[a-z][a-z0-9]*\b[^<>]*?&gt;", re.I)
 
 
 def plain_title(value: str) -> str:
@@ -151,9 +167,11 @@ def _as_utf8(content: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, 
     XML declaration claims: Arabic in windows-1256 or ISO-8859-6 (letters 0xC1-0xFE, each followed
     by another letter or a space) is never valid UTF-8, while a UTF-8 feed served as windows-1256
     (a server default) or saved with a BOM under an old windows-1256 declaration is common, and
-    decoding it as the label says stores mojibake with no error. A UTF-8 body with a few broken
-    bytes (a CMS cutting a description mid-letter) counts as UTF-8 too, the broken bytes dropped:
-    feedparser would read the whole document in whatever single-byte encoding fits (IBM855).
+    decoding it as the label says stores mojibake with no error. A UTF-8 body with broken bytes
+    counts as UTF-8 too (see _repaired): feedparser would read the whole document in whatever
+    single-byte encoding fits (IBM855, or windows-1256 over its UTF-8 items).
+    A legacy body labelled with a Western server default is read as its XML declaration or its
+    bytes say (see _legacy_charset).
     With no Content-Type at all feedparser reads raw text as ISO-8859-1 but character references
     as Unicode, so the XML rules (declaration, else UTF-8) are asked for instead."""
     body = content[3:] if content.startswith(b"\xef\xbb\xbf") else content
@@ -162,15 +180,72 @@ def _as_utf8(content: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, 
         try:
             body.decode("utf-8")
         except UnicodeDecodeError:
-            text = body.decode("utf-8", errors="replace")
-            broken = text.count("\ufffd")
-            if sum(ord(ch) > 127 for ch in text) >= _UTF8_MAJORITY * broken:
-                return text.replace("\ufffd", "").encode("utf-8"), utf8
+            repaired = _repaired(body)
+            if repaired is not None:
+                return repaired.encode("utf-8"), utf8
+            charset = _legacy_charset(body, headers.get("content-type", ""))
+            if charset is not None:
+                return content, {**headers, "content-type": f"application/xml; charset={charset}"}
         else:
             return content, utf8
     if not headers.get("content-type", "").strip():
         return content, {**headers, "content-type": "application/xml"}
     return content, headers
+
+
+def _repaired(body: bytes) -> str | None:
+    """A UTF-8 body with broken bytes, decoded; None when it is a legacy-encoded body instead.
+
+    Broken runs that read as Arabic in windows-1256 are an item a CMS pasted in that encoding: they
+    are read so, not dropped (its description lost). Others, a letter cut in half by a CMS trimming
+    a description to a byte count, are dropped; so is a lone byte, unless the body has such pasted
+    Arabic (a one-letter word of it)."""
+    text = body.decode("utf-8", errors="surrogateescape")
+    broken = sum(len(run) for run in _BROKEN.findall(text))
+    if _UTF8_GOOD_RATIO * len(_UTF8_APART.findall(text)) < broken:
+        return None
+    runs = {run: _as_windows_1256(run) for run in _BROKEN.findall(text)}
+    pasted = any(len(run) > 1 and arabic for run, arabic in runs.items())
+    kept = {run: arabic if arabic and (pasted or len(run) > 1) else "" for run, arabic in runs.items()}
+    return _BROKEN.sub(lambda match: kept[match.group()], text)
+
+
+def _as_windows_1256(run: str) -> str:
+    """The broken bytes (surrogate escapes) as windows-1256, if that reads as Arabic letters."""
+    arabic = bytes(ord(char) - 0xDC00 for char in run).decode("cp1256", errors="replace")
+    return arabic if _ARABIC_ONLY.fullmatch(arabic) else ""
+
+
+def _legacy_charset(body: bytes, content_type: str) -> str | None:
+    """The charset a legacy body labelled with a Western server default (Apache's ISO-8859-1)
+    really has: its XML declaration's when that names another, else windows-1256 when its bytes
+    look like single-byte Arabic. None to keep the label."""
+    label = _codec(content_type.lower().partition("charset=")[2].split(";")[0].strip(" \"'"))
+    if label not in _WESTERN:
+        return None
+    declared = _XML_ENCODING.match(body)
+    if declared is not None:
+        name = declared.group(1).decode("ascii")
+        if _codec(name) not in (*_WESTERN, "utf-8", None):
+            return name
+    return "windows-1256" if _looks_like_legacy_arabic(body) else None
+
+
+def _codec(name: str) -> str | None:
+    try:
+        return codecs.lookup(name).name if name else None
+    except LookupError:
+        return None
+
+
+def _looks_like_legacy_arabic(body: bytes) -> bool:
+    """Most non-ASCII bytes are letters 0xC1-0xFE next to another such byte: Arabic words in a
+    single-byte encoding. Western text has an accented letter here and there between ASCII ones."""
+    runs = _HIGH_RUN.findall(body)
+    high = sum(len(run) for run in runs)
+    in_words = sum(len(run) for run in runs if len(run) > 1)
+    letters = sum(0xC1 <= byte <= 0xFE for run in runs for byte in run)
+    return high > 0 and 4 * in_words >= 3 * high and 4 * letters >= 3 * high
 
 
 def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
@@ -193,13 +268,15 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
     entries_raw = parsed.get("entries") or []
     version = parsed.get("version") or ""
     bozo_reason = None
+    exc = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if parsed.get("bozo"):
-        exc = parsed.get("bozo_exception")
         bozo_reason = f"{type(exc).__name__}: {exc}" if exc is not None else "ill-formed feed"
     if not entries_raw and not version:
         if bozo_reason:
             raise FeedParseError(f"not a feed: {bozo_reason}")
         raise FeedParseError("not a feed: no RSS or Atom content")
+    # A wrong charset label is feedparser's bozo too, but the document itself is sound.
+    ill_formed = bozo_reason is not None and not isinstance(exc, ThingsNobodyCaresAboutButMe)
     base = response_headers.get("content-location") or url
     meta = parsed.get("feed") or {}
     complete = not bozo_reason or bool(_ROOT_END.search(content[-4096:]))
@@ -208,7 +285,12 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
         # complete to HTTP): the last item may be cut mid-text, and an entry is stored once, so it
         # waits for the next whole document. Any other item is complete, as the next one began.
         entries_raw = entries_raw[:-1]
-    entries = _distinct_keys([_entry(raw, base) for raw in entries_raw])
+    entries = _distinct_keys([e for e in (_entry(raw, base) for raw in entries_raw) if _readable(e[0])])
+    if ill_formed and not entries:
+        # An error page in an <rss> shell ("Database connection failed", cut short): counting it
+        # a successful poll would hide the outage from /feed and from pausing, and let /addfeed
+        # add a feed that never had an item.
+        raise FeedParseError(f"not a feed: ill-formed document with no readable items ({bozo_reason})")
     return ParsedFeed(
         title=plain_title(str(meta.get("title") or "")),
         link=meta.get("link"),
@@ -217,7 +299,14 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
         version=version,
         bozo_reason=bozo_reason,
         complete=complete,
+        ill_formed=ill_formed,
     )
+
+
+def _readable(entry: ParsedEntry) -> bool:
+    """An item a reader can see: a podcast's enclosure alone, or an image with no caption, has
+    neither title nor text, and a story of it would be a card with nothing on it."""
+    return bool(entry.title or plain_title(entry.summary_html) or plain_title(entry.content_html))
 
 
 _JSON_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*\{")
@@ -321,22 +410,56 @@ def _distinct_keys(entries: list[tuple[ParsedEntry, datetime | str | None, str]]
     return keyed
 
 
-def _entry(raw: Any, base: str) -> tuple[ParsedEntry, datetime | str | None, str]:
-    """The entry, and the date and text its key was made from (see _distinct_keys)."""
-    link = raw.get("link") or ""
-    if link:
-        link = normalize_url(_schemeless(urljoin(base, link), base))
-    title = plain_title(str(raw.get("title") or ""))
-    issued = _struct_to_datetime(raw.get("published_parsed"))
+def _absolute(link: str, base: str) -> str:
+    return normalize_url(_schemeless(urljoin(base, link), base)) if link else ""
+
+
+def _enclosure(raw: Any) -> str:
+    """An item's enclosure (a podcast's audio, a video) as its link when it has no other."""
+    for link in raw.get("links") or []:
+        if link.get("rel") == "enclosure" and link.get("href"):
+            return str(link["href"])
+    return ""
+
+
+def _unescaped_markup(value: str) -> str:
+    """An item's text escaped once more than feedparser undoes (WordPress plugins write
+    &amp;lt;p&amp;gt;): its markup would reach readers as a literal <p>. As for titles (see
+    plain_title), escaped tags never mean the characters "<p>" in a news item."""
+    return html.unescape(value) if _ESCAPED_TAG.search(value) else value
+
+
+def _dates(raw: Any) -> tuple[datetime | None, datetime | None]:
+    """The entry's publication date (None: undated, or a placeholder), and the date its key is
+    made from. The key's date is feedparser's reading, as keys were always made (an item keyed by
+    its date would otherwise come back as new); the publication date is bot.feeds.dates' reading
+    where it has one (a date feedparser loses or shifts)."""
+    keyed = _struct_to_datetime(raw.get("published_parsed"))
     # dict.get: feedparser's own .get("updated_parsed") falls back to published_parsed (with a
     # DeprecationWarning), and that is the date just found implausible.
-    updated = None if _plausible(issued) else _struct_to_datetime(dict.get(raw, "updated_parsed"))
-    published = _plausible(issued) or _plausible(updated)
-    dated = issued or updated  # the entry key's date, as it always was
-    summary = str(raw.get("summary") or "")
+    keyed_updated = None if _plausible(keyed) else _struct_to_datetime(dict.get(raw, "updated_parsed"))
+    issued = _date(raw, "published")
+    updated = None if _plausible(issued) else _date(raw, "updated")
+    return _plausible(issued) or _plausible(updated), keyed or keyed_updated
+
+
+def _date(raw: Any, name: str) -> datetime | None:
+    own = dates.parse_date(str(dict.get(raw, name) or ""))
+    return _struct_to_datetime(own or dict.get(raw, f"{name}_parsed"))
+
+
+def _entry(raw: Any, base: str) -> tuple[ParsedEntry, datetime | str | None, str]:
+    """The entry, and the date and text its key was made from (see _distinct_keys)."""
+    link = _absolute(str(raw.get("link") or ""), base)
+    # The enclosure is the story's link, not its key's: an item keyed by its title and date
+    # before would come back under a new key, as new.
+    url = link or _absolute(_enclosure(raw), base)
+    title = plain_title(str(raw.get("title") or ""))
+    published, dated = _dates(raw)
+    summary = _unescaped_markup(str(raw.get("summary") or ""))
     content = ""
     for part in raw.get("content") or []:
-        value = str(part.get("value") or "")
+        value = _unescaped_markup(str(part.get("value") or ""))
         if len(value) > len(content):
             content = value
     if content.strip() == summary.strip():
@@ -349,7 +472,7 @@ def _entry(raw: Any, base: str) -> tuple[ParsedEntry, datetime | str | None, str
     date, text = dated or raw.get("published"), summary or content
     entry = ParsedEntry(
         key=entry_key(raw.get("id"), link or None, title, date, text),
-        url=link or None,
+        url=url or None,
         title=title,
         summary_html=summary,
         content_html=content,

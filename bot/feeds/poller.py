@@ -10,8 +10,10 @@ Exactly-once, step by step:
   near-identical title and lead) is stored with `duplicate_of`, so delivery sends it once to a
   subscriber of both feeds.
 - The first successful poll of a feed stores its items (for /latest and search) but hands none to
-  delivery: a new feed never floods its subscribers with its back catalogue. Later polls put their
-  new stories in the routing queue (bot.feeds.models.RouteQueue) in the same transaction.
+  delivery: a new feed never floods its subscribers with its back catalogue. Nor does a feed whose
+  first polls stored nothing (an empty channel, a 304): its first stories are delivered only when
+  dated after the poll before. Later polls put their new stories in the routing queue
+  (bot.feeds.models.RouteQueue) in the same transaction.
 
 Over time:
 - An entry seen before whose title or text changed (its digest, EntryDigest) is a correction: its
@@ -27,10 +29,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import Table, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -52,6 +56,9 @@ log = logging.getLogger(__name__)
 
 _CHUNK = 400  # bound the size of IN (...) lists
 _FUTURE_SLACK = timedelta(minutes=5)
+# How much earlier than the last poll a first story may be dated and still be news (the outlet's
+# clock, or ours, a little off).
+_CLOCK_SLACK = timedelta(minutes=5)
 # How long before the last successful poll a newly listed story may be dated and still be news (a
 # story posted with the date it was written, a wrong time zone).
 _STALE = timedelta(days=2)
@@ -381,12 +388,15 @@ async def _store(
     changed: list[ParsedEntry] = []
     undigested: list[ParsedEntry] = []
 
-    def which_are_new(session: Session) -> tuple[bool, list[ParsedEntry]]:
+    def which_are_new(session: Session) -> tuple[bool, bool, list[ParsedEntry]]:
         first = not feed.ever_succeeded and not session.scalar(
             select(exists().where(FeedEntry.feed_id == feed.id))
         )
         # A feed with no entry rows at all has seen none of these keys: skip that query.
         seen = {} if first else _seen_digests(session, feed.id, [e.key for e in entries])
+        # Its earlier polls stored nothing (an empty channel, a 304): what it lists now is its
+        # back catalogue, as on a first poll. Asked only when none of the keys was seen.
+        catalogue = not first and not seen and not _has_entries(session, feed.id)
         fresh = [e for e in entries if e.key not in seen]
         reused = _reused_guids(session, feed.id, [e for e in entries if e.key in seen]) if seen else {}
         for entry in entries:
@@ -404,9 +414,9 @@ async def _store(
                 if key is not None and key not in known:
                     renamed[key] = entry.key
                     fresh.append(replace(entry, key=key))
-        return first, fresh
+        return first, catalogue, fresh
 
-    first_poll, new = await db.read_sync(which_are_new)
+    first_poll, catalogue, new = await db.read_sync(which_are_new)
     # Feeds list newest first; store oldest first so story ids follow publication order.
     new.reverse()
     started = utcnow()
@@ -424,7 +434,9 @@ async def _store(
     recent = _recent.get(db)
     if recent is None:
         recent = _recent[db] = dedup.RecentPrints()
-    write = _Write(feed, result, parsed, stories, now, delay, first_poll, recent, corrected, undigested)
+    write = _Write(
+        feed, result, parsed, stories, now, delay, first_poll, recent, corrected, undigested, catalogue
+    )
     ids = await db.write_sync(write.run)
     if ids is None:
         return PollResult(feed.id, error="feed was removed while it was being polled")
@@ -433,7 +445,12 @@ async def _store(
     if write.updated:
         log.info("feed %r: %d stories corrected by the outlet, updated", feed.name, len(write.updated))
     if len(write.routed) < len(ids) and not first_poll:
-        log.info("feed %r: %d old stories stored, not delivered", feed.name, len(ids) - len(write.routed))
+        log.info(
+            "feed %r: %d old stories stored, not delivered%s",
+            feed.name,
+            len(ids) - len(write.routed),
+            " (its first stories: only those dated after the last poll are news)" if catalogue else "",
+        )
     return PollResult(
         feed.id,
         new_story_ids=write.routed,
@@ -459,6 +476,7 @@ class _Write:
     recent: dedup.RecentPrints
     corrected: list[_NewStory] = field(default_factory=list)  # seen entries whose digest changed
     undigested: list[ParsedEntry] = field(default_factory=list)  # seen entries with no digest yet
+    catalogue: bool = False  # the feed's first stories, after polls that stored none
     routed: list[int] = field(default_factory=list)  # the ids queued for delivery
     updated: list[int] = field(default_factory=list)  # stored stories updated with a correction
 
@@ -505,6 +523,8 @@ class _Write:
         if not self.first_poll:
             unmatched = [i for i in stories if i.entry.key not in stored]
             stored.update(_relisted(session, feed.id, unmatched, now_seen))
+            unmatched = [i for i in unmatched if i.entry.key not in stored]
+            stored.update(_requeried(session, feed.id, unmatched, parsed.entries))
         repeats = [
             (i.entry, stored[i.entry.key])
             for i in stories
@@ -584,8 +604,10 @@ class _Write:
             fixed = _apply_corrections(session, feed, relisted, new_title_only=True)
             self.updated = sorted({*self.updated, *fixed})
         if ids and not self.first_poll:
-            self.routed = _news(feed, rows, ids)
-        if ids and self.first_poll:
+            self.routed = (
+                _dated_after_last_poll(feed, kept, ids) if self.catalogue else _news(feed, rows, ids)
+            )
+        if ids and (self.first_poll or self.catalogue):
             _take_over_retired(session, feed, rows)
         if self.routed:
             session.execute(
@@ -831,12 +853,87 @@ def _relisted(session: Session, feed_id: int, items: list[_NewStory], seen: set[
     return found
 
 
+def _requeried(
+    session: Session, feed_id: int, items: list[_NewStory], document: list[ParsedEntry]
+) -> dict[str, int]:
+    """entry key -> this feed's stored story that an undated item is, listed under its link with
+    another per-fetch parameter (a session id: one value on every item of the document, a new
+    one on every fetch). Such a feed with no guids gives every item a new key on every poll, and
+    an undated item has no date for _relisted to go by. The same link but for those parameters,
+    the same title and lead, and the stored link no longer listed: a news.php?id=… story with
+    the same title (a daily story written to a template) has another id."""
+    per_fetch = _per_fetch_params(document)
+    undated = [i for i in items if i.entry.published is None and i.entry.title and i.entry.url]
+    if not per_fetch or not undated:
+        return {}
+    listed = {e.url for e in document if e.url}
+    titles = sorted({i.entry.title for i in undated})
+    stored: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
+    for start in range(0, len(titles), _CHUNK):
+        rows = session.execute(
+            select(Story.id, Story.url, Story.title, Story.text)
+            .where(Story.feed_id == feed_id, Story.title.in_(titles[start : start + _CHUNK]))
+            .order_by(Story.id)
+        )
+        for story_id, url, title, text in rows.all():
+            if url and url not in listed:
+                key = (_without_params(url, per_fetch), title)
+                stored.setdefault(key, []).append((story_id, title, text or ""))
+    found: dict[str, int] = {}
+    for item in undated:
+        key = (_without_params(item.entry.url or "", per_fetch), item.entry.title)
+        same = _same_as(item, stored.get(key, []))
+        if same is not None:
+            found[item.entry.key] = same
+    return found
+
+
+def _per_fetch_params(document: list[ParsedEntry]) -> frozenset[str]:
+    """Query parameters that every linked item of the document has, with one value: they do not
+    tell its stories apart (a session id, a section). None from fewer than two items."""
+    queries = [parse_qsl(urlsplit(e.url).query, keep_blank_values=True) for e in document if e.url]
+    if len(queries) < 2:
+        return frozenset()
+    values: dict[str, set[str]] = {}
+    carried: Counter[str] = Counter()
+    for pairs in queries:
+        carried.update({name for name, _ in pairs})
+        for name, value in pairs:
+            values.setdefault(name, set()).add(value)
+    return frozenset(n for n, seen in values.items() if len(seen) == 1 and carried[n] == len(queries))
+
+
+def _without_params(url: str, names: frozenset[str]) -> str:
+    parts = urlsplit(url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in names]
+    return urlunsplit(parts._replace(query=urlencode(sorted(kept))))
+
+
 def _same_as(item: _NewStory, candidates: list[tuple[int, str, str]]) -> int | None:
     """The first of these stored stories (id, title, text) with the item's title and lead."""
     for story_id, title, text in candidates:
         if dedup.same_story(item.entry.title, item.text, title, text):
             return story_id
     return None
+
+
+def _has_entries(session: Session, feed_id: int) -> bool:
+    return bool(session.scalar(select(exists().where(FeedEntry.feed_id == feed_id))))
+
+
+def _dated_after_last_poll(feed: _FeedRow, items: list[_NewStory], ids: list[int]) -> list[int]:
+    """The first stories of a feed whose earlier successful polls stored none (an empty channel,
+    a 304, an error page that parsed): only those dated after the last of those polls are news.
+    The rest, undated ones included, are its back catalogue, stored for search and /latest as a
+    first poll's are; pushing them would flood every subscriber with it."""
+    if feed.last_success_at is None:
+        return ids
+    since = feed.last_success_at - _CLOCK_SLACK
+    return [
+        sid
+        for item, sid in zip(items, ids, strict=True)
+        if item.entry.published is not None and item.entry.published > since
+    ]
 
 
 def _news(feed: _FeedRow, rows: list[dict[str, Any]], ids: list[int]) -> list[int]:
