@@ -347,6 +347,16 @@ def _render_add(result: AddFeedResult, lang: str, svc: Services, *, typed: str) 
             )
         if result.interval_floored:
             lines.append(_t(lang, "added_floored", interval=_duration(svc.config.fetch.min_interval, lang)))
+        if result.malformed:
+            # Items after the fault may never be read: the admin should know before relying on it.
+            lines.append(
+                _t(
+                    lang,
+                    "added_malformed",
+                    entries=number(result.entries, lang),
+                    detail=_e(clip(result.malformed, 200)),
+                )
+            )
         return "\n\n".join(lines)
     if result.code == "invalid_url":
         return _t(lang, "add_invalid_url", url=_e(clip(typed)))

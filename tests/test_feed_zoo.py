@@ -342,6 +342,10 @@ async def test_adding_a_malformed_feed_from_the_shell_says_so_and_counts_its_ite
     assert await asyncio.to_thread(main, ["--config", str(cfg), "feeds", "add", url]) == 0
     out = capsys.readouterr().out
     assert "3 items in the feed now" in out and "malformed" in out
+    # And in the chat, in the admin's language.
+    told = _reply(result, "ar", config, db, url)
+    assert "مستند الخلاصة غير سليم البنية" in told and "٣" in told
+    assert "the feed's document is malformed; 3 items were read" in _reply(result, "en", config, db, url)
 
 
 # -- 10, 11. links ------------------------------------------------------------------------------
