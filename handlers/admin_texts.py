@@ -161,8 +161,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "للتفاصيل: /feed رقم المصدر",
         "en": "Details: /feed &lt;number&gt;",
     },
-    "prev": {"ar": "→ السابق", "en": "‹ Previous"},
-    "next": {"ar": "التالي ←", "en": "Next ›"},
     "never": {"ar": "لم ينجح بعد", "en": "never"},
     "status_active": {"ar": "✅ يعمل", "en": "✅ active"},
     "status_erring": {"ar": "⚠️ يتعثر", "en": "⚠️ failing"},
