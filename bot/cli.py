@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from bot.config import ConfigError, config_path, load_config
+from bot.config import Config, ConfigError, config_path, load_config
 
 # name -> (module, help, needs config)
 COMMANDS: dict[str, tuple[str, str, bool]] = {
@@ -68,7 +68,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"akhbar: configuration error: {exc}", file=sys.stderr)
         return 2
-    return int(module.run(args, config))
+    try:
+        return int(module.run(args, config))
+    except Exception:
+        # A database that cannot be reached fails deep in the driver (ConnectionRefusedError,
+        # FileNotFoundError for a socket): every command says so as `akhbar run` does, in one line;
+        # any other failure keeps its traceback.
+        problem = None if getattr(args, "temp_db", False) else _unreachable(config, args.config_path)
+        if problem is None:
+            raise
+        print(problem, end="", file=sys.stderr)
+        return 2
+
+
+def _unreachable(config: Config, path: object) -> str | None:
+    """What `akhbar run` says of a database it cannot reach, or None when it can be reached."""
+    import asyncio
+
+    from bot.commands.run_cmd import NO_DATABASE, database_problem
+    from bot.db.database import shown_url
+
+    reason = asyncio.run(database_problem(config.database.url))
+    if reason is None:
+        return None
+    return NO_DATABASE.format(url=shown_url(config.database.url), reason=reason, config=path)
 
 
 def entry() -> None:

@@ -97,6 +97,26 @@ def test_a_database_it_cannot_reach_is_named_in_one_message(tmp_path: Path, url:
     assert "Traceback" not in result.stderr and "s3cretpw" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "command", [["db", "upgrade"], ["db", "current"], ["search", "سوريا"], ["feeds", "list"]]
+)
+def test_every_command_names_a_database_it_cannot_reach_in_one_message(
+    tmp_path: Path, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write_config(tmp_path)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            f'url = "sqlite+aiosqlite:///{tmp_path}/a.sqlite3"',
+            'url = "postgresql+asyncpg://akhbar:s3cretpw@127.0.0.1:1/akhbar"',
+        ),
+        encoding="utf-8",
+    )
+    assert main(["--config", str(path), *command]) == 2
+    told = capsys.readouterr().err
+    assert "Cannot reach the database" in told and "127.0.0.1:1" in told and str(path) in told
+    assert "s3cretpw" not in told
+
+
 def test_db_upgrade_creates_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _write_config(tmp_path)
     assert main(["--config", str(path), "db", "upgrade"]) == 0

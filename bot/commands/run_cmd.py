@@ -65,7 +65,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
             return 2
     from bot.db.database import shown_url
 
-    problem = asyncio.run(_database_problem(config.database.url))
+    problem = asyncio.run(database_problem(config.database.url))
     if problem is not None:
         # One line an operator can act on, not the driver's traceback (FileNotFoundError for a
         # PostgreSQL socket that is not there says nothing about the database).
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-async def _database_problem(url: str) -> str | None:
+async def database_problem(url: str) -> str | None:
     """Why the database cannot be reached, or None when it can."""
     from sqlalchemy import text as sql
 
