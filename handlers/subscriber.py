@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.db.models import Story
-from bot.delivery.format import split_html
+from bot.delivery.format import digest_item, split_html
 from bot.i18n import number
 from bot.subscribers import cards, keyboards, service
 from bot.subscribers.chat import (
@@ -372,7 +372,16 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def send_cards(update: Update, ctx: ChatContext, stories: list[Story]) -> None:
-    """One story card per message, newest first, in the chat's language, time zone and length."""
+    """One story card per message, newest first, in the chat's language, time zone and length.
+
+    In a group, several stories are one list, as a digest shows them: any member may ask, and a
+    card each would spend the group's 20 messages a minute (and its members' patience) on one
+    question, delaying the news itself."""
+    if not ctx.private and len(stories) > 1:
+        listing = "\n\n".join(digest_item(story, ctx.lang) for story in stories)
+        for part in split_html(listing):
+            await reply(update, part)
+        return
     preview = bool(ctx.subscriber and ctx.subscriber.link_preview)
     max_chars = ctx.svc.config.summary.max_chars
     for story in stories:

@@ -9,6 +9,7 @@ import pytest
 
 from bot.subscribers import service
 from tests.helpers import USER_ID
+from tests.test_routing import add_story
 from tests.test_subscriber_support import SECTIONS, db_of, feed_id, no_background_jobs
 
 GROUP = -1001234567890
@@ -273,3 +274,19 @@ async def test_a_group_that_adds_the_bot_back_is_told_its_subscriptions_are_stil
         await fake_telegram.bot_added_to_group(GROUP, title="نادي القراءة", chat_type="supergroup")
         [_, again] = await fake_telegram.wait_for_messages(GROUP, count=2)
     assert "اشتراكات هذه المحادثة كما هي (عددها: ١)" in again["plain_text"]
+
+
+async def test_latest_in_a_group_is_one_list_not_a_card_per_story(bot: Any, fake_telegram: Any) -> None:
+    fake_telegram.add_chat(GROUP, "supergroup", title="أخبار العائلة")
+    fake_telegram.set_chat_admins(GROUP, [GROUP_ADMIN])
+    async with bot as app:
+        db = db_of(app)
+        await fake_telegram.converse(GROUP, "/subscribe الجزيرة نت", user_id=GROUP_ADMIN)
+        feed = await feed_id(db, "الجزيرة نت")
+        titles = [f"خبر رقم {n} عن الاقتصاد" for n in range(1, 6)]
+        for title in titles:
+            await add_story(db, feed, title, url=f"https://news.example/{titles.index(title)}")
+        [listing] = await fake_telegram.converse(GROUP, "/latest 5", user_id=USER_ID)
+        await fake_telegram.converse(GROUP, "/help", user_id=USER_ID)  # nothing else came before it
+    assert all(title in listing["plain_text"] for title in titles)
+    assert len(fake_telegram.sent_messages(GROUP)) == 3  # subscribe's reply, the list, /help's reply

@@ -114,7 +114,7 @@ async def test_a_group_member_mentioning_the_bot_gets_an_answer(bot: Any, fake_t
         await fake_telegram.user_message(GROUP, "سوريا", user_id=USER_ID)
         await fake_telegram.user_message(GROUP, "@akhbar_test_bot_fan سوريا", user_id=USER_ID)
         said = await _answer(fake_telegram, GROUP, "@akhbar_test_bot سوريا", user_id=USER_ID)
-        assert said == ["أحدث ما وجدته عن «سوريا»:", "اشتباكات قرب حلب"]
+        assert said == ["أحدث ما وجدته عن «سوريا»:", "اشتباكات قرب حلب"]  # one story: its card
         assert len(fake_telegram.sent_messages(GROUP)) == 2
         said = await _answer(
             fake_telegram, GROUP, "ما الجديد عن علي عبدالله صالح يا @Akhbar_Test_Bot؟", user_id=USER_ID
