@@ -360,7 +360,7 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if context.args:
         raw = normalize(context.args[0])
         if not raw.isdigit() or not 1 <= int(raw) <= service.MAX_LATEST:
-            await reply(update, say("latest_usage", ctx.lang, max=service.MAX_LATEST))
+            await reply(update, say("latest_usage", ctx.lang, max=number(service.MAX_LATEST, ctx.lang)))
             return
         count = int(raw)
     stories = await service.latest_stories(ctx.svc.db, ctx.chat_id, count)

@@ -135,7 +135,7 @@ async def test_settings_typed_forms_and_clear_errors(bot: Any, fake_telegram: An
         [sentences] = await fake_telegram.converse(USER_ID, "/settings الجمل ٢")
         assert "جمل الملخص: ٢" in sentences["plain_text"]
         [too_many] = await fake_telegram.converse(USER_ID, "/settings sentences 9")
-        assert too_many["plain_text"] == "اختر عددًا من 1 إلى 5، مثل: /settings الجمل 3"
+        assert too_many["plain_text"] == "اختر عددًا من ١ إلى ٥، مثل: /settings الجمل 3"
         assert (await _subscriber(app)).sentences == 2
 
         [digest] = await fake_telegram.converse(USER_ID, "/settings digest 6:30 18:00")

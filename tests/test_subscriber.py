@@ -214,7 +214,7 @@ async def test_latest_shows_summaries_from_the_chats_subscriptions(bot: Any, fak
         assert cards[0]["reply_markup"] is not None
         assert old
         [bad] = await fake_telegram.converse(USER_ID, "/latest many")
-        assert bad["plain_text"] == "اكتب عددًا من 1 إلى 10، مثل: /latest 5"
+        assert bad["plain_text"] == "اكتب عددًا من ١ إلى ١٠، مثل: /latest 5"
 
 
 async def test_latest_with_arabic_digits_and_no_duplicates(bot: Any, fake_telegram: Any) -> None:

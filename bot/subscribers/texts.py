@@ -223,7 +223,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "topics_none": {"ar": "لا توجد مواضيع بعد.", "en": "There are no topics yet."},
     # /latest
     "latest_usage": {
-        "ar": "اكتب عددًا من 1 إلى {max}، مثل: /latest 5",
+        "ar": "اكتب عددًا من ١ إلى {max}، مثل: /latest 5",
         "en": "Give a number from 1 to {max}, e.g. /latest 5",
     },
     "latest_none": {
@@ -270,7 +270,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Unknown time zone «{value}». Use its IANA name, e.g. /settings timezone Africa/Cairo",
     },
     "settings_bad_sentences": {
-        "ar": "اختر عددًا من 1 إلى 5، مثل: /settings الجمل 3",
+        "ar": "اختر عددًا من ١ إلى ٥، مثل: /settings الجمل 3",
         "en": "Choose a number from 1 to 5, e.g. /settings sentences 3",
     },
     "settings_bad_quiet": {
