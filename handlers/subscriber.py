@@ -35,7 +35,7 @@ async def _changer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ChatCo
     """The chat's context, registered, when the sender may change it; None (after saying why) if not."""
     ctx = await changing_chat(update, context)
     if ctx is not None:
-        await ctx.register()
+        await ctx.register(news_here=True)
     return ctx
 
 

@@ -56,15 +56,18 @@ async def test_news_goes_to_the_topic_the_admins_subscribed_from(bot: Any, fake_
             _in_topic(chat, "/subscribe الجزيرة نت", 500, topic=NEWS_TOPIC, user=ADMIN)
         )
         [reply] = await fake_telegram.wait_for_messages(FORUM)
-        # A member's question in another topic is answered there and moves nothing.
+        # A member's question in another topic is answered there and moves nothing; nor does an
+        # admin looking at the settings from there.
         await fake_telegram.inject_update(_in_topic(chat, "/latest", 501, topic=CHAT_TOPIC, user=MEMBER))
         await fake_telegram.wait_for_messages(FORUM, since=1)
+        await fake_telegram.inject_update(_in_topic(chat, "/settings", 502, topic=CHAT_TOPIC, user=ADMIN))
+        await fake_telegram.wait_for_messages(FORUM, since=2)
         story = await add_story(
             db, await feed_id(db, "الجزيرة نت"), "ارتفاع أسعار النفط عالميا", url="https://n.example/1"
         )
         assert await route_new_stories(db, services(app).config, [story]) == 1
         delivery.wake(app)
-        cards = await fake_telegram.wait_for_messages(FORUM, since=2, timeout=10)
+        cards = await fake_telegram.wait_for_messages(FORUM, since=3, timeout=10)
     assert reply["params"].get("message_thread_id") == NEWS_TOPIC
     assert [c["plain_text"].splitlines()[0] for c in cards] == ["ارتفاع أسعار النفط عالميا"]
     assert cards[0]["params"].get("message_thread_id") == NEWS_TOPIC

@@ -48,12 +48,14 @@ class ChatContext:
         group = f"{key}.group"
         return say(group if not self.private and group in TEXTS else key, self.lang, **values)
 
-    async def register(self) -> Subscriber:
-        """The chat's subscriber row, created or re-activated (commands that change things)."""
+    async def register(self, *, news_here: bool = False) -> Subscriber:
+        """The chat's subscriber row, created or re-activated (commands that change things).
+        `news_here`: the command sets up what the chat follows, so in a forum its news goes to this
+        topic from now on (/settings or /language looked at in another topic move nothing)."""
         self.subscriber = await service.ensure_subscriber(
             self.svc.db, self.svc.config, self.chat_id, self.chat_type, self.lang, self.title
         )
-        if self.changing and self.subscriber.thread_id != self.thread_id and not self.private:
+        if news_here and self.changing and self.subscriber.thread_id != self.thread_id and not self.private:
             # News follows the admins to the topic they set the chat up from.
             self.subscriber = await service.set_thread(self.svc.db, self.chat_id, self.thread_id)
         self.lang = _lang(self.subscriber.language)
