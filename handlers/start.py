@@ -31,7 +31,7 @@ from telegram.ext import (
 
 from bot.delivery.sender import migrate_chat
 from bot.i18n import language_for, number, text
-from bot.services import Services, services
+from bot.services import services
 from bot.subscribers import service
 from bot.subscribers.chat import (
     COMMAND_UPDATES,
@@ -201,10 +201,7 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         if await service.set_inactive(svc.db, chat.id, reason):
             log.info("chat %s is gone (%s)", chat.id, new)
         return
-    if chat.type != Chat.PRIVATE and old not in _OUT:
-        await _muted_or_not(svc, chat.id, change.new_chat_member)
-        return
-    if chat.type == Chat.PRIVATE or new not in _IN:
+    if chat.type == Chat.PRIVATE or old not in _OUT or new not in _IN:
         return  # an unblocked user comes back with /start; a promotion changes nothing here
     lang = language_for(change.from_user.language_code if change.from_user else None)
     held = len(await service.list_subscriptions(svc.db, chat.id))
@@ -218,19 +215,6 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         else:
             welcome = say("welcome_group", sub.language)
         await context.bot.send_message(chat.id, welcome)
-
-
-async def _muted_or_not(svc: Services, chat_id: int, member: ChatMember) -> None:
-    """A group's admins restricted the bot (muted: sends would fail and be lost, so the chat waits),
-    or lifted the restriction (it comes back with its subscriptions, from now on)."""
-    if member.status == ChatMember.RESTRICTED and not getattr(member, "can_send_messages", True):
-        if await service.set_inactive(svc.db, chat_id, service.MUTED):
-            log.info("muted in %s", chat_id)
-        return
-    sub = await service.get_subscriber(svc.db, chat_id)
-    if service.muted(sub) and sub is not None:
-        await service.ensure_subscriber(svc.db, svc.config, chat_id, sub.chat_type)
-        log.info("no longer muted in %s", chat_id)
 
 
 async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -206,40 +206,6 @@ async def test_an_anonymous_group_admin_may_change_subscriptions(bot: Any, fake_
         assert (row.kind, row.target) == ("keyword", "الانتخابات")
 
 
-async def test_a_group_that_mutes_the_bot_waits_and_comes_back_when_unmuted(
-    bot: Any, fake_telegram: Any
-) -> None:
-    async with bot as app:
-        db = db_of(app)
-        await fake_telegram.bot_added_to_group(GROUP, title="نادي القراءة", chat_type="supergroup")
-        await fake_telegram.wait_for_messages(GROUP)
-        await service.follow(db, GROUP, "النفط")
-        await fake_telegram.chat_member_update(GROUP, old_status="member", new_status="restricted")
-        await _wait_inactive(db, GROUP)
-        sub = await service.get_subscriber(db, GROUP)
-        assert sub is not None and sub.inactive_reason == service.MUTED
-        await fake_telegram.chat_member_update(GROUP, old_status="restricted", new_status="member")
-        async with asyncio.timeout(5):
-            while not (sub := await service.get_subscriber(db, GROUP)) or not sub.active:
-                await asyncio.sleep(0.02)
-        assert [s.display or s.target for s in await service.list_subscriptions(db, GROUP)] == ["النفط"]
-    assert len(fake_telegram.sent_messages(GROUP)) == 1  # unmuting is no new welcome
-
-
-async def test_a_group_that_stopped_is_not_brought_back_by_lifting_a_restriction(
-    bot: Any, fake_telegram: Any
-) -> None:
-    async with bot as app:
-        db = db_of(app)
-        await fake_telegram.bot_added_to_group(GROUP, title="نادي القراءة", chat_type="supergroup")
-        await fake_telegram.wait_for_messages(GROUP)
-        await service.stop(db, GROUP)
-        await fake_telegram.chat_member_update(GROUP, old_status="restricted", new_status="member")
-        await fake_telegram.converse(GROUP, "/help", user_id=USER_ID)  # handled after the update
-        sub = await service.get_subscriber(db, GROUP)
-    assert sub is not None and not sub.active and sub.inactive_reason == service.STOPPED
-
-
 async def test_group_replies_speak_to_the_group_and_a_member_cannot_undo_a_stop(
     bot: Any, fake_telegram: Any
 ) -> None:

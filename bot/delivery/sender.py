@@ -55,7 +55,6 @@ from bot.db.models import Outbox, Subscriber, Subscription
 from bot.delivery import outbox
 from bot.delivery.grouping import card_gone
 from bot.i18n import ar_digits, text
-from bot.subscribers.service import MUTED
 
 log = logging.getLogger(__name__)
 
@@ -416,10 +415,12 @@ class Sender:
                 # The admins deleted or closed the topic the news went to: General takes it over.
                 await self._topic_gone(claimed)
             elif _NO_RIGHTS.search(exc.message):
-                # Muted in a group: every later story would fail the same way and be lost; the chat
-                # waits instead, and is back when the restriction is lifted (handlers.start).
+                # The group muted the bot (or made itself read-only): not a delivery failure, and not
+                # a chat that left. Telegram says nothing when posting is allowed again (a timed
+                # restriction ends, the group's permissions change), so the chat stays subscribed:
+                # each story tries once, and the first that goes through means it is back.
                 self.stats["forbidden"] += 1
-                await self._deactivate(claimed, f"{MUTED}: {exc.message}")
+                await self._withdraw(claimed, f"muted: {exc.message}")
             elif claimed.kind == outbox.EDIT and "not modified" in exc.message.lower():
                 await self._sent(claimed, None)  # the card already reads so (the reader expanded it)
             elif claimed.kind == outbox.EDIT and _MESSAGE_GONE.search(exc.message):
@@ -519,6 +520,15 @@ class Sender:
                 .values(thread_id=None)
             )
         await self._release(claimed)
+
+    async def _withdraw(self, claimed: _Claimed, reason: str) -> None:
+        log.info("outbox row %s to chat %s not sent: %s", claimed.row_id, claimed.chat_id, reason)
+        async with self.db.write() as session:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id == claimed.row_id)
+                .values(status=outbox.WITHDRAWN, last_error=reason[:1000])
+            )
 
     async def _deactivate(self, claimed: _Claimed, reason: str) -> None:
         log.info("chat %s is gone (%s): subscriber marked inactive", claimed.chat_id, reason)

@@ -139,15 +139,6 @@ async def _drop_queued(session: AsyncSession, chat_id: int, reason: str) -> None
     )
 
 
-# A group that restricted the bot from sending: it is still a member, and comes back by itself
-# when the restriction is lifted (handlers.start.membership).
-MUTED = "muted"
-
-
-def muted(sub: Subscriber | None) -> bool:
-    return sub is not None and not sub.active and (sub.inactive_reason or "").startswith(MUTED)
-
-
 async def set_thread(db: Database, chat_id: int, thread_id: int | None) -> Subscriber:
     async with db.write() as session:
         sub = await session.get(Subscriber, chat_id)
