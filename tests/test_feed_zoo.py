@@ -82,6 +82,19 @@ async def test_a_broken_document_with_no_items_is_a_failure_that_pauses_the_feed
     empty = await add_feed(db, raw_server.set("/empty", rss([]).encode(), RSS), "فارغ")
     await poll(db, config, fetcher, empty)
     assert (await feed_row(db, empty)).consecutive_errors == 0
+    # So is a whole channel with no items whose title has a bare "&" (a breaking-news feed with
+    # nothing on right now): not well-formed, but not an outage either.
+    quiet = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>عاجل & مباشر</title>'
+        "<link>https://news.example/</link><description>آخر الأخبار&nbsp;العاجلة</description></channel></rss>"
+    )
+    breaking = await add_feed(db, raw_server.set("/breaking", quiet.encode(), RSS), "عاجل")
+    await poll(db, config, fetcher, breaking)
+    assert (await feed_row(db, breaking)).consecutive_errors == 0
+    added = await admin_add_feed(
+        db, config, fetcher, raw_server.set("/breaking2", quiet.encode(), RSS), origin="cli"
+    )
+    assert added.ok and added.entries == 0
 
 
 # -- 2. the first stories after polls that stored nothing ---------------------------------------

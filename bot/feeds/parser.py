@@ -285,11 +285,13 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
         # complete to HTTP): the last item may be cut mid-text, and an entry is stored once, so it
         # waits for the next whole document. Any other item is complete, as the next one began.
         entries_raw = entries_raw[:-1]
+    listed = bool(entries_raw)
     entries = _distinct_keys([e for e in (_entry(raw, base) for raw in entries_raw) if _readable(e[0])])
-    if ill_formed and not entries:
-        # An error page in an <rss> shell ("Database connection failed", cut short): counting it
-        # a successful poll would hide the outage from /feed and from pausing, and let /addfeed
-        # add a feed that never had an item.
+    if ill_formed and not entries and (listed or not complete):
+        # An error page in an <rss> shell ("Database connection failed", cut short), or items none
+        # of which can be read: counting it a successful poll would hide the outage from /feed and
+        # from pausing, and let /addfeed add a feed that never had an item. A whole channel with no
+        # items and a bare "&" in its title is a breaking-news feed with nothing on right now.
         raise FeedParseError(f"not a feed: ill-formed document with no readable items ({bozo_reason})")
     return ParsedFeed(
         title=plain_title(str(meta.get("title") or "")),
