@@ -403,3 +403,20 @@ async def test_undated_items_whose_links_change_on_every_fetch_are_not_sent_agai
     raw_server.set("/sid", listing(4, s[0], s[1], template), RSS)
     latest = await poll(db, config, fetcher, feed_id)
     assert len(latest.new_story_ids) == 1
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_feed_is_read_whatever_charset_the_server_claims(encoding: str) -> None:
+    document = (
+        '<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><title>قناة</title>'
+        "<item><title>وزارة الصحة تفتتح مستشفى جديدا</title><link>https://news.example/1</link>"
+        "<description>افتتحت وزارة الصحة اليوم مستشفى جديدا في العاصمة.</description></item>"
+        "</channel></rss>"
+    )
+    bom = b"\xff\xfe" if encoding == "utf-16-le" else b"\xfe\xff"
+    parsed = parse_feed(
+        bom + document.encode(encoding),
+        url="https://news.example/feed",
+        headers={"Content-Type": "application/rss+xml; charset=utf-8"},  # a blanket server default
+    )
+    assert [e.title for e in parsed.entries] == ["وزارة الصحة تفتتح مستشفى جديدا"]

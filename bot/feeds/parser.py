@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import codecs
+import contextlib
 import hashlib
 import html
 import io
@@ -173,7 +174,12 @@ def _as_utf8(content: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, 
     A legacy body labelled with a Western server default is read as its XML declaration or its
     bytes say (see _legacy_charset).
     With no Content-Type at all feedparser reads raw text as ISO-8859-1 but character references
-    as Unicode, so the XML rules (declaration, else UTF-8) are asked for instead."""
+    as Unicode, so the XML rules (declaration, else UTF-8) are asked for instead. A UTF-16 byte
+    order mark says what the body is, whatever the server's label (often a blanket charset=utf-8)."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        with contextlib.suppress(UnicodeDecodeError):
+            utf8_body = content.decode("utf-16").encode("utf-8")
+            return utf8_body, {**headers, "content-type": "application/xml; charset=utf-8"}
     body = content[3:] if content.startswith(b"\xef\xbb\xbf") else content
     if not body.isascii() and b"\x00" not in body:
         utf8 = {**headers, "content-type": "application/xml; charset=utf-8"}
