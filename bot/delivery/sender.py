@@ -503,13 +503,17 @@ class Sender:
     async def _fail(self, claimed: _Claimed, reason: str) -> None:
         self.stats["failed"] += 1
         log.error("outbox row %s to chat %s failed: %s", claimed.row_id, claimed.chat_id, reason)
+        await self._settle(claimed, outbox.FAILED, reason)
+        await self._note_failure(reason)
+
+    async def _settle(self, claimed: _Claimed, status: str, reason: str) -> None:
+        """The row's last word: not sent, and why."""
         async with self.db.write() as session:
             await session.execute(
                 update(Outbox)
                 .where(Outbox.id == claimed.row_id)
-                .values(status=outbox.FAILED, last_error=reason[:1000])
+                .values(status=status, last_error=reason[:1000])
             )
-        await self._note_failure(reason)
 
     async def _topic_gone(self, claimed: _Claimed) -> None:
         log.info("chat %s: forum topic %s is gone; sending to General", claimed.chat_id, claimed.thread_id)
@@ -523,12 +527,7 @@ class Sender:
 
     async def _withdraw(self, claimed: _Claimed, reason: str) -> None:
         log.info("outbox row %s to chat %s not sent: %s", claimed.row_id, claimed.chat_id, reason)
-        async with self.db.write() as session:
-            await session.execute(
-                update(Outbox)
-                .where(Outbox.id == claimed.row_id)
-                .values(status=outbox.WITHDRAWN, last_error=reason[:1000])
-            )
+        await self._settle(claimed, outbox.WITHDRAWN, reason)
 
     async def _deactivate(self, claimed: _Claimed, reason: str) -> None:
         log.info("chat %s is gone (%s): subscriber marked inactive", claimed.chat_id, reason)
