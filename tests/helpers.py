@@ -70,3 +70,23 @@ def bot_factory(config_factory: Callable[..., Config], fake_telegram: Any) -> Ca
         return running(build_application(config, fake_telegram.token))
 
     return factory
+
+
+def as_anonymous_admin(chat: dict[str, Any], text: str) -> dict[str, Any]:
+    """A command an admin sent as the group itself: Telegram's one GroupAnonymousBot account."""
+    return {
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": chat,
+            "from": {
+                "id": 1087968824,
+                "is_bot": True,
+                "first_name": "Group",
+                "username": "GroupAnonymousBot",
+            },
+            "sender_chat": chat,
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
+        }
+    }

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.subscribers import service
-from tests.helpers import USER_ID
+from tests.helpers import USER_ID, as_anonymous_admin
 from tests.test_routing import add_story
 from tests.test_subscriber_support import SECTIONS, db_of, feed_id, no_background_jobs
 
@@ -181,25 +181,7 @@ async def test_an_anonymous_group_admin_may_change_subscriptions(bot: Any, fake_
     chat = {"id": GROUP, "type": "supergroup", "title": "مجموعة"}
     fake_telegram.add_chat(GROUP, "supergroup", title="مجموعة")
     async with bot as app:
-        await fake_telegram.inject_update(
-            {
-                "message": {
-                    "message_id": 7,
-                    "date": 0,
-                    "chat": chat,
-                    # Telegram's stand-in user for admins who post as the group.
-                    "from": {
-                        "id": 1087968824,
-                        "is_bot": True,
-                        "first_name": "Group",
-                        "username": "GroupAnonymousBot",
-                    },
-                    "sender_chat": chat,
-                    "text": "/follow الانتخابات",
-                    "entities": [{"type": "bot_command", "offset": 0, "length": 7}],
-                }
-            }
-        )
+        await fake_telegram.inject_update(as_anonymous_admin(chat, "/follow الانتخابات"))
         [reply] = await fake_telegram.wait_for_messages(GROUP)
         assert reply["plain_text"] == "ستصل إلى هذه المحادثة الأخبار التي تذكر «الانتخابات» من كل المصادر."
         [row] = await service.list_subscriptions(db_of(app), GROUP)

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.subscribers.throttle import BURST, Throttle
 from tests.fakes.telegram_api import FakeTelegram
-from tests.helpers import ADMIN_ID, USER_ID
+from tests.helpers import ADMIN_ID, USER_ID, as_anonymous_admin
 from tests.test_audit_user_flows import bot, say
 
 __all__ = ["bot"]  # a fixture, used by name
@@ -67,26 +67,6 @@ async def test_a_groups_own_conversation_does_not_count_and_brings_no_notice(
     assert private["plain_text"].startswith("⏳")  # still over the limit, told where it is private
 
 
-def _as_anonymous_admin(chat: dict[str, Any], text: str) -> dict[str, Any]:
-    """A command an admin sent as the group itself: Telegram's one GroupAnonymousBot account."""
-    return {
-        "message": {
-            "message_id": 1,
-            "date": 0,
-            "chat": chat,
-            "from": {
-                "id": 1087968824,
-                "is_bot": True,
-                "first_name": "Group",
-                "username": "GroupAnonymousBot",
-            },
-            "sender_chat": chat,
-            "text": text,
-            "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
-        }
-    }
-
-
 async def test_one_groups_anonymous_admin_does_not_use_up_another_groups(
     bot: Any, fake_telegram: FakeTelegram
 ) -> None:
@@ -96,9 +76,9 @@ async def test_one_groups_anonymous_admin_does_not_use_up_another_groups(
     async with bot as app:
         app.bot_data["throttle"] = Throttle(clock=lambda: 0.0)
         for _ in range(BURST + 5):
-            await fake_telegram.inject_update(_as_anonymous_admin(dict(busy_chat), "/help"))
+            await fake_telegram.inject_update(as_anonymous_admin(dict(busy_chat), "/help"))
         await fake_telegram.wait_for_messages(busy, count=BURST, timeout=20)
-        await fake_telegram.inject_update(_as_anonymous_admin(dict(quiet_chat), "/help"))
+        await fake_telegram.inject_update(as_anonymous_admin(dict(quiet_chat), "/help"))
         [reply] = await fake_telegram.wait_for_messages(quiet, timeout=10)
     assert reply["plain_text"].startswith("أوامر أخبار")
     assert len(fake_telegram.sent_messages(busy)) == BURST  # the busy group itself is still slowed
