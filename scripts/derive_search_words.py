@@ -14,7 +14,10 @@ right, so the analyzer never reads them as proclitic + rest (بحرية is not �
     with ال) less than 1/RARE_RATIO as often: فلاديمير (لاديمير، اديمير)، بوتين (وتين)، فرنسا.
 short_words.txt: three-letter words a query may find under a proclitic (بغزة → غزة، لمصر → مصر):
   seen alone at least SHORT_MIN times, not a stop word, and at least SHORT_RATIO times as often as
-  each of its one-letter proclitic forms (so بسام, a name, is not read as ب + سام).
+  each of its one-letter proclitic forms (so بسام, a name, is not read as ب + سام). The corpus cannot
+  vouch for every short name this way (وحلب is a fifth as frequent as حلب, كسرت is a verb, عكا is
+  seen three times): the analyzer also reads a proclitic off the hand-kept places of
+  bot/search/places.txt.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """What an Arabic reader finds, from the QA pass over 5,000 ANT stories: a proclitic letter read off a
 word in its own right (بحرية ↛ حرية), short names under a proclitic (بغزة → غزة), the adjectives of
 short place names (اليمن → اليمنية), spelling variants of names (ترمب ↔ ترامب), English names,
-"-word" exclusion, ranking of a two-word name, and plain-text questions.
+"-word" exclusion, ranking of a two-word name, and plain-text questions; and from the QA pass after
+it: OR between names of two words, questions with filler nouns and English words no Arabic story
+has, /follow refusing the operators it cannot honour, short city names (بحلب → حلب).
 
 The stories are short headlines written for these tests; the analyzer's word lists come from ANT
 (scripts/derive_search_words.py)."""
@@ -116,10 +118,17 @@ async def test_a_word_starting_with_a_proclitic_letter_does_not_find_the_word_wi
         ("بمصر", "انتخابات رئاسية في مصر"),
         ("لمصر", "زيارة رسمية إلى مصر"),
         ("بقطر", "قطر تستضيف كأس العالم"),
+        ("بحلب", "قصف على حلب"),
+        ("لحلب", "قافلة مساعدات متجهة إلى حلب"),
+        ("وحلب", "معارك في حلب"),
+        ("بسرت", "اشتباكات في سرت"),
+        ("بعكا", "مهرجان المسرح في عكا"),
     ],
 )
 async def test_a_short_name_with_a_proclitic_finds_the_name(any_db: Database, query: str, story: str) -> None:
-    # Before: «بغزة» found only stories that wrote «بغزة» (4 of the 84 about Gaza).
+    # Before: «بغزة» found only stories that wrote «بغزة» (4 of the 84 about Gaza), and after the
+    # word lists «بحلب», «بسرت», «بعكا» still found nothing: the corpus cannot vouch for them (وحلب
+    # is a fifth as frequent as حلب, كسرت is a verb, عكا is seen three times), places.txt does.
     await store(any_db, (story, story))
     assert await titles(any_db, query) == [story]
 
@@ -198,6 +207,42 @@ def test_persian_letters_fold_for_the_summarizer_and_dedup_too() -> None:
 )
 def test_more_ways_of_asking_leave_just_the_topic(question: str, topic: str) -> None:
     assert extract_topic(question) == topic
+
+
+GAZA = ("غزة: وقف إطلاق النار", "أعلن وقف إطلاق النار في غزة")
+ALEPPO = ("قصف على حلب", "تعرضت مدينة حلب لقصف")
+OTHERS = [("لبنان يستضيف مؤتمرا", "يستضيف لبنان مؤتمرا"), ("روسيا تعلن مناورات", "أعلنت روسيا عن مناورات")]
+
+
+@pytest.mark.parametrize(
+    ("question", "story"),
+    [
+        ("ما آخر التطورات في غزة؟", GAZA),
+        ("شو القصة بحلب", ALEPPO),
+        ("ما هي المستجدات في حلب", ALEPPO),
+        ("what's the latest on the Gaza war?", GAZA),
+        ("Gaza ceasefire news", GAZA),
+    ],
+)
+async def test_a_question_with_filler_or_english_words_finds_the_stories(
+    db: Database, question: str, story: tuple[str, str]
+) -> None:
+    # Before: each needed a word no story has («التطورات», «القصة», "war", "ceasefire") and
+    # answered «لم أجد أخبارًا» although /search found the stories.
+    await store(db, story, *OTHERS)
+    answer = await find(db, question, chat_id=1)
+    assert [s.title for s in answer.stories] == [story[0]]
+
+
+def test_an_english_topic_loses_its_leading_article() -> None:
+    assert extract_topic("what's the latest on the Gaza war?") == "Gaza war"
+
+
+async def test_the_bot_answers_a_question_about_the_latest_developments(bot: Any, fake_telegram: Any) -> None:
+    async with bot as app:
+        await add_story(db_of(app), GAZA[0], [GAZA[1]])
+        messages = await fake_telegram.converse(USER_ID, "ما آخر التطورات في غزة؟", count=2)
+        assert [m["plain_text"].split("\n")[0] for m in messages] == ["أحدث ما وجدته عن «غزة»:", GAZA[0]]
 
 
 async def test_a_question_no_story_fully_answers_finds_nothing(db: Database) -> None:
@@ -299,6 +344,59 @@ async def test_either_word_with_or(any_db: Database) -> None:
     await store(any_db, ("انتخابات في لبنان", "تصويت في لبنان"), ("قمة في العراق", "قمة في بغداد"))
     for query in ("لبنان OR العراق", "لبنان أو العراق"):
         assert sorted(await titles(any_db, query)) == ["انتخابات في لبنان", "قمة في العراق"]
+
+
+NAMED = [
+    ("الولايات المتحدة تفرض عقوبات", "فرضت الولايات المتحدة عقوبات جديدة"),
+    ("روسيا تعلن مناورات عسكرية", "أعلنت روسيا عن مناورات عسكرية جديدة"),
+    ("إيران تختبر صاروخا", "اختبرت إيران صاروخا باليستيا"),
+    ("كوريا الشمالية تطلق صاروخا", "أطلقت كوريا الشمالية صاروخا"),
+    ("الأمم المتحدة تحذر من مجاعة", "حذرت الأمم المتحدة من مجاعة في الشمال"),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("الولايات المتحدة أو روسيا", {0, 1}),
+        ("روسيا أو الولايات المتحدة", {0, 1}),
+        ("كوريا الشمالية أو إيران", {2, 3}),
+        ("north korea OR iran", {2, 3}),
+        ("إيران أو كوريا الشمالية -صاروخا", set()),
+    ],
+)
+async def test_or_after_a_name_of_two_words_keeps_the_name_whole(
+    any_db: Database, query: str, found: set[int]
+) -> None:
+    # Before: only the name's last word was the alternative: (الولايات) AND (المتحدة OR روسيا)
+    # missed the Russia story.
+    await store(any_db, *NAMED)
+    assert sorted(await titles(any_db, query)) == sorted(NAMED[i][0] for i in found)
+
+
+async def test_the_like_fallback_keeps_a_name_whole_with_or(db: Database) -> None:
+    await store(db, *NAMED)
+    page = await search(db, "الولايات المتحدة أو روسيا", fts=False, relax=False)
+    assert sorted(h.title for h in page.hits) == sorted([NAMED[0][0], NAMED[1][0]])
+
+
+@pytest.mark.parametrize("keyword", ["غزة -حماس", "Trump NOT Biden", "Trump OR Biden", "سوريا أو لبنان"])
+async def test_follow_refuses_the_operators_of_search(bot: Any, fake_telegram: Any, keyword: str) -> None:
+    # Before: «/follow غزة -حماس» was stored as «غزه حماس» and brought exactly the Hamas stories;
+    # "Trump OR Biden" needed both names.
+    async with bot:
+        await fake_telegram.converse(USER_ID, "/start", count=1)
+        [reply] = await fake_telegram.converse(USER_ID, f"/follow {keyword}", count=1)
+        assert reply["plain_text"].startswith("لا تقرأ المتابعة «-» ولا «أو»")
+        [listing] = await fake_telegram.converse(USER_ID, "/mysubs", count=1)
+        assert "ليست لديك اشتراكات بعد" in listing["plain_text"]
+
+
+def test_a_keyword_followed_with_or_before_operators_still_needs_both_words() -> None:
+    # Stored before operators existed, «سوريا او لبنان» needed both words; it must not start
+    # bringing every Syria story.
+    assert not matches(set(index_terms(SYRIA_ONLY)), "سوريا او لبنان")
+    assert matches(set(index_terms("لبنان وسوريا يوقعان اتفاقا")), "سوريا او لبنان")
 
 
 async def test_the_like_fallback_excludes_too(db: Database) -> None:

@@ -1,7 +1,8 @@
 """Arabic keyword search over stored stories.
 
 - `analyzer`: `index_terms(text)`, `query_terms(query)`, `query_groups(query)`, `parse_query(query)`
-  (with the words excluded by "-word"), `matches(terms, keyword)` — the one analysis
+  (with the words excluded by "-word" and the alternatives of OR), `keyword_groups(keyword)` and
+  `matches(terms, keyword)` (a followed keyword: every word, no operator) — the one analysis
   (normalisation, clitics, light stemming, name spellings, English names) used to index, to query
   and by delivery for /follow keywords and topics. Its docstring lists what matches and what does
   not. Its word lists are data files here: whole_words.txt and short_words.txt (derived from ANT by

@@ -13,8 +13,9 @@ Proclitics (at the start of a word), normalised forms:
   * One-letter proclitics و، ف، ب، ك، ل (and the pairs وب، ول، وك، فب، فل) are genuinely ambiguous
     (وزير "minister" is not و + زير). The index keeps BOTH the whole word and the stripped word,
     when three or more letters remain; a query tries both readings (OR) when four or more letters
-    remain, or three that make a short word seen on its own (short_words.txt: غزة، مصر، قطر), so
-    سوريا finds وسوريا and بسوريا, بغزة finds غزة, وبسوريا finds سوريا, but a query for ورد keeps
+    remain, or three that make a short word seen on its own (short_words.txt: غزة، مصر، قطر; and the
+    places of places.txt: حلب، عكا), so سوريا finds وسوريا and بسوريا, بغزة and بحلب find غزة and
+    حلب, وبسوريا finds سوريا, but a query for ورد keeps
     its و (it would otherwise find رد "reply").
   * Neither side reads a proclitic off a word in its own right (whole_words.txt, derived from ANT by
     scripts/derive_search_words.py): the article ال never precedes a proclitic, so a word whose
@@ -41,9 +42,12 @@ finds سور "wall", and "سور" never finds the Syrian stories; except the pla
 names are that short: اليمنية → يمن، المصريين → مصر، القطري → قطر.
 Spelling variants of one name (variants.txt) fold onto one form after the suffix is read off:
 ترمب → ترامب، بوتن → بوتين، الأميركية → امريكي (and أمريكا with it, as سوريا meets سوري).
-English names (english.txt) are read in a query as their Arabic too: Trump, Gaza, "Saudi Arabia".
+English names (english.txt) are read in a query as their Arabic too: Trump, Gaza, "Saudi Arabia"; a
+question drops the other Latin words, which no Arabic story has ("Gaza ceasefire" → Gaza).
 Operators: a word written with a leading "-" (or after NOT) excludes the stories that have it
-(`excluded_groups`); "A OR B" and «أ أو ب» accept either word. Quotes are not phrases: the quoted
+(`excluded_groups`); "A OR B" and «أ أو ب» accept either side, OR splitting the query into
+alternatives of whole word groups (`query_branches`: «الولايات المتحدة أو روسيا» is both words of
+the first name, or روسيا). A followed keyword reads no operator (`keyword_groups`). Quotes are not phrases: the quoted
 words are searched as words.
 
 What matches (tested in tests/test_search_analyzer.py):
@@ -64,7 +68,7 @@ import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from summarizer.normalize import normalize, strip_diacritics, tokens
 
@@ -115,8 +119,9 @@ def _lines(name: str) -> Iterator[str]:
 
 
 WHOLE_WORDS = frozenset(normalize(w) for w in _lines("whole_words.txt"))
-SHORT_WORDS = frozenset(normalize(w) for w in _lines("short_words.txt"))
 PLACES = frozenset(normalize(w) for line in _lines("places.txt") for w in line.split())
+# Derived from ANT, and the short place names of places.txt the corpus cannot vouch for (حلب، عكا).
+SHORT_WORDS = frozenset(normalize(w) for w in _lines("short_words.txt")) | PLACES
 
 
 def _variants() -> dict[str, str]:
@@ -181,7 +186,10 @@ def _reads_as_proclitic(token: str, proclitic: str, rest: str, for_query: bool) 
     return for_query and rest in SHORT_WORDS
 
 
-def _unique(items: Iterable[str]) -> tuple[str, ...]:
+_T = TypeVar("_T")
+
+
+def _unique(items: Iterable[_T]) -> tuple[_T, ...]:
     return tuple(dict.fromkeys(items))
 
 
@@ -225,8 +233,11 @@ Group = tuple[str, ...]
 
 
 class ParsedQuery(NamedTuple):
-    groups: tuple[Group, ...]  # a hit needs one term of every group
-    excluded: tuple[Group, ...]  # and none of these
+    groups: tuple[Group, ...]  # every group of the query, each once (display, ranking, snippets)
+    excluded: tuple[Group, ...]  # a hit has no term of these
+    # A hit has one term of every group of at least one branch: "A B OR C" is (A AND B) OR C. One
+    # branch, `groups` itself, when the query has no OR between word groups.
+    branches: tuple[tuple[Group, ...], ...] = ()
 
 
 def _english() -> dict[tuple[str, ...], str]:
@@ -245,7 +256,7 @@ _OR = normalize("أو")
 
 def _chunks(query: str) -> Iterator[tuple[str, list[str]]]:
     """(operator, tokens) for each word as typed: "-" or "NOT" before it excludes it, "OR" or
-    «أو» makes it an alternative to the word before; "" otherwise."""
+    «أو» before it starts another alternative ("|"); "" otherwise."""
     pending = ""
     for chunk in query.split():
         if chunk in ("NOT", "OR") or normalize(chunk) == _OR:
@@ -256,6 +267,11 @@ def _chunks(query: str) -> Iterator[tuple[str, list[str]]]:
             operator, chunk = "-", chunk[1:]
         pending = ""
         yield operator, _words(chunk)
+
+
+def has_operators(query: str) -> bool:
+    """Whether `query` uses an operator: "-word", NOT, OR or «أو» (a keyword to follow may not)."""
+    return any(operator for operator, _ in _chunks(query[:MAX_QUERY_CHARS]))
 
 
 def _english_name(words: list[str], at: int) -> tuple[int, list[Group]]:
@@ -286,28 +302,60 @@ def _groups_of(words: list[str]) -> Iterator[Group]:
 def parse_query(query: str) -> ParsedQuery:
     """What a user typed, as groups of alternative terms, and the words it excludes.
 
-    Safe on any input: quotes and emoji are not words and vanish; the query is cut to
-    MAX_QUERY_CHARS and to its first MAX_QUERY_GROUPS distinct words.
+    OR (or «أو») splits the query into alternatives of whole word groups, so that a name of two
+    words stays one alternative: «الولايات المتحدة أو روسيا» is (ولاي AND متحد) OR روسي. Safe on
+    any input: quotes and emoji are not words and vanish; the query is cut to MAX_QUERY_CHARS and
+    to its first MAX_QUERY_GROUPS distinct words.
     """
-    wanted: list[Group] = []
+    branches: list[list[Group]] = [[]]
     excluded: list[Group] = []
     run: list[str] = []  # plain words, read together so that an English name may span them
     for operator, chunk in _chunks(query[:MAX_QUERY_CHARS]):
-        if not operator:
-            run.extend(chunk)
-            continue
-        _extend(wanted, _groups_of(run))
-        run = []
-        groups = list(_groups_of(chunk))
         if operator == "-":
-            _extend(excluded, groups)
-        elif groups and wanted:
-            wanted[-1] = _unique([*wanted[-1], *groups[0]])
-            _extend(wanted, groups[1:])
-        else:
-            _extend(wanted, groups)
-    _extend(wanted, _groups_of(run))
-    return ParsedQuery(tuple(wanted[:MAX_QUERY_GROUPS]), tuple(excluded[:MAX_QUERY_GROUPS]))
+            _extend(excluded, _groups_of(chunk))
+            continue
+        if operator == "|":
+            _extend(branches[-1], _groups_of(run))
+            run = []
+            if branches[-1]:
+                branches.append([])
+        run.extend(chunk)
+    _extend(branches[-1], _groups_of(run))
+    kept: list[Group] = []
+    for branch in branches:
+        _extend(kept, branch)
+    kept = kept[:MAX_QUERY_GROUPS]
+    alternatives = _unique(tuple(g for g in branch if g in kept) for branch in branches)
+    alternatives = tuple(b for b in alternatives if b)
+    if len(alternatives) > 1 and all(len(b) == 1 for b in alternatives):
+        # «سوريا أو لبنان»: one word, either of its readings.
+        alternatives = ((_unique(t for b in alternatives for t in b[0]),),)
+    groups: list[Group] = []
+    for alternative in alternatives:
+        _extend(groups, alternative)
+    return ParsedQuery(tuple(groups), tuple(excluded[:MAX_QUERY_GROUPS]), alternatives)
+
+
+_LATIN_WORD = re.compile(r"[a-z]+")
+
+
+def _latin_only(group: Group) -> bool:
+    return all(_LATIN_WORD.fullmatch(term) for term in group)
+
+
+def without_unread_latin(parsed: ParsedQuery) -> ParsedQuery:
+    """`parsed` without the Latin words that have no Arabic reading (not in english.txt), in each
+    branch that keeps another word: they can never be in an Arabic story, so a question needing
+    them («Gaza ceasefire») finds nothing where the name alone finds the stories. (/search keeps
+    them and says when the stories have only some of the words.)"""
+    branches = []
+    for branch in parsed.branches:
+        kept = tuple(g for g in branch if not _latin_only(g))
+        branches.append(kept or branch)
+    groups: list[Group] = []
+    for branch in branches:
+        _extend(groups, branch)
+    return ParsedQuery(tuple(groups), parsed.excluded, _unique(branches))
 
 
 def _extend(groups: list[Group], more: Iterable[Group]) -> None:
@@ -317,8 +365,13 @@ def _extend(groups: list[Group], more: Iterable[Group]) -> None:
 
 
 def query_groups(query: str) -> list[Group]:
-    """The groups of `parse_query`: a hit needs one term of every group."""
+    """Every group of `parse_query`, each once (with OR, a hit needs only one branch's groups)."""
     return list(parse_query(query).groups)
+
+
+def query_branches(query: str) -> list[tuple[Group, ...]]:
+    """The alternatives of `parse_query`: a hit has one term of every group of one of them."""
+    return list(parse_query(query).branches)
 
 
 def excluded_groups(query: str) -> list[Group]:
@@ -331,10 +384,20 @@ def query_terms(query: str) -> list[str]:
     return list(_unique(term for group in query_groups(query) for term in group))
 
 
+@lru_cache(maxsize=4096)
+def keyword_groups(keyword: str) -> tuple[Group, ...]:
+    """A followed keyword's (or a topic keyword's) groups: every word, operators read as none
+    (following reads no "-word", NOT or «أو»: a keyword stored with «أو» keeps needing both words,
+    «أو» being a stop word)."""
+    groups: list[Group] = []
+    _extend(groups, _groups_of(_words(keyword[:MAX_QUERY_CHARS])))
+    return tuple(groups[:MAX_QUERY_GROUPS])
+
+
 def matches(text_terms: set[str] | frozenset[str], keyword: str) -> bool:
     """True when every word of `keyword` occurs in the analysed text (`set(index_terms(text))`).
 
     A keyword with no searchable word (only stop words, emoji ...) matches nothing.
     """
-    groups = query_groups(keyword)
+    groups = keyword_groups(keyword)
     return bool(groups) and all(any(term in text_terms for term in group) for group in groups)

@@ -19,8 +19,9 @@ Other databases: a portable fallback with the same API: LIKE over the analysed t
 first, then newest first.
 
 What the user typed never reaches MATCH: it is analysed into terms (bot.search.analyzer), each term
-is double-quoted, alternatives are OR-ed and words AND-ed; words typed as "-word" (or after NOT) are
-excluded (FTS5 NOT, tsquery !). When no story has every word, the search is relaxed to any word and
+is double-quoted, alternatives are OR-ed and words AND-ed; OR between words splits the query into
+branches of whole word groups ("الولايات المتحدة أو روسيا": (A AND B) OR C), the title boost taking
+the best branch's share; words typed as "-word" (or after NOT) are excluded (FTS5 NOT, tsquery !). When no story has every word, the search is relaxed to any word and
 the page says so (`relaxed=True`).
 """
 
@@ -38,7 +39,7 @@ from sqlalchemy.types import TypeEngine
 
 from bot.clock import as_utc, utcnow
 from bot.db.database import Database
-from bot.search.analyzer import Group, parse_query
+from bot.search.analyzer import Group, parse_query, without_unread_latin
 from bot.search.snippets import make_snippet
 
 TITLE_WEIGHT = 4.0
@@ -87,20 +88,44 @@ def _alternatives(group: Group) -> str:
     return f"({alts})" if len(group) > 1 else alts
 
 
-def match_expression(groups: list[Group], *, any_word: bool = False, excluded: Sequence[Group] = ()) -> str:
-    """An FTS5 MATCH string from analysed term groups; every term is a quoted string literal."""
-    expr = (" OR " if any_word else " AND ").join(_alternatives(g) for g in groups)
+Branches = Sequence[Sequence[Group]]
+
+
+def _either(branches: Sequence[Sequence[str]], join: str, either: str) -> str:
+    """Branches of word groups as one expression: each branch's parts joined by `join`, the
+    branches by `either`."""
+    return f" {either} ".join("(" + f" {join} ".join(b) + ")" for b in branches)
+
+
+def match_expression(
+    groups: list[Group], *, any_word: bool = False, excluded: Sequence[Group] = (), branches: Branches = ()
+) -> str:
+    """An FTS5 MATCH string from analysed term groups (every group; or with `branches`, every group
+    of one branch: "A B OR C"); every term is a quoted string literal."""
+    if not any_word and len(branches) > 1:
+        expr = _either([[_alternatives(g) for g in b] for b in branches], "AND", "OR")
+    else:
+        expr = (" OR " if any_word else " AND ").join(_alternatives(g) for g in groups)
     if not excluded:
         return expr
     unwanted = " OR ".join(_quote(t) for g in excluded for t in g)
     return f"({expr}) NOT ({unwanted})"
 
 
-def _title_share(conditions: list[str]) -> str:
+def _title_share(
+    conditions: list[str], branches: list[list[int]] | None = None, greatest: str = "max"
+) -> str:
     """SQL for the title boost: 1 + (TITLE_BOOST - 1) * the share of `conditions` (one per query
-    word, true when the title has the word) that hold."""
-    held = " + ".join(f"(CASE WHEN {c} THEN 1.0 ELSE 0.0 END)" for c in conditions)
-    return f"(1.0 + {TITLE_BOOST - 1.0} * ({held}) / {len(conditions)}.0)"
+    word, true when the title has the word) that hold; with OR, the best share among the branches
+    (lists of indexes into `conditions`; `greatest` is the SQL function of the larger value)."""
+
+    def share(indexes: list[int]) -> str:
+        held = " + ".join(f"(CASE WHEN {conditions[i]} THEN 1.0 ELSE 0.0 END)" for i in indexes)
+        return f"({held}) / {len(indexes)}.0"
+
+    parts = [share(b) for b in branches or [list(range(len(conditions)))]]
+    best = parts[0] if len(parts) == 1 else f"{greatest}({', '.join(parts)})"
+    return f"(1.0 + {TITLE_BOOST - 1.0} * {best})"
 
 
 _COLUMNS: dict[str, TypeEngine[Any] | type[TypeEngine[Any]]] = {
@@ -140,7 +165,9 @@ def _filters(
     return sql, params
 
 
-def _fts_ranked(expr: str, filters: str, *, words: int, capped: bool) -> str:
+def _fts_ranked(
+    expr: str, filters: str, *, words: int, capped: bool, branches: list[list[int]] | None = None
+) -> str:
     """CTEs ending in `ranked` (id, score, total): one page of FTS5 matches.
 
     Only ids and scores are ranked, and the join reads the covering index, not the rows (whose
@@ -164,7 +191,8 @@ def _fts_ranked(expr: str, filters: str, *, words: int, capped: bool) -> str:
             [
                 f"m.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :title_{i})"
                 for i in range(words)
-            ]
+            ],
+            branches,
         )
     }
                        / (1.0 + max(julianday(:now) - julianday(s.published_at), 0.0) / {RECENCY_DAYS})
@@ -183,20 +211,34 @@ def _ts_lexeme(term: str) -> str:
 
 
 def tsquery_expression(
-    groups: list[Group], *, any_word: bool = False, weight: str = "", excluded: Sequence[Group] = ()
+    groups: list[Group],
+    *,
+    any_word: bool = False,
+    weight: str = "",
+    excluded: Sequence[Group] = (),
+    branches: Branches = (),
 ) -> str:
-    """A PostgreSQL tsquery string from analysed term groups, every term a quoted lexeme
-    (`weight` "A" restricts them to the title)."""
+    """A PostgreSQL tsquery string from analysed term groups (every group; or with `branches`,
+    every group of one branch), every term a quoted lexeme (`weight` "A" restricts them to the
+    title)."""
     suffix = f":{weight}" if weight else ""
-    parts = ["(" + " | ".join(_ts_lexeme(t) + suffix for t in group) + ")" for group in groups]
-    expr = (" | " if any_word else " & ").join(parts)
+
+    def part(group: Group) -> str:
+        return "(" + " | ".join(_ts_lexeme(t) + suffix for t in group) + ")"
+
+    if not any_word and len(branches) > 1:
+        expr = _either([[part(g) for g in b] for b in branches], "&", "|")
+    else:
+        expr = (" | " if any_word else " & ").join(part(g) for g in groups)
     if not excluded:
         return expr
     unwanted = " | ".join(_ts_lexeme(t) for g in excluded for t in g)
     return f"({expr}) & !({unwanted})"
 
 
-def _postgres_ranked(filters: str, *, words: int, capped: bool) -> str:
+def _postgres_ranked(
+    filters: str, *, words: int, capped: bool, branches: list[list[int]] | None = None
+) -> str:
     """CTEs ending in `ranked` (id, score, total): one page of tsvector matches, found through the
     GIN index and ranked as on SQLite (the same RANK_CANDIDATES cap: ts_rank reads each match's
     whole document)."""
@@ -217,7 +259,7 @@ def _postgres_ranked(filters: str, *, words: int, capped: bool) -> str:
         ranked AS (
             SELECT s.id AS id,
                    ts_rank({weights}, f.document, q.any_word, 1)
-                       * {_title_share([f"f.document @@ q.title_{i}" for i in range(words)])}
+                       * {_title_share([f"f.document @@ q.title_{i}" for i in range(words)], branches, "GREATEST")}
                        / (1.0 + GREATEST(EXTRACT(EPOCH FROM (:now - s.published_at)) / 86400.0, 0.0)
                                 / {RECENCY_DAYS}) AS score,
                    {total} AS total
@@ -229,10 +271,17 @@ def _postgres_ranked(filters: str, *, words: int, capped: bool) -> str:
 
 
 def _like_ranked(
-    groups: list[Group], filters: str, params: dict, *, any_word: bool, excluded: Sequence[Group] = ()
+    groups: list[Group],
+    filters: str,
+    params: dict,
+    *,
+    any_word: bool,
+    excluded: Sequence[Group] = (),
+    branches: list[list[int]] | None = None,
 ) -> str:
-    """The non-SQLite fallback: every (or any) group has a term among the analysed terms, and no
-    excluded term; title matches first, then newest first."""
+    """The non-SQLite fallback: every (or any) group (with `branches`, every group of one branch)
+    has a term among the analysed terms, and no excluded term; title matches first, then newest
+    first."""
     doc = "(' ' || f.title_terms || ' ' || f.body_terms || ' ')"
     title = "(' ' || f.title_terms || ' ')"
     conds, score = [], []
@@ -243,7 +292,10 @@ def _like_ranked(
             alts.append(f"{doc} LIKE :t{i}_{j}")
             score.append(f"(CASE WHEN {title} LIKE :t{i}_{j} THEN {TITLE_WEIGHT} ELSE {BODY_WEIGHT} END)")
         conds.append("(" + " OR ".join(alts) + ")")
-    where = (" OR " if any_word else " AND ").join(conds)
+    if not any_word and branches and len(branches) > 1:
+        where = _either([[conds[i] for i in b] for b in branches], "AND", "OR")
+    else:
+        where = (" OR " if any_word else " AND ").join(conds)
     unwanted = []
     for j, term in enumerate(t for g in excluded for t in g):
         params[f"x{j}"] = f"% {term} %"
@@ -341,17 +393,25 @@ async def search(
     feed_ids: list[int] | None = None,
     relax: bool = True,
     fts: bool | None = None,
+    question: bool = False,
 ) -> SearchPage:
     """Stories matching `query`; never raises on what a user typed (see SearchPage.error).
 
     `relax=False` never falls back to "any word" when no story has every word.
+    `question=True` does not require the Latin words that have no Arabic reading
+    (analyzer.without_unread_latin): "what's new on the Gaza war" needs Gaza only.
     `fts=False` forces the portable LIKE fallback (used on databases other than SQLite and
     PostgreSQL; tests use it too).
     """
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
     parsed = parse_query(query or "")
+    if question:
+        parsed = without_unread_latin(parsed)
     groups, excluded = list(parsed.groups), parsed.excluded
+    branches = [list(b) for b in parsed.branches]
+    # Each branch as the indexes of its groups in `groups` (the title boost's conditions).
+    indexes = [[groups.index(g) for g in b] for b in branches]
     terms = list(dict.fromkeys(t for g in groups for t in g))
     if not groups:
         return SearchPage([], 0, [], error="empty", offset=offset, limit=limit)
@@ -365,23 +425,27 @@ async def search(
         values = {**params, "limit": lim, "offset": off}
         if use_fts and postgres:
             values.update(
-                expr=tsquery_expression(groups, any_word=any_word, excluded=excluded),
+                expr=tsquery_expression(groups, any_word=any_word, excluded=excluded, branches=branches),
                 any_expr=tsquery_expression(groups, any_word=True),
                 now=utcnow(),
                 **{f"title_{i}": tsquery_expression([g], weight="A") for i, g in enumerate(groups)},
             )
-            ranked = _postgres_ranked(filters, words=len(groups), capped=source is None and feed_ids is None)
+            ranked = _postgres_ranked(
+                filters, words=len(groups), capped=source is None and feed_ids is None, branches=indexes
+            )
             return await _page(conn, ranked, values)
         if use_fts:
-            expr = match_expression(groups, any_word=any_word, excluded=excluded)
+            expr = match_expression(groups, any_word=any_word, excluded=excluded, branches=branches)
             values.update(
                 expr=expr,
                 now=now,
                 **{f"title_{i}": f"title_terms : {_alternatives(g)}" for i, g in enumerate(groups)},
             )
-            ctes = _fts_ranked(expr, filters, words=len(groups), capped=source is None and feed_ids is None)
+            ctes = _fts_ranked(
+                expr, filters, words=len(groups), capped=source is None and feed_ids is None, branches=indexes
+            )
             return await _page_sqlite(conn, ctes, values)
-        ctes = _like_ranked(groups, filters, values, any_word=any_word, excluded=excluded)
+        ctes = _like_ranked(groups, filters, values, any_word=any_word, excluded=excluded, branches=indexes)
         return await _page(conn, ctes, values)
 
     relaxed = False

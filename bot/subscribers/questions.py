@@ -38,11 +38,12 @@ _FILLER = _words(
     صار حصل جرى يجري حدث يحدث يحصل استجد يستجد بيصير happened
     كيف الوضع الاوضاع عندك عندكم صاير بيحصل طمني طمنا وين
     with latest
+    التطورات تطورات القصة قصة الأوضاع أوضاع أخر
     """
 )
 # Filler only when another filler word follows (or nothing does): "what's new about Syria",
-# "the latest on Gaza", "ابي اخبار غزة", "شي جديد", but "news about New York", "news about the
-# Hague", «أبي أحمد» (Ethiopia's prime minister), «شي جين بينغ» (China's president).
+# "the latest on Gaza", "ابي اخبار غزة", "شي جديد", but "news about New York", «أبي أحمد»
+# (Ethiopia's prime minister), «شي جين بينغ» (China's president).
 _FILLER_BEFORE_FILLER = _words("new the ابي شي")
 # normalize() folds ى into ي, so the preposition «على» would swallow the name «علي»: typed with a
 # dotted final ي it is the name. («الي» stays filler: it is a common spelling of «إلى» and «اللي».)
@@ -82,6 +83,10 @@ def extract_topic(question: str) -> str:
     while len(words) > 1 and (greeting := _leading_greeting(words)):
         del words[:greeting]
     while words and _leading_filler(words):
+        words.pop(0)
+    # "the latest on the Gaza war" is about "Gaza war"; "news about the Hague" keeps the article
+    # of a one-word name (search reads "the" as a stop word either way).
+    if len(words) > 2 and _folded(words[0]) == "the":
         words.pop(0)
     while words and _folded(words[-1]) in _TRAILING:
         words.pop()
@@ -193,7 +198,7 @@ async def _search(db: Database, queries: list[str], *, limit: int, strict: bool)
     """
     ranked: list[int] = []
     for query in queries:
-        page = await search(db, query, limit=limit * 3, relax=False)
+        page = await search(db, query, limit=limit * 3, relax=False, question=True)
         if page.error:
             continue
         ranked.extend(hit.story_id for hit in page.hits if hit.story_id not in ranked)

@@ -26,7 +26,7 @@ from bot.delivery import outbox
 from bot.delivery.digest import restart_period
 from bot.delivery.routing import story_terms
 from bot.delivery.schedule import quiet_until
-from bot.search.analyzer import matches, query_groups
+from bot.search.analyzer import has_operators, keyword_groups, matches
 from bot.subscribers import prefs
 from summarizer.normalize import normalize, tokens
 
@@ -312,11 +312,18 @@ def resolve_target(text: str, feeds: Sequence[Feed], topics: Sequence[Topic]) ->
 
 
 def keyword_target(keyword: str) -> str:
-    """The stored form of a followed keyword: its normalised words; SubscriptionError if unusable."""
+    """The stored form of a followed keyword: its normalised words; SubscriptionError if unusable.
+
+    A keyword with an operator of /search ("-word", NOT, OR, «أو») is refused: following needs
+    every word of what it follows (routing reads no operator), so «غزة -حماس» would bring exactly
+    the Hamas stories it was meant to leave out. A keyword stored with «أو» before operators
+    existed keeps needing both words (`keyword_key`)."""
     display = " ".join(keyword.split())
     if len(display) > MAX_KEYWORD_CHARS:
         raise SubscriptionError("keyword_too_long", limit=MAX_KEYWORD_CHARS)
-    if not query_groups(display):
+    if has_operators(display):
+        raise SubscriptionError("keyword_operators", keyword=display)
+    if not keyword_groups(display):
         raise SubscriptionError("keyword_empty", keyword=display)
     return normalize(" ".join(tokens(display)))
 
@@ -328,7 +335,7 @@ def keyword_key(target: str) -> frozenset[tuple[str, ...]]:
     Computed from the stored target whenever it is needed, never stored: rows written before keys
     existed are found the same way, and a change to the analyzer needs no migration.
     """
-    return frozenset(query_groups(target))
+    return frozenset(keyword_groups(target))
 
 
 def same_key(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> bool:

@@ -194,6 +194,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "«{keyword}» لا تحوي كلمة يمكن البحث بها. جرّب كلمة أخرى.",
         "en": "«{keyword}» has no searchable word. Try another keyword.",
     },
+    "keyword_operators": {
+        "ar": "لا تقرأ المتابعة «-» ولا «أو» ولا NOT وOR (هي للبحث بالأمر /search)، فلن أتابع «{keyword}». "
+        "تابع كلمة أو عبارة تذكرها الأخبار، وتابع كل كلمة وحدها لتصلك أخبار أيٍّ منها، مثل "
+        "/follow سوريا ثم /follow لبنان.",
+        "en": "Following reads no “-”, NOT or OR (they are for /search), so I did not follow «{keyword}». "
+        "Follow a word or phrase the stories mention, and each word on its own to get stories with "
+        "either, e.g. /follow Syria, then /follow Lebanon.",
+    },
     "keyword_too_long": {
         "ar": "الكلمة طويلة جدًا، الحد {limit} حرفًا.",
         "en": "That keyword is too long; the limit is {limit} characters.",
