@@ -94,6 +94,8 @@ async def test_the_arabic_search_examples_read_right_to_left(bot_factory: Any, f
         [reply] = await fake_telegram.converse(USER_ID, "/search")
     examples = [line for line in reply["text"].split("\n") if "/search" in line]
     assert examples and all(line.startswith("\u200f") for line in examples)
+    # The operators are shown, so a reader knows «-روسيا» leaves Russia out.
+    assert any("سوريا -روسيا" in line for line in examples) and any("أو لبنان" in line for line in examples)
 
 
 async def test_search_with_no_stories_stored(bot_factory: Any, fake_telegram: Any) -> None:

@@ -14,16 +14,18 @@ from bot.search.service import SearchHit, SearchPage
 
 TEXTS = {
     "usage": {
-        "ar": "اكتب ما تبحث عنه بعد الأمر، مثل:\n/search اللاجئين\n/search الانتخابات في لبنان",
-        "en": "Type what you are looking for after the command, e.g.:\n/search refugees\n/search اللاجئين",
+        "ar": "اكتب ما تبحث عنه بعد الأمر، مثل:\n/search اللاجئين\n/search الانتخابات في لبنان\n"
+        "/search سوريا -روسيا (بلا ما يذكر روسيا)\n/search سوريا أو لبنان (أيٌّ منهما)",
+        "en": "Type what you are looking for after the command, e.g.:\n/search refugees\n/search اللاجئين\n"
+        "/search Syria -Russia (leaving out stories that mention Russia)\n/search Syria OR Lebanon (either)",
     },
     "no_words": {
         "ar": "لم أجد في «{query}» كلمة أبحث بها. اكتب كلمة أو أكثر، مثل: /search سوريا",
         "en": "“{query}” has no word to search for. Type one or more words, e.g. /search سوريا",
     },
     "nothing": {
-        "ar": "لم أجد أخبارًا عن «{query}». جرّب كلمة أخرى أو صيغة أقصر، مثل «لاجئ» بدل «اللاجئين السوريين».",
-        "en": "No stories found for “{query}”. Try another word or a shorter form, e.g. لاجئ instead of اللاجئين السوريين.",
+        "ar": "لم أجد أخبارًا عن «{query}». جرّب كلمة أخرى أو كلمات أقل، مثل «سوريا» بدل «الوضع الإنساني في سوريا».",
+        "en": "No stories found for “{query}”. Try another word or fewer words, e.g. Syria instead of humanitarian situation in Syria.",
     },
     "no_stories": {
         "ar": "لا توجد أخبار محفوظة بعد. اشترك في مصدر عبر /subscribe وعُد بعد قليل.",
