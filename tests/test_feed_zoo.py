@@ -253,6 +253,8 @@ async def test_an_enclosure_is_the_link_of_an_item_without_one_and_alone_is_no_s
         ("الأربعاء، 01 مايو 2024 10:00", datetime(2024, 5, 1, 10, tzinfo=UTC)),
         ("الخميس، ١٢ كانون الثاني ٢٠٢٣ ٠٩:٣٠ م", datetime(2023, 1, 12, 21, 30, tzinfo=UTC)),
         ("3 إبريل 2024", datetime(2024, 4, 3, tzinfo=UTC)),
+        ("الخميس 03 شتنبر 2024 14:30 +0100", datetime(2024, 9, 3, 13, 30, tzinfo=UTC)),  # Moroccan
+        ("12 غشت 2024", datetime(2024, 8, 12, tzinfo=UTC)),
         # What feedparser already read stays as it was.
         ("Wed, 01 May 2024 10:00:00 EST", datetime(2024, 5, 1, 15, tzinfo=UTC)),
         ("2024-05-01T10:00:00+03:00", datetime(2024, 5, 1, 7, tzinfo=UTC)),

@@ -2,7 +2,7 @@
 
 feedparser reads RFC 822 and ISO dates, and gives up (None: the poller then uses the time it
 fetched the item) on what many Arabic feeds write: no time zone, "GMT+3", Arabic month and weekday
-names (the Levantine أيار and the Egyptian مايو), Arabic-Indic digits. It also reads "AST" as
+names (the Levantine أيار, the Egyptian مايو, the Maghrebi جوان and the Moroccan شتنبر), Arabic-Indic digits. It also reads "AST" as
 Atlantic time (UTC-4) and "EEST" as UTC, while in an Arabic feed they are Arabia Standard Time
 (UTC+3) and Eastern European Summer Time (UTC+3). A date with no zone is taken as UTC.
 """
@@ -20,12 +20,12 @@ _MONTH_NAMES = {
     4: ("apr", "april", "ابريل", "نيسان", "افريل"),
     5: ("may", "مايو", "ايار", "ماي"),
     6: ("jun", "june", "يونيو", "يونيه", "حزيران", "جوان"),
-    7: ("jul", "july", "يوليو", "يوليه", "تموز", "جويليه"),
-    8: ("aug", "august", "اغسطس", "اب", "اوت"),
-    9: ("sep", "sept", "september", "سبتمبر", "ايلول"),
+    7: ("jul", "july", "يوليو", "يوليه", "تموز", "جويليه", "يوليوز"),
+    8: ("aug", "august", "اغسطس", "اب", "اوت", "غشت"),
+    9: ("sep", "sept", "september", "سبتمبر", "ايلول", "شتنبر"),
     10: ("oct", "october", "اكتوبر", "تشرين الاول"),
-    11: ("nov", "november", "نوفمبر", "تشرين الثاني"),
-    12: ("dec", "december", "ديسمبر", "كانون الاول"),
+    11: ("nov", "november", "نوفمبر", "تشرين الثاني", "نونبر"),
+    12: ("dec", "december", "ديسمبر", "كانون الاول", "دجنبر"),
 }
 _MONTHS = {name: month for month, names in _MONTH_NAMES.items() for name in names}
 _WEEKDAYS = frozenset(
