@@ -324,6 +324,35 @@ async def test_turning_quiet_hours_off_releases_the_stories_they_held(
     assert row.not_before.replace(tzinfo=UTC) == now
 
 
+async def test_stories_held_by_quiet_hours_follow_the_subscriptions_until_they_end(
+    db: Database, config_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader who unsubscribes at midnight does not get that source's held stories at 07:00;
+    a story a followed word also wants still comes; subscribing again before 07:00 brings back
+    what was held, once."""
+    config = config_factory()
+    feed = await night_quiet_subscriber(db, 35, "Asia/Riyadh")
+    now = at("2026-05-01T23:30:00+03:00")
+    freeze(monkeypatch, now, routing, service)
+    await service.follow(db, 35, "الاقتصاد")
+    plain = await add_story(db, feed, "خبر عن الطقس", fetched_at=now)
+    economy = await add_story(db, feed, "خبر عن الاقتصاد", fetched_at=now)
+    await route_new_stories(db, config, [plain, economy])
+    assert {r.story_id: r.status for r in await rows(db, 35)} == {plain: "pending", economy: "pending"}
+
+    assert await service.unsubscribe(db, 35, "feed", str(feed))
+    assert {r.story_id: r.status for r in await rows(db, 35)} == {plain: "withdrawn", economy: "pending"}
+    assert await service.unfollow(db, 35, "الاقتصاد") == ["الاقتصاد"]
+    assert {r.status for r in await rows(db, 35)} == {"withdrawn"}
+
+    assert await service.subscribe(db, 35, "feed", str(feed))
+    held = await rows(db, 35)
+    assert [r.status for r in held] == ["pending", "pending"]
+    assert {r.not_before.replace(tzinfo=UTC) for r in held} == {at("2026-05-02T07:00:00+03:00")}
+    assert await service.unsubscribe_all(db, 35) == 1
+    assert {r.status for r in await rows(db, 35)} == {"withdrawn"}
+
+
 async def test_switching_to_digest_moves_held_stories_into_the_digest(
     db: Database, config_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -24,7 +24,7 @@ from bot.db.database import Database
 from bot.db.models import Feed, Outbox, Story, Subscriber, Subscription, Topic
 from bot.delivery import outbox
 from bot.delivery.digest import restart_period
-from bot.delivery.routing import story_terms
+from bot.delivery.routing import still_wanted, story_terms
 from bot.delivery.schedule import quiet_until
 from bot.search.analyzer import has_operators, keyword_groups, matches
 from bot.subscribers import prefs
@@ -245,6 +245,44 @@ async def _retime_held(session: AsyncSession, sub: Subscriber, now: datetime) ->
     )
 
 
+# The reason a held card is withdrawn when the chat stops wanting it; subscribing again before the
+# quiet hours end brings it back (the digest asks the same question when it is built).
+UNWANTED = "unsubscribed while held"
+
+
+async def _rematch_held(session: AsyncSession, chat_id: int, now: datetime) -> None:
+    """Cards waiting out the chat's quiet hours follow its subscriptions: a story whose only
+    subscription was just removed is not delivered at 07:00, and one withdrawn so comes back if the
+    subscription returns before then. Rows waiting out a retry backoff (attempts > 0) are left alone."""
+    held = (
+        await session.execute(
+            select(Outbox.id, Outbox.story_id, Outbox.status).where(
+                Outbox.chat_id == chat_id,
+                Outbox.kind == outbox.STORY,
+                Outbox.story_id.is_not(None),
+                Outbox.attempts == 0,
+                Outbox.not_before > now,
+                or_(
+                    Outbox.status == outbox.PENDING,
+                    (Outbox.status == outbox.WITHDRAWN) & (Outbox.last_error == UNWANTED),
+                ),
+            )
+        )
+    ).all()
+    if not held:
+        return
+    stories = (await session.scalars(select(Story).where(Story.id.in_({r.story_id for r in held})))).all()
+    wanted = await still_wanted(session, chat_id, stories)
+    for row_id, story_id, status in held:
+        if status == outbox.PENDING and story_id not in wanted:
+            values: dict[str, Any] = {"status": outbox.WITHDRAWN, "last_error": UNWANTED}
+        elif status == outbox.WITHDRAWN and story_id in wanted:
+            values = {"status": outbox.PENDING, "last_error": None}
+        else:
+            continue
+        await session.execute(update(Outbox).where(Outbox.id == row_id).values(**values))
+
+
 async def set_language(db: Database, chat_id: int, language: str) -> Subscriber:
     if language not in ("ar", "en"):
         raise ValueError(f"unsupported language {language!r}")
@@ -424,6 +462,8 @@ async def _subscribe(
             session.add(
                 Subscription(chat_id=chat_id, kind=kind, target=target, display=display, created_at=utcnow())
             )
+            await session.flush()
+            await _rematch_held(session, chat_id, utcnow())
     except IntegrityError:
         # Two presses at once: the other one added it.
         return Subscription(chat_id=chat_id, kind=kind, target=target, display=display)
@@ -440,6 +480,7 @@ async def unsubscribe(db: Database, chat_id: int, kind: str, target: str) -> boo
                 Subscription.chat_id == chat_id, Subscription.kind == kind, Subscription.target == target
             )
         )
+        await _rematch_held(session, chat_id, utcnow())
         return bool(getattr(result, "rowcount", 0))
 
 
@@ -453,6 +494,8 @@ async def _unfollow(db: Database, chat_id: int, target: str) -> list[str]:
         rows = same_keyword(await _keyword_rows(session, chat_id), target)
         for row in rows:
             await session.delete(row)
+        await session.flush()
+        await _rematch_held(session, chat_id, utcnow())
         return [keyword_label(r) for r in rows]
 
 
@@ -491,6 +534,8 @@ async def unsubscribe_id(db: Database, chat_id: int, subscription_id: int) -> Su
         if row is None or row.chat_id != chat_id:
             return None
         await session.delete(row)
+        await session.flush()
+        await _rematch_held(session, chat_id, utcnow())
         return row
 
 
@@ -513,6 +558,7 @@ async def subscribe_all_feeds(db: Database, chat_id: int) -> int:
 async def unsubscribe_all(db: Database, chat_id: int) -> int:
     async with db.write() as session:
         result = await session.execute(delete(Subscription).where(Subscription.chat_id == chat_id))
+        await _rematch_held(session, chat_id, utcnow())
         return int(getattr(result, "rowcount", 0) or 0)
 
 
