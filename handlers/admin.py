@@ -58,7 +58,7 @@ from bot.clock import as_utc, utcnow
 from bot.config import parse_duration
 from bot.db.models import Feed, Subscriber
 from bot.delivery.format import local_time, utf16_len, zone
-from bot.feeds.health import feed_move, move_texts
+from bot.feeds.health import feed_move, known_error_text_ar, move_texts
 from bot.i18n import RLM, decimal, language_for, month_name, number, pager_row, text
 from bot.services import Services, services
 from bot.subscribers import notices
@@ -371,7 +371,19 @@ def _render_add(result: AddFeedResult, lang: str, svc: Services, *, typed: str) 
     key = f"add_{result.code}"
     if key not in TEXTS:
         key = "add_unreachable"
-    return _t(lang, key, status=result.http_status or "", detail=_e(result.detail))
+    if result.code.startswith("discovered_"):
+        link = _e(result.url or "")
+        detail = f"{link}\n{_why(lang, result.reason)}" if result.reason else link
+    else:
+        detail = _why(lang, result.detail)
+    return _t(lang, key, status=result.http_status or "", detail=detail, link=_e(result.url or ""))
+
+
+def _why(lang: str, reason: str) -> str:
+    """Why a fetch failed, for the admin: in Arabic words when there are some for it; otherwise the
+    server's or the parser's own words, quoted as code (a message to look up, not a label)."""
+    said = known_error_text_ar(reason) if lang == "ar" else None
+    return _e(said) if said else f"<code>{_e(clip(reason, 300))}</code>"
 
 
 # -- /removefeed /pausefeed /resumefeed ---------------------------------------------------------

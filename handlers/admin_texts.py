@@ -65,7 +65,7 @@ TEXTS: dict[str, dict[str, str]] = {
     # Not only a failed connection: a server that answered in a way the bot cannot read (an
     # unsupported compression) ends here too, and the reason is what the admin can act on.
     "add_unreachable": {
-        "ar": "⚠️ تعذّر جلب الرابط، والسبب:\n<code>{detail}</code>",
+        "ar": "⚠️ تعذّر جلب الرابط، والسبب:\n{detail}",
         "en": "⚠️ Could not reach the link: {detail}",
     },
     "add_not_feed": {
@@ -78,8 +78,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "⚠️ The page points to a feed, but that link does not give a valid news feed:\n{detail}",
     },
     "add_discovered_http_status": {
-        "ar": "⚠️ تشير الصفحة إلى خلاصة، لكن تعذّر جلبها: ردّ الخادم برمز الخطأ {status}.\n{detail}",
-        "en": "⚠️ The page points to a feed, but fetching it failed: the server answered with error {status}.\n{detail}",
+        "ar": "⚠️ تشير الصفحة إلى خلاصة، لكن تعذّر جلبها: ردّ الخادم برمز الخطأ {status}.\n{link}",
+        "en": "⚠️ The page points to a feed, but fetching it failed: the server answered with error {status}.\n{link}",
     },
     "add_discovered_unreachable": {
         "ar": "⚠️ تشير الصفحة إلى خلاصة، لكن تعذّر جلبها:\n{detail}",

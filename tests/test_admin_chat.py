@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -151,6 +152,7 @@ async def test_admin_adds_a_site_home_page_and_the_feed_is_discovered(
         ("404", "ردّ الخادم برمز الخطأ 404"),
         ("article", "ليس خلاصة أخبار"),
         ("garbage", "ليس رابطًا صالحًا"),
+        ("closed port", "تعذّر الاتصال بالخادم"),
     ],
 )
 async def test_addfeed_refusals_say_why_and_add_nothing(
@@ -165,10 +167,14 @@ async def test_addfeed_refusals_say_why_and_add_nothing(
         "404": f"{feed_server.base_url}/feeds/nothing-here.rss",
         "article": feed_server.article_url(feed_server.stories[0].id),
         "garbage": "ftp://",
+        "closed port": "http://127.0.0.1:9/feed.xml",
     }[target]
     async with bot_factory() as app:
         reply = await ask(fake_telegram, f"/addfeed {url}")
         assert expected in reply["plain_text"]
+        # The reason is in Arabic words: no English beyond the link the admin typed.
+        if target != "garbage":  # that reply shows an example link
+            assert not re.search("[A-Za-z]", reply["plain_text"].replace(url, ""))
         assert await _feed_rows(_db(app)) == []
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import re
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -307,12 +308,16 @@ async def test_the_admin_is_told_what_failed_and_where(
     for lang in ("ar", "en"):
         told = _reply(result, lang, config, db, typed)
         assert "/moved.xml" in told and "لا تشير الصفحة" not in told and "does not point" not in told
+    told = _reply(result, "ar", config, db, typed)
+    assert "صفحة ويب" in told and not re.search("[A-Za-z]", told.replace(result.url or "", ""))
 
     # The page's feed link is a 404: the message says it was the feed, not the page typed.
     typed = raw_server.set("/site-b/", page("/missing.xml"), html_headers)
     result = await admin_add_feed(db, config, fetcher, typed, origin="chat")
     assert result.code == "discovered_http_status" and result.http_status == 404
-    assert "/missing.xml" in _reply(result, "ar", config, db, typed)
+    told = _reply(result, "ar", config, db, typed)
+    assert "/missing.xml" in told and "404" in told
+    assert not re.search("[A-Za-z]", told.replace(result.url or "", ""))  # not "HTTP 404 Not Found"
 
     # A feed found through the page is stored without the page's tracking parameters.
     raw_server.set("/feed.xml", rss([item(s) for s in ant_stories[:2]]).encode(), RSS)
@@ -324,7 +329,7 @@ async def test_the_admin_is_told_what_failed_and_where(
     # too, and does not say the bot could not connect.
     unreadable = AddFeedResult("unreachable", "could not decompress the body (content encoding br)")
     told = _reply(unreadable, "ar", config, db, typed)
-    assert "content encoding br" in told and "لم يتمكن البوت من الاتصال" not in told
+    assert "ترميز الضغط br غير مدعوم" in told and "لم يتمكن البوت من الاتصال" not in told
 
 
 async def test_adding_a_malformed_feed_from_the_shell_says_so_and_counts_its_items(

@@ -63,6 +63,7 @@ class AddFeedResult:
     existing: str | None = None  # the feed already there, for duplicates
     existing_paused: bool = False  # … and it is paused (by an admin, or after failing)
     http_status: int | None = None
+    reason: str = ""  # the discovered link's failure alone (English), for the chat to render
     # Added, but its document is not well-formed XML (why, in English): its `entries` were read
     # by a lenient parser, and some may be missing.
     malformed: str | None = None
@@ -702,9 +703,11 @@ async def _first_parsable(fetcher: Fetcher, links: list[str]) -> tuple[Any, str]
             reason = str(getattr(exc, "reason", exc))
             code, status = classify_fetch_error(reason)
             code = "discovered_http_status" if code == "http_status" else "discovered_unreachable"
-            refusal = AddFeedResult(code, f"{link} ({reason})", url=link, http_status=status)
+            refusal = AddFeedResult(code, f"{link} ({reason})", url=link, http_status=status, reason=reason)
         except FeedParseError as exc:
-            refusal = AddFeedResult("discovered_not_feed", f"{link} ({exc.reason})", url=link)
+            refusal = AddFeedResult(
+                "discovered_not_feed", f"{link} ({exc.reason})", url=link, reason=exc.reason
+            )
     raise _DiscoveredFailed(refusal)
 
 

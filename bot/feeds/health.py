@@ -194,17 +194,24 @@ _AR_REASONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"closed before the body was complete"), "انقطع الاتصال قبل اكتمال الرد"),
     (re.compile(r"not a feed: got an HTML page"), "الرابط يعيد صفحة ويب لا تغذية أخبار"),
     (re.compile(r"not a feed"), "الرد ليس تغذية أخبار صالحة"),
+    # The encoding's name stays as the server wrote it: it is what the admin looks up.
+    (re.compile(r"content encoding ([^)]+)\)"), "تعذّر فك ضغط الرد: ترميز الضغط {0} غير مدعوم"),
     (re.compile(r"decompress"), "تعذّر فك ضغط الرد"),
 ]
 
 
-def error_text_ar(reason: str) -> str:
-    """An Arabic rendering of a fetch/parse error reason (no English words in Arabic messages)."""
+def known_error_text_ar(reason: str) -> str | None:
+    """The Arabic rendering of a fetch/parse error reason, None for a reason it has no words for."""
     for pattern, text in _AR_REASONS:
         match = pattern.search(reason)
         if match:
             return text.format(*match.groups())
-    return "خطأ غير متوقع أثناء جلب التغذية"
+    return None
+
+
+def error_text_ar(reason: str) -> str:
+    """An Arabic rendering of a fetch/parse error reason (no English words in Arabic messages)."""
+    return known_error_text_ar(reason) or "خطأ غير متوقع أثناء جلب التغذية"
 
 
 def error_text(reason: str, lang: str) -> str:
