@@ -559,4 +559,4 @@ async def test_a_body_in_an_encoding_we_did_not_ask_for_is_a_clear_error(
     feed_id = await add_feed(db, raw_server.set("/br", b"\x1b\x03\x00\xf8\xa5\x40\x80\x12", headers))
     result = await poll_feed(db, config, fetcher, feed_id)
     assert result.error == "could not decompress the body (content encoding br)"
-    assert error_text_ar(result.error) == "تعذّر فك ضغط الرد"
+    assert error_text_ar(result.error) == "تعذّر فك ضغط الرد: ترميز الضغط br غير مدعوم"
