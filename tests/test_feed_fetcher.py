@@ -37,6 +37,22 @@ async def test_polite_request_and_conditional_get(
     assert requests[1].if_none_match == first.etag
 
 
+async def test_an_unchanged_feed_is_polled_again_over_the_same_connection(
+    feed_server: FeedServer, config_factory: Callable[..., Config]
+) -> None:
+    """A 304 is read to its end, so the connection goes back to the pool: a feed server is not
+    handed a new TCP connection (a new TLS handshake, on https) for every unchanged poll."""
+    url = feed_server.add_feed("steady", feed_server.stories[:3])
+    async with Fetcher(config_factory().fetch) as fetcher:
+        first = await fetcher.fetch(url)
+        for _ in range(3):
+            again = await fetcher.fetch(url, etag=first.etag, last_modified=first.last_modified)
+            assert again.not_modified
+    requests = feed_server.requests("steady")
+    assert [r.status for r in requests] == [200, 304, 304, 304]
+    assert len({r.peer for r in requests}) == 1 and requests[0].peer is not None
+
+
 async def test_gzip_body_is_decompressed(config_factory: Callable[..., Config]) -> None:
     body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 

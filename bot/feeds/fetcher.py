@@ -300,6 +300,7 @@ class Fetcher:
                 try:
                     location = response.headers.get("location")
                     if response.status_code in _REDIRECTS and location:
+                        await _drain(response)
                         target = urljoin(current, location.strip())
                         if target in seen:
                             raise FetchError(f"redirect loop ({len(seen)} hops)", status=response.status_code)
@@ -319,6 +320,7 @@ class Fetcher:
                     new_etag = response.headers.get("etag")
                     new_modified = response.headers.get("last-modified")
                     if response.status_code == 304:
+                        await _drain(response)
                         return FetchResult(
                             status=304,
                             content=b"",
@@ -371,6 +373,19 @@ class Fetcher:
                 raise FetchError(f"body larger than {_size(limit)}")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+async def _drain(response: httpx.Response, limit: int = 64 * 1024) -> None:
+    """Read a body that carries nothing (a 304's, a redirect's) to its end: httpcore closes a
+    connection whose response was closed unread, so an unchanged feed would cost a new TCP
+    connection (and TLS handshake) on every poll. A body over `limit` is left: closing is cheaper."""
+    if response.is_stream_consumed:  # a body the transport had already read (httpx.MockTransport)
+        return
+    total = 0
+    async for chunk in response.aiter_raw():
+        total += len(chunk)
+        if total > limit:
+            return
 
 
 def _status_reason(status: int) -> str:

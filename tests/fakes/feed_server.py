@@ -130,6 +130,7 @@ class RequestRecord:
     user_agent: str | None
     accept_encoding: str | None
     at: float
+    peer: tuple[str, int] | None = None  # the client's address and port: one per TCP connection
 
 
 @dataclass
@@ -360,6 +361,7 @@ class FeedServer:
                 user_agent=request.headers.get("User-Agent"),
                 accept_encoding=request.headers.get("Accept-Encoding"),
                 at=time.monotonic(),
+                peer=request.transport.get_extra_info("peername") if request.transport else None,
             )
         )
         if self._changed is not None:
