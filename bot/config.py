@@ -171,7 +171,7 @@ class DatabaseConfig(_Strict):
     echo: bool = False
     # The record of messages sent (the outbox: a card per story per chat), fetched article pages
     # and kept search queries older than this are deleted once a day (bot.db.retention); stories
-    # are kept. At least 15 days: /stats draws the last 14, and cards are edited for 48 hours.
+    # are kept. At least 15 days: /stats draws the last 14, and cards are edited for 47 hours.
     keep_history: Duration = Field(30 * 86400.0, ge=15 * 86400.0)
 
     @field_validator("url")

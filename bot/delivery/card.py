@@ -15,7 +15,10 @@ from bot.db.models import Outbox, Story
 from bot.delivery import outbox
 from bot.delivery.format import MAX_SUMMARY_CHARS, RenderedMessage, render_story, zone
 
-# Telegram's window for editing a bot's message is 48 hours; an hour's margin for the queue.
+# Cards are edited (a correction, another outlet's link) for 47 hours after they were sent. Telegram
+# would allow longer (its 48-hour limit is on deleting, and on editing business messages), but a
+# change to a card two days old is an outlet tidying its archive, not news a reader is following,
+# and the window bounds what each correction looks through.
 EDIT_WINDOW = timedelta(hours=47)
 
 Also = list[tuple[str, str | None]]

@@ -2,9 +2,10 @@
 the chats that have it: a card already sent is edited in place, a card still queued is re-rendered,
 and a digest that lists it has that item replaced (the digest's other items stay as they were).
 
-Telegram lets a bot edit its messages for 48 hours; older cards stay as they are (and /search finds
-the corrected story). An edit is an outbox row of kind "edit", so it keeps the same per-chat pacing,
-retries and restart safety as any message, and a chat that left gets none. The edited message's row
+Cards sent in the last 47 hours are corrected (bot.delivery.card.EDIT_WINDOW says why not older
+ones); older cards stay as they are, and /search finds the corrected story. An edit is an outbox
+row of kind "edit", so it keeps the same per-chat pacing, retries and restart safety as any
+message, and a chat that left gets none. The edited message's row
 then holds its new text, so the same correction seen again edits nothing, and a later one, even
 back to an earlier text, edits again (bot.delivery.card.edit_of). Nothing is sent as a new message:
 a correction is not news.
