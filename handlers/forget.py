@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.subscribers import service
-from bot.subscribers.chat import COMMAND_UPDATES, changing_chat, reply
+from bot.subscribers.chat import COMMAND_UPDATES, changing_chat, edit, reply
 from bot.subscribers.texts import say
 
 _YES, _NO = "fgt:yes", "fgt:no"
@@ -40,9 +40,10 @@ async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         outcome = "forgotten"
     else:
         outcome = "forget_kept"
-    # The question is replaced by the outcome, so its buttons cannot be pressed twice.
-    await query.edit_message_text(say(outcome, ctx.lang))
     await query.answer()
+    # The question is replaced by the outcome, so its buttons cannot be pressed twice; a second
+    # tap that arrived before the edit finds it already so (edit ignores "not modified").
+    await edit(update, say(outcome, ctx.lang))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

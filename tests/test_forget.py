@@ -66,6 +66,24 @@ async def test_forget_asks_first_then_deletes_everything_about_the_chat(
     assert "النفط" not in mysubs
 
 
+async def test_a_double_tap_on_delete_is_answered_quietly(bot: Any, fake_telegram: FakeTelegram) -> None:
+    """Two taps land before the question is replaced (a phone does that): the second finds the
+    data gone and the message already saying so; it must not report an error after the deletion."""
+    async with bot as app:
+        await say(fake_telegram, "/start")
+        await say(fake_telegram, "/follow النفط")
+        [ask] = await fake_telegram.converse(USER_ID, "/forget", timeout=10)
+        sent_before = len(fake_telegram.sent_messages(USER_ID))
+        taps = [await fake_telegram.callback_query(USER_ID, ask["message_id"], "fgt:yes") for _ in range(2)]
+        for tap in taps:
+            await fake_telegram.wait_for_callback_answer(tap["callback_query"]["id"])
+        rows = await _rows(db_of(app), USER_ID)
+        done = fake_telegram.message(USER_ID, ask["message_id"])
+    assert rows == (0, 0, 0)
+    assert done is not None and done["plain_text"].startswith("حُذف كل ما كنت أحفظه")
+    assert len(fake_telegram.sent_messages(USER_ID)) == sent_before  # no «حدث خطأ» after it
+
+
 async def test_keeping_the_data_deletes_nothing_and_english_users_are_asked_in_english(
     bot: Any, fake_telegram: FakeTelegram
 ) -> None:
