@@ -40,7 +40,7 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if change.error:
             await reply(update, say(f"settings_{change.error}", ctx.lang, value=clip(change.value)))
             return
-        sub = await service.update_settings(ctx.svc.db, ctx.chat_id, **change.changes)
+        sub = await service.update_settings(ctx.svc.db, ctx.chat_id, config=ctx.svc.config, **change.changes)
         text = say("settings_saved", ctx.lang) + "\n\n" + settings_text(sub, ctx.lang)
         await reply(update, text, main_keyboard(sub, ctx.lang))
         return
@@ -96,7 +96,7 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if changes is None:
         await query.answer(say("gone", ctx.lang), show_alert=True)
         return
-    sub = await service.update_settings(ctx.svc.db, ctx.chat_id, **changes)
+    sub = await service.update_settings(ctx.svc.db, ctx.chat_id, config=ctx.svc.config, **changes)
     await query.answer(say("settings_saved", ctx.lang))
     await edit(update, settings_text(sub, ctx.lang), main_keyboard(sub, ctx.lang))
 

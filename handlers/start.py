@@ -157,7 +157,7 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Guessing here would switch a user who misspelt their own language to the other one.
         await reply(update, say("language_unknown", ctx.lang, value=clip(typed)))
         return
-    await service.set_language(ctx.svc.db, ctx.chat_id, wanted)
+    await service.set_language(ctx.svc.db, ctx.chat_id, wanted, config=ctx.svc.config)
     await reply(update, say("language_set", wanted))
 
 
@@ -170,7 +170,7 @@ async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     await ctx.register()
     wanted = query.data.removeprefix(_LANGUAGE_DATA)
-    await service.set_language(ctx.svc.db, ctx.chat_id, wanted)
+    await service.set_language(ctx.svc.db, ctx.chat_id, wanted, config=ctx.svc.config)
     await query.answer()
     # The choice is replaced by its outcome, said in the language just chosen.
     await edit(update, say("language_set", wanted))

@@ -353,6 +353,27 @@ async def test_stories_held_by_quiet_hours_follow_the_subscriptions_until_they_e
     assert {r.status for r in await rows(db, 35)} == {"withdrawn"}
 
 
+async def test_a_card_held_by_quiet_hours_arrives_as_the_settings_read_when_it_is_sent(
+    db: Database, config_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader switches to English and one sentence overnight: the card held since 23:30 comes
+    at 07:00 in English with one sentence, not as it was rendered in Arabic at 23:30."""
+    config = config_factory()
+    feed = await night_quiet_subscriber(db, 36, "Asia/Riyadh", sentences=2)
+    now = at("2026-05-01T23:30:00+03:00")
+    freeze(monkeypatch, now, routing, service)
+    await route_new_stories(db, config, [await add_story(db, feed, "خبر محجوز", fetched_at=now)])
+    [before] = await rows(db, 36)
+    assert "الجملة الثانية" in before.payload["text"]
+    await service.update_settings(db, 36, config=config, language="en", sentences=1)
+    [row] = await rows(db, 36)
+    labels = [b["text"] for line in row.payload["buttons"] for b in line]
+    assert "الجملة الثانية" not in row.payload["text"] and "الجملة الأولى" in row.payload["text"]
+    assert "May" in row.payload["text"] and "مايو" not in row.payload["text"]
+    assert labels and not any(re.search("[\u0600-\u06ff]", label) for label in labels)
+    assert row.not_before.replace(tzinfo=UTC) == at("2026-05-02T07:00:00+03:00")
+
+
 async def test_switching_to_digest_moves_held_stories_into_the_digest(
     db: Database, config_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

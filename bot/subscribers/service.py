@@ -182,8 +182,17 @@ async def forget(db: Database, chat_id: int) -> bool:
         return known
 
 
-async def update_settings(db: Database, chat_id: int, **changes: Any) -> Subscriber:
-    """Store already-validated settings (see bot.subscribers.prefs); unknown names are a bug."""
+# The settings a card is rendered with: a card still held by quiet hours is rendered again when
+# one of them changes, so the reader who switched to English overnight gets English at 07:00.
+_CARD_SETTINGS = frozenset({"language", "timezone", "sentences", "link_preview"})
+
+
+async def update_settings(
+    db: Database, chat_id: int, *, config: Config | None = None, **changes: Any
+) -> Subscriber:
+    """Store already-validated settings (see bot.subscribers.prefs); unknown names are a bug.
+
+    With `config`, cards waiting out the quiet hours are rendered again with the new settings."""
     unknown = set(changes) - SETTINGS_FIELDS
     if unknown:
         raise TypeError(f"unknown settings: {sorted(unknown)}")
@@ -206,8 +215,34 @@ async def update_settings(db: Database, chat_id: int, **changes: Any) -> Subscri
             await _held_to_digest(session, sub.chat_id, now)
         elif changes.keys() & {"quiet_start", "quiet_end", "timezone"}:
             await _retime_held(session, sub, now)
+        if config is not None and changes.keys() & _CARD_SETTINGS and sub.mode != "digest":
+            await _rerender_held(session, sub, config, now)
         await session.flush()
         return sub
+
+
+async def _rerender_held(session: AsyncSession, sub: Subscriber, config: Config, now: datetime) -> None:
+    """Held cards read as the chat's settings now say (language, zone, sentences, previews); one the
+    reader expanded stays expanded, and one listing other outlets keeps them."""
+    from bot.delivery.card import rerender
+
+    held = (
+        await session.scalars(
+            select(Outbox).where(
+                Outbox.chat_id == sub.chat_id,
+                Outbox.status == outbox.PENDING,
+                Outbox.kind == outbox.STORY,
+                Outbox.story_id.is_not(None),
+                Outbox.attempts == 0,
+                Outbox.not_before > now,
+            )
+        )
+    ).all()
+    await session.flush()  # the new settings, before the cards read them
+    for card in held:
+        story = await session.get(Story, card.story_id)
+        if story is not None:
+            card.payload = rerender(card, story, sub, config)
 
 
 async def _held_to_digest(session: AsyncSession, chat_id: int, now: datetime) -> None:
@@ -283,10 +318,12 @@ async def _rematch_held(session: AsyncSession, chat_id: int, now: datetime) -> N
         await session.execute(update(Outbox).where(Outbox.id == row_id).values(**values))
 
 
-async def set_language(db: Database, chat_id: int, language: str) -> Subscriber:
+async def set_language(
+    db: Database, chat_id: int, language: str, *, config: Config | None = None
+) -> Subscriber:
     if language not in ("ar", "en"):
         raise ValueError(f"unsupported language {language!r}")
-    return await update_settings(db, chat_id, language=language)
+    return await update_settings(db, chat_id, config=config, language=language)
 
 
 # ---------------------------------------------------------------- feeds and topics
