@@ -11,7 +11,7 @@ import pytest
 from bot.db.models import Story
 from bot.delivery import format as fmt
 from bot.delivery.format import render_digest, render_story, split_html, utf16_len
-from bot.i18n import RLM
+from bot.i18n import RLM, ar_digits, month_name
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)  # 15:00 in Riyadh
 
@@ -144,7 +144,7 @@ def test_arabic_templates_carry_no_english_words() -> None:
     assert all(not re.search(r"[A-Za-z]", label) for label in labels)
     for catalog in (fmt.TEXTS,):
         for entry in catalog.values():
-            assert not re.search(r"[A-Za-z]", entry["ar"].replace("{count}", ""))
+            assert not re.search(r"[A-Za-z]", re.sub(r"\{\w+\}", "", entry["ar"]))
     digest = render_digest([story(url=None)], lang="ar", tz="Asia/Riyadh", slot=NOW)
     assert not re.search(r"[A-Za-z]", visible(digest[0]))
 
@@ -263,15 +263,30 @@ def test_digest_groups_stories_by_source_and_splits_when_long() -> None:
     ]
     parts = render_digest(stories, lang="ar", tz="Asia/Riyadh", slot=NOW, limit=1500)
     assert len(parts) > 1
-    text = "\n".join(visible(p) for p in parts)
-    assert text.startswith("موجز الأخبار · ١٥:٠٠")
+    shown = [visible(p) for p in parts]
+    text = "\n".join(shown)
+    assert shown[0].startswith(f"موجز الأخبار · ١٥:٠٠ (الجزء ١ من {ar_digits(len(parts))})")
     assert "عدد الأخبار: ٦٠" in text
-    # Each source's heading comes once, followed by its own stories only.
-    headings = [line for line in text.split("\n") if line.strip(RLM) in ("المصدر أ", "BBC عربي")]
-    assert [h.strip(RLM) for h in headings] == ["المصدر أ", "BBC عربي"]
+    # Every message says which of the digest's messages it is, and names the source of the
+    # stories it opens with: a later message is not a list of titles without their outlet.
+    for number, part in enumerate(shown[1:], 2):
+        lines = part.split("\n")
+        assert lines[0] == f"موجز الأخبار · ١٥:٠٠ (الجزء {ar_digits(number)} من {ar_digits(len(parts))})"
+        assert lines[1].strip(RLM) in ("المصدر أ", "BBC عربي")
+    # Within the digest each source's stories come together, under its heading.
+    headings = [line.strip(RLM) for line in text.split("\n") if line.strip(RLM) in ("المصدر أ", "BBC عربي")]
+    assert headings[0] == "المصدر أ" and headings[-1] == "BBC عربي"
+    assert headings == sorted(headings, key=lambda h: h == "BBC عربي")
     bbc_block = text.split("BBC عربي", 1)[1]
     assert "خبر 3\n" in bbc_block and "خبر 1\n" not in bbc_block
     assert all(utf16_len(visible(p)) <= 1500 for p in parts)
+
+
+def test_a_digest_caught_up_after_a_night_down_names_its_day() -> None:
+    late = NOW + timedelta(hours=11)  # the 15:00 digest, sent the next morning at 02:00 local
+    [part] = render_digest([story()], lang="ar", tz="Asia/Riyadh", slot=NOW, now=late)
+    assert visible(part).startswith("موجز الأخبار · ")
+    assert "١٥:٠٠" in visible(part).split("\n")[0] and month_name(NOW.month, "ar") in visible(part)
 
 
 def test_a_lead_cut_off_by_the_feed_is_shown_with_an_ellipsis() -> None:

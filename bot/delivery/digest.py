@@ -154,7 +154,13 @@ async def _digest_for(
             # The rest are marked digested with the others below: counted in the digest's last
             # line, never carried into the next digest (which would only grow).
             parts = render_digest_parts(
-                shown, lang=sub.language, tz=tz, slot=slot, more=len(items_of) - len(shown), also=also
+                shown,
+                lang=sub.language,
+                tz=tz,
+                slot=slot,
+                more=len(items_of) - len(shown),
+                also=also,
+                now=due,
             )
             # The slot names the digest for people reading the outbox; the first item's id makes the key
             # unique, since each digest consumes its own items. A slot alone repeats after a zone change

@@ -46,6 +46,7 @@ TEXTS = {
     "also": {"ar": "وأيضًا في:", "en": "Also in:"},
     "digest_title": {"ar": "موجز الأخبار", "en": "News digest"},
     "digest_count": {"ar": "عدد الأخبار: {count}", "en": "{count} {count:story|stories}"},
+    "digest_part": {"ar": "(الجزء {part} من {parts})", "en": "(part {part} of {parts})"},
 }
 # Texts that name commands: the commands are the only Latin letters in their Arabic versions.
 COMMAND_TEXTS = {
@@ -290,6 +291,7 @@ def render_digest(
     slot: datetime,
     limit: int = MAX_MESSAGE,
     more: int = 0,
+    now: datetime | None = None,
 ) -> list[str]:
     """One digest: a header, then the stories grouped by source (title link + lead sentence), and,
     when `more` stories were left out (see digest.py), a last line saying how many and how to find them.
@@ -297,7 +299,10 @@ def render_digest(
     Returns one or more message texts (split at line breaks when longer than `limit`).
     """
     return [
-        part for part, _ in render_digest_parts(stories, lang=lang, tz=tz, slot=slot, limit=limit, more=more)
+        part
+        for part, _ in render_digest_parts(
+            stories, lang=lang, tz=tz, slot=slot, limit=limit, more=more, now=now
+        )
     ]
 
 
@@ -310,38 +315,53 @@ def render_digest_parts(
     limit: int = MAX_MESSAGE,
     more: int = 0,
     also: Mapping[int, Sequence[tuple[str, str | None]]] | None = None,
+    now: datetime | None = None,
 ) -> list[tuple[str, dict[int, str]]]:
     """render_digest's messages, each with the items it shows: {story id: its item as rendered by
     digest_item}, so a correction can replace one story's item in the message that holds it.
 
     `also`: for a story, the other outlets' stories on the same event (bot.delivery.grouping), a
     line under its item; a line of its own, so that a corrected item leaves it as it was."""
-    when = local_time(slot, lang=lang, tz=tz, now=slot)
+    # A digest caught up after the bot was down names its slot with the date ("٧ مايو ٢٠:٠٠").
+    when = local_time(slot, lang=lang, tz=tz, now=now or slot)
     count = ar_digits(len(stories)) if lang == "ar" else str(len(stories))
-    blocks = [
-        [
-            f"<b>{esc(text(TEXTS, 'digest_title', lang))}</b> · {when}",
-            esc(text(TEXTS, "digest_count", lang, count=count)),
-        ]
-    ]
+    title = f"<b>{esc(text(TEXTS, 'digest_title', lang))}</b> · {when}"
+    blocks = [[title, esc(text(TEXTS, "digest_count", lang, count=count))]]
+    resume: list[list[str]] = [[]]
     items: dict[int, str] = {}
     groups: dict[str, list[Story]] = {}
     for story in stories:
         groups.setdefault(source_key(story), []).append(story)
     for source in sorted(groups, key=lambda s: (-len(groups[s]), s)):
         heading = ["", rtl(f"<b>{esc(source)}</b>", source, lang)]
+        first = True
         for story in sorted(groups[source], key=lambda s: as_utc(s.published_at or utcnow())):
             items[story.id] = digest_item(story, lang)
             links = _also_line((also or {}).get(story.id, ()), lang)
-            blocks.append([*heading, items[story.id], *([links] if links else [])])
-            heading = []
+            blocks.append([*(heading if first else []), items[story.id], *([links] if links else [])])
+            # A message that opens in the middle of a source names it again.
+            resume.append([] if first else heading)
+            first = False
     if more > 0:
         line = text(COMMAND_TEXTS, "digest_more", lang, count=ar_digits(more) if lang == "ar" else more)
         blocks.append(["", f"<i>{esc(line)}</i>"])  # starts with an Arabic word or, in English, needs no RLM
-    return [
-        (part, {story_id: item for story_id, item in items.items() if item in part})
-        for part in _pack(blocks, limit)
-    ]
+        resume.append([])
+    # Room for the line that numbers the messages of a long digest, added once their count is known.
+    numbering = visible_len(title) + len(text(TEXTS, "digest_part", lang, part=99, parts=99)) + 2
+    parts = _pack(blocks, limit, resume=resume, reserve=numbering)
+    if len(parts) > 1:
+        parts = [_numbered(part, title, i, len(parts), lang) for i, part in enumerate(parts, 1)]
+    return [(part, {story_id: item for story_id, item in items.items() if item in part}) for part in parts]
+
+
+def _numbered(part: str, title: str, number: int, count: int, lang: str) -> str:
+    """A message of a digest sent in several: its number in the title line, which the later
+    messages repeat, so each reads as the continuation it is."""
+    digits = ar_digits if lang == "ar" else str
+    label = esc(text(TEXTS, "digest_part", lang, part=digits(number), parts=digits(count)))
+    if number == 1:
+        return part.replace(title, f"{title} {label}", 1)
+    return f"{title} {label}\n{part}"
 
 
 def digest_item(story: Story, lang: str = "ar") -> str:
@@ -362,13 +382,22 @@ def source_key(story: Story) -> str:
     return " ".join((story.source or "").split()) or ELLIPSIS
 
 
-def _pack(blocks: Sequence[list[str]], limit: int) -> list[str]:
+def _pack(
+    blocks: Sequence[list[str]],
+    limit: int,
+    *,
+    resume: Sequence[list[str]] | None = None,
+    reserve: int = 0,
+) -> list[str]:
     """Whole blocks (a story's title and lead, with its source's heading before the first) per
     message, so no message ends on a heading or a title whose lead is in the next one. Only a block
-    too long for a message of its own goes through split_html."""
+    too long for a message of its own goes through split_html. A block that opens a message is
+    preceded by its `resume` lines (its source's heading); `reserve` characters of each message
+    are left for a line added afterwards."""
+    limit -= reserve
     parts: list[str] = []
     current, size = "", 0  # the message being filled, and its visible length (kept, not re-measured)
-    for block in blocks:
+    for index, block in enumerate(blocks):
         piece = "\n".join(block)
         if current:
             grown = size + 1 + visible_len(piece)
@@ -376,6 +405,8 @@ def _pack(blocks: Sequence[list[str]], limit: int) -> list[str]:
                 current, size = f"{current}\n{piece}", grown
                 continue
             parts.append(current)
+            if resume is not None and resume[index]:
+                piece = "\n".join([*resume[index], *block])
         current = piece.lstrip("\n")
         size = visible_len(current)
         if size > limit:
