@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.db.models import Story
-from bot.delivery.format import digest_item, split_html
+from bot.delivery.format import listed_item, split_html
 from bot.i18n import number
 from bot.subscribers import cards, keyboards, service
 from bot.subscribers.chat import (
@@ -378,7 +378,7 @@ async def send_cards(update: Update, ctx: ChatContext, stories: list[Story]) -> 
     card each would spend the group's 20 messages a minute (and its members' patience) on one
     question, delaying the news itself."""
     if not ctx.private and len(stories) > 1:
-        listing = "\n\n".join(digest_item(story, ctx.lang) for story in stories)
+        listing = "\n\n".join(listed_item(story, lang=ctx.lang, tz=ctx.tz) for story in stories)
         for part in split_html(listing):
             await reply(update, part)
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import pytest
@@ -238,3 +239,8 @@ async def test_latest_in_a_group_is_one_list_not_a_card_per_story(bot: Any, fake
         await fake_telegram.converse(GROUP, "/help", user_id=USER_ID)  # nothing else came before it
     assert all(title in listing["plain_text"] for title in titles)
     assert len(fake_telegram.sent_messages(GROUP)) == 3  # subscribe's reply, the list, /help's reply
+    # Each story says where and when it is from: a week-old story must not read as today's.
+    lines = [line.strip("\u200f") for line in listing["plain_text"].split("\n")]
+    for title in titles:
+        under = lines[lines.index(next(line for line in lines if title in line)) + 1]
+        assert under.startswith("الجزيرة نت · ") and re.search("[٠-٩]{2}:[٠-٩]{2}", under)

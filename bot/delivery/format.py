@@ -219,11 +219,7 @@ def render_story(
     title = clip_title(story.title)
     url = safe_url(story.url)
     title_html = f'<b><a href="{esc(url)}">{esc(title)}</a></b>' if url else f"<b>{esc(title)}</b>"
-    source = " ".join((story.source or "").split())
-    when = local_time(story.published_at or story.fetched_at or utcnow(), lang=lang, tz=tz, now=now)
-    meta_plain = f"{source} · {when}" if source else when
-    meta_html = f"{esc(source)} · {when}" if source else when
-    head = [rtl(title_html, title, lang), rtl(meta_html, meta_plain, lang)]
+    head = [rtl(title_html, title, lang), meta_line(story, lang=lang, tz=tz, now=now)]
     text_html, kept = _fit(head, shown, limit, lang, tail=_also_line(also, lang))
 
     rows: list[list[InlineKeyboardButton]] = []
@@ -362,6 +358,22 @@ def _numbered(part: str, title: str, number: int, count: int, lang: str) -> str:
     if number == 1:
         return part.replace(title, f"{title} {label}", 1)
     return f"{title} {label}\n{part}"
+
+
+def meta_line(story: Story, *, lang: str, tz: str, now: datetime | None = None) -> str:
+    """ "source · local time", the line under a story's title wherever it stands alone."""
+    source = " ".join((story.source or "").split())
+    when = local_time(story.published_at or story.fetched_at or utcnow(), lang=lang, tz=tz, now=now)
+    meta_plain = f"{source} · {when}" if source else when
+    meta_html = f"{esc(source)} · {when}" if source else when
+    return rtl(meta_html, meta_plain, lang)
+
+
+def listed_item(story: Story, *, lang: str, tz: str) -> str:
+    """A story in a list of answers (a group's): its digest item with the source and time under
+    the title, since no source heading stands above it and a week-old story must not read as new."""
+    title, *lead = digest_item(story, lang).split("\n", 1)
+    return "\n".join([title, meta_line(story, lang=lang, tz=tz), *lead])
 
 
 def digest_item(story: Story, lang: str = "ar") -> str:
