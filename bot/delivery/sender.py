@@ -73,15 +73,17 @@ _MESSAGE_GONE = re.compile(r"message to edit not found|message can't be edited|m
 # Kinds that stop when their chat becomes inactive (an admin alert still reaches an admin who /stop-ped).
 SUBSCRIBER_KINDS = (outbox.STORY, outbox.DIGEST, outbox.BROADCAST, outbox.EDIT)
 
+# Counts in Arabic stand after «عددها:», which reads right for any number (١ رسالة، ٣ رسائل، ١١ رسالةً
+# would each need their own form).
 TEXTS = {
     "uncertain": {
-        "ar": "توقف البوت فجأة أثناء إرسال {count} رسالة، فلا يُعرف إن وصلت. لن تُرسل مرة أخرى حتى لا تتكرر.",
+        "ar": "توقف البوت فجأة أثناء إرسال رسائل (عددها: {count})، فلا يُعرف إن وصلت. لن تُرسل مرة أخرى حتى لا تتكرر.",
         "en": "The bot stopped abruptly while sending {count} {count:message|messages}, so whether "
         "{count:it|they} arrived is unknown. {count:It|They} will not be sent again, to avoid duplicates.",
     },
     "failures": {
         # The reason is Telegram's own words (English), quoted as code so it reads as quoted.
-        "ar": "تعذّر إرسال {count} رسالة خلال الساعة الأخيرة. آخر خطأ:\n<code>{reason}</code>",
+        "ar": "تعذّر إرسال رسائل خلال الساعة الأخيرة (عددها: {count}). آخر خطأ:\n<code>{reason}</code>",
         "en": "{count} {count:message|messages} could not be delivered in the last hour. Last error:\n<code>{reason}</code>",
     },
 }

@@ -203,7 +203,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "either, e.g. /follow Syria, then /follow Lebanon.",
     },
     "keyword_too_long": {
-        "ar": "الكلمة طويلة جدًا، الحد {limit} حرفًا.",
+        "ar": "الكلمة طويلة جدًا؛ الحد الأقصى لعدد أحرفها: {limit}.",
         "en": "That keyword is too long; the limit is {limit} characters.",
     },
     "too_many_keywords": {
@@ -267,15 +267,63 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Choose «instant» or «digest», e.g. /settings mode digest",
     },
     "settings_bad_times": {
-        "ar": "«{value}» ليست أوقاتًا صالحة. اكتبها هكذا: /settings الأوقات 07:00 19:00",
-        "en": "«{value}» are not valid times. Write them like this: /settings digest 07:00 19:00",
+        "ar": "«{value}» ليست أوقاتًا صالحة. اكتبها هكذا: /settings الأوقات 07:00 19:00 أو /settings الأوقات ٧ صباحًا و٧ مساءً",
+        "en": "«{value}» are not valid times. Write them like this: /settings digest 07:00 19:00 or /settings digest 7am 7pm",
+    },
+    # The limit is prefs.MAX_DIGEST_TIMES.
+    "settings_too_many_times": {
+        "ar": "يصل الملخص ٦ مرات في اليوم على الأكثر، و«{value}» أكثر من ذلك. اختر ٦ أوقات أو أقل، مثل: /settings الأوقات 07:00 13:00 19:00",
+        "en": "A digest comes at most 6 times a day, and «{value}» is more than that. Choose 6 times or fewer, e.g. /settings digest 07:00 13:00 19:00",
+    },
+    "settings_how_times": {
+        "ar": (
+            "اكتب أوقات الملخص بعد الأمر (٦ أوقات على الأكثر)، مثل: /settings الأوقات 07:00 19:00 "
+            "أو /settings الأوقات ٨ صباحًا و٨ مساءً\nوأرسل /settings وحده لترى أوقاتك الآن."
+        ),
+        "en": (
+            "Type the digest times after the command (at most 6), e.g. /settings digest 07:00 19:00 "
+            "or /settings digest 8am 8pm\nSend /settings alone to see your times now."
+        ),
     },
     "settings_bad_tz": {
         "ar": (
-            "لا أعرف المنطقة الزمنية «{value}». اكتب اسمها الدولي، مثل: /settings المنطقة Africa/Cairo "
-            "أو اسم مدينة مثل القاهرة."
+            "لا أعرف المنطقة الزمنية «{value}». اكتب اسم مدينة أو فرق التوقيت عن غرينتش، "
+            "مثل: /settings المنطقة القاهرة أو /settings المنطقة +3"
         ),
-        "en": "Unknown time zone «{value}». Use its IANA name, e.g. /settings timezone Africa/Cairo",
+        "en": (
+            "Unknown time zone «{value}». Type a city or the offset from UTC, e.g. /settings timezone Cairo "
+            "or /settings timezone +3 (IANA names such as Africa/Cairo work too)."
+        ),
+    },
+    "settings_bad_tz_etc": {
+        "ar": (
+            "في «{value}» إشارة الفرق معكوسة (الاسم الدولي يعدّ الساعات غرب غرينتش موجبة)، فلا أعرف أيّ فرق تقصد. "
+            "اكتب الفرق عن غرينتش كما تقوله، مثل: /settings المنطقة +3 أو /settings المنطقة -3"
+        ),
+        "en": (
+            "In «{value}» the sign is reversed (Etc/GMT+3 is UTC-3), so I can't tell which you mean. "
+            "Type the offset from UTC as you say it, e.g. /settings timezone +3 or /settings timezone -3"
+        ),
+    },
+    "settings_bad_tz_offset": {
+        "ar": (
+            "لا أعرف منطقة زمنية فرقها عن غرينتش «{value}». اكتب ساعات كاملة من -١٢ إلى +١٤، "
+            "أو اسم مدينتك، مثل: /settings المنطقة القاهرة"
+        ),
+        "en": (
+            "No time zone is «{value}» from UTC. Type whole hours from -12 to +14, or your city, "
+            "e.g. /settings timezone Cairo"
+        ),
+    },
+    "settings_how_tz": {
+        "ar": (
+            "اكتب مدينتك أو فرق توقيتك عن غرينتش بعد الأمر، مثل: /settings المنطقة القاهرة "
+            "أو /settings المنطقة +3\nوأرسل /settings وحده لترى منطقتك الآن."
+        ),
+        "en": (
+            "Type your city or your offset from UTC after the command, e.g. /settings timezone Cairo "
+            "or /settings timezone +3\nSend /settings alone to see your time zone now."
+        ),
     },
     "settings_bad_sentences": {
         "ar": "اختر عددًا من ١ إلى ٥، مثل: /settings الجمل 3",
