@@ -126,7 +126,8 @@ async def test_whats_new_without_a_topic_gives_the_latest_of_my_subscriptions(
 ) -> None:
     async with bot as app:
         [nothing] = await fake_telegram.converse(USER_ID, "ما الجديد؟")
-        assert nothing["plain_text"] == "لا توجد أخبار بعد. ستصلك الأخبار الجديدة فور وصولها."
+        # Following nothing, nothing will "reach" the reader: the answer says how to change that.
+        assert nothing["plain_text"] == "لا توجد أخبار بعد. اختر مصادرك بالأمر /subscribe لتصلك أخبارها فور وصولها."
         await _stories(app)
         await fake_telegram.converse(USER_ID, "/subscribe BBC عربي")
         messages = await fake_telegram.converse(USER_ID, "ما الجديد؟", count=2)

@@ -234,9 +234,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "اكتب عددًا من ١ إلى {max}، مثل: /latest 5",
         "en": "Give a number from 1 to {max}, e.g. /latest 5",
     },
+    # No subscriptions, and the bot has no story at all yet: nothing will come unless they subscribe.
     "latest_none": {
-        "ar": "لا توجد أخبار بعد. ستصلك الأخبار الجديدة فور وصولها.",
-        "en": "No stories yet. New stories will reach you as they arrive.",
+        "ar": "لا توجد أخبار بعد. اختر مصادرك بالأمر /subscribe لتصلك أخبارها فور وصولها.",
+        "en": "No stories yet. Choose your sources with /subscribe to get their stories as they arrive.",
     },
     "latest_none_subscribed": {
         "ar": "لا أخبار من اشتراكاتك بعد. ستصلك الجديدة فور وصولها، أو أرسل /subscribe لتضيف مصادر.",
