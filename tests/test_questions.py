@@ -127,7 +127,10 @@ async def test_whats_new_without_a_topic_gives_the_latest_of_my_subscriptions(
     async with bot as app:
         [nothing] = await fake_telegram.converse(USER_ID, "ما الجديد؟")
         # Following nothing, nothing will "reach" the reader: the answer says how to change that.
-        assert nothing["plain_text"] == "لا توجد أخبار بعد. اختر مصادرك بالأمر /subscribe لتصلك أخبارها فور وصولها."
+        assert (
+            nothing["plain_text"]
+            == "لا توجد أخبار بعد. اختر مصادرك بالأمر /subscribe لتصلك أخبارها فور وصولها."
+        )
         await _stories(app)
         await fake_telegram.converse(USER_ID, "/subscribe BBC عربي")
         messages = await fake_telegram.converse(USER_ID, "ما الجديد؟", count=2)
