@@ -83,14 +83,16 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     ctx, sub = found
     parts = query.data.split(":")
+    # The screen's text is written again with its keyboard: a screen left open while the reader
+    # changed language (or a setting, from /settings typed) would otherwise mix the two.
     if len(parts) >= 3 and parts[1] == "m":
         markup = section_keyboard(parts[2], sub, ctx.lang)
         await query.answer()
-        await edit(update, None, markup or main_keyboard(sub, ctx.lang))
+        await edit(update, settings_text(sub, ctx.lang), markup or main_keyboard(sub, ctx.lang))
         return
     if parts[1:2] == ["b"]:
         await query.answer()
-        await edit(update, None, main_keyboard(sub, ctx.lang))
+        await edit(update, settings_text(sub, ctx.lang), main_keyboard(sub, ctx.lang))
         return
     changes = _change_from_button(parts)
     if changes is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -31,9 +32,8 @@ async def _press(fake: Any, message: dict[str, Any], data: str, **kwargs: Any) -
     calls = len(fake.calls())
     update = await fake.callback_query(message["chat_id"], message["message_id"], data, **kwargs)
     answer: dict[str, Any] = await fake.wait_for_callback_answer(update["callback_query"]["id"])
-    # Opening a section redraws the buttons; choosing a value redraws the whole screen.
-    opens_section = data.split(":")[1] in ("m", "b")
-    await fake.wait_for("editMessageReplyMarkup" if opens_section else "editMessageText", since=calls)
+    # Every press redraws the whole screen: text and buttons.
+    await fake.wait_for("editMessageText", since=calls)
     return answer
 
 
@@ -149,6 +149,19 @@ async def test_settings_typed_forms_and_clear_errors(bot: Any, fake_telegram: An
 
         [unknown] = await fake_telegram.converse(USER_ID, "/settings colour blue")
         assert unknown["plain_text"].startswith("لا أعرف الإعداد «colour»")
+
+
+async def test_a_screen_left_open_follows_a_change_of_language(bot: Any, fake_telegram: Any) -> None:
+    """An Arabic /settings screen, then /language en: the next press on the old screen shows it all
+    in English, not English buttons under Arabic text."""
+    async with bot:
+        [screen] = await fake_telegram.converse(USER_ID, "/settings")
+        await fake_telegram.converse(USER_ID, "/language en")
+        await _press(fake_telegram, screen, _data(screen, "جمل الملخص"))
+        screen = fake_telegram.message(USER_ID, screen["message_id"])
+    assert "Sentences per summary: 3" in screen["plain_text"]
+    assert not re.search("[\u0621-\u064a]", screen["plain_text"])
+    assert all(not re.search("[\u0621-\u064a]", b["text"]) for b in _buttons(screen))
 
 
 async def test_settings_in_english(bot: Any, fake_telegram: Any) -> None:
