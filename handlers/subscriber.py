@@ -156,6 +156,8 @@ def _pressed(data: str) -> tuple[int | None, int] | None:
 
 # ---------------------------------------------------------------- /unsubscribe
 
+_WORDS_ONLY = "unk"  # the callback prefix of /unfollow's list of followed words
+
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = await _changer(update, context)
@@ -203,11 +205,12 @@ async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     ctx = await _changer(update, context)
     if ctx is None:
         return
+    words_only = query.data.startswith(f"{_WORDS_ONLY}:")
     labels = {i.id: i.label for i in await _described(ctx)}
     pressed = _pressed(query.data)
     item_id, page = pressed or (None, 0)
     removed = None if item_id is None else await service.unsubscribe_id(ctx.svc.db, ctx.chat_id, item_id)
-    items = await _described(ctx)
+    items = [i for i in await _described(ctx) if i.kind == "keyword" or not words_only]
     if pressed is not None and item_id is None:
         await query.answer()
     elif removed is None:
@@ -216,9 +219,10 @@ async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         label = labels.get(removed.id) or removed.display or removed.target
         await query.answer(answer("toggled_off", ctx.lang, name=label))
     if not items:
-        await edit(update, say("no_subscriptions", ctx.lang))
+        await edit(update, say("no_keywords" if words_only else "no_subscriptions", ctx.lang))
     else:
-        await edit(update, None, keyboards.unsubscribe_keyboard(items, page, ctx.lang))
+        prefix = _WORDS_ONLY if words_only else "uns"
+        await edit(update, None, keyboards.unsubscribe_keyboard(items, page, ctx.lang, prefix=prefix))
 
 
 # ---------------------------------------------------------------- /mysubs
@@ -286,7 +290,12 @@ async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     keyword = " ".join(_arg_text(context).split())
     if not keyword:
-        await reply(update, say("unfollow_usage", ctx.lang))
+        words = [i for i in await _described(ctx) if i.kind == "keyword"]
+        if words:  # the words to choose from, rather than a usage line to type one
+            markup = keyboards.unsubscribe_keyboard(words, 0, ctx.lang, prefix=_WORDS_ONLY)
+            await reply(update, say("unfollow_intro", ctx.lang), markup)
+        else:
+            await reply(update, say("unfollow_usage", ctx.lang))
         return
     removed = await service.unfollow(ctx.svc.db, ctx.chat_id, keyword)
     if removed:
@@ -403,5 +412,5 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     ):
         application.add_handler(CommandHandler(name, callback, filters=COMMAND_UPDATES))
     application.add_handler(CallbackQueryHandler(subscribe_button, pattern=r"^sub:"))
-    application.add_handler(CallbackQueryHandler(unsubscribe_button, pattern=r"^uns:"))
+    application.add_handler(CallbackQueryHandler(unsubscribe_button, pattern=r"^un[sk]:"))
     application.add_handler(CallbackQueryHandler(topic_button, pattern=r"^top:"))

@@ -150,6 +150,31 @@ async def test_follow_and_unfollow_a_keyword(bot: Any, fake_telegram: Any) -> No
         assert await _subs(app) == set()
 
 
+async def test_unfollow_alone_lists_the_followed_words_to_press(bot: Any, fake_telegram: Any) -> None:
+    """/unfollow with no word: the followed words as buttons (not a line to type one), and the
+    list stays words only as they are pressed away."""
+    async with bot as app:
+        await fake_telegram.converse(USER_ID, "/subscribe الجزيرة نت")
+        for word in ("النفط", "الذهب"):
+            await fake_telegram.converse(USER_ID, f"/follow {word}")
+        [menu] = await fake_telegram.converse(USER_ID, "/unfollow")
+        assert menu["plain_text"] == "اضغط على كلمة لإيقاف متابعتها:"
+        assert [b["text"] for b in _buttons(menu)][:2] == ["✗ 🔎 النفط", "✗ 🔎 الذهب"]
+        now = await _press(fake_telegram, menu, _button(menu, "النفط")["callback_data"])
+        assert [b["text"] for b in _buttons(now)][:1] == ["✗ 🔎 الذهب"]
+        assert not any("الجزيرة" in b["text"] for b in _buttons(now))  # the source stays off this list
+        calls = len(fake_telegram.calls())
+        last = await fake_telegram.callback_query(
+            USER_ID, now["message_id"], _button(now, "الذهب")["callback_data"]
+        )
+        await fake_telegram.wait_for_callback_answer(last["callback_query"]["id"])
+        await fake_telegram.wait_for("editMessageText", since=calls)
+        assert fake_telegram.message(USER_ID, now["message_id"])["plain_text"].startswith(
+            "لا كلمات متابعة الآن"
+        )
+        assert {kind for kind, _ in await _subs(app)} == {"feed"}
+
+
 async def test_topics_keyboard_toggles_a_topic(bot: Any, fake_telegram: Any) -> None:
     async with bot as app:
         [menu] = await fake_telegram.converse(USER_ID, "/topics")

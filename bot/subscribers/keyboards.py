@@ -101,13 +101,17 @@ def topics_keyboard(
     return InlineKeyboardMarkup(_paged(buttons, page, "top:p:", lang))
 
 
-def unsubscribe_keyboard(items: Sequence[SubscriptionItem], page: int, lang: str) -> InlineKeyboardMarkup:
+def unsubscribe_keyboard(
+    items: Sequence[SubscriptionItem], page: int, lang: str, *, prefix: str = "uns"
+) -> InlineKeyboardMarkup:
+    """A ✗ button per subscription; `prefix` "unk" for /unfollow's list, which shows followed words
+    only and stays so as its buttons are pressed."""
     page = _clamped(page, len(items))
     icons = {"feed": FEED_ICON, "topic": TOPIC_ICON, "keyword": KEYWORD_ICON}
     buttons = [
-        InlineKeyboardButton("✗ " + icons.get(i.kind, "") + i.label, callback_data=f"uns:{i.id}:{page}")
+        InlineKeyboardButton("✗ " + icons.get(i.kind, "") + i.label, callback_data=f"{prefix}:{i.id}:{page}")
         for i in items
     ]
-    rows = _paged(buttons, page, "uns:p:", lang)
+    rows = _paged(buttons, page, f"{prefix}:p:", lang)
     rows.append([InlineKeyboardButton(say("done", lang), callback_data="sub:x")])
     return InlineKeyboardMarkup(rows)

@@ -210,6 +210,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "بلغت الحد الأقصى للكلمات المتابَعة ({limit}). ألغِ بعضها بالأمر /unfollow.",
         "en": "You follow the maximum number of keywords ({limit}). Remove some with /unfollow.",
     },
+    "unfollow_intro": {
+        "ar": "اضغط على كلمة لإيقاف متابعتها:",
+        "en": "Press a keyword to stop following it:",
+    },
+    "no_keywords": {
+        "ar": "لا كلمات متابعة الآن. لمتابعة كلمة: /follow النفط",
+        "en": "No keywords followed now. To follow one: /follow oil",
+    },
     "unfollow_usage": {
         "ar": "اكتب الكلمة بعد الأمر، مثل: /unfollow النفط",
         "en": "Type the keyword after the command, e.g. /unfollow oil",
