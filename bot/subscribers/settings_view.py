@@ -47,22 +47,22 @@ LABELS: dict[str, dict[str, str]] = {
     "hint": {
         "ar": (
             "اضغط على إعداد لتغييره، أو اكتبه بعد الأمر، مثل:\n"
-            "/settings المنطقة Africa/Cairo\n"
+            "/settings المنطقة القاهرة\n"
             "/settings الهدوء 23:00-07:00\n"
             "/settings الأوقات 07:00 19:00\n"
             "/settings الخبر نفسه إيقاف"
         ),
         "en": (
             "Press a setting to change it, or type it after the command, e.g.:\n"
-            "/settings timezone Africa/Cairo\n"
+            "/settings timezone Cairo\n"
             "/settings quiet 23:00-07:00\n"
             "/settings digest 07:00 19:00\n"
             "/settings same story off"
         ),
     },
     "tz_hint": {
-        "ar": "اختر مدينة، أو اكتب أي منطقة زمنية: /settings المنطقة Europe/Paris",
-        "en": "Choose a city, or type any time zone: /settings timezone Europe/Paris",
+        "ar": "اختر مدينة، أو اكتب مدينتك أو فرق توقيتها عن غرينتش: /settings المنطقة +3",
+        "en": "Choose a city, or type yours or its offset from UTC: /settings timezone +3",
     },
 }
 
