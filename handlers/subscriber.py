@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.db.models import Story
 from bot.delivery.format import listed_item, split_html
 from bot.i18n import number
-from bot.subscribers import cards, keyboards, service
+from bot.subscribers import cards, keyboards, prefs, service
 from bot.subscribers.chat import (
     COMMAND_UPDATES,
     ChatContext,
@@ -254,7 +254,8 @@ async def mysubs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if sub.mode == "digest":
         sep = "، " if ctx.lang == "ar" else ", "
         times = sep.join(number(t, ctx.lang) for t in sub.digest_times)
-        lines.append(say("mysubs_digest", ctx.lang, times=times))
+        zone = prefs.timezone_label(ctx.tz, ctx.lang)  # 08:00 means nothing without where
+        lines.append(say("mysubs_digest", ctx.lang, times=times, zone=html.escape(zone)))
     else:
         lines.append(say("mysubs_instant", ctx.lang))
     # A chat may follow hundreds of sources ("/subscribe الكل"): as many messages as the list needs.

@@ -130,6 +130,15 @@ async def test_mysubs_lists_feeds_topics_and_keywords(bot: Any, fake_telegram: A
     assert "طريقة الاستلام: فورية" in text
 
 
+async def test_mysubs_says_in_which_time_zone_the_digest_times_are(bot: Any, fake_telegram: Any) -> None:
+    async with bot:
+        await fake_telegram.converse(USER_ID, "/subscribe الجزيرة نت")
+        await fake_telegram.converse(USER_ID, "/settings الأوقات 08:00 20:00")
+        await fake_telegram.converse(USER_ID, "/settings المنطقة القاهرة")
+        [listing] = await fake_telegram.converse(USER_ID, "/mysubs")
+    assert "طريقة الاستلام: ملخص في ٠٨:٠٠، ٢٠:٠٠ بتوقيت القاهرة" in listing["plain_text"]
+
+
 async def test_follow_and_unfollow_a_keyword(bot: Any, fake_telegram: Any) -> None:
     async with bot as app:
         [usage] = await fake_telegram.converse(USER_ID, "/follow")

@@ -177,8 +177,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Delivery: instant (change it in /settings)",
     },
     "mysubs_digest": {
-        "ar": "طريقة الاستلام: ملخص في {times} (غيّرها من /settings)",
-        "en": "Delivery: digest at {times} (change it in /settings)",
+        "ar": "طريقة الاستلام: ملخص في {times} بتوقيت {zone} (غيّرها من /settings)",
+        "en": "Delivery: digest at {times}, {zone} time (change it in /settings)",
     },
     # /follow, /unfollow
     "follow_usage": {
