@@ -17,9 +17,22 @@ class RedactingFormatter(logging.Formatter):
         return _TOKEN.sub("<token>", super().format(record))
 
 
+class ExpectedErrors(logging.Filter):
+    """python-telegram-bot logs, with a traceback, what the bot then reports in one line of its
+    own: a token rejected while polling (bot.delivery.service stops the bot and says so). The
+    line stays; the traceback, which tells an operator nothing more, goes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.name.startswith("telegram") and "Invalid token" in record.getMessage():
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(ExpectedErrors())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
+from bot.delivery.service import token_rejected
 from bot.i18n import language_for, text
 from bot.services import services
 from bot.subscribers.service import get_subscriber
@@ -38,7 +40,16 @@ async def _language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    log.error("update handling failed", exc_info=context.error)
+    error = context.error
+    if isinstance(error, InvalidToken):
+        token_rejected(context.application)  # polling gave up for good: so does the bot
+        return
+    if update is None and isinstance(error, NetworkError):
+        # Fetching updates failed (Telegram or the network is down): PTB retries on its own, so
+        # one line, not a traceback on every retry of an outage.
+        log.warning("getting updates from Telegram failed: %s; retrying", error)
+        return
+    log.error("update handling failed", exc_info=error)
     if isinstance(update, Update) and update.effective_message and update.effective_chat:
         lang = await _language(update, context)
         try:

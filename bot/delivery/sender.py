@@ -19,7 +19,10 @@ whole sender pauses for retry_after. 403 (blocked, kicked, deactivated) and "cha
 subscriber becomes inactive with the reason, the chat's queued rows are failed. Group migrated to a
 supergroup: the subscriber, its subscriptions and queued rows move to the new chat id and the
 message is sent there. Network errors, timeouts and 5xx: retried with exponential backoff up to
-`delivery.max_retries` attempts; the later parts of the same message (a long digest) wait with
+`delivery.max_retries` attempts — unless no message has got through since they began: that is an
+outage (Telegram or the network down), the whole sender pauses (up to a minute between tries),
+nothing is given up, and when a message gets through again the rows waiting out their backoff are
+due at once. A rejected token (revoked at @BotFather) stops the bot: nothing is spent; the later parts of the same message (a long digest) wait with
 the part being retried, so a chat always reads the parts in order. Other 400s (message too long,
 bad HTML): failed with the reason, logged; the story stays in the database. Failures (not
 counting blocked chats) within an hour beyond `delivery.failure_alert_threshold` raise one admin
@@ -46,13 +49,13 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, update
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TelegramError
 
 from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Outbox, Subscriber, Subscription
-from bot.delivery import outbox
+from bot.delivery import outbox, wire
 from bot.delivery.grouping import card_gone
 from bot.i18n import ar_digits, text
 
@@ -63,6 +66,13 @@ RATE_SAFETY = 0.95
 IDLE_POLL = 2.0
 BATCH = 200
 MAX_BACKOFF = 300.0
+# Failed requests in a row, with no message getting through between them, that make an outage:
+# Telegram (or the network) is down, not one message failing. During one nothing is given up.
+OUTAGE_AFTER = 3
+MAX_OUTAGE_PAUSE = 60.0  # × retry_base (1 s): the longest wait between two tries in an outage
+# In an outage a row is given up only after this many times max_retries tries: about seven hours
+# for a lone message Telegram keeps refusing with a 5xx, far longer for a queue.
+OUTAGE_PATIENCE = 10
 _PART_SUFFIX = re.compile(r"#\d+$")
 # Telegram's answers to editing a message that is no longer there (the reader deleted it).
 _NO_RIGHTS = re.compile(
@@ -115,6 +125,7 @@ class Sender:
         idle_poll: float = IDLE_POLL,
         retry_base: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        on_token_rejected: Callable[[], None] | None = None,
     ) -> None:
         self.bot, self.db, self.config = bot, db, config
         tg = config.telegram
@@ -136,6 +147,8 @@ class Sender:
         self._paused_until = 0.0
         self._failures: deque[float] = deque()
         self._alerted_hour = ""
+        self._failing = 0  # requests failed in a row on the network or the server, none sent since
+        self.on_token_rejected = on_token_rejected
 
     # ------------------------------------------------------------------ control
 
@@ -381,7 +394,15 @@ class Sender:
     async def _deliver(self, claimed: _Claimed) -> None:
         chat_id = claimed.chat_id
         try:
-            await self._attempt(claimed)
+            with wire.watching() as on_wire:
+                try:
+                    await self._attempt(claimed)
+                except asyncio.CancelledError:
+                    # Stopped while the rate limiter held it (or waited out a 429): nothing reached
+                    # Telegram, so it is sent after the restart rather than marked uncertain.
+                    if not on_wire[0]:
+                        await asyncio.shield(self._release(claimed))
+                    raise
         except Exception:
             log.exception("delivering outbox row %s failed unexpectedly", claimed.row_id)
         finally:
@@ -429,8 +450,16 @@ class Sender:
                 await self._card_gone(claimed, exc.message)
             else:
                 await self._fail(claimed, exc.message)
+        except InvalidToken:
+            # Revoked or changed at @BotFather: no message can go out until the operator acts, and
+            # trying would only spend every row's attempts. The bot stops and says why.
+            await self._release(claimed)
+            self._stopping = True
+            self._event.set()
+            if self.on_token_rejected is not None:
+                self.on_token_rejected()
         except TelegramError as exc:  # NetworkError, TimedOut, 5xx, and the rare others
-            await self._retry_later(claimed, f"{type(exc).__name__}: {exc.message}")
+            await self._retry_later(claimed, f"{type(exc).__name__}: {exc.message}", transient=True)
         except Exception as exc:
             log.exception("sending outbox row %s raised", claimed.row_id)
             await self._fail(claimed, repr(exc)[:500])
@@ -439,6 +468,9 @@ class Sender:
 
     async def _sent(self, claimed: _Claimed, message: Any) -> None:
         self.stats["sent"] += 1
+        if self._failing >= OUTAGE_AFTER:
+            await self._outage_over()
+        self._failing = 0
         async with self.db.write() as session:
             await session.execute(
                 update(Outbox)
@@ -451,13 +483,26 @@ class Sender:
                 )
             )
 
-    async def _retry_later(self, claimed: _Claimed, reason: str) -> None:
-        if claimed.attempts >= max(self.config.delivery.max_retries, 1):
+    async def _retry_later(self, claimed: _Claimed, reason: str, *, transient: bool = False) -> None:
+        pause = self._outage(reason) if transient else None
+        limit = max(self.config.delivery.max_retries, 1)
+        if claimed.attempts >= (limit if pause is None else limit * OUTAGE_PATIENCE):
             await self._fail(claimed, f"gave up after {claimed.attempts} attempts: {reason}")
             return
         self.stats["retried"] += 1
-        delay = min(self.retry_base * 2.0 ** (claimed.attempts - 1), MAX_BACKOFF)
-        log.info("outbox row %s: %s; retrying in %.0fs", claimed.row_id, reason, delay)
+        # In an outage the row waits with the whole sender, not its own backoff: the first try that
+        # gets through then finds every row due, instead of rows pushed minutes away.
+        delay = (
+            pause if pause is not None else min(self.retry_base * 2.0 ** (claimed.attempts - 1), MAX_BACKOFF)
+        )
+        # One line when an outage starts and one when it ends, not one per message and retry.
+        log.log(
+            logging.DEBUG if pause is not None else logging.INFO,
+            "outbox row %s: %s; retrying in %.0fs",
+            claimed.row_id,
+            reason,
+            delay,
+        )
         retry_at = utcnow() + timedelta(seconds=delay)
         async with self.db.write() as session:
             await session.execute(
@@ -479,6 +524,36 @@ class Sender:
                 )
                 .values(not_before=retry_at)
             )
+
+    def _outage(self, reason: str) -> float | None:
+        """Count a failed request. When they make an outage (none got through since they began),
+        the whole sender pauses, longer with each failure, up to a minute: the pause, else None."""
+        self._failing += 1
+        if self._failing < OUTAGE_AFTER:
+            return None
+        if self._failing == OUTAGE_AFTER:
+            self.stats["outages"] += 1
+            log.warning("Telegram cannot be reached (%s): delivery paused; nothing is given up", reason)
+        pause = self.retry_base * min(2.0 ** (self._failing - OUTAGE_AFTER), MAX_OUTAGE_PAUSE)
+        self._paused_until = max(self._paused_until, self.clock() + pause)
+        return pause
+
+    async def _outage_over(self) -> None:
+        """A message got through after an outage: the rows waiting out their backoff (up to five
+        minutes) are due now, not whenever their last failed try put them."""
+        now = utcnow()
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(Outbox)
+                .where(Outbox.status == outbox.PENDING, Outbox.attempts > 0, Outbox.not_before > now)
+                .values(not_before=now)
+            )
+        log.warning(
+            "Telegram reachable again after %d failed requests; %s messages resumed",
+            self._failing,
+            getattr(result, "rowcount", "the"),
+        )
+        self._event.set()
 
     async def _card_gone(self, claimed: _Claimed, reason: str) -> None:
         """The message to edit was deleted by the reader: what the edit was to add goes out as cards."""

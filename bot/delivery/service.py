@@ -41,7 +41,8 @@ CLIENT = "delivery.bot"
 async def _client(application: Any) -> Any:
     """The sender's own ExtBot, sharing the application's rate limiter and defaults."""
     from telegram.ext import ExtBot
-    from telegram.request import HTTPXRequest
+
+    from bot.delivery.wire import WireRequest
 
     existing = application.bot_data.get(CLIENT)
     if existing is not None:
@@ -52,7 +53,7 @@ async def _client(application: Any) -> Any:
         token=app_bot.token,
         base_url=tg.api_base_url,
         base_file_url=tg.file_url,
-        request=HTTPXRequest(connection_pool_size=MAX_IN_FLIGHT + 4, read_timeout=30.0, connect_timeout=10.0),
+        request=WireRequest(connection_pool_size=MAX_IN_FLIGHT + 4, read_timeout=30.0, connect_timeout=10.0),
         defaults=app_bot.defaults,
         rate_limiter=getattr(app_bot, "rate_limiter", None),
     )
@@ -63,7 +64,7 @@ async def _client(application: Any) -> Any:
 
 def _spawn(application: Any, client: Any) -> None:
     svc = services(application)
-    new = Sender(client, svc.db, svc.config)
+    new = Sender(client, svc.db, svc.config, on_token_rejected=lambda: token_rejected(application))
     application.bot_data[SENDER] = new
     application.bot_data[TASK] = asyncio.create_task(new.run(), name="akhbar-delivery-sender")
 
@@ -83,6 +84,9 @@ async def start(application: Any) -> None:
         )
         jobs.append(
             queue.run_repeating(_broadcast_job, interval=DIGEST_EVERY, first=5.0, name="broadcast-reports")
+        )
+        jobs.append(
+            queue.run_repeating(_updates_watch, interval=UPDATES_WATCH_EVERY, first=1.0, name="updates-watch")
         )
     else:  # without the job-queue extra there are no digests; say so instead of silently skipping
         log.warning(
@@ -111,6 +115,35 @@ async def stop(application: Any) -> None:
         await client.shutdown()
 
 
+# Set when Telegram rejected the token while the bot ran: `akhbar run` then exits as it does for a
+# token rejected at start (bot.app._post_shutdown raises InvalidToken once everything is closed).
+TOKEN_REJECTED = "akhbar.token_rejected"
+
+
+def token_rejected(application: Any) -> None:
+    """The token was revoked or changed while the bot ran: without it nothing can be received or
+    sent, so the bot stops (once) rather than run on and fail every message queued."""
+    if application.bot_data.get(TOKEN_REJECTED):
+        return
+    application.bot_data[TOKEN_REJECTED] = True
+    log.critical("Telegram rejected the bot token (revoked or changed at @BotFather): stopping")
+    application.bot_data[_STOPPING] = asyncio.get_running_loop().create_task(_stop_deaf(application))
+
+
+_STOPPING = "akhbar.stopping"
+
+
+async def _stop_deaf(application: Any) -> None:
+    """Stop the update polling first, quietly: it ended on the rejected token, and PTB's own stop
+    would re-raise that error and skip the rest of the shutdown (the sender's requests in flight,
+    the database), leaving tasks destroyed while pending."""
+    updater = application.updater
+    if updater is not None and updater.running:
+        with contextlib.suppress(Exception):
+            await updater.stop()
+    application.stop_running()
+
+
 def wake(application: Any) -> None:
     current = sender(application)
     if current is not None:
@@ -131,6 +164,27 @@ async def _broadcast_job(context: Any) -> None:
         await report_finished(svc.db, svc.config)
     except Exception:
         log.exception("broadcast reports failed; retried in a minute")
+
+
+UPDATES_WATCH_EVERY = 5.0
+_POLLING_TASK = "Updater:start_polling:polling_task"  # python-telegram-bot's name for it
+
+
+async def _updates_watch(context: Any) -> None:
+    """PTB's update polling ends for good on a rejected token, without a word to the application
+    (its retry loop re-raises InvalidToken rather than report it): the bot would run on, deaf.
+    So the polling task is kept in sight (asyncio forgets a task once it is done), and a token
+    rejected there stops the bot."""
+    from telegram.error import InvalidToken
+
+    bot_data = context.application.bot_data
+    task = bot_data.get(_POLLING_TASK)
+    if task is None:
+        task = next((t for t in asyncio.all_tasks() if t.get_name() == _POLLING_TASK), None)
+        bot_data[_POLLING_TASK] = task
+    ended = task is not None and task.done() and not task.cancelled()
+    if ended and isinstance(task.exception(), InvalidToken):
+        token_rejected(context.application)
 
 
 async def _watchdog(context: Any) -> None:
