@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import socket
 from collections.abc import Callable
@@ -95,6 +96,50 @@ async def test_slow_server_times_out(feed_server: FeedServer, config_factory: Ca
         with pytest.raises(FetchError) as caught:
             await fetcher.fetch(url)
     assert "timed out" in caught.value.reason
+
+
+async def test_a_drip_fed_feed_does_not_time_out_a_healthy_one_waiting_for_the_same_host(
+    config_factory: Callable[..., Config],
+) -> None:
+    """One slot per host; a feed that drips a byte every 0.1 s (never tripping the read timeout)
+    holds it until its deadline. The healthy feed of the same host waits for the slot, then has
+    its own full deadline: it is fetched, not blamed for the other's slowness."""
+    from aiohttp import web
+
+    arrived = asyncio.Event()
+
+    async def drip(request: web.Request) -> web.StreamResponse:
+        arrived.set()
+        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionError):
+            while True:
+                await response.write(b" ")
+                await asyncio.sleep(0.1)
+        return response
+
+    async def healthy(request: web.Request) -> web.Response:
+        return web.Response(body=b'<rss version="2.0"><channel><title>t</title></channel></rss>')
+
+    app = web.Application()
+    app.router.add_get("/drip", drip)
+    app.router.add_get("/ok", healthy)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    config = config_factory(fetch={"read_timeout": 0.3, "connect_timeout": 0.3, "per_host_concurrency": 1})
+    try:
+        async with Fetcher(config.fetch) as fetcher:
+            dripping = asyncio.create_task(fetcher.fetch(f"{base}/drip"))
+            await arrived.wait()  # it holds the host's one slot now
+            result = await fetcher.fetch(f"{base}/ok")
+            with pytest.raises(FetchError, match="timed out"):
+                await dripping
+    finally:
+        await runner.cleanup()
+    assert result.status == 200 and b"<rss" in result.content
 
 
 async def test_retry_after_is_reported(

@@ -254,8 +254,7 @@ class Fetcher:
         accept: Literal["feed", "html"] = "feed",
     ) -> FetchResult:
         try:
-            async with asyncio.timeout(self.deadline):
-                return await self._fetch(url, etag=etag, last_modified=last_modified, accept=accept)
+            return await self._fetch(url, etag=etag, last_modified=last_modified, accept=accept)
         except FetchError:
             raise
         except TimeoutError:
@@ -293,8 +292,11 @@ class Fetcher:
             if urlsplit(current).scheme not in ("http", "https"):
                 raise FetchError(f"unsupported URL scheme in {current[:100]}")
             if not self.config.allow_private_addresses:
-                await check_public_address(current)
-            async with self._host_limit(current), self._global:
+                async with asyncio.timeout(self.config.connect_timeout):
+                    await check_public_address(current)
+            # The deadline runs from when this request may go, not while it waits for a slot: a
+            # host's drip-feeding feeds holding both of its slots must not time out its healthy ones.
+            async with self._host_limit(current), self._global, asyncio.timeout(self.deadline):
                 request = self._client.build_request("GET", current, headers=headers)
                 response = await self._client.send(request, stream=True)
                 try:
