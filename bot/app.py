@@ -59,8 +59,9 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     db = Database(config.database.url, echo=config.database.echo)
     try:
         # Before migrating: a second bot must not touch a database another one is running on.
-        application.bot_data[_LOCK] = await instance_lock.acquire(db)
+        lock = application.bot_data[_LOCK] = await instance_lock.acquire(db)
         await db.migrate()
+        lock.remember_database()  # a new database's file exists now: watched from here on
     except BaseException:
         await _release(application)
         await db.close()
@@ -92,11 +93,13 @@ async def _keep_lock(context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         await lock.keep()
-    except instance_lock.AnotherInstanceRunning as exc:
-        # Two bots on one database deliver everything twice: this one gives way, loudly (and
-        # `akhbar run` exits with code 3, as a start refused for the same reason does).
+    except (instance_lock.AnotherInstanceRunning, instance_lock.DatabaseFileChanged) as exc:
+        # Two bots on one database deliver everything twice, and a bot whose database file was
+        # deleted writes what will be lost: this one stops, loudly (and `akhbar run` exits with
+        # code 3 or 4, which `run` raises this again for).
         log.critical("stopping: %s", exc)
         context.application.bot_data[_LOCK_LOST] = str(exc)
+        context.application.bot_data[f"{_LOCK_LOST}.error"] = exc
         context.application.stop_running()
     except Exception:
         log.exception("checking the instance lock failed; checked again shortly")
@@ -111,12 +114,16 @@ async def _retention(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-    if KEY not in application.bot_data:
-        return
-    await delivery_service.stop(application)
-    await feed_scheduler.stop(application)
-    await _release(application)
-    await services(application).db.close()
+    if KEY in application.bot_data:
+        await delivery_service.stop(application)
+        await feed_scheduler.stop(application)
+        await _release(application)
+        await services(application).db.close()
+    if application.bot_data.get(delivery_service.TOKEN_REJECTED):
+        # Everything is closed: `akhbar run` says it in one line and exits 2, as at start.
+        from telegram.error import InvalidToken
+
+        raise InvalidToken("the bot token was rejected while running")
 
 
 async def _release(application: Application) -> None:  # type: ignore[type-arg]
@@ -126,7 +133,15 @@ async def _release(application: Application) -> None:  # type: ignore[type-arg]
 
 
 def run(config: Config, token: str) -> None:
-    """Block until SIGINT/SIGTERM, in polling or webhook mode."""
+    """Block until SIGINT/SIGTERM, in polling or webhook mode.
+
+    Raises what stopped the bot otherwise: telegram.error.NetworkError when the Bot API cannot be
+    reached at start (everything opened is closed again, so `akhbar run` may call this again),
+    InvalidToken, and AnotherInstanceRunning or DatabaseFileChanged from the instance lock."""
+    import asyncio
+
+    # python-telegram-bot closes the event loop it ran on: a second call needs a new one.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     application = build_application(config, token)
     tg = config.telegram
     if tg.mode == "webhook":
@@ -143,7 +158,8 @@ def run(config: Config, token: str) -> None:
         application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=int(tg.poll_timeout))
     lost = application.bot_data.get(_LOCK_LOST)
     if lost:
-        raise instance_lock.AnotherInstanceRunning(lost)
+        error = application.bot_data.get(f"{_LOCK_LOST}.error")
+        raise error if isinstance(error, Exception) else instance_lock.AnotherInstanceRunning(lost)
 
 
 @asynccontextmanager

@@ -70,7 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(module.run(args, config))
-    except Exception:
+    except Exception as exc:
+        from bot.db.database import DatabaseFromNewerRelease
+
+        if isinstance(exc, DatabaseFromNewerRelease):  # every command that migrates: one line
+            print(f"akhbar: {exc}", file=sys.stderr)
+            return 2
         # A database that cannot be reached fails deep in the driver (ConnectionRefusedError,
         # FileNotFoundError for a socket): every command says so as `akhbar run` does, in one line;
         # any other failure keeps its traceback.

@@ -143,3 +143,26 @@ async def test_a_token_telegram_rejects_gets_a_clear_message_and_is_not_printed(
     assert f"Telegram rejected the bot token in {TOKEN_ENV}" in text and "@BotFather" in text
     assert text.rstrip().endswith("cut short or revoked.")  # the last word is ours, not a traceback
     assert wrong.split(":", 1)[1] not in text  # nor in python-telegram-bot's logged traceback
+
+
+async def test_a_token_revoked_while_running_stops_the_bot_with_the_same_clear_message(
+    tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    """The token is revoked at @BotFather while `akhbar run` runs: it used to go on polling feeds
+    with its updates stopped and every queued card failing; now it stops, exit code 2, one message."""
+    config = write_config(tmp_path, fake_telegram, "poll_timeout = 1")
+    proc = await start_run(config, fake_telegram, stderr=asyncio.subprocess.STDOUT)
+    token = fake_telegram.token
+    try:
+        await fake_telegram.wait_for("getUpdates", timeout=60)
+        fake_telegram.token = "123456789:AAanotherTokenAfterRevocation_0000000"
+        output, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    text = output.decode(errors="replace")
+    assert proc.returncode == 2, text[-2000:]
+    assert f"Telegram rejected the bot token in {TOKEN_ENV}" in text
+    assert "Traceback" not in text and "Task was destroyed" not in text
+    assert token.split(":", 1)[1] not in text

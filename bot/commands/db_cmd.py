@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bot.config import Config
-from bot.db.database import Database, in_memory
+from bot.db.database import Database, DatabaseFromNewerRelease, in_memory
 from bot.db.instance_lock import AnotherInstanceRunning, acquire
 from bot.db.migrate import current
 
@@ -88,6 +88,9 @@ async def _run(action: str, config: Config) -> int:
                 return 3
             try:
                 await db.migrate()
+            except DatabaseFromNewerRelease as exc:
+                print(exc, file=sys.stderr)  # one line, not Alembic's traceback
+                return 2
             finally:
                 await lock.release()
         heads = await current(db.engine)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
 import os
 import re
+import signal
 import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import TextIO
 
 from bot.config import Config
 
@@ -45,6 +51,13 @@ Cannot reach the database {url}:
 Check [database] url in {config}, and that the database server is running.
 """
 
+UNREACHABLE = "cannot reach the Telegram Bot API at {url} ({reason}); trying again in {delay} s\n"
+STOPPED = "stopped before the Telegram Bot API could be reached\n"
+
+# Waits between start attempts while the Bot API cannot be reached: 2, 4, 8, ... then every minute.
+FIRST_WAIT = 2.0
+LONGEST_WAIT = 60.0
+
 # What Telegram accepts as a webhook's secret_token.
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -73,23 +86,132 @@ def run(args: argparse.Namespace, config: Config) -> int:
             NO_DATABASE.format(url=shown_url(config.database.url), reason=problem, config=args.config_path)
         )
         return 2
-    from telegram.error import InvalidToken
-
-    from bot.app import run as run_bot
-    from bot.db.instance_lock import AnotherInstanceRunning
+    newer = asyncio.run(database_too_new(config.database.url))
+    if newer is not None:
+        sys.stderr.write(f"{newer}\n")
+        return 2
     from bot.logging_setup import setup_logging
 
     setup_logging(args.log_level)
+    return _run_bot(config, token)
+
+
+def _run_bot(config: Config, token: str) -> int:
+    from telegram.error import InvalidToken
+
+    from bot.app import run as run_bot
+    from bot.db.database import DatabaseFromNewerRelease
+    from bot.db.instance_lock import AnotherInstanceRunning, DatabaseFileChanged
+
     try:
-        run_bot(config, token)
+        started = start_when_reachable(lambda: run_bot(config, token), config.telegram.api_base_url, token)
     except AnotherInstanceRunning as exc:
         sys.stderr.write(f"{exc}\n")
         return 3
+    except DatabaseFileChanged as exc:
+        sys.stderr.write(f"{exc}\n")
+        # Its own code, so that a supervisor can be told not to restart on it (systemd:
+        # RestartPreventExitStatus=4): a start on a deleted database begins an empty one.
+        return 4
+    except DatabaseFromNewerRelease as exc:  # upgraded between the check above and the bot's start
+        sys.stderr.write(f"{exc}\n")
+        return 2
     except InvalidToken:
         # Its message quotes the token: a traceback would print the secret.
         sys.stderr.write(REJECTED_TOKEN.format(env=config.telegram.token_env))
         return 2
+    if not started:
+        sys.stderr.write(STOPPED)
     return 0
+
+
+def start_when_reachable(
+    attempt: Callable[[], None],
+    api_url: str,
+    token: str,
+    *,
+    wait: Callable[[float], object] = time.sleep,
+    out: TextIO | None = None,
+) -> bool:
+    """attempt() (the bot, until it stops), tried again while the Bot API cannot be reached, with
+    one line on `out` and a wait(seconds) each time. True once an attempt ran; False if SIGINT or
+    SIGTERM (a KeyboardInterrupt here) stopped it before one could.
+
+    At boot the network may come up after the bot; a NetworkError out of attempt() comes from
+    start-up (python-telegram-bot retries on its own once running, and swallows those of its
+    shutdown), and the bot has closed what it opened by then, so starting again is clean."""
+    from telegram.error import BadRequest, NetworkError  # TimedOut is one; InvalidToken is not
+
+    delay = FIRST_WAIT
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        with _quiet_start_up_tracebacks():
+            while True:
+                # Again each time: the bot's event loop leaves SIGTERM at its default (killed, not
+                # stopped) when it closes. While the bot runs, its own handler stops it cleanly.
+                signal.signal(signal.SIGTERM, _interrupt)
+                try:
+                    attempt()
+                    return True
+                except NetworkError as exc:
+                    if isinstance(exc, BadRequest):  # a NetworkError in PTB, yet Telegram answered
+                        raise
+                    signal.signal(signal.SIGTERM, _interrupt)  # before saying so: heard from now on
+                    reason = _one_line(exc).replace(token, "<token>")
+                    (out or sys.stderr).write(
+                        UNREACHABLE.format(url=api_url, reason=reason, delay=f"{delay:g}")
+                    )
+                wait(delay)
+                delay = min(delay * 2, LONGEST_WAIT)
+    except KeyboardInterrupt:
+        return False
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM between two attempts: a stop, as SIGINT is
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+class _StartUpFailure(logging.Filter):
+    """python-telegram-bot logs a start-up request that failed on the network, whole traceback
+    included (its "Bootstrap" retry loop), just before raising it: `akhbar run` says it in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from telegram.error import NetworkError
+
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, NetworkError) and "(Bootstrap" in record.getMessage())
+
+
+@contextlib.contextmanager
+def _quiet_start_up_tracebacks() -> Iterator[None]:
+    logger = logging.getLogger("telegram.ext")  # the retry loop's logger
+    quiet = _StartUpFailure()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
+
+
+async def database_too_new(url: str) -> str | None:
+    """Why this version cannot use the database (a newer release migrated it), or None."""
+    from bot.db.database import Database, DatabaseFromNewerRelease
+
+    db = Database(url)
+    try:
+        await db.check_revision()
+    except DatabaseFromNewerRelease as exc:
+        return str(exc)
+    finally:
+        await db.close()
+    return None
 
 
 async def database_problem(url: str) -> str | None:

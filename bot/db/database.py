@@ -14,6 +14,7 @@ through the async session's `run_sync`, on the same driver as everything else.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,9 +25,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db.migrate import upgrade
+from bot.db.migrate import alembic_config, current, upgrade
 
 T = TypeVar("T")
+
+
+class DatabaseFromNewerRelease(RuntimeError):
+    """The database was migrated by a newer Akhbar: this code does not know its revision."""
 
 
 class Database:
@@ -52,7 +57,19 @@ class Database:
             self._sync_sessions = sessionmaker(self.sync_engine, expire_on_commit=False)
 
     async def migrate(self) -> None:
+        await self.check_revision()
         await upgrade(self.engine)
+
+    async def check_revision(self) -> None:
+        """DatabaseFromNewerRelease if a newer release migrated this database: Alembic would fail
+        deep inside with "Can't locate revision", and this code does not know that schema."""
+        unknown = await unknown_revisions(self.engine)
+        if unknown:
+            raise DatabaseFromNewerRelease(
+                f"the database {shown_url(self.url)} was upgraded by a newer Akhbar (revision "
+                f"{', '.join(unknown)}, unknown to this version): run that version, or restore a "
+                "backup taken before the upgrade"
+            )
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -106,6 +123,21 @@ async def open_database(url: str, *, echo: bool = False) -> Database:
     db = Database(url, echo=echo)
     await db.migrate()
     return db
+
+
+async def unknown_revisions(engine: AsyncEngine) -> list[str]:
+    """The revisions the database is stamped with that this code has no migration for."""
+    known = _known_revisions()
+    return [revision for revision in await current(engine) if revision not in known]
+
+
+@functools.cache  # the migrations shipped do not change while the process runs
+def _known_revisions() -> frozenset[str]:
+    from alembic.script import ScriptDirectory
+
+    return frozenset(
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    )
 
 
 def _ensure_parent_dir(url: str) -> None:
