@@ -2,7 +2,8 @@
 
 Each result shows its source and time under its title, as a card does; choosing it posts the story
 (bold linked title, source and time, summary). An empty query lists the newest stories; a query
-with no word, or with no hits, says so on the button above the (empty) result list.
+with no word, or with no hits, says so on the button above the (empty) result list, and so does a
+query no story has every word of (the results have some of them, as /search says).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from telegram import (
 )
 from telegram.ext import Application, ContextTypes, InlineQueryHandler
 
+from bot.db.database import Database
 from bot.delivery.format import clip_title
 from bot.feeds.work import untitled
 from bot.i18n import language_for
@@ -84,15 +86,8 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         )
         for hit in hits
     ]
-    button = None
-    if not results and offset == 0:
-        if page.error:
-            note = say("inline_no_words", lang)
-        elif not await has_stories(svc.db):
-            note = say("inline_no_stories", lang)
-        else:
-            note = say("inline_nothing", lang, query=clip(query, INLINE_ECHO_CHARS))
-        button = InlineQueryResultsButton(text=note, start_parameter=SEARCH_PAYLOAD)
+    note = await _note(svc.db, page, query, lang, found=bool(results), offset=offset)
+    button = InlineQueryResultsButton(text=note, start_parameter=SEARCH_PAYLOAD) if note else None
     # None, not "": PTB's ExtBot with Defaults sends an empty string as "[]", which Telegram would
     # hand back as the offset of a next page that does not exist.
     more = page.has_more and offset + len(results) < MAX_OFFSET
@@ -100,6 +95,22 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await iq.answer(
         results, cache_time=CACHE_SECONDS, is_personal=True, next_offset=next_offset, button=button
     )
+
+
+async def _note(
+    db: Database, page: SearchPage, query: str, lang: str, *, found: bool, offset: int
+) -> str | None:
+    """What the button above the results says, if anything: why there are none, or that they have
+    only some of the words (without it, «سوريا زلزال» would list earthquakes as if in Syria)."""
+    if page.relaxed:
+        return say("inline_relaxed", lang)
+    if found or offset > 0:
+        return None
+    if page.error:
+        return say("inline_no_words", lang)
+    if not await has_stories(db):
+        return say("inline_no_stories", lang)
+    return say("inline_nothing", lang, query=clip(query, INLINE_ECHO_CHARS))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

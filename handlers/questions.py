@@ -2,8 +2,10 @@
 to a command the bot does not have, and to a private message that is not text (a sticker, a photo).
 
 The answer is the most relevant recent stories as story cards (through the search index), or a
-clear "nothing found" with a suggestion. In groups plain text is left alone, as people talk to each
-other there, unless it mentions the bot ("@akhbar_bot سوريا"): that is addressed to it. Channels
+clear "nothing found" with a suggestion (a question of only function words, «في من على», is asked
+for a word instead). In groups plain text is left alone, as people talk to each other there, unless
+it mentions the bot ("@akhbar_bot سوريا") or replies to what the bot said (not to a story card):
+that is addressed to it. The mention is no part of the question, in a private chat too. Channels
 are left alone. Registered last among the message handlers, after every command.
 """
 
@@ -11,13 +13,14 @@ from __future__ import annotations
 
 import re
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.subscribers import questions, service
 from bot.subscribers.chat import chat_context, reply
 from bot.subscribers.texts import say
+from handlers.search import PREFIX as SEARCH_PREFIX
 from handlers.subscriber import send_cards
 
 ANSWER_SIZE = 3
@@ -30,9 +33,8 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = await chat_context(update, context)
     if ctx is None:
         return
-    text = message.text.strip()
-    if not ctx.private:
-        text = " ".join(_mention(context.bot.username).sub(" ", text).split())
+    # "@akhbar_bot سوريا" addresses the bot, in a group or (typed out of habit) in its own chat.
+    text = " ".join(_mention(context.bot.username).sub(" ", message.text).split())
     if not any(char.isalnum() for char in text):
         # "😀🔥" or "؟؟" has nothing to search for: "no news about «😀🔥»" would read as a failed search.
         await reply(update, say("no_words", ctx.lang))
@@ -45,6 +47,10 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await context.bot.send_chat_action(ctx.chat_id, ChatAction.TYPING)
     answer = await questions.find(ctx.svc.db, text, chat_id=ctx.chat_id, limit=ANSWER_SIZE)
+    if not answer.searchable:
+        # «في من على»: only words search skips; "no news about «على»" would read as a failed search.
+        await reply(update, say("no_words", ctx.lang))
+        return
     if not answer.stories:
         if answer.topic:
             await reply(update, say("question_none", ctx.lang, topic=answer.topic))
@@ -96,9 +102,10 @@ class _MentionsTheBot(filters.MessageFilter):
 
 
 class _AnswersTheBot(filters.MessageFilter):
-    """A reply to something the bot said in conversation ("nothing found, try another word"): with
-    privacy mode Telegram delivers it without a mention, and the member is answering the bot. A
-    reply to a story card (it has buttons) is the members talking about the news, not to the bot."""
+    """A reply to something the bot said in conversation ("nothing found, try another word", a
+    page of /search results: «وإيران؟»): with privacy mode Telegram delivers it without a mention,
+    and the member is answering the bot. A reply to a story card (its buttons are "more" and the
+    source's link) is the members talking about the news, not to the bot; so is a reply to a menu."""
 
     def filter(self, message: Message) -> bool:
         replied = message.reply_to_message
@@ -106,8 +113,19 @@ class _AnswersTheBot(filters.MessageFilter):
             replied is not None
             and replied.from_user is not None
             and replied.from_user.id == message.get_bot().id
-            and replied.reply_markup is None
+            and _conversational(replied.reply_markup)
         )
+
+
+def _conversational(markup: InlineKeyboardMarkup | None) -> bool:
+    """Whether a bot message with these buttons is part of a conversation: none at all, or only
+    the page buttons of search results."""
+    if markup is None:
+        return True
+    buttons = [button for row in markup.inline_keyboard for button in row]
+    return all(
+        isinstance(b.callback_data, str) and b.callback_data.startswith(SEARCH_PREFIX) for b in buttons
+    )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -1,7 +1,10 @@
 """/search <query>: ranked results with the matched words in bold, and page buttons.
 
-The buttons carry "search:<query id>:<offset>" (the query itself is stored by bot.search.queries,
-so long Arabic queries fit Telegram's 64-byte callback data and survive a restart).
+The buttons carry "search:<query id>:<offset>:<language>" (the query itself is stored by
+bot.search.queries, so long Arabic queries fit Telegram's 64-byte callback data and survive a
+restart; the language keeps the pages in the one they were first shown in, whoever presses next in
+a group with no settings). Buttons from before the language was added ("search:<id>:<offset>")
+still work.
 """
 
 from __future__ import annotations
@@ -42,14 +45,27 @@ async def _prefs(update: Update, db: Database, fallback_tz: str) -> tuple[str, s
 
 
 def _keyboard(page: SearchPage, query_id: int, lang: str) -> InlineKeyboardMarkup | None:
-    previous = f"{PREFIX}{query_id}:{max(0, page.offset - PAGE_SIZE)}" if page.offset > 0 else None
-    following = f"{PREFIX}{query_id}:{page.offset + PAGE_SIZE}" if page.has_more else None
+    previous = f"{PREFIX}{query_id}:{max(0, page.offset - PAGE_SIZE)}:{lang}" if page.offset > 0 else None
+    following = f"{PREFIX}{query_id}:{page.offset + PAGE_SIZE}:{lang}" if page.has_more else None
     buttons = pager_row(lang, previous, following)
     return InlineKeyboardMarkup([buttons]) if buttons else None
 
 
+async def _page(db: Database, query: str, offset: int) -> SearchPage:
+    words = await questions.search_words(db, query)
+    page = await search(db, words, limit=PAGE_SIZE, offset=offset)
+    if page.hits or offset == 0:
+        return page
+    # A button past the last page there is (the pages of an older message, before stories were
+    # removed or past what is ranked): that last page, rather than "nothing found".
+    first = await search(db, words, limit=1)
+    if not first.hits:
+        return page
+    return await search(db, words, limit=PAGE_SIZE, offset=(first.reachable - 1) // PAGE_SIZE * PAGE_SIZE)
+
+
 async def _answer(db: Database, query: str, offset: int, lang: str, tz: str) -> tuple[str, SearchPage]:
-    page = await search(db, await questions.search_words(db, query), limit=PAGE_SIZE, offset=offset)
+    page = await _page(db, query, offset)
     if page.error:
         return say("no_words", lang, query=short_query(query)), page
     if not page.hits:
@@ -65,7 +81,9 @@ async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     svc = services(context)
     lang, tz = await _prefs(update, svc.db, svc.config.delivery.default_timezone)
-    query = " ".join(context.args or []).strip()
+    # "/search @akhbar_bot سوريا": the bot's own name is no search word.
+    mention = f"@{context.bot.username}".casefold()
+    query = " ".join(word for word in context.args or [] if word.casefold() != mention).strip()
     if not query:
         await message.reply_text(say("usage", lang))
         return
@@ -85,16 +103,13 @@ async def search_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     svc = services(context)
     lang, tz = await _prefs(update, svc.db, svc.config.delivery.default_timezone)
-    try:
-        query_id, offset = (int(part) for part in callback.data.removeprefix(PREFIX).split(":"))
-    except ValueError:
-        await callback.answer()
-        return
+    query_id, offset, shown_in = _button(callback.data)
     query = await queries.recall(svc.db, query_id)
     if query is None:
-        await callback.answer(say("expired", lang), show_alert=True)
+        await callback.answer(say("expired", lang), show_alert=True)  # told to whoever pressed
         return
     await callback.answer()
+    lang = shown_in or lang
     text_html, page = await _answer(svc.db, query, max(0, offset), lang, tz)
     try:
         await callback.edit_message_text(
@@ -107,10 +122,17 @@ async def search_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             raise
 
 
+def _button(data: str) -> tuple[int, int, str | None]:
+    """(query id, offset, the language the results were shown in) of a page button's data (which
+    the handler's pattern has checked); older buttons name no language."""
+    query_id, offset, *lang = data.removeprefix(PREFIX).split(":")
+    return int(query_id), int(offset), "en" if lang == ["en"] else "ar" if lang else None
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(
         CommandHandler(
             "search", search_command, filters=filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
         )
     )
-    application.add_handler(CallbackQueryHandler(search_page, pattern=r"^search:\d+:\d+$"))
+    application.add_handler(CallbackQueryHandler(search_page, pattern=r"^search:\d+:\d+(?::(?:ar|en))?$"))

@@ -6,6 +6,7 @@ Never used for display: the text a user reads keeps its diacritics and letter fo
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Harakat, Quranic marks, superscript alef and tatweel carry no meaning for matching.
 _DIACRITICS = re.compile(r"[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]")
@@ -32,8 +33,17 @@ _LETTERS = str.maketrans(
         **{chr(0x06F0 + i): str(i) for i in range(10)},  # Eastern Arabic-Indic (Persian) digits
     }
 )
+# Arabic presentation forms: letters in their contextual shapes and ligatures (ﺳﻮﺭﻳﺎ، ﻻ), as text
+# copied from a PDF carries them. NFKC turns them into the letters they show; only these runs are
+# touched, so the rest of the text keeps its code points.
+_PRESENTATION = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]+")
 # A token is a run of Arabic letters, digits or Latin letters, after normalisation.
 _TOKEN = re.compile(r"[\u0621-\u064A0-9A-Za-z]+")
+
+
+def plain_letters(text: str) -> str:
+    """`text` with Arabic presentation forms replaced by the letters they show (NFKC)."""
+    return _PRESENTATION.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
 
 
 def strip_diacritics(text: str) -> str:
@@ -42,7 +52,12 @@ def strip_diacritics(text: str) -> str:
 
 def normalize(text: str) -> str:
     """Fold the spelling variants that Arabic writers use interchangeably, and lower-case Latin."""
-    return strip_diacritics(text).translate(_LETTERS).lower()
+    return fold_letters(strip_diacritics(plain_letters(text)))
+
+
+def fold_letters(text: str) -> str:
+    """normalize() of a text already without marks and presentation forms (one pass less)."""
+    return text.translate(_LETTERS).lower()
 
 
 def tokens(text: str) -> list[str]:

@@ -1,7 +1,8 @@
 """Arabic word analysis for search and keyword matching: one analysis at index time and query time.
 
-A word goes through `summarizer.normalize.tokens` (diacritics and tatweel dropped; أ/إ/آ → ا;
-ى → ي; ة → ه; ؤ/ئ → ء; Latin lower-cased), then a small set of documented, conservative rules.
+A word goes through `summarizer.normalize` (presentation forms read as their letters: ﺳﻮﺭﻳﺎ →
+سوريا; diacritics and tatweel dropped; أ/إ/آ → ا; ى → ي; ة → ه; ؤ/ئ → ء; Latin lower-cased), then
+a small set of documented, conservative rules.
 No dictionary: every rule is about letters, so it is fast, predictable and the same both ways.
 
 Proclitics (at the start of a word), normalised forms:
@@ -31,7 +32,10 @@ Suffixes (one rule per word, first that fits, on the word left after the proclit
     لاجء; short words such as قانون، مليون، عشرين، حسين keep their ending.
   * ها، هم (possessive pronouns) when three letters remain: رئيسها → رئيس.
   * ه (ta marbuta after normalisation, or the pronoun "his") when three letters remain:
-    الحكومة → حكوم, which also meets حكومات.
+    الحكومة → حكوم, which also meets حكومات. Except the words of ta_marbuta.txt, whose ة is part
+    of the word (رياضة "sport" would be رياض, the term of الرياض "Riyadh"): kept whole, both
+    spellings (رياضة، رياضه) alike, and their plural and adjective meet them (رياضات، الرياضي،
+    الرياضية → رياضه, the adjective's bridge going to رياضه instead of رياض).
   * Not stripped: ان (the dual; it would break لبنان، ايران، السودان، البرلمان), ي as a possessive,
     broken plurals (مدن/مدينة do not meet).
   * A few words that look suffixed but are not keep their ending (فلسطين، ثلاثين، تلفزيون ...).
@@ -57,7 +61,15 @@ What does not: سوريا ↛ سور، أسوار (nor سور → سوريا)؛ 
   عشرين ↛ عشر؛ حرية ↛ بحرية؛ طول ↛ بطولة؛ زار ↛ وزارة.
 
 Stop words (function words such as في، من، على، الى، التي) are dropped: a query of only stop words
-is empty. Tokens of one letter are dropped; Latin words and numbers are kept as typed (lower-case).
+is empty; so are prepositions with a pronoun (عليهم، علينا، لديهم، إليهم، also after و or ف), whose
+endings would otherwise read as suffixes (عليهم → علي, the name). Tokens of one letter are dropped;
+Latin words and numbers are kept as typed (lower-case).
+Numbers and names with numbers are one term each: a name of letters and a number joined by a dash
+(F-16, S-400, COVID-19, إس-400، كوفيد-19) or a letter's name and a number (F 16, إف 16, إس 400) →
+f16، s400، covid19، اف16، اس400 (written together, F16 and MH17 already are); a decimal (1.2, ١٫٢ →
+1d2: one token for FTS5 and PostgreSQL alike) and a grouped number (1,200، ١٬٢٠٠ → 1200). The index
+also keeps the parts (a search for 16 finds F-16); a query wants the whole, and tries a single
+letter's other script (F-16 also finds إف-16, اف16 also f16).
 «على» (on) and the name «علي» (Ali) are one spelling once ى is folded into ي: which one a word is
 is read off how it was written, before normalisation, so «علي» (and «وعلي») can be searched for.
 """
@@ -70,7 +82,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
-from summarizer.normalize import normalize, strip_diacritics, tokens
+from summarizer.normalize import fold_letters, normalize, plain_letters, strip_diacritics, tokens
 
 # A query longer than this is cut before analysis; the first terms are what matter anyway.
 MAX_QUERY_CHARS = 1000
@@ -93,14 +105,61 @@ STOP_WORDS = _word_set(
     the a an of in on at to for with about and or not is are was what whats
     """
 )
+# Prepositions with a pronoun ("on them", "to us", "they have"): function words, and read as words
+# their endings would be taken for suffixes: عليهم would be علي + هم and find the name «علي»,
+# لديهم would be لدي، إليهم would be ال + يهم. Dropped like stop words, also after و or ف (وعليهم).
+_PRONOUN_FORMS = _word_set(
+    """
+    عليه عليها عليهم عليهن عليهما عليك عليكم عليكن عليكما علينا
+    إليه إليها إليهم إليهن إليهما إليك إليكم إليكن إليكما إلينا
+    لديه لديها لديهم لديهن لديهما لديك لديكم لديكن لديكما لدينا
+    فيهم فيهن فيهما فيكم فينا منهم منهن منهما منكم عنهم عنهن عنهما عنكم معهم معهن معهما معكم
+    عندهم عندهن عندهما عندكم بينهم بينهن بينهما بينكم لهم لهن لهما لكم بهم بهن بهما بكم
+    """
+)
+STOP_WORDS |= _PRONOUN_FORMS
 
 # The preposition as written (ى): dropped here, so the folded «علي» left in the text is the name.
 _ALA = re.compile(r"(?<![\u0621-\u064A])[وف]?على(?![\u0621-\u064A])")
 
 
-def _words(text: str) -> list[str]:
-    plain = strip_diacritics(text)
-    return tokens(_ALA.sub(" ", plain) if "على" in plain else plain)
+# summarizer.normalize.tokens() is this pattern on normalised text (normalised here once, not twice).
+_TOKEN = re.compile(r"[\u0621-\u064A0-9A-Za-z]+")
+_AFTER = r"(?![0-9a-z\u0621-\u064a])"
+# Letters as news writes them before a number, with a space as well as a dash: F 16, إف 16, إس 400.
+_LETTER_NAMES = "[b-hj-z]|اف|اس|اكس|سي|جي|تي|بي"
+_DASH = "[-\u2010-\u2013]"
+# A name of letters and a number (F-16, S-400, COVID-19, إس-400, كوفيد-19, F 16, إف 16), a decimal
+# (1.2, ١٫٢) and a number with thousands separators (1,200): one term each.
+_NUMBER_WORD = re.compile(
+    rf"(?<![0-9a-z\u0621-\u064a])(?:([a-z]{{1,8}}|[\u0621-\u064a]{{2,10}}){_DASH}|({_LETTER_NAMES}) )"
+    rf"(\d{{1,5}}){_AFTER}"
+)
+_DECIMAL = re.compile(r"(?<![0-9a-z\u0621-\u064a.٫,٬])(\d+)[.٫](\d+)(?![0-9]|[.٫,٬][0-9])")
+_THOUSANDS = re.compile(r"(?<![0-9a-z\u0621-\u064a.٫,٬])(\d{1,3})((?:[,٬]\d{3})+)(?![0-9]|[.٫,٬][0-9])")
+_DIGIT = re.compile(r"\d")
+# The letter of a joined decimal, so that FTS5 and PostgreSQL keep it one token (1.2 → 1d2).
+_POINT = "d"
+
+
+def _words(text: str, *, for_query: bool = False) -> list[str]:
+    """The normalised tokens of `text`. Numbered names, decimals and grouped numbers are joined into
+    one token; the index keeps their parts as well (a search for 16 still finds F-16), a query
+    wants the whole (F-16 is not any 16)."""
+    plain = strip_diacritics(plain_letters(text))
+    folded = fold_letters(_ALA.sub(" ", plain) if "على" in plain else plain)
+    if _DIGIT.search(folded):
+        folded = _join_numbers(folded, for_query)
+    return _TOKEN.findall(folded)
+
+
+def _join_numbers(folded: str, for_query: bool) -> str:
+    def joined(whole: str, parts: str) -> str:
+        return whole if for_query else f"{whole} {parts}"
+
+    folded = _DECIMAL.sub(lambda m: joined(m[1] + _POINT + m[2], f"{m[1]} {m[2]}"), folded)
+    folded = _THOUSANDS.sub(lambda m: joined(m[1] + re.sub("[,٬]", "", m[2]), m[0]), folded)
+    return _NUMBER_WORD.sub(lambda m: joined((m[1] or m[2]) + m[3], f"{m[1] or m[2]} {m[3]}"), folded)
 
 
 _ARTICLES = ("وبال", "وكال", "فبال", "وال", "فال", "بال", "كال", "ال")
@@ -133,6 +192,9 @@ def _variants() -> dict[str, str]:
 
 
 VARIANTS = _variants()
+# Words whose final ة is part of the word: read off, it leaves another word (رياضة "sport" is not
+# الرياض "Riyadh"). Kept whole; their plural in ات and their adjective in ي meet them instead.
+KEPT_TA_MARBUTA = frozenset(normalize(w) for w in _lines("ta_marbuta.txt"))
 
 
 def spellings(term: str) -> list[str]:
@@ -142,7 +204,7 @@ def spellings(term: str) -> list[str]:
 
 
 def _strip_suffix(word: str) -> str:
-    if word in _PROTECTED:
+    if word in _PROTECTED or word in KEPT_TA_MARBUTA:
         return word
     n = len(word)
     # Nisba forms fold onto the masculine ي.
@@ -152,7 +214,7 @@ def _strip_suffix(word: str) -> str:
     if word.endswith("يا") and n >= 5:
         return word[:-1]
     if word.endswith("ات") and n - 2 >= 3:
-        return word[:-2]
+        return _singular(word[:-2])
     if word.endswith(("ون", "ين")) and n - 2 >= 4:
         return word[:-2]
     if word.endswith(("ها", "هم")) and n - 2 >= 3:
@@ -162,13 +224,19 @@ def _strip_suffix(word: str) -> str:
     return word
 
 
+def _singular(stem: str) -> str:
+    """A stem left by ات (or ي, for the nisba bridge): the kept word in ة it belongs to, if any
+    (رياضات، رياضي → رياضه, not رياض)."""
+    return stem + "ه" if stem + "ه" in KEPT_TA_MARBUTA else stem
+
+
 def _stems(word: str, *, bridge_from: int = 5) -> list[str]:
     """The stem of a word (clitics already removed), plus its nisba bridge when it has one."""
     stem = _strip_suffix(word)
     stem = VARIANTS.get(stem, stem)
     out = [stem]
     if stem.endswith("ي") and (len(stem) >= bridge_from or stem[:-1] in PLACES):
-        out.append(stem[:-1])
+        out.append(_singular(stem[:-1]))
     return out
 
 
@@ -193,13 +261,33 @@ def _unique(items: Iterable[_T]) -> tuple[_T, ...]:
     return tuple(dict.fromkeys(items))
 
 
+_NUMBERED = re.compile(r"([a-z]+|[\u0621-\u064a]+)(\d+)")
+# The letters of numbered names in the other script, for a query: F-16 also finds إف-16.
+_SPELLED = {"f": "اف", "s": "اس", "x": "اكس", "c": "سي", "g": "جي", "t": "تي", "b": "بي", "covid": "كوفيد"}
+_SPELLED.update({arabic: latin for latin, arabic in list(_SPELLED.items())})
+
+
+def _numbered(letters: str, digits: str, for_query: bool) -> tuple[str, ...]:
+    """A name of letters and a number (f16, اف16, covid19, عام2018): each reading of the letters
+    with the number (بكوفيد19 → كوفيد19 as well); a query adds the other script's spelling."""
+    readings = _analyse(letters, for_query) if "\u0621" <= letters[0] <= "\u064a" else (letters,)
+    if not readings:  # a stop word before the number
+        return (digits,) if len(digits) >= 2 else ()
+    spelled = _SPELLED.get(letters)
+    other = [spelled + digits] if for_query and spelled else []
+    return _unique([*(r + digits for r in readings), *other])
+
+
 @lru_cache(maxsize=200_000)
 def _analyse(token: str, for_query: bool) -> tuple[str, ...]:
     """Alternative terms of one normalised token; empty for stop words and noise."""
-    if token in STOP_WORDS or len(token) < 2:
+    if token in STOP_WORDS or len(token) < 2 or (token[0] in "وف" and token[1:] in _PRONOUN_FORMS):
         return ()
     if len(token) > _MAX_TOKEN:
         token = token[:_MAX_TOKEN]
+    numbered = _NUMBERED.fullmatch(token)
+    if numbered:
+        return _numbered(numbered[1], numbered[2], for_query)
     if not ("\u0621" <= token[0] <= "\u064a"):
         return (token,)  # Latin or a number: as typed
     for p in _LAM_ARTICLES:
@@ -258,7 +346,7 @@ def _chunks(query: str) -> Iterator[tuple[str, list[str]]]:
     """(operator, tokens) for each word as typed: "-" or "NOT" before it excludes it, "OR" or
     «أو» before it starts another alternative ("|"); "" otherwise."""
     pending = ""
-    for chunk in query.split():
+    for chunk in _joined_letters(query.split()):
         if chunk in ("NOT", "OR") or normalize(chunk) == _OR:
             pending = "-" if chunk == "NOT" else "|"
             continue
@@ -266,7 +354,23 @@ def _chunks(query: str) -> Iterator[tuple[str, list[str]]]:
         if chunk.startswith("-") and len(chunk) > 1:
             operator, chunk = "-", chunk[1:]
         pending = ""
-        yield operator, _words(chunk)
+        yield operator, _words(chunk, for_query=True)
+
+
+_LETTER_NAME = re.compile(_LETTER_NAMES)
+_NUMBER = re.compile(r"\d{1,5}")
+
+
+def _joined_letters(chunks: list[str]) -> list[str]:
+    """A letter's name and the number typed after it are one word: "F 16" and «إس 400» are read
+    as F-16 and إس-400 (their letter alone is no word)."""
+    out: list[str] = []
+    for chunk in chunks:
+        if out and _NUMBER.fullmatch(normalize(chunk)) and _LETTER_NAME.fullmatch(normalize(out[-1])):
+            out[-1] += "-" + chunk
+        else:
+            out.append(chunk)
+    return out
 
 
 def has_operators(query: str) -> bool:
@@ -280,7 +384,7 @@ def _english_name(words: list[str], at: int) -> tuple[int, list[Group]]:
     for size in range(min(_LONGEST_NAME, len(words) - at), 0, -1):
         arabic = _ENGLISH.get(tuple(words[at : at + size]))
         if arabic is not None:
-            groups = [_analyse(t, True) for t in _words(arabic)]
+            groups = [_analyse(t, True) for t in _words(arabic, for_query=True)]
             groups = [g for g in groups if g]
             if size == 1 and len(groups) == 1:
                 groups = [_unique([words[at], *groups[0]])]
@@ -379,6 +483,32 @@ def excluded_groups(query: str) -> list[Group]:
     return list(parse_query(query).excluded)
 
 
+# Words a proclitic is certainly read off for display: the Arabic of english.txt's names (سوريا،
+# لبنان، ايران), the short words and places (غزة، مصر، حلب).
+_KNOWN_WORDS = SHORT_WORDS | frozenset(w for arabic in _ENGLISH.values() for w in tokens(arabic))
+
+
+def shown_word(word: str, known: Iterable[str] = ()) -> str:
+    """`word` as typed, without the proclitic a query reads off it, when what is left is certainly
+    the word meant: the article after it (بالعراق → العراق, والمريخ → المريخ), or a name the
+    analyzer knows or `known` holds (بسوريا → سوريا, وإيران → إيران). For display only (what a reply
+    says it searched for): anything else comes back as typed (بايدن, not ب + ايدن)."""
+    folded = normalize(word)
+    # With marks or presentation forms the letters would not line up with the folded ones.
+    if not folded or len(folded) != len(word) or not ("\u0621" <= folded[0] <= "\u064a"):
+        return word
+    if folded in WHOLE_WORDS or folded in _KNOWN_WORDS:
+        return word
+    for article in _ARTICLES[:-1]:  # وال، بال ... (ال itself stays)
+        if folded.startswith(article) and len(folded) - len(article) >= 3:
+            return word[len(article) - 2 :]
+    names = _KNOWN_WORDS.union(normalize(w) for w in known)
+    for proclitic in _PROCLITICS:
+        if folded.startswith(proclitic) and folded[len(proclitic) :] in names:
+            return word[len(proclitic) :]
+    return word
+
+
 def query_terms(query: str) -> list[str]:
     """Every term a query can match, in order, without repeats (for highlighting and display)."""
     return list(_unique(term for group in query_groups(query) for term in group))
@@ -390,7 +520,7 @@ def keyword_groups(keyword: str) -> tuple[Group, ...]:
     (following reads no "-word", NOT or «أو»: a keyword stored with «أو» keeps needing both words,
     «أو» being a stop word)."""
     groups: list[Group] = []
-    _extend(groups, _groups_of(_words(keyword[:MAX_QUERY_CHARS])))
+    _extend(groups, _groups_of(_words(keyword[:MAX_QUERY_CHARS], for_query=True)))
     return tuple(groups[:MAX_QUERY_GROUPS])
 
 

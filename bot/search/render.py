@@ -39,6 +39,8 @@ TEXTS = {
         "ar": "لا يوجد خبر فيه كل الكلمات؛ هذه أخبار فيها بعضها.",
         "en": "No story has every word; these have some of them.",
     },
+    # More matches than are ranked (service.RANK_CANDIDATES): the pages show that many, the newest.
+    "over": {"ar": "أكثر من {count}", "en": "over {count}"},
     "page": {"ar": "الصفحة {page} من {pages}", "en": "Page {page} of {pages}"},
     "expired": {
         "ar": "انتهت صلاحية هذا البحث، أرسل /search من جديد.",
@@ -47,6 +49,11 @@ TEXTS = {
     "inline_no_words": {"ar": "اكتب كلمة للبحث في الأخبار", "en": "Type a word to search the news"},
     "inline_nothing": {"ar": "لا أخبار عن «{query}»", "en": "No stories for “{query}”"},
     "inline_no_stories": {"ar": "لا توجد أخبار محفوظة بعد", "en": "No stories stored yet"},
+    # Above inline results that have only some of the words (as /search says "relaxed").
+    "inline_relaxed": {
+        "ar": "لا خبر فيه كل الكلمات؛ هذه فيها بعضها",
+        "en": "No story has every word; these have some",
+    },
     "source_label": {"ar": "المصدر", "en": "Source"},
 }
 
@@ -98,11 +105,14 @@ def _starts_latin(line_html: str) -> bool:
 
 
 def results_message(page: SearchPage, query: str, lang: str, tz: str) -> str:
-    head = [say("header", lang, query=short_query(query), total=number(page.total, lang))]
+    total = number(page.reachable, lang)
+    if page.total > page.reachable:
+        total = text(TEXTS, "over", lang, count=total)
+    head = [say("header", lang, query=short_query(query), total=total)]
     if page.relaxed:
         head.append(say("relaxed", lang))
     blocks = [hit_block(page.offset + i + 1, hit, lang, tz) for i, hit in enumerate(page.hits)]
-    pages = max(1, -(-page.total // page.limit))
+    pages = max(1, -(-page.reachable // page.limit))
     if pages > 1:
         current = page.offset // page.limit + 1
         blocks.append(say("page", lang, page=number(current, lang), pages=number(pages, lang)))

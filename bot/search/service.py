@@ -9,7 +9,8 @@ about it; proportional, so a headline naming بوتين outranks a passing menti
 even without the first name); and a story
 RECENCY_DAYS old needs twice the relevance of one published now to rank level with it. A word in more
 than RANK_CANDIDATES stories ranks the most recently stored RANK_CANDIDATES of them (bm25 costs about a
-microsecond a match; this bounds a query's cost on a large archive).
+microsecond a match; this bounds a query's cost on a large archive), and pages reach no further
+(SearchPage.reachable; `total` still counts every match, and the reply says «أكثر من ١٠٠٠»).
 PostgreSQL: the same terms as a weighted tsvector (title A, body B) under a GIN index (migration
 search_0004), ranked by the same formula with relevance = ts_rank (title weight : body weight as
 above, normalised by document length) of the query's words OR-ed: for an AND query ts_rank rewards
@@ -73,10 +74,18 @@ class SearchPage:
     relaxed: bool = False  # no story had every word; these have some of them
     offset: int = 0
     limit: int = 10
+    # How many matches were ranked (RANK_CANDIDATES, when the search was capped): pages reach no
+    # further than these. None: every match was.
+    ranked: int | None = None
+
+    @property
+    def reachable(self) -> int:
+        """How many of the matches the pages can show (`total` counts them all)."""
+        return self.total if self.ranked is None else min(self.total, self.ranked)
 
     @property
     def has_more(self) -> bool:
-        return self.offset + len(self.hits) < self.total
+        return self.offset + len(self.hits) < self.reachable
 
 
 def _quote(term: str) -> str:
@@ -420,6 +429,7 @@ async def search(
     filters, params = _filters(source, since, feed_ids, sqlite=db.is_sqlite)
 
     now = utcnow().replace(tzinfo=None).isoformat(sep=" ")
+    capped = use_fts and source is None and feed_ids is None
 
     async def run(conn: AsyncConnection, any_word: bool, lim: int, off: int) -> list[Any]:
         values = {**params, "limit": lim, "offset": off}
@@ -430,9 +440,7 @@ async def search(
                 now=utcnow(),
                 **{f"title_{i}": tsquery_expression([g], weight="A") for i, g in enumerate(groups)},
             )
-            ranked = _postgres_ranked(
-                filters, words=len(groups), capped=source is None and feed_ids is None, branches=indexes
-            )
+            ranked = _postgres_ranked(filters, words=len(groups), capped=capped, branches=indexes)
             return await _page(conn, ranked, values)
         if use_fts:
             expr = match_expression(groups, any_word=any_word, excluded=excluded, branches=branches)
@@ -441,9 +449,7 @@ async def search(
                 now=now,
                 **{f"title_{i}": f"title_terms : {_alternatives(g)}" for i, g in enumerate(groups)},
             )
-            ctes = _fts_ranked(
-                expr, filters, words=len(groups), capped=source is None and feed_ids is None, branches=indexes
-            )
+            ctes = _fts_ranked(expr, filters, words=len(groups), capped=capped, branches=indexes)
             return await _page_sqlite(conn, ctes, values)
         ctes = _like_ranked(groups, filters, values, any_word=any_word, excluded=excluded, branches=indexes)
         return await _page(conn, ctes, values)
@@ -459,7 +465,15 @@ async def search(
             relaxed = True
     total = rows[0].total if rows else 0
     hits = _hits(rows, terms, len(groups))
-    return SearchPage(hits, total, terms, relaxed=relaxed and bool(hits), offset=offset, limit=limit)
+    return SearchPage(
+        hits,
+        total,
+        terms,
+        relaxed=relaxed and bool(hits),
+        offset=offset,
+        limit=limit,
+        ranked=RANK_CANDIDATES if capped else None,
+    )
 
 
 async def recent(
