@@ -7,7 +7,7 @@ import re
 import sys
 import types
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -316,9 +316,13 @@ async def test_backoff_then_pause_and_admin_alert(
     assert feed.status == "failing" and feed.consecutive_errors == 3 and feed.next_check_at is None
     assert len(alerts) == 1
     _key, text_ar, text_en = alerts[0]
-    assert "«الجزيرة»" in text_ar and "بعد ٣ محاولات" in text_ar  # digits as the other alerts write them
-    assert not re.search(r"[A-Za-z]", text_ar)  # no English inside Arabic text
-    assert "HTTP 500" in text_en and "الجزيرة" in text_en
+    assert "«الجزيرة»" in text_ar and "(عددها: ٣)" in text_ar  # digits as the other alerts write them
+    # Which feed, and how to bring it back: the admin need not look up its number.
+    assert f"(رقم {feed_id})" in text_ar and text_ar.endswith(f"/resumefeed {feed_id}")
+    assert "لم ينجح جلبه ولا مرة بعد" in text_ar  # it never worked: since when is part of the news
+    assert "مؤقت" not in text_ar  # it stays paused until an admin acts: not "temporarily"
+    assert not re.search(r"[A-Za-z]", text_ar.replace("/resumefeed", ""))  # no English but the command
+    assert "HTTP 500" in text_en and "الجزيرة" in text_en and f"/resumefeed {feed_id}" in text_en
 
 
 async def test_server_delays_are_lower_bounds(
@@ -438,3 +442,14 @@ def test_the_same_article_page_always_gives_the_same_text(feed_server: FeedServe
     texts = [extract_article(page, "https://example.com/a") for _ in range(4)]
     assert texts[0] and len(texts[0].split()) > 20
     assert texts == [texts[0]] * 4
+
+
+def test_the_pause_alert_says_since_when_the_feed_has_not_worked() -> None:
+    from bot.feeds.health import paused_alert_texts
+
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    text_ar, text_en = paused_alert_texts(
+        "سكاي", 10, "HTTP 503 Service Unavailable", 7, now - timedelta(days=2), "Asia/Riyadh", now
+    )
+    assert "آخر جلب ناجح: ٥ ديسمبر ١٢:٠٠." in text_ar and "(عددها: ١٠)" in text_ar
+    assert "Last successful fetch: 5 Dec 12:00." in text_en and "after 10 failures in a row" in text_en

@@ -110,19 +110,27 @@ async def record_failure(
                 status=status,
             )
         )
-        name = feed.name
+        name, last_success = feed.name, feed.last_success_at
     if paused:
         log.warning("feed %r paused itself after %d failures: %s", name, errors, reason)
-        await alert_admins_paused(db, config, feed_id, name, errors, reason, now)
+        await alert_admins_paused(db, config, feed_id, name, errors, reason, now, last_success)
     else:
         log.info("feed %r failed (%d in a row): %s", name, errors, reason)
     return Failure(paused=paused, consecutive_errors=errors, next_check_at=next_at)
 
 
 async def alert_admins_paused(
-    db: Database, config: Config, feed_id: int, name: str, errors: int, reason: str, now: datetime
+    db: Database,
+    config: Config,
+    feed_id: int,
+    name: str,
+    errors: int,
+    reason: str,
+    now: datetime,
+    last_success: datetime | None = None,
 ) -> None:
-    text_ar, text_en = paused_alert_texts(name, errors, reason)
+    tz = config.delivery.default_timezone
+    text_ar, text_en = paused_alert_texts(name, errors, reason, feed_id, last_success, tz, now)
     await _alert_admins(db, config, f"feed-paused:{feed_id}:{int(now.timestamp())}", text_ar, text_en, name)
 
 
@@ -163,20 +171,42 @@ async def _alert_admins(
         log.exception("could not queue the admin alert %s about feed %r", key, feed)
 
 
-def paused_alert_texts(name: str, errors: int, reason: str) -> tuple[str, str]:
-    """The admin alert (Telegram HTML): Arabic text carries the error in Arabic too."""
+def paused_alert_texts(
+    name: str,
+    errors: int,
+    reason: str,
+    feed_id: int,
+    last_success: datetime | None,
+    tz: str,
+    now: datetime,
+) -> tuple[str, str]:
+    """The admin alert (Telegram HTML): which feed (its number, and the command that brings it
+    back), why, and since when it has not worked (ten failures with backoff may span days). The
+    Arabic text carries the error in Arabic too, and its count after «عددها:» (any number reads
+    right there)."""
+    from bot.delivery.format import local_time
+
     safe = html.escape(name)
-    after_ar = "بعد محاولة فاشلة واحدة" if errors == 1 else f"بعد {ar_digits(errors)} محاولات فاشلة متتالية"
+    after_ar = (
+        "بعد محاولة فاشلة واحدة" if errors == 1 else f"بعد محاولات فاشلة متتالية (عددها: {ar_digits(errors)})"
+    )
     after_en = "after one failure" if errors == 1 else f"after {errors} failures in a row"
+    if last_success is None:
+        since_ar, since_en = "لم ينجح جلبه ولا مرة بعد.", "It has never been fetched successfully."
+    else:
+        since_ar = f"آخر جلب ناجح: {local_time(last_success, lang='ar', tz=tz, now=now)}."
+        since_en = f"Last successful fetch: {local_time(last_success, lang='en', tz=tz, now=now)}."
     text_ar = (
-        f"⚠️ توقفت تغذية «{safe}» مؤقتًا {after_ar}.\n"
+        f"⚠️ أُوقف المصدر «{safe}» (رقم {feed_id}) {after_ar}.\n"
         f"آخر خطأ: {html.escape(error_text_ar(reason))}\n"
-        "لن تُجلب أخبارها حتى يستأنفها أحد المشرفين."
+        f"{since_ar}\n"
+        f"لن تُجلب أخباره حتى يُستأنف: /resumefeed {feed_id}"
     )
     text_en = (
-        f"⚠️ Feed “{safe}” paused itself {after_en}.\n"
+        f"⚠️ Feed “{safe}” (#{feed_id}) was paused {after_en}.\n"
         f"Last error: {html.escape(reason)}\n"
-        "It will not be polled until an admin resumes it."
+        f"{since_en}\n"
+        f"It will not be polled until resumed: /resumefeed {feed_id}"
     )
     return text_ar, text_en
 
