@@ -4,6 +4,7 @@ log, statistics and the chart. Feeds come from the local feed server (127.0.0.1)
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -268,7 +269,13 @@ async def test_stats_count_subscribers_stories_deliveries_and_draw_a_png(db: Dat
         session.add(Feed(url="http://e.org/a", name="أ", status="failing"))
         for i in range(5):
             session.add(Story(entry_key=f"s{i}", title="خبر", source="s", fetched_at=now))
-        session.add(Story(entry_key="old", title="خبر", source="s", fetched_at=now - timedelta(days=3)))
+        three_days = now - timedelta(days=3)
+        session.add(
+            Story(entry_key="old", title="خبر", source="s", fetched_at=three_days, published_at=three_days)
+        )
+        # A feed added today brings its archive: stored today, not today's news.
+        archive = now - timedelta(days=900)
+        session.add(Story(entry_key="archive", title="خبر", source="s", fetched_at=now, published_at=archive))
         for i in range(4):
             session.add(Outbox(chat_id=1, kind="story", dedup_key=f"d{i}", status="sent", sent_at=now))
         session.add(Outbox(chat_id=3, kind="story", dedup_key="f", status="failed"))
@@ -278,6 +285,8 @@ async def test_stats_count_subscribers_stories_deliveries_and_draw_a_png(db: Dat
         session.add(Outbox(chat_id=2, kind="story", dedup_key="p", status="pending"))
         # A corrected card edited in place is not one more delivery.
         session.add(Outbox(chat_id=1, kind="edit", dedup_key="e", status="sent", sent_at=now))
+        # Nor is an alert to an admin a message to readers.
+        session.add(Outbox(chat_id=1000, kind="alert", dedup_key="a", status="sent", sent_at=now))
 
     figures = await collect(db, timezone="UTC")
     assert (figures.subscribers_active, figures.subscribers_blocked) == (2, 1)
@@ -294,6 +303,13 @@ async def test_stats_count_subscribers_stories_deliveries_and_draw_a_png(db: Dat
         ax = chart_figure(figures, lang).axes[0]
         assert ax.get_xticklabels()[-1].get_text() == label
         assert ax.yaxis.get_major_formatter()(2, 0) == ("٢" if lang == "ar" else "2")
+    # With nothing sent, the messages' axis counts in whole messages, not ٠٫٠١ of one.
+    empty = await collect(db, timezone="UTC")
+    empty = replace(empty, days=[replace(d, deliveries=0) for d in empty.days])
+    figure = chart_figure(empty, "en")
+    figure.canvas.draw()
+    ticks = figure.axes[1].get_yticks()
+    assert all(float(t).is_integer() for t in ticks)
 
 
 async def test_audit_log_pages_newest_first(db: Database) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from bot.clock import as_utc, utcnow
 from bot.db.database import Database
 from bot.db.models import Feed, Outbox, Story, Subscriber
+from bot.delivery import outbox
 from bot.i18n import number
 
 if TYPE_CHECKING:
@@ -73,12 +74,18 @@ async def collect(db: Database, *, timezone: str = "UTC", days: int = CHART_DAYS
                 await session.execute(select(Feed.status, func.count()).group_by(Feed.status))
             ).all()
         }
-        story_times = (await session.scalars(select(Story.fetched_at).where(Story.fetched_at >= start))).all()
+        # By when they were published, as /feeds counts a feed's items a day: a feed added today
+        # brings its whole archive, which is not today's news.
+        published = func.coalesce(Story.published_at, Story.fetched_at)
+        story_times = (await session.scalars(select(published).where(published >= start))).all()
         sent_times = (
             await session.scalars(
-                # Messages that reached chats; an edit of a card already there is not one more.
+                # Messages that brought readers news: cards, digests, broadcasts. An edit of a card
+                # already there is not one more, and alerts and replies to admins are not news.
                 select(Outbox.sent_at).where(
-                    Outbox.status == "sent", Outbox.sent_at >= start, Outbox.kind != "edit"
+                    Outbox.status == "sent",
+                    Outbox.sent_at >= start,
+                    Outbox.kind.in_((outbox.STORY, outbox.DIGEST, outbox.BROADCAST)),
                 )
             )
         ).all()
@@ -137,7 +144,7 @@ def chart_figure(stats: Stats, lang: str = "ar") -> Figure:
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     fig = Figure(figsize=(6.4, 3.2), dpi=100)
     ax = fig.add_subplot(1, 1, 1)
@@ -157,6 +164,9 @@ def chart_figure(stats: Stats, lang: str = "ar") -> Figure:
     counts = FuncFormatter(lambda value, _: number(f"{value:g}", lang))
     ax.yaxis.set_major_formatter(counts)
     ax2.yaxis.set_major_formatter(counts)
+    # Counts: no ٠٫٠٥ of a message on an axis with nothing on it.
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(axis="y", colors="#1f77b4", labelsize=8)
     ax2.tick_params(axis="y", colors="#ff7f0e", labelsize=8)
     ax.set_ylim(bottom=0)
