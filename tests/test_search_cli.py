@@ -71,3 +71,18 @@ async def test_no_hits(config_path: Path, capsys: pytest.CaptureFixture[str]) ->
 async def test_reindex(config_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_cli(["--config", str(config_path), "search", "--reindex"]) == 0
     assert "indexed 20 stories" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("limit", ["0", "-3", "many"])
+async def test_a_limit_out_of_its_range_is_refused_with_usage(
+    config_path: Path, capsys: pytest.CaptureFixture[str], limit: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run_cli(["--config", str(config_path), "search", "سوريا", "--limit", limit])
+    assert exited.value.code == 2
+    assert "--limit" in capsys.readouterr().err
+
+
+async def test_one_story_is_one_story(config_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(["--config", str(config_path), "search", "سوريا", "--source", "BBC"]) == 0
+    assert capsys.readouterr().out.startswith("1 story (1-1 shown)")

@@ -11,6 +11,7 @@ import html
 import json
 import re
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -24,13 +25,33 @@ from bot.subscribers.questions import search_words
 _TAG = re.compile(r"</?b>")
 
 
+def _between(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer in [low, high], refused with argparse's one-line usage error."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+        if number < low or (high is not None and number > high):
+            bounds = f"from {low} to {high}" if high is not None else f"{low} or more"
+            raise argparse.ArgumentTypeError(f"{number} is out of range ({bounds})")
+        return number
+
+    return parse
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", nargs="*", help="words to look for (Arabic or Latin)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument(
-        "--limit", type=int, default=10, metavar="N", help=f"results to show, 1-{MAX_LIMIT} (default 10)"
+        "--limit",
+        type=_between(1, MAX_LIMIT),
+        default=10,
+        metavar="N",
+        help=f"results to show, 1-{MAX_LIMIT} (default 10)",
     )
-    parser.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N results")
+    parser.add_argument("--offset", type=_between(0), default=0, metavar="N", help="skip the first N results")
     parser.add_argument("--source", help="only stories from this source (feed name)")
     parser.add_argument("--days", type=float, metavar="D", help="only stories from the last D days")
     parser.add_argument("--reindex", action="store_true", help="rebuild the search index first")
@@ -101,7 +122,7 @@ def _print(page: SearchPage) -> None:
     if page.relaxed:
         print("no story has every word; stories with some of them:")
     shown = f"{page.offset + 1}-{page.offset + len(page.hits)}"
-    print(f"{page.total} stories ({shown} shown)\n")
+    print(f"{page.total} {'story' if page.total == 1 else 'stories'} ({shown} shown)\n")
     for n, hit in enumerate(page.hits, page.offset + 1):
         snippet = html.unescape(
             _TAG.sub(lambda m: bold[1] if m.group().startswith("</") else bold[0], hit.snippet_html)
