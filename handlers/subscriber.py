@@ -246,9 +246,14 @@ async def mysubs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if kind == "topic":
             topics = {t.name: t for t in await service.list_topics(ctx.svc.db)}
             labels = [keyboards.topic_label(topics[n], ctx.lang) if n in topics else n for n in labels]
+        # A source that is not being fetched says so: its news stopped, and the reader should know why.
+        paused = [say("mysubs_paused", ctx.lang) if i.paused else "" for i in items if i.kind == kind]
         if labels:
             lines += ["", say(heading, ctx.lang)]
-            lines += [rtl("• " + html.escape(label, quote=False), ctx.lang) for label in labels]
+            lines += [
+                rtl("• " + html.escape(label, quote=False) + note, ctx.lang)
+                for label, note in zip(labels, paused, strict=True)
+            ]
     sub = ctx.subscriber
     lines.append("")
     if sub.mode == "digest":

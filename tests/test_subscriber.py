@@ -334,3 +334,17 @@ async def test_subscriptions_made_in_chat_route_new_stories(bot: Any, fake_teleg
         delivery.wake(app)
         cards = await fake_telegram.wait_for_messages(USER_ID, count=2, since=before)
         assert {m["plain_text"].split("\n")[0] for m in cards} == {"أسعار النفط تقفز", "أمطار غزيرة في حلب"}
+
+
+async def test_mysubs_says_which_sources_are_paused(bot: Any, fake_telegram: Any) -> None:
+    """A feed an admin paused (or that paused itself) sends nothing: the reader learns why."""
+    from sqlalchemy import update
+
+    from bot.db.models import Feed
+
+    async with bot as app:
+        await fake_telegram.converse(USER_ID, "/subscribe الجزيرة نت")
+        async with db_of(app).write() as session:
+            await session.execute(update(Feed).where(Feed.name == "الجزيرة نت").values(status="failing"))
+        [listing] = await fake_telegram.converse(USER_ID, "/mysubs")
+    assert "• الجزيرة نت (متوقف الآن: لا تصل أخباره حتى يعيد المشرفون تشغيله)" in listing["plain_text"]

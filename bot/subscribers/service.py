@@ -605,6 +605,7 @@ class SubscriptionItem:
     kind: str
     target: str
     label: str
+    paused: bool = False  # a feed an admin paused, or that paused itself after failing
 
 
 async def describe_subscriptions(db: Database, chat_id: int) -> list[SubscriptionItem]:
@@ -613,16 +614,17 @@ async def describe_subscriptions(db: Database, chat_id: int) -> list[Subscriptio
     Subscriptions to feeds that were deleted are left out; feeds first, then topics, then keywords.
     """
     subs = await list_subscriptions(db, chat_id)
-    feeds = {str(f.id): f.name for f in await _all_feeds(db)}
+    feeds = {str(f.id): f for f in await _all_feeds(db)}
     items: list[SubscriptionItem] = []
     for sub in subs:
+        paused = False
         if sub.kind == "feed":
             if sub.target not in feeds:
                 continue
-            label = feeds[sub.target]
+            label, paused = feeds[sub.target].name, feeds[sub.target].status != "active"
         else:
             label = sub.display or sub.target
-        items.append(SubscriptionItem(sub.id, sub.kind, sub.target, label))
+        items.append(SubscriptionItem(sub.id, sub.kind, sub.target, label, paused))
     order = {kind: i for i, kind in enumerate(KINDS)}
     return sorted(items, key=lambda item: (order.get(item.kind, 9), item.id))
 

@@ -176,6 +176,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "طريقة الاستلام: فورية (غيّرها من /settings)",
         "en": "Delivery: instant (change it in /settings)",
     },
+    "mysubs_paused": {
+        "ar": " (متوقف الآن: لا تصل أخباره حتى يعيد المشرفون تشغيله)",
+        "en": " (paused for now: no news from it until the admins resume it)",
+    },
     "mysubs_digest": {
         "ar": "طريقة الاستلام: ملخص في {times} بتوقيت {zone} (غيّرها من /settings)",
         "en": "Delivery: digest at {times}, {zone} time (change it in /settings)",
