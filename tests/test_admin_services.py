@@ -348,5 +348,7 @@ async def test_a_broadcast_report_counts_a_chat_that_forgot_itself_meanwhile(
         [report] = (await session.scalars(select(Outbox).where(Outbox.chat_id == 1000))).all()
     assert (
         "وصلت إلى ٢ من ٣" in report.payload["text"]
-        and "منهم ١ حظروا البوت أو غادروا" in report.payload["text"]
+        and "حظرت البوت أو غادرته (عددها: ١)" in report.payload["text"]
     )
+    # Named by its first words: its number appears nowhere the admin saw it.
+    assert "الرسالة الجماعية «صيانة الليلة»" in report.payload["text"]

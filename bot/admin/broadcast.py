@@ -8,6 +8,7 @@ how many it could not, of which how many had blocked the bot or left.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,7 +21,7 @@ from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Outbox, Subscriber
 from bot.delivery import outbox
-from bot.i18n import number, text
+from bot.i18n import clip, number, text
 
 # Leaves room for the confirmation header around the text within Telegram's 4096 characters.
 MAX_BROADCAST_CHARS = 3800
@@ -95,13 +96,18 @@ async def cancel(db: Database, broadcast_id: int, admin_id: int, *, by: str = ""
 REPORT_WITHIN = timedelta(days=2)
 
 TEXTS = {
+    # Named by its first words: its number appears nowhere an admin would have seen it.
     "report": {
-        "ar": "انتهى إرسال الرسالة الجماعية رقم {id}: وصلت إلى {sent} من {total}.",
-        "en": "Broadcast #{id} is done: it reached {sent} of {total} {total:chat|chats}.",
+        "ar": "انتهى إرسال الرسالة الجماعية «{start}»: وصلت إلى {sent} من {total}.",
+        "en": "The broadcast “{start}” is done: it reached {sent} of {total} {total:chat|chats}.",
     },
     "report_failed": {
-        "ar": "لم تصل إلى {failed}، منهم {gone} حظروا البوت أو غادروا.",
-        "en": "It did not reach {failed}; {gone} of them had blocked the bot or left.",
+        "ar": "لم تصل إلى {failed}.",
+        "en": "It did not reach {failed}.",
+    },
+    "report_gone": {
+        "ar": "ومن هذه محادثات حظرت البوت أو غادرته (عددها: {gone}).",
+        "en": "{gone} of them had blocked the bot or left.",
     },
 }
 
@@ -114,12 +120,13 @@ async def report_finished(db: Database, config: Config, *, now: datetime | None 
     async with db.read() as session:
         recent = (
             await session.execute(
-                select(Broadcast.id, Broadcast.recipients).where(
+                select(Broadcast.id, Broadcast.recipients, Broadcast.text_html).where(
                     Broadcast.status == "sent", Broadcast.decided_at >= now - REPORT_WITHIN
                 )
             )
         ).all()
-        for broadcast_id, recipients in recent:
+        starts = {broadcast_id: _start_of(body or "") for broadcast_id, _, body in recent}
+        for broadcast_id, recipients, _ in recent:
             if await session.scalar(
                 select(Outbox.id).where(Outbox.dedup_key == f"alert:{_report_key(broadcast_id)}").limit(1)
             ):
@@ -156,11 +163,14 @@ async def report_finished(db: Database, config: Config, *, now: datetime | None 
     reported = 0
     for broadcast_id, total, sent, gone in found:
         lines = {
-            lang: [_say("report", lang, id=broadcast_id, sent=sent, total=total)] for lang in ("ar", "en")
+            lang: [_say("report", lang, sent=sent, total=total, start=starts[broadcast_id])]
+            for lang in ("ar", "en")
         }
         if total > sent:
             for lang in lines:
-                lines[lang].append(_say("report_failed", lang, failed=total - sent, gone=gone))
+                lines[lang].append(_say("report_failed", lang, failed=total - sent))
+                if gone:
+                    lines[lang].append(_say("report_gone", lang, gone=gone))
         reported += bool(
             await outbox.enqueue_admin_alert(
                 db,
@@ -178,5 +188,15 @@ def _report_key(broadcast_id: int) -> str:
     return f"broadcast-report:{broadcast_id}"
 
 
-def _say(key: str, lang: str, **counts: int) -> str:
-    return text(TEXTS, key, lang, **{k: number(v, lang) for k, v in counts.items()})
+def _say(key: str, lang: str, **values: int | str) -> str:
+    """The text, its counts in the reader's digits (words stay as they are)."""
+    shown = {k: number(v, lang) if isinstance(v, int) else v for k, v in values.items()}
+    return text(TEXTS, key, lang, **shown)
+
+
+def _start_of(body_html: str, limit: int = 50) -> str:
+    """A broadcast's first words, as plain text (escaped again for the HTML alert)."""
+    import html as html_lib
+
+    plain = html_lib.unescape(re.sub(r"<[^>]*>", "", body_html))
+    return html_lib.escape(clip(" ".join(plain.split()), limit), quote=False)
