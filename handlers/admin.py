@@ -42,17 +42,20 @@ from telegram.ext import (
 
 from bot.admin import audit, broadcast, stats
 from bot.admin.feeds import (
+    SKIPPED,
     AddFeedResult,
     FeedActionResult,
+    ImportReport,
     add_feed,
     classify_fetch_error,
     clean_url,
     import_feeds,
     pause_feed,
+    removal_preview,
     remove_feed,
     resume_feed,
 )
-from bot.admin.opml import MAX_OPML_BYTES, OpmlError, export_opml, parse_opml
+from bot.admin.opml import MAX_OPML_BYTES, OpmlError, OpmlFeed, export_opml, parse_opml
 from bot.admin.queries import feed_detail, list_feeds
 from bot.clock import as_utc, utcnow
 from bot.config import parse_duration
@@ -403,32 +406,94 @@ def _feed_action(command: str, action: Callable[..., Awaitable[FeedActionResult]
         if result.code == "not_found":
             await _reply(update, _t(lang, "not_found", ref=_e(clip(ref))), lang)
             return
-        if result.ok:
-            await _reschedule(context)
-        message = _t(
-            lang,
-            result.code,
-            name=_e(result.name),
-            id=result.feed_id,
-            subs=number(result.subscriptions_removed, lang),
-        )
-        if result.code == "removed" and result.feed_id is not None:
-            # Its subscriptions went with it: the chats that followed it would otherwise find it
-            # silently missing from /mysubs.
-            told = await notices.tell_feed_removed(
-                svc.db, result.feed_id, result.name or "", result.followers
-            )
-            if told:
-                message += "\n" + _t(lang, "removed_told", count=number(told, lang))
-        if result.code == "removed" and result.origin == "config":
-            message += "\n\n" + _t(lang, "removed_config")
-        await _reply(update, message, lang)
+        await _reply(update, await _acted(context, lang, result), lang)
 
     handler.__name__ = command
     return handler
 
 
-removefeed = _feed_action("removefeed", remove_feed)
+async def _acted(context: ContextTypes.DEFAULT_TYPE, lang: str, result: FeedActionResult) -> str:
+    """What a feed action did, for the admin; a removed feed's followers are told, as it happens."""
+    svc = services(context)
+    if result.ok:
+        await _reschedule(context)
+    message = _t(
+        lang,
+        result.code,
+        name=_e(result.name),
+        id=result.feed_id,
+        subs=number(result.subscriptions_removed, lang),
+    )
+    if result.code == "removed" and result.feed_id is not None:
+        # Its subscriptions went with it: the chats that followed it would otherwise find it
+        # silently missing from /mysubs.
+        told = await notices.tell_feed_removed(svc.db, result.feed_id, result.name or "", result.followers)
+        if told:
+            message += "\n" + _t(lang, "removed_told", count=number(told, lang))
+    if result.code == "removed" and result.origin == "config":
+        message += "\n\n" + _t(lang, "removed_config")
+    return message
+
+
+@admin_only
+async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Asks first: removing ends every subscription to the feed and tells its readers, with no
+    undo, and one mistyped number would do it to the wrong feed. A feed config.toml names comes
+    back (without its readers) at the next restart: pausing it is offered first."""
+    lang, svc = await _lang(update, context), services(context)
+    ref = " ".join(context.args or [])
+    if not ref:
+        await _reply(update, _t(lang, "ref_usage", command="removefeed"), lang)
+        return
+    found = await removal_preview(svc.db, ref)
+    if found.code == "not_found" or found.feed_id is None:
+        await _reply(update, _t(lang, "not_found", ref=_e(clip(ref))), lang)
+        return
+    feed_id = found.feed_id
+    message = _t(
+        lang, "remove_ask", name=_e(found.name), id=feed_id, count=number(len(found.followers), lang)
+    )
+    choices = [InlineKeyboardButton(_t(lang, "remove_yes"), callback_data=f"adm:rm:yes:{feed_id}")]
+    if found.origin == "config":
+        message += "\n\n" + _t(lang, "remove_ask_config")
+        choices.insert(
+            0, InlineKeyboardButton(_t(lang, "remove_pause"), callback_data=f"adm:rm:pause:{feed_id}")
+        )
+    choices.append(InlineKeyboardButton(_t(lang, "remove_no"), callback_data=f"adm:rm:no:{feed_id}"))
+    await _reply(update, message, lang, reply_markup=InlineKeyboardMarkup([[c] for c in choices]))
+
+
+async def _removal_decision(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, decision: str, feed_id: int
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    user = update.effective_user
+    svc = services(context)
+    if not svc.is_admin(user.id if user else None):
+        await query.answer(_t(language_for(user.language_code if user else None), "refused"), show_alert=True)
+        return
+    lang = await _lang(update, context)
+    actor, by = user.id if user else 0, _who(update)
+    if decision == "no":
+        message = _t(lang, "remove_kept")
+    else:
+        action = remove_feed if decision == "yes" else pause_feed
+        result = await action(svc.db, str(feed_id), actor=actor, by=by)
+        # Removed meanwhile (another admin, a second tap): said so, nothing done twice.
+        message = (
+            _t(lang, "not_found", ref=feed_id)
+            if result.code == "not_found"
+            else await _acted(context, lang, result)
+        )
+    await query.answer()
+    try:
+        await query.edit_message_text(message, reply_markup=None, link_preview_options=_NO_PREVIEW)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
 pausefeed = _feed_action("pausefeed", pause_feed)
 resumefeed = _feed_action("resumefeed", resume_feed)
 
@@ -716,14 +781,15 @@ async def opml_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     assert message is not None and message.document is not None
     document = message.document
     if document.file_size and document.file_size > MAX_OPML_BYTES:
-        await _reply(update, _t(lang, "import_bad_file", reason=_t(lang, "opml_too_large")), lang)
+        too_large = OpmlError("too_large", "", count=document.file_size, limit=MAX_OPML_BYTES)
+        await _reply(update, _opml_refusal(too_large, lang), lang)
         return
     telegram_file = await context.bot.get_file(document.file_id)
     data = bytes(await telegram_file.download_as_bytearray())
     try:
         items = parse_opml(data)
     except OpmlError as exc:
-        await _reply(update, _t(lang, "import_bad_file", reason=_t(lang, f"opml_{exc.code}")), lang)
+        await _reply(update, _opml_refusal(exc, lang), lang)
         return
     started = await message.reply_text(
         _rtl(_t(lang, "import_started", count=number(len(items), lang)), lang),
@@ -742,33 +808,116 @@ async def opml_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         )
     if report.added:
         await _reschedule(context)
+    for part in _packed(_import_report(items, report, lang)):
+        await _reply(update, part, lang)
+
+
+def _opml_refusal(exc: OpmlError, lang: str) -> str:
+    """Why the file is refused, with the limit it passed (and for too many feeds, how many it has)."""
+    reason = _t(
+        lang,
+        f"opml_{exc.code}",
+        count=number(exc.count, lang),
+        limit=number(exc.limit, lang),
+        size=decimal(exc.limit / 1024 / 1024, lang),
+    )
+    return _t(lang, "import_bad_file", reason=reason)
+
+
+def _import_report(items: list[OpmlFeed], report: ImportReport, lang: str) -> list[str]:
+    """The summary, then a section per outcome with a line per entry: every entry of the file is
+    accounted for, each refused or skipped one with its own reason."""
+    summary = "import_report_skipped" if report.skipped else "import_report"
     parts = [
         _t(
             lang,
-            "import_report",
+            summary,
             added=number(len(report.added), lang),
             duplicates=number(len(report.duplicates), lang),
             failed=number(len(report.failed), lang),
+            skipped=number(len(report.skipped), lang),
         )
     ]
-    if report.added:
-        parts.append(
-            _t(lang, "import_added")
-            + "\n"
-            + _listing([f"• {_e(r.name)} ({r.feed_id})" for r in report.added], lang)
-        )
-    if report.failed:
-        # A refused URL may not be in its result (an invalid one never got that far): the file's own.
-        refused = [(item.url, r) for item, r in zip(items, report.results, strict=True) if r in report.failed]
-        parts.append(
-            _t(lang, "import_failed")
-            + "\n"
-            + _listing(
-                [f"• {_e(clip(url))} — {_render_add(r, lang, svc, typed=url)}" for url, r in refused],
-                lang,
-            )
-        )
-    await _reply(update, "\n\n".join(parts), lang)
+    pairs = list(zip(items, report.results, strict=True))
+    sections = (
+        ("import_added", report.added, _added_line),
+        ("import_existing", report.duplicates, _existing_line),
+        ("import_failed", report.failed, _refused_line),
+        ("import_skipped", report.skipped, _refused_line),
+    )
+    for heading, results, line in sections:
+        # By identity: two entries refused alike are equal results, and each is listed.
+        wanted = {id(r) for r in results}
+        lines = [f"• {line(item, r, lang)}" for item, r in pairs if id(r) in wanted]
+        if lines:
+            parts.append(_t(lang, heading) + "\n" + _listing(lines, lang))
+    return parts
+
+
+def _added_line(item: OpmlFeed, result: AddFeedResult, lang: str) -> str:
+    line = f"{_e(result.name)} ({result.feed_id})"
+    return line + _t(lang, "import_added_paused") if item.paused else line
+
+
+def _existing_line(item: OpmlFeed, result: AddFeedResult, lang: str) -> str:
+    line = _t(
+        lang,
+        "import_existing_line",
+        entry=_entry_label(item, lang),
+        existing=_e(result.existing),
+        id=result.feed_id,
+    )
+    return line + _t(lang, "import_existing_paused") if result.existing_paused else line
+
+
+def _refused_line(item: OpmlFeed, result: AddFeedResult, lang: str) -> str:
+    return f"{_entry_label(item, lang)} — {_import_reason(result, lang)}"
+
+
+def _entry_label(item: OpmlFeed, lang: str) -> str:
+    """The entry as the file names it: its title and its address as written (either may be missing)."""
+    title, url = _e(clip(item.title or "", 60)), _e(clip(item.url, 100))
+    if title and url:
+        return f"{title} ({url})"
+    return title or url or _t(lang, "import_untitled")
+
+
+def _import_reason(result: AddFeedResult, lang: str) -> str:
+    """One line of why: not /addfeed's whole answer, which repeats the link and shows its usage."""
+    code = result.code
+    if code.startswith(SKIPPED):
+        return _t(lang, f"import_why_{code.removeprefix(SKIPPED)}", first=_e(clip(result.existing or "", 80)))
+    if code.startswith("discovered_"):
+        return _t(lang, "import_why_discovered", link=_e(clip(result.url or "", 100)))
+    if code == "invalid_url":
+        return _t(lang, "import_why_invalid")
+    if code == "unreachable" and result.detail:
+        said = known_error_text_ar(result.detail) if lang == "ar" else None
+        why = _e(said) if said else f"<code>{_e(clip(result.detail, 120))}</code>"
+        return f"{text(ERRORS, 'unreachable', lang)}: {why}"
+    return text(ERRORS, code if code in ERRORS else "unreachable", lang, status=result.http_status or "")
+
+
+# Telegram refuses a message over 4096 characters: a long report goes in several.
+_MESSAGE_ROOM = 4000
+
+
+def _packed(parts: list[str]) -> list[str]:
+    """The report's parts in as few messages as they fit in, split between sections, or between
+    the lines of a section too long for one (each line's tags open and close on it)."""
+    pieces = [piece for part in parts for piece in _joined(part.split("\n"), "\n")]
+    return _joined(pieces, "\n\n")
+
+
+def _joined(texts: list[str], separator: str) -> list[str]:
+    """The texts joined by `separator` into as few pieces as fit in a message."""
+    pieces: list[str] = []
+    for one in texts:
+        if pieces and len(pieces[-1]) + len(separator) + len(one) <= _MESSAGE_ROOM:
+            pieces[-1] += separator + one
+        else:
+            pieces.append(one)
+    return pieces
 
 
 # A long import (hundreds of feeds, each fetched to check it) shows how far it is, by editing its
@@ -887,6 +1036,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     parts = (query.data or "").split(":")
     if len(parts) == 4 and parts[1] == "bc" and parts[3].isdigit():
         await _broadcast_decision(update, context, parts[2], int(parts[3]))
+        return
+    if len(parts) == 4 and parts[1] == "rm" and parts[2] in ("yes", "pause", "no") and parts[3].isdigit():
+        await _removal_decision(update, context, parts[2], int(parts[3]))
         return
     if len(parts) == 3 and parts[1] in ("feeds", "audit") and parts[2].isdigit():
         render = _feeds_page if parts[1] == "feeds" else _audit_page

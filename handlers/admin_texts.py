@@ -116,6 +116,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "🗑 حُذف المصدر <b>{name}</b> (رقم {id}). عدد الاشتراكات الملغاة: {subs}، وتبقى قصصه المحفوظة.",
         "en": "🗑 Removed <b>{name}</b> (#{id}). {subs} {subs:subscription|subscriptions} to it {subs:was|were} cancelled; its stored stories stay.",
     },
+    "remove_ask": {
+        "ar": "هل تحذف المصدر <b>{name}</b> (رقم {id})؟ تنتهي اشتراكات قرّائه فيه ويُبلَّغون بذلك "
+        "(عددهم: {count})، ولا تراجع عن ذلك. قصصه المحفوظة تبقى في البحث.",
+        "en": "Remove <b>{name}</b> (#{id})? Subscriptions to it end and their readers are told ({count}); "
+        "this cannot be undone. Its stored stories stay searchable.",
+    },
+    "remove_ask_config": {
+        "ar": "هذا المصدر مذكور في ملف الإعدادات: إن حُذف عاد عند إعادة تشغيل البوت، بلا قرّاء. "
+        "لإيقاف جلبه مع بقاء اشتراكاتهم: «أوقفه بدلًا من ذلك».",
+        "en": "config.toml names this feed: removed, it comes back at the next restart, without its readers. "
+        "To stop fetching it and keep their subscriptions: “Pause it instead”.",
+    },
+    "remove_yes": {"ar": "🗑 احذفه", "en": "🗑 Remove it"},
+    "remove_pause": {"ar": "⏸ أوقفه بدلًا من ذلك", "en": "⏸ Pause it instead"},
+    "remove_no": {"ar": "تراجع", "en": "Cancel"},
+    "remove_kept": {"ar": "لم يُحذف شيء.", "en": "Nothing was removed."},
     "removed_told": {
         "ar": "أُبلغ مشتركوه بذلك (عددهم: {count}).",
         "en": "Its {count:subscriber|subscribers} ({count}) {count:was|were} told.",
@@ -277,14 +293,56 @@ TEXTS: dict[str, dict[str, str]] = {
     "opml_not_xml": {"ar": "ليس ملفًا صالحًا لقائمة مصادر.", "en": "it is not a valid OPML/XML file."},
     "opml_not_opml": {"ar": "ليس ملف قائمة مصادر.", "en": "it is not an OPML file."},
     "opml_no_feeds": {"ar": "لا يذكر أي مصدر.", "en": "it lists no feed."},
-    "opml_too_large": {"ar": "حجمه أكبر من المسموح.", "en": "it is too large."},
-    "opml_too_many": {"ar": "يذكر مصادر أكثر من المسموح.", "en": "it lists too many feeds."},
+    "opml_too_large": {
+        "ar": "حجمه أكبر من المسموح، والحد الأقصى: {size} ميغابايت.",
+        "en": "it is larger than the {size} MB allowed.",
+    },
+    "opml_too_many": {
+        "ar": "يذكر مصادر أكثر من المسموح: عددها فيه {count}، والحد الأقصى {limit}.",
+        "en": "it lists {count} feeds, more than the {limit} allowed in one file.",
+    },
     "import_report": {
         "ar": "📥 نتيجة الاستيراد: أُضيف {added}، وموجود من قبل {duplicates}، ورُفض {failed}.",
         "en": "📥 Import done: {added} added, {duplicates} already there, {failed} refused.",
     },
     "import_added": {"ar": "أُضيفت:", "en": "Added:"},
     "import_failed": {"ar": "رُفضت:", "en": "Refused:"},
+    # When entries were skipped unchecked (not a web address, or the same feed twice in the file).
+    "import_report_skipped": {
+        "ar": "📥 نتيجة الاستيراد: أُضيف {added}، وموجود من قبل {duplicates}، ورُفض {failed}، "
+        "وتُرك دون فحص {skipped}.",
+        "en": "📥 Import done: {added} added, {duplicates} already there, {failed} refused, "
+        "{skipped} skipped unchecked.",
+    },
+    "import_added_paused": {"ar": " — موقوف كما في الملف", "en": " — paused, as in the file"},
+    "import_existing": {"ar": "موجودة من قبل:", "en": "Already there:"},
+    "import_existing_line": {
+        "ar": "{entry}: هو المصدر «{existing}» (رقم {id})",
+        "en": "{entry}: it is “{existing}” (#{id})",
+    },
+    "import_existing_paused": {"ar": "، وهو موقوف", "en": ", paused"},
+    "import_skipped": {"ar": "تُركت دون فحص:", "en": "Skipped, not checked:"},
+    "import_untitled": {"ar": "(بلا اسم ولا عنوان)", "en": "(no title, no address)"},
+    # One line per refused or skipped entry: the reason alone, not /addfeed's whole answer.
+    "import_why_in_file": {
+        "ar": "مكرر في الملف: هو نفسه «{first}»",
+        "en": "listed twice in the file: the same feed as “{first}”",
+    },
+    "import_why_link": {
+        "ar": "رابط صفحة وليس عنوان خلاصة، ويمكن إضافته بالأمر /addfeed",
+        "en": "a link to a page, not a feed address; /addfeed can add it",
+    },
+    "import_why_no_address": {"ar": "بلا عنوان خلاصة", "en": "no feed address"},
+    "import_why_not_web": {"ar": "ليس عنوان موقع على الويب", "en": "not a web address (http or https)"},
+    "import_why_relative": {
+        "ar": "عنوان ناقص لا يذكر الموقع",
+        "en": "a relative address, with no site in it",
+    },
+    "import_why_invalid": {"ar": "ليس عنوانًا صالحًا", "en": "not a valid address"},
+    "import_why_discovered": {
+        "ar": "تشير صفحته إلى خلاصة لا تعمل: {link}",
+        "en": "its page points to a feed that does not work: {link}",
+    },
     "and_more": {"ar": "… و{count} غيرها", "en": "… and {count} more"},
     # /audit
     "audit_empty": {"ar": "السجل فارغ.", "en": "The log is empty."},

@@ -90,3 +90,23 @@ def as_anonymous_admin(chat: dict[str, Any], text: str) -> dict[str, Any]:
             "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
         }
     }
+
+
+async def remove_feed_confirmed(
+    fake: Any, ref: str, *, chat_id: int = ADMIN_ID, choice: str = "yes", lang: str = "ar"
+) -> tuple[str, str]:
+    """/removefeed REF as an admin, then the choice pressed on its question ("yes", "pause", "no"):
+    (the question's text, the message's text once the bot has answered the press)."""
+    [question] = await fake.converse(chat_id, f"/removefeed {ref}", language_code=lang, timeout=10)
+    asked = str(question["plain_text"])  # the fake edits its record of the message in place
+    buttons = [b for row in (question.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+    data = next(
+        (b["callback_data"] for b in buttons if b["callback_data"].startswith(f"adm:rm:{choice}:")), None
+    )
+    if data is None:  # not a question (an unknown feed, a usage line): nothing to press
+        return asked, asked
+    calls = len(fake.calls())
+    update = await fake.callback_query(chat_id, question["message_id"], data, language_code=lang)
+    await fake.wait_for_callback_answer(update["callback_query"]["id"])
+    await fake.wait_for("editMessageText", since=calls, timeout=10)
+    return asked, fake.message(chat_id, question["message_id"])["plain_text"]

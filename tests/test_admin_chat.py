@@ -16,7 +16,7 @@ from bot.db.models import AuditLog, Feed, Outbox, Subscriber
 from bot.services import services
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram
-from tests.helpers import ADMIN_ID, USER_ID
+from tests.helpers import ADMIN_ID, USER_ID, remove_feed_confirmed
 
 REFUSAL_AR = "عذرًا، هذا الأمر للمشرفين فقط."
 REFUSAL_EN = "Sorry, this command is for admins only."
@@ -229,8 +229,15 @@ async def test_pause_resume_and_remove_a_config_feed_from_the_chat(
         reply = await ask(fake_telegram, "/resumefeed 1")
         assert "استُؤنف" in reply["plain_text"]
         assert [f.status for f in await _feed_rows(db)] == ["active"]
-        reply = await ask(fake_telegram, "/removefeed 1")
-        assert "حُذف المصدر" in reply["plain_text"] and "يعود عند إعادة تشغيل البوت" in reply["plain_text"]
+        # Asked first; a config feed is offered a pause instead, since it would come back bare.
+        question, kept = await remove_feed_confirmed(fake_telegram, "1", choice="no")
+        assert question.startswith("هل تحذف المصدر مصدر الإعدادات (رقم 1)؟")
+        assert "عاد عند إعادة تشغيل البوت، بلا قرّاء" in question
+        assert kept == "لم يُحذف شيء." and [f.status for f in await _feed_rows(db)] == ["active"]
+        _, paused = await remove_feed_confirmed(fake_telegram, "1", choice="pause")
+        assert "أُوقف المصدر" in paused and [f.status for f in await _feed_rows(db)] == ["paused"]
+        _, removed = await remove_feed_confirmed(fake_telegram, "1")
+        assert "حُذف المصدر" in removed and "يعود عند إعادة تشغيل البوت" in removed
         assert await _feed_rows(db) == []
         reply = await ask(fake_telegram, "/removefeed 1")
         assert "لا يوجد مصدر" in reply["plain_text"]
@@ -445,7 +452,7 @@ async def test_the_admin_hears_how_a_broadcast_went_once_it_is_done(
         assert await report_finished(db, config) == 0  # told once
     assert report["plain_text"].startswith("📣 للمشرفين")  # news, not a warning
     assert "وصلت إلى ٢ من ٣" in report["plain_text"]
-    assert "لم تصل إلى ١، منهم ١ حظروا البوت أو غادروا" in report["plain_text"]
+    assert "لم تصل إلى ١. ومن هذه محادثات حظرت البوت أو غادرته (عددها: ١)" in report["plain_text"]
 
 
 async def test_a_broadcast_reaches_a_reader_in_quiet_hours_without_ringing(
@@ -592,3 +599,22 @@ def test_intervals_read_naturally(seconds: float, arabic: str, english: str) -> 
     from handlers.admin import _duration
 
     assert (_duration(seconds, "ar"), _duration(seconds, "en")) == (arabic, english)
+
+
+async def test_only_an_admin_can_press_the_removal_confirmation(
+    bot_factory: Callable[..., Any], fake_telegram: FakeTelegram
+) -> None:
+    """The question may sit in a group the admin shares: a member's press removes nothing."""
+    feeds = [{"url": "http://127.0.0.1:9/a.xml", "name": "مصدر", "interval": 60}]
+    async with bot_factory(feeds=feeds) as app:
+        question = await ask(fake_telegram, "/removefeed 1")
+        data = next(
+            b["callback_data"]
+            for row in question["reply_markup"]["inline_keyboard"]
+            for b in row
+            if b["callback_data"].startswith("adm:rm:yes:")
+        )
+        press = await fake_telegram.callback_query(ADMIN_ID, question["message_id"], data, user_id=USER_ID)
+        answer = await fake_telegram.wait_for_callback_answer(press["callback_query"]["id"])
+        assert answer["show_alert"] and "للمشرفين" in answer["text"]
+        assert len(await _feed_rows(_db(app))) == 1

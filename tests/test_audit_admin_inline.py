@@ -12,7 +12,7 @@ import pytest
 
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram
-from tests.helpers import ADMIN_ID, USER_ID
+from tests.helpers import ADMIN_ID, USER_ID, remove_feed_confirmed
 from tests.test_audit_user_flows import OOPS_AR, bot, say
 
 __all__ = ["bot"]  # a fixture, used by name
@@ -31,11 +31,12 @@ async def test_subscribers_of_a_removed_feed_are_told_and_the_admin_hears_how_ma
         await say(fake_telegram, "/subscribe الجزيرة نت")
         await say(fake_telegram, "/start", chat_id=english_user, lang="en")
         await say(fake_telegram, "/subscribe الجزيرة نت", chat_id=english_user, lang="en")
-        reply = await say(fake_telegram, "/removefeed الجزيرة نت", chat_id=ADMIN_ID)
+        question, reply = await remove_feed_confirmed(fake_telegram, "الجزيرة نت")
+        assert "(عددهم: ٢)" in question and not fake_telegram.sent_messages(USER_ID)[2:]  # nothing before yes
         [notice] = await fake_telegram.wait_for_messages(USER_ID, count=1, since=2, timeout=10)
         [notice_en] = await fake_telegram.wait_for_messages(english_user, count=1, since=2, timeout=10)
         # Removing another feed nobody follows tells nobody.
-        other = await say(fake_telegram, "/removefeed 2", chat_id=ADMIN_ID)
+        _, other = await remove_feed_confirmed(fake_telegram, "2")
     assert "حُذف المصدر" in reply and "أُبلغ مشتركوه بذلك (عددهم: ٢)" in reply
     assert notice["plain_text"].startswith("ℹ️ لم يعد المصدر «الجزيرة نت» متاحًا")
     assert "/subscribe" in notice["plain_text"]
@@ -328,4 +329,4 @@ async def test_the_import_report_names_an_invalid_address(bot: Any, fake_telegra
         await fake_telegram.document(ADMIN_ID, "feeds.opml", opml)
         _, report = await fake_telegram.wait_for_messages(ADMIN_ID, count=2, timeout=15)
     assert "None" not in report["plain_text"]
-    assert "• http://intranet/rss — ⚠️ هذا ليس رابطًا صالحًا: http://intranet/rss" in report["plain_text"]
+    assert "• x (http://intranet/rss) — ليس عنوانًا صالحًا" in report["plain_text"]

@@ -25,7 +25,7 @@ from bot.feeds.identity import normalize_url as story_link
 from bot.i18n import ar_digits, month_name
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram
-from tests.helpers import ADMIN_ID, USER_ID
+from tests.helpers import ADMIN_ID, USER_ID, remove_feed_confirmed
 from tests.test_feeds_cli import _config, _stored
 from tests.test_subscriber_support import SECTIONS, add_story, db_of, no_background_jobs
 
@@ -72,7 +72,7 @@ async def test_feed_resumefeed_and_removefeed_find_it_too(
         detail = await ask(fake_telegram, "/feed قناه الاخبار", lang="en")
         await ask(fake_telegram, "/pausefeed 1")
         resumed = await ask(fake_telegram, "/resumefeed قناة الأخبار")
-        removed = await ask(fake_telegram, "/removefeed قناه الاخبار")
+        _, removed = await remove_feed_confirmed(fake_telegram, "قناه الاخبار")
         assert await _feeds(db_of(app)) == []
     assert detail.startswith("قناة الأخبار (#1)")
     assert resumed.startswith("▶️ استُؤنف المصدر قناة الأخبار ")

@@ -14,7 +14,7 @@ import re
 import string
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import httpx
@@ -90,8 +90,17 @@ class FeedActionResult:
         return self.code in ("removed", "paused", "resumed")
 
 
+# An import entry left unchecked: "skipped_" + in_file (the same feed as an earlier entry, in this
+# or another spelling) | not_web (ftp:, javascript:…) | relative | invalid | no_address | link.
+SKIPPED = "skipped_"
+
+
 @dataclass
 class ImportReport:
+    """One result per entry of the file, in the file's order: each is added, a duplicate of a
+    feed already there, failed (checked and refused) or skipped (not checked; `existing` names the
+    earlier entry an in_file one repeats)."""
+
     results: list[AddFeedResult] = field(default_factory=list)
 
     @property
@@ -103,8 +112,20 @@ class ImportReport:
         return [r for r in self.results if r.code in ("duplicate_url", "duplicate_name")]
 
     @property
+    def skipped(self) -> list[AddFeedResult]:
+        return [r for r in self.results if _skipped(r)]
+
+    @property
     def failed(self) -> list[AddFeedResult]:
-        return [r for r in self.results if not r.ok and r not in self.duplicates]
+        return [r for r in self.results if _failed(r)]
+
+
+def _failed(result: AddFeedResult) -> bool:
+    return not result.ok and result.code not in ("duplicate_url", "duplicate_name") and not _skipped(result)
+
+
+def _skipped(result: AddFeedResult) -> bool:
+    return result.code.startswith(SKIPPED)
 
 
 def normalize_url(url: str) -> str:
@@ -418,52 +439,68 @@ async def import_feeds(
     verify: bool = True,
     progress: Callable[[int, int], Awaitable[None]] | None = None,
 ) -> ImportReport:
-    """Each feed through `add_feed`, a few at a time; one feed's failure never stops the rest.
-    `progress(done, total)` is awaited after each feed (a slow one never fails the import)."""
+    """Each entry of the file through `add_feed`, a few at a time; one feed's failure never stops
+    the rest. Entries that are no web address, or the same feed as an earlier entry in another
+    spelling, are skipped before any check, each with its reason: the report accounts for every
+    entry. `progress(done, total)` is awaited after each entry (a slow one never fails the import)."""
+    entries = _sort_entries(feeds)
+    twins = _TwinsInFile(entries)
     gate = asyncio.Semaphore(max(1, min(config.fetch.concurrency, 8)))
     done = 0
     # Feeds are checked a few at a time but stored in the file's order, so ids (and /feeds) follow it.
-    stored = [asyncio.Event() for _ in feeds]
+    stored = [asyncio.Event() for _ in entries]
 
     async def previous_stored(index: int) -> None:
         if index:
             await stored[index - 1].wait()
 
-    async def one(index: int, item: OpmlFeed) -> AddFeedResult:
+    async def one(index: int, entry: _Entry) -> AddFeedResult:
         nonlocal done
         try:
-            return await checked(index, item)
+            return await checked(index, entry)
         finally:
             await previous_stored(index)
             stored[index].set()
             done += 1
             if progress is not None:
                 try:
-                    await progress(done, len(feeds))
+                    await progress(done, len(entries))
                 except Exception:
                     log.exception("import progress report failed")
 
-    async def checked(index: int, item: OpmlFeed) -> AddFeedResult:
-        async with gate:
-            try:
-                return await add_feed(
-                    db,
-                    config,
-                    fetcher,
-                    item.url,
-                    interval=item.interval,
-                    suggested_name=item.title,
-                    origin=origin,
-                    actor=actor,
-                    by=by,
-                    verify=verify,
-                    wait_turn=lambda: previous_stored(index),
-                )
-            except Exception as exc:  # a parser bug on one odd feed must not lose the whole import
-                log.exception("import of %s failed", item.url)
-                return AddFeedResult("unreachable", f"{type(exc).__name__}: {exc}", url=item.url)
+    async def checked(index: int, entry: _Entry) -> AddFeedResult:
+        if entry.skipped is not None:
+            return entry.skipped
 
-    results = await asyncio.gather(*(one(i, item) for i, item in enumerate(feeds)))
+        def add(url: str) -> Awaitable[AddFeedResult]:
+            recorder = _Recorder(fetcher)
+
+            async def turn() -> None:
+                await previous_stored(index)
+                twins.check(index, url, recorder.last)  # raises _TwinInFile: not stored
+
+            return add_feed(
+                db,
+                config,
+                cast("Fetcher", recorder),
+                url,
+                interval=entry.item.interval,
+                suggested_name=entry.item.title,
+                origin=origin,
+                actor=actor,
+                by=by,
+                verify=verify,
+                wait_turn=turn,
+            )
+
+        async with gate:
+            result = await _first_spelling_added(add, entry.spellings)
+        if result.ok and result.feed_id is not None:
+            twins.stored(index, result)
+            await _restore_state(db, result.feed_id, entry.item, actor=actor, by=by)
+        return result
+
+    results = await asyncio.gather(*(one(i, entry) for i, entry in enumerate(entries)))
     report = ImportReport(results=list(results))
     await audit.record_now(
         db,
@@ -473,9 +510,215 @@ async def import_feeds(
         added=len(report.added),
         duplicates=len(report.duplicates),
         refused=len(report.failed),
+        skipped=len(report.skipped),
         by=by,
     )
     return report
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """An entry of the file to import: the addresses to try (its own, cleaned, then the file's
+    other spellings of the same feed), or the result saying why it is skipped unchecked."""
+
+    item: OpmlFeed
+    spellings: tuple[str, ...] = ()
+    skipped: AddFeedResult | None = None
+
+
+def _sort_entries(feeds: list[OpmlFeed]) -> list[_Entry]:
+    """The file's entries, skipped ones decided before any is checked: entries are checked
+    concurrently, so a second spelling of one feed (a trailing slash, http for https, a tracking
+    parameter) would otherwise be fetched before the first was stored, and refused for the wrong
+    reason (a 404 on "feed.rss/") instead of being the same feed."""
+    entries: list[_Entry] = []
+    first_of: dict[str, int] = {}
+    for item in feeds:
+        url, why = _web_address(item)
+        if url is None:
+            skipped = AddFeedResult(SKIPPED + why, _SKIP_REASONS[why], url=item.url)
+            entries.append(_Entry(item, skipped=skipped))
+            continue
+        key = normalize_url(url)
+        if key not in first_of:
+            first_of[key] = len(entries)
+            entries.append(_Entry(item, spellings=(url,)))
+            continue
+        earlier = entries[first_of[key]]
+        if url not in earlier.spellings:  # tried if the earlier spelling fails
+            entries[first_of[key]] = _Entry(earlier.item, spellings=(*earlier.spellings, url))
+        entries.append(_Entry(item, skipped=_in_file(item, earlier.item)))
+    return entries
+
+
+_SKIP_REASONS = {
+    "link": "a link to a page, not a feed address (xmlUrl)",
+    "no_address": "no feed address (xmlUrl)",
+    "not_web": "not a web address (http or https)",
+    "relative": "a relative address, with no site in it",
+    "invalid": "not a valid address",
+}
+
+
+def _in_file(item: OpmlFeed, earlier: OpmlFeed) -> AddFeedResult:
+    return AddFeedResult(
+        SKIPPED + "in_file",
+        f"the same feed as {earlier.url}, earlier in the file",
+        url=item.url,
+        existing=earlier.title or earlier.url,
+    )
+
+
+# A scheme other than a port: "javascript:", "ftp:", "mailto:", but not "example.com:8080/rss".
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(?![0-9])")
+
+
+def _web_address(item: OpmlFeed) -> tuple[str | None, str]:
+    """The entry's address as /addfeed reads it (https:// added when the scheme is left out), or
+    None and why it is none."""
+    if item.kind == "link":
+        return None, "link"
+    raw = item.url.strip()
+    if not raw:
+        return None, "no_address"
+    # feed: is the pseudo-scheme browsers once handed to feed readers; feed://host/… meant http.
+    if raw[:5].lower() == "feed:":
+        raw = "http:" + raw[5:] if raw[5:7] == "//" else raw[5:]
+    if raw.startswith("//"):
+        raw = "https:" + raw
+    scheme = _SCHEME.match(raw)
+    if scheme is not None and scheme.group(1).lower() not in ("http", "https"):
+        return None, "not_web"
+    if raw.startswith(("/", ".", "?", "#")):
+        return None, "relative"
+    url = clean_url(raw)
+    return (url, "") if url is not None else (None, "invalid")
+
+
+# Failures another spelling of the same address may not have (a path with or without its slash, http
+# for https): the file's other spellings are tried. Not a timeout: it would only wait as long again.
+_RETRIED = frozenset({"http_status", "not_feed", "unreachable", "redirects"})
+
+
+async def _first_spelling_added(
+    add: Callable[[str], Awaitable[AddFeedResult]], spellings: tuple[str, ...]
+) -> AddFeedResult:
+    result = AddFeedResult("invalid_url")
+    for url in spellings:
+        try:
+            result = await add(url)
+        except _TwinInFile as twin:
+            return twin.result
+        except Exception as exc:  # a parser bug on one odd feed must not lose the whole import
+            log.exception("import of %s failed", url)
+            result = AddFeedResult("unreachable", f"{type(exc).__name__}: {exc}", url=url)
+        if result.code not in _RETRIED and not result.code.startswith("discovered_"):
+            break
+    return result
+
+
+class _Recorder:
+    """The import's fetcher, keeping the last document fetched: the one add_feed parsed as the feed
+    (a home page's discovered feed included), for the twin check before it is stored."""
+
+    def __init__(self, fetcher: Fetcher) -> None:
+        self._fetcher = fetcher
+        self.last: Any = None
+
+    async def fetch(self, url: str, **options: Any) -> Any:
+        self.last = await self._fetcher.fetch(url, **options)
+        return self.last
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fetcher, name)
+
+
+class _TwinInFile(Exception):
+    """Raised from add_feed's wait_turn, before it stores: this feed is a twin of one the import added."""
+
+    def __init__(self, result: AddFeedResult) -> None:
+        super().__init__(result.detail)
+        self.result = result
+
+
+class _TwinsInFile:
+    """A site's RSS and its Atom (or another address of one feed) in one file are both new: the
+    stored-stories check (_twin_of) sees neither, as neither was polled yet. Their items show it:
+    of feeds of one site that this import adds, one listing the same stories as an earlier one is
+    that feed again. Only feeds whose site has several entries in the file are parsed again."""
+
+    def __init__(self, entries: list[_Entry]) -> None:
+        self._sites: dict[str, int] = {}
+        for entry in entries:
+            if entry.spellings:
+                site = _site(entry.spellings[0])
+                self._sites[site] = self._sites.get(site, 0) + 1
+        self._checked: dict[int, tuple[str, frozenset[str]]] = {}
+        self._added: list[tuple[AddFeedResult, str, frozenset[str]]] = []
+
+    def check(self, index: int, url: str, fetched: Any) -> None:
+        site = _site(url)
+        if fetched is None or self._sites.get(site, 0) < 2:
+            return
+        links = _item_links(fetched, url)
+        self._checked[index] = (site, links)
+        for earlier, earlier_site, earlier_links in self._added:
+            if earlier_site == site and _same_items(links, earlier_links):
+                raise _TwinInFile(
+                    AddFeedResult(
+                        "duplicate_url",
+                        f"the same stories as #{earlier.feed_id} {earlier.name}, added from this file",
+                        feed_id=earlier.feed_id,
+                        url=url,
+                        existing=earlier.name,
+                    )
+                )
+
+    def stored(self, index: int, result: AddFeedResult) -> None:
+        if index in self._checked:
+            site, links = self._checked[index]
+            self._added.append((result, site, links))
+
+
+def _site(url: str) -> str:
+    return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
+def _item_links(fetched: Any, url: str) -> frozenset[str]:
+    from bot.feeds.identity import url_key
+    from bot.feeds.parser import parse_feed
+
+    try:
+        parsed = parse_feed(fetched.content, url=fetched.final_url or url, headers=fetched.headers)
+    except Exception:  # add_feed parsed it already; the twin check is a nicety, never a refusal
+        log.exception("re-reading %s for the import's twin check failed", url)
+        return frozenset()
+    return frozenset(url_key(e.url) for e in parsed.entries if e.url)
+
+
+def _same_items(these: frozenset[str], those: frozenset[str]) -> bool:
+    """Most of each one's items are the other's: a section's feed (a part of the main one, which
+    has many more) is not the main feed's twin."""
+    shared = len(these & those)
+    return min(len(these), len(those)) >= _TWIN_MIN_ITEMS and shared >= _TWIN_SHARE * max(
+        len(these), len(those)
+    )
+
+
+async def _restore_state(db: Database, feed_id: int, item: OpmlFeed, *, actor: int, by: str) -> None:
+    """What the file says of the feed beyond what add_feed takes (our namespace's attributes in an
+    export): a paused feed imported stays paused, its topics and full-text setting come back."""
+    if not (item.paused or item.topics or item.full_text):
+        return
+    async with db.write() as session:
+        feed = await session.get(Feed, feed_id)
+        if feed is None:
+            return
+        feed.topics = list(item.topics)
+        feed.full_text = item.full_text
+        if item.paused:
+            feed.status = "paused"
+            audit.record(session, actor, "feed.pause", feed_id=feed.id, name=feed.name, by=by, from_file=True)
 
 
 async def remove_feed(
@@ -507,6 +750,17 @@ async def remove_feed(
         )
         await session.delete(feed)
     return info
+
+
+async def removal_preview(db: Database, ref: str) -> FeedActionResult:
+    """What /removefeed would remove, before the admin confirms: the feed and the active chats
+    that would lose their subscription to it (code "confirm"), or "not_found". Nothing changes."""
+    async with db.read() as session:
+        feed = await find_feed(session, ref)
+        if feed is None:
+            return FeedActionResult("not_found")
+        followers = await notices.feed_subscribers(session, feed.id)
+        return FeedActionResult("confirm", feed.id, feed.name, feed.origin, followers=followers)
 
 
 async def pause_feed(

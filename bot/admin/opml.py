@@ -2,15 +2,19 @@
 
 Parsing goes through defusedxml: an uploaded file is untrusted input, and entity expansion
 ("billion laughs") or external entities must not reach the XML parser.
+
+What only Akhbar knows about a feed (paused, its topics, full text, its polling interval) travels
+as attributes in a namespace of our own: other readers ignore attributes they do not know, and
+need only OPML's own text/title/xmlUrl/htmlUrl/type.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from email.utils import format_datetime
-from urllib.parse import urlparse
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
@@ -21,53 +25,101 @@ from bot.db.models import Feed
 MAX_OPML_BYTES = 2 * 1024 * 1024
 MAX_OUTLINES = 1000
 
+NAMESPACE = "https://github.com/akhbar"
+ET.register_namespace("akhbar", NAMESPACE)
+
+# Outline types that link to a page or to another OPML file rather than name a feed.
+_LINK_TYPES = frozenset({"link", "include"})
+_FEED_TYPES = frozenset({"rss", "atom"})
+_TRUE = frozenset({"true", "1", "yes"})
+
 
 class OpmlError(Exception):
-    """An unusable OPML file. `code` is for translated messages, `reason` for logs and the CLI."""
+    """An unusable OPML file. `code` is for translated messages, `reason` for logs and the CLI;
+    `count` and `limit` say by how much a limit was passed (bytes for too_large, feeds for too_many)."""
 
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, code: str, reason: str, *, count: int = 0, limit: int = 0) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.count = count
+        self.limit = limit
 
 
 @dataclass(frozen=True)
 class OpmlFeed:
+    """One feed entry of the file, as written: `url` may be empty, relative or not a web address at
+    all; the import says why such an entry was skipped rather than dropping it unseen. `kind` is
+    "link" for an outline that links a page (type="link"/"include"), not a feed."""
+
     url: str
     title: str | None
     interval: float | None = None
+    paused: bool = False
+    topics: tuple[str, ...] = ()
+    full_text: bool = False
+    kind: str = "feed"
 
 
 def parse_opml(data: bytes) -> list[OpmlFeed]:
-    """Every outline with an http(s) xmlUrl, nested categories flattened, first occurrence kept."""
+    """Every feed entry in document order, nested categories flattened, none left out: an outline
+    with an xmlUrl attribute (even an empty or unusable one), a type="rss"/"atom" outline without
+    one, and a type="link" outline with a url."""
     if len(data) > MAX_OPML_BYTES:
-        raise OpmlError("too_large", f"OPML file larger than {MAX_OPML_BYTES // 1024 // 1024} MB")
+        raise OpmlError(
+            "too_large",
+            f"the file is {_megabytes(len(data))}, larger than the {_megabytes(MAX_OPML_BYTES)} allowed",
+            count=len(data),
+            limit=MAX_OPML_BYTES,
+        )
     try:
         root = fromstring(_as_utf8(data))
     except (ET.ParseError, DefusedXmlException, ValueError) as exc:
         raise OpmlError("not_xml", f"not an XML file: {exc}") from None
     if _local(root.tag) != "opml":
         raise OpmlError("not_opml", f"not an OPML file (root element is <{_local(root.tag)}>)")
-    feeds: list[OpmlFeed] = []
-    seen: set[str] = set()
-    for outline in root.iter():
-        if _local(outline.tag) != "outline":
-            continue
-        attrs = {k.lower(): v for k, v in outline.attrib.items()}
-        url = (attrs.get("xmlurl") or "").strip()
-        if not url:
-            continue
-        parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc or url in seen:
-            continue
-        seen.add(url)
-        title = (attrs.get("title") or attrs.get("text") or "").strip() or None
-        feeds.append(OpmlFeed(url=url, title=title, interval=_interval(attrs.get("interval"))))
-        if len(feeds) > MAX_OUTLINES:
-            raise OpmlError("too_many", f"more than {MAX_OUTLINES} feeds in one file")
+    feeds = [entry for outline in root.iter() if (entry := _entry(outline)) is not None]
     if not feeds:
         raise OpmlError("no_feeds", "the OPML file lists no feed (no outline with an xmlUrl)")
+    if len(feeds) > MAX_OUTLINES:
+        raise OpmlError(
+            "too_many",
+            f"the file lists {len(feeds)} feeds, more than the {MAX_OUTLINES} allowed in one file",
+            count=len(feeds),
+            limit=MAX_OUTLINES,
+        )
     return feeds
+
+
+def _entry(outline: ET.Element) -> OpmlFeed | None:
+    """The outline as a feed entry, or None for what is not one (a category, a note)."""
+    if _local(outline.tag) != "outline":
+        return None
+    attrs = {k.lower(): v for k, v in outline.attrib.items() if not k.startswith("{")}
+    ours = _our_attributes(outline)
+    kind = (attrs.get("type") or "").strip().lower()
+    title = (attrs.get("title") or attrs.get("text") or "").strip() or None
+    if "xmlurl" not in attrs:
+        if kind in _LINK_TYPES and (attrs.get("url") or "").strip():
+            return OpmlFeed(url=attrs["url"].strip(), title=title, kind="link")
+        # A feed-typed leaf with no address is an entry to report; with children it is a category.
+        if kind not in _FEED_TYPES or len(outline):
+            return None
+    return OpmlFeed(
+        url=(attrs.get("xmlurl") or "").strip(),
+        title=title,
+        # An export before our namespace wrote the interval as a plain attribute: still read.
+        interval=_interval(ours.get("interval") or attrs.get("interval")),
+        paused=(ours.get("paused") or "").strip().lower() in _TRUE,
+        topics=_split_topics(ours.get("topics") or ""),
+        full_text=(ours.get("fulltext") or "").strip().lower() in _TRUE,
+    )
+
+
+def _our_attributes(outline: ET.Element) -> dict[str, str]:
+    """The outline's attributes in our namespace, by lower-case local name."""
+    prefix = f"{{{NAMESPACE}}}".lower()
+    return {k[len(prefix) :].lower(): v for k, v in outline.attrib.items() if k.lower().startswith(prefix)}
 
 
 def export_opml(feeds: list[Feed], *, title: str = "Akhbar feeds") -> bytes:
@@ -77,21 +129,47 @@ def export_opml(feeds: list[Feed], *, title: str = "Akhbar feeds") -> bytes:
     ET.SubElement(head, "dateCreated").text = format_datetime(utcnow())
     body = ET.SubElement(root, "body")
     for feed in feeds:
-        attrs = {
-            "type": "rss",
-            "text": feed.name,
-            "title": feed.name,
-            "xmlUrl": feed.url,
-            # OPML 2.0 allows extra outline attributes; ours carries the polling interval.
-            "interval": f"{feed.interval:g}",
-        }
-        if feed.site_url:
-            attrs["htmlUrl"] = feed.site_url
-        if feed.language:
-            attrs["language"] = feed.language
-        ET.SubElement(body, "outline", attrs)
+        ET.SubElement(body, "outline", _outline_attributes(feed))
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _outline_attributes(feed: Feed) -> dict[str, str]:
+    attrs = {"type": "rss", "text": feed.name, "title": feed.name, "xmlUrl": feed.url}
+    if feed.site_url:
+        attrs["htmlUrl"] = feed.site_url
+    if feed.language:
+        attrs["language"] = feed.language
+    attrs[_ours("interval")] = f"{feed.interval:g}"
+    # Only an admin's pause: a feed that paused itself after errors is checked again on import.
+    if feed.status == "paused":
+        attrs[_ours("paused")] = "true"
+    if feed.topics:
+        attrs[_ours("topics")] = _join_topics(feed.topics)
+    if feed.full_text:
+        attrs[_ours("fullText")] = "true"
+    return attrs
+
+
+def _ours(name: str) -> str:
+    return f"{{{NAMESPACE}}}{name}"
+
+
+def _join_topics(topics: list[str]) -> str:
+    """Comma-separated; a comma or backslash inside a topic's name is escaped with a backslash."""
+    return ",".join(t.replace("\\", "\\\\").replace(",", "\\,") for t in topics)
+
+
+_TOPIC = re.compile(r"(?:[^,\\]|\\.)+")
+
+
+def _split_topics(value: str) -> tuple[str, ...]:
+    topics = (re.sub(r"\\(.)", r"\1", part).strip() for part in _TOPIC.findall(value))
+    return tuple(dict.fromkeys(t for t in topics if t))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.3g} MB"
 
 
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding=", re.IGNORECASE)
@@ -121,4 +199,4 @@ def _interval(value: str | None) -> float | None:
         seconds = float(value) if value else None
     except ValueError:
         return None
-    return seconds if seconds and seconds > 0 else None
+    return seconds if seconds and seconds > 0 and math.isfinite(seconds) else None

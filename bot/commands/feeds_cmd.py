@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.admin import audit
 from bot.admin.feeds import (
+    SKIPPED,
     AddFeedResult,
     FeedActionResult,
     add_feed,
@@ -22,7 +23,7 @@ from bot.admin.feeds import (
     remove_feed,
     resume_feed,
 )
-from bot.admin.opml import OpmlError, export_opml, parse_opml
+from bot.admin.opml import OpmlError, OpmlFeed, export_opml, parse_opml
 from bot.admin.queries import FeedRow, all_feeds
 from bot.config import Config, parse_duration
 from bot.db.database import Database, open_database
@@ -46,7 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-check", action="store_true", help="add without fetching each feed first (faster, unchecked)"
     )
     exp = sub.add_parser("export", help="write every feed as OPML 2.0")
-    exp.add_argument("file", nargs="?", type=Path, help="output file (default: standard output)")
+    exp.add_argument("file", nargs="?", type=Path, help="output file, or - for standard output (the default)")
+    exp.add_argument("--force", action="store_true", help="replace the file if it exists")
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
@@ -148,20 +150,42 @@ async def _import(args: argparse.Namespace, config: Config, db: Database) -> int
         report = await import_feeds(
             db, config, fetcher, items, origin="opml", by=_note(), verify=not args.no_check
         )
-    for r in report.added:
-        print(f"added #{r.feed_id} {r.name} <{r.url}>")
-    for r in report.duplicates:
-        print(f"already there: {r.url} ({r.existing})")
-    for r in report.failed:
-        print(f"refused: {r.url}: {_add_refusal(r)}", file=sys.stderr)
+    for item, result in zip(items, report.results, strict=True):
+        _print_entry(item, result)
     print(
-        f"{len(items)} feeds in the file: {len(report.added)} added, {len(report.duplicates)} already there, "
-        f"{len(report.failed)} refused"
+        f"{_count(len(items), 'feed')} in the file: {len(report.added)} added, "
+        f"{len(report.duplicates)} already there, {len(report.failed)} refused, "
+        f"{len(report.skipped)} skipped"
     )
-    return OK if report.added or not report.failed else REFUSED
+    # The same feed twice in the file is no problem to report by the exit code; a bad entry is.
+    problems = report.failed + [r for r in report.skipped if r.code != f"{SKIPPED}in_file"]
+    return OK if report.added or not problems else REFUSED
+
+
+def _print_entry(item: OpmlFeed, result: AddFeedResult) -> None:
+    """One line per entry of the file: what was added or found on stdout, what is wrong on stderr."""
+    where = item.url or f"{item.title or 'an untitled entry'} (no xmlUrl)"
+    if result.ok:
+        paused = " (paused, as in the file)" if item.paused else ""
+        print(f"added #{result.feed_id} {result.name} <{result.url}>{paused}")
+    elif result.code in ("duplicate_url", "duplicate_name"):
+        print(f"already there: {where} ({result.existing})")
+    elif result.code == f"{SKIPPED}in_file":
+        print(f"skipped: {where}: {result.detail}")
+    elif result.code.startswith(SKIPPED):
+        print(f"skipped: {where}: {result.detail}", file=sys.stderr)
+    else:
+        print(f"refused: {where}: {_add_refusal(result)}", file=sys.stderr)
 
 
 async def _export(args: argparse.Namespace, config: Config, db: Database) -> int:
+    to_stdout = args.file is None or str(args.file) == "-"
+    if not to_stdout and args.file.exists() and not args.force:
+        # As `akhbar db backup`: an export never silently replaces a file (an earlier export, a backup).
+        return _refuse(
+            f"{args.file} exists; nothing was overwritten "
+            "(--force replaces it, and - writes to standard output)"
+        )
     from sqlalchemy import select
 
     from bot.db.models import Feed
@@ -169,20 +193,35 @@ async def _export(args: argparse.Namespace, config: Config, db: Database) -> int
     async with db.read() as session:
         feeds = list((await session.scalars(select(Feed).order_by(Feed.id))).all())
     data = export_opml(feeds)
-    if args.file is None:
+    if to_stdout:
         sys.stdout.write(data.decode("utf-8"))
     else:
         try:
-            args.file.write_bytes(data)
+            _write_whole(args.file, data)
         except OSError as exc:
             return _refuse(f"{args.file}: {exc.strerror or exc}")
-        print(f"wrote {len(feeds)} feeds to {args.file}", file=sys.stderr)
+        print(f"wrote {_count(len(feeds), 'feed')} to {args.file}", file=sys.stderr)
     await audit.record_now(db, audit.CLI_ACTOR, "feeds.export", feeds=len(feeds), by=_note())
     return OK
 
 
+def _write_whole(target: Path, data: bytes) -> None:
+    """Written beside it then renamed: a full disk never leaves half an export under the name asked for."""
+    partial = target.with_name(target.name + ".partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(target)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def _items(count: int) -> str:
-    return f"{count} item" + ("" if count == 1 else "s")
+    return _count(count, "item")
 
 
 def _add_refusal(result: AddFeedResult) -> str:
