@@ -265,10 +265,14 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             interval = parse_duration(rest[0])
             rest = rest[1:]
         except ValueError:
-            # Not a duration: the words are the name. A lone number-like word that fails is a typo.
-            if re.fullmatch(r"[\d.]+[a-zA-Z]*", rest[0]):
+            # Not a duration: the words are the name. A lone number-like word that fails is a typo
+            # ("-5", "10x"), not a feed's name.
+            if re.fullmatch(r"[-+]?[\d.٫]+[a-zA-Z]*", rest[0]):
                 await _reply(update, _t(lang, "add_bad_interval", value=_e(clip(rest[0]))), lang)
                 return
+    if interval is not None and not 0 < interval <= MAX_INTERVAL:
+        await _reply(update, _t(lang, "add_bad_interval", value=_e(clip(" ".join(args[1:3])))), lang)
+        return
     name = " ".join(rest) or None
     await _typing(update, context)
     async with _fetcher(svc) as fetcher:
@@ -309,10 +313,19 @@ _DUALS = {
 }
 
 
+# A feed checked less than once a week is not followed; a typo such as 365d is refused rather than kept.
+MAX_INTERVAL = 7 * 86400.0
+
+
 def _spelled_interval(words: list[str]) -> tuple[float, list[str]] | None:
-    """(seconds, the words after it) when the words start with an interval written out."""
+    """(seconds, the words after it) when the words start with an interval written out: «١٠ دقائق»,
+    «ساعتين», «كل ساعة» / "every hour" (a unit alone is one of it)."""
+    if words and words[0].casefold() in ("كل", "every"):
+        words = words[1:]
     if words and words[0] in _DUALS:
         return _DUALS[words[0]], words[1:]
+    if words and words[0].casefold() in _UNIT_SECONDS:
+        return _UNIT_SECONDS[words[0].casefold()], words[1:]
     if len(words) >= 2 and words[1].casefold() in _UNIT_SECONDS:
         try:
             amount = float(words[0].replace("٫", "."))

@@ -35,8 +35,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "⚠️ That is not a valid link: {url}\nExample: /addfeed https://example.com/rss",
     },
     "add_bad_interval": {
-        "ar": "⚠️ لم أفهم المدة «{value}». اكتبها بالثواني أو مثل ‎90s‎ أو ‎10m‎ أو ‎1h‎.",
-        "en": "⚠️ I could not read the interval “{value}”. Use seconds or e.g. 90s, 10m, 1h.",
+        "ar": "⚠️ لم أفهم المدة «{value}». اكتبها مثل «١٠ دقائق» أو «ساعة» أو ‎10m‎ أو ‎1h‎، "
+        "ولا تزيد على أسبوع.",
+        "en": "⚠️ I could not read the interval “{value}”. Write it like 10m, 1h or “10 minutes”, "
+        "at most a week.",
     },
     "add_private": {
         "ar": "⚠️ رُفض الرابط: يشير إلى عنوان داخلي أو خاص في الشبكة، والإعدادات تمنع جلب مثل هذه العناوين.",

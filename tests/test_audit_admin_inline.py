@@ -222,6 +222,10 @@ async def test_addfeed_with_the_name_before_the_link(
         ("١٠ دقائق", "كل ١٠ دقائق", "Al Arabiya"),
         ("ساعتين العربية", "كل ساعتين", "العربية"),
         ("15 minutes", "كل ١٥ دقيقة", "Al Arabiya"),
+        # A unit alone is one of it: «ساعة» was taken for the feed's name, checked every 10 minutes.
+        ("ساعة", "كل ساعة واحدة", "Al Arabiya"),
+        ("كل ساعة العربية", "كل ساعة واحدة", "العربية"),
+        ("every hour", "كل ساعة واحدة", "Al Arabiya"),
     ],
 )
 async def test_addfeed_understands_an_interval_written_in_words(
@@ -231,6 +235,18 @@ async def test_addfeed_understands_an_interval_written_in_words(
     async with bot:
         reply = await say(fake_telegram, f"/addfeed {url} {written}", chat_id=ADMIN_ID)
     assert reply.lstrip(RLM).startswith(f"✅ أُضيف المصدر {name} (رقم 3)، ويُفحص {every}.")
+
+
+@pytest.mark.parametrize("written", ["-5", "365d", "0"])
+async def test_addfeed_refuses_an_interval_it_cannot_keep_and_adds_nothing(
+    written: str, bot: Any, fake_telegram: FakeTelegram, feed_server: FeedServer
+) -> None:
+    """ "-5" became the feed's name; 365d was kept as «كل ٨٧٦٠ ساعة»."""
+    url = feed_server.add_feed("arabiya", feed_server.stories[:3], title="Al Arabiya")
+    async with bot:
+        reply = await say(fake_telegram, f"/addfeed {url} {written}", chat_id=ADMIN_ID)
+    assert reply.startswith(f"⚠️ لم أفهم المدة «{written}»") and "أسبوع" in reply
+    assert feed_server.requests("arabiya") == []
 
 
 # An OPML file saved by Windows Notepad in its Arabic "ANSI" code page, with no encoding declared,
