@@ -35,8 +35,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "⚠️ That is not a valid link: {url}\nExample: /addfeed https://example.com/rss",
     },
     "add_bad_interval": {
-        "ar": "⚠️ لم أفهم المدة «{value}». اكتبها مثل «١٠ دقائق» أو «ساعة» أو ‎10m‎ أو ‎1h‎، "
-        "ولا تزيد على أسبوع.",
+        "ar": "⚠️ لم أفهم المدة «{value}». اكتبها مثل «١٠ دقائق» أو «ساعة» أو ‎10m‎ أو ‎1h‎، ولا تزيد على أسبوع.",
         "en": "⚠️ I could not read the interval “{value}”. Write it like 10m, 1h or “10 minutes”, "
         "at most a week.",
     },

@@ -5,7 +5,7 @@ feed's state kept through export and import, and an export that never overwrites
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,25 +22,13 @@ from bot.feeds.fetcher import Fetcher
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import ADMIN_ID
+from tests.test_admin_services import _feeds, config, fetcher
 from tests.test_feeds_cli import ThreadedServer, _config, _stored
 
 AKHBAR_NS = "https://github.com/akhbar"
 
 
-@pytest.fixture
-def config(config_factory: Callable[..., Config]) -> Config:
-    return config_factory()
-
-
-@pytest.fixture
-async def fetcher(config: Config) -> AsyncIterator[Fetcher]:
-    async with Fetcher(config.fetch) as f:
-        yield f
-
-
-async def _feeds(db: Database) -> list[Feed]:
-    async with db.read() as session:
-        return list((await session.scalars(select(Feed).order_by(Feed.id))).all())
+__all__ = ["config", "fetcher"]  # fixtures, used by name
 
 
 def _opml(*outlines: str) -> bytes:
