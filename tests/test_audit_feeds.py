@@ -421,7 +421,7 @@ async def test_410_gone_pauses_the_feed_at_once_and_tells_the_admins(
         assert feed.status == "failing" and feed.next_check_at is None
     [(text_ar, text_en)] = alerts
     assert "«الجزيرة»" in text_ar and "410" in text_ar and "أُزيلت" in text_ar
-    assert not re.search(r"[A-Za-z]", text_ar)
+    assert not re.search(r"[A-Za-z]", text_ar.replace("/resumefeed", ""))  # the command is the only Latin
     assert "HTTP 410 Gone" in text_en and "after 1 failures" not in text_en
     assert raw_server.hits["/old-feed"] == 1
 
