@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -229,12 +229,7 @@ async def _rerender_held(session: AsyncSession, sub: Subscriber, config: Config,
     held = (
         await session.scalars(
             select(Outbox).where(
-                Outbox.chat_id == sub.chat_id,
-                Outbox.status == outbox.PENDING,
-                Outbox.kind == outbox.STORY,
-                Outbox.story_id.is_not(None),
-                Outbox.attempts == 0,
-                Outbox.not_before > now,
+                _held(sub.chat_id, now), Outbox.status == outbox.PENDING, Outbox.story_id.is_not(None)
             )
         )
     ).all()
@@ -245,19 +240,20 @@ async def _rerender_held(session: AsyncSession, sub: Subscriber, config: Config,
             card.payload = rerender(card, story, sub, config)
 
 
+def _held(chat_id: int, now: datetime) -> ColumnElement[bool]:
+    """The chat's story cards waiting out its quiet hours: due later, never tried (a row waiting out
+    a retry backoff has attempts > 0 and keeps its time)."""
+    return and_(
+        Outbox.chat_id == chat_id, Outbox.kind == outbox.STORY, Outbox.attempts == 0, Outbox.not_before > now
+    )
+
+
 async def _held_to_digest(session: AsyncSession, chat_id: int, now: datetime) -> None:
     """A chat that picks digest mode gets the stories its quiet hours still hold in its next
     digest, not as separate cards when the quiet hours end; the dedup key stays, so never twice."""
     await session.execute(
         update(Outbox)
-        .where(
-            Outbox.chat_id == chat_id,
-            Outbox.status == outbox.PENDING,
-            Outbox.kind == outbox.STORY,
-            Outbox.story_id.is_not(None),
-            Outbox.attempts == 0,
-            Outbox.not_before > now,
-        )
+        .where(_held(chat_id, now), Outbox.status == outbox.PENDING, Outbox.story_id.is_not(None))
         .values(kind=outbox.DIGEST_ITEM, status=outbox.DIGEST_WAIT)
     )
 
@@ -268,15 +264,7 @@ async def _retime_held(session: AsyncSession, sub: Subscriber, now: datetime) ->
     backoff (attempts > 0) keep their time."""
     due = quiet_until(now, sub.quiet_start, sub.quiet_end, sub.timezone) or now
     await session.execute(
-        update(Outbox)
-        .where(
-            Outbox.chat_id == sub.chat_id,
-            Outbox.status == outbox.PENDING,
-            Outbox.kind == outbox.STORY,
-            Outbox.attempts == 0,
-            Outbox.not_before > now,
-        )
-        .values(not_before=due)
+        update(Outbox).where(_held(sub.chat_id, now), Outbox.status == outbox.PENDING).values(not_before=due)
     )
 
 
@@ -292,11 +280,8 @@ async def _rematch_held(session: AsyncSession, chat_id: int, now: datetime) -> N
     held = (
         await session.execute(
             select(Outbox.id, Outbox.story_id, Outbox.status).where(
-                Outbox.chat_id == chat_id,
-                Outbox.kind == outbox.STORY,
+                _held(chat_id, now),
                 Outbox.story_id.is_not(None),
-                Outbox.attempts == 0,
-                Outbox.not_before > now,
                 or_(
                     Outbox.status == outbox.PENDING,
                     (Outbox.status == outbox.WITHDRAWN) & (Outbox.last_error == UNWANTED),
