@@ -65,6 +65,7 @@ from bot.feeds.health import feed_move, known_error_text_ar, move_texts
 from bot.i18n import RLM, decimal, language_for, month_name, number, pager_row, text
 from bot.services import Services, services
 from bot.subscribers import notices
+from bot.subscribers.chat import edit
 from bot.subscribers.service import get_subscriber
 from bot.subscribers.texts import clip
 from handlers.admin_texts import ERRORS, TEXTS
@@ -500,11 +501,7 @@ async def _removal_decision(
             else await _acted(context, lang, result)
         )
     await query.answer()
-    try:
-        await query.edit_message_text(message, reply_markup=None, link_preview_options=_NO_PREVIEW)
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
+    await edit(update, message)  # a second tap finds it already answered: "not modified" is fine
 
 
 pausefeed = _feed_action("pausefeed", pause_feed)

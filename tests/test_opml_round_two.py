@@ -5,7 +5,7 @@ feed's state kept through export and import, and an export that never overwrites
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,12 @@ from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import ADMIN_ID
 from tests.test_admin_services import _feeds, config, fetcher
-from tests.test_feeds_cli import ThreadedServer, _config, _stored
+from tests.test_feeds_cli import ThreadedServer, _config, _stored, server
 
 AKHBAR_NS = "https://github.com/akhbar"
 
 
-__all__ = ["config", "fetcher"]  # fixtures, used by name
+__all__ = ["config", "fetcher", "server"]  # fixtures, used by name
 
 
 def _opml(*outlines: str) -> bytes:
@@ -280,15 +280,6 @@ async def test_a_paused_feed_imported_stays_paused_with_its_topics_and_full_text
 
 
 # -- 6. the shell's export never overwrites silently --------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ThreadedServer]:
-    threaded = ThreadedServer()
-    try:
-        yield threaded
-    finally:
-        threaded.handle.stop()
 
 
 def _one_feed(tmp_path: Path) -> str:
