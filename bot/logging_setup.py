@@ -19,11 +19,19 @@ class RedactingFormatter(logging.Formatter):
 
 class ExpectedErrors(logging.Filter):
     """python-telegram-bot logs, with a traceback, what the bot then reports in one line of its
-    own: a token rejected while polling (bot.delivery.service stops the bot and says so). The
-    line stays; the traceback, which tells an operator nothing more, goes."""
+    own: a token rejected while polling (bot.delivery.service stops the bot and says so: the line
+    stays, the traceback goes), and a start-up request that failed on the network (its "Bootstrap"
+    retry loop; `akhbar run` says so and tries again: the record goes)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and record.name.startswith("telegram") and "Invalid token" in record.getMessage():
+        if not (record.exc_info and record.name.startswith("telegram")):
+            return True
+        from telegram.error import NetworkError
+
+        message = record.getMessage()
+        if isinstance(record.exc_info[1], NetworkError) and "(Bootstrap" in message:
+            return False
+        if "Invalid token" in message:
             record.exc_info = None
             record.exc_text = None
         return True

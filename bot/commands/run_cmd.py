@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import logging
 import os
 import re
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TextIO
 
 from bot.config import Config
@@ -145,24 +143,23 @@ def start_when_reachable(
     delay = FIRST_WAIT
     previous = signal.getsignal(signal.SIGTERM)
     try:
-        with _quiet_start_up_tracebacks():
-            while True:
-                # Again each time: the bot's event loop leaves SIGTERM at its default (killed, not
-                # stopped) when it closes. While the bot runs, its own handler stops it cleanly.
-                signal.signal(signal.SIGTERM, _interrupt)
-                try:
-                    attempt()
-                    return True
-                except NetworkError as exc:
-                    if isinstance(exc, BadRequest):  # a NetworkError in PTB, yet Telegram answered
-                        raise
-                    signal.signal(signal.SIGTERM, _interrupt)  # before saying so: heard from now on
-                    reason = _one_line(exc).replace(token, "<token>")
-                    (out or sys.stderr).write(
-                        UNREACHABLE.format(url=api_url, reason=reason, delay=f"{delay:g}")
-                    )
-                wait(delay)
-                delay = min(delay * 2, LONGEST_WAIT)
+        # python-telegram-bot's own traceback of the failed start-up request is dropped by
+        # bot.logging_setup.ExpectedErrors: the line below says it.
+        while True:
+            # Again each time: the bot's event loop leaves SIGTERM at its default (killed, not
+            # stopped) when it closes. While the bot runs, its own handler stops it cleanly.
+            signal.signal(signal.SIGTERM, _interrupt)
+            try:
+                attempt()
+                return True
+            except NetworkError as exc:
+                if isinstance(exc, BadRequest):  # a NetworkError in PTB, yet Telegram answered
+                    raise
+                signal.signal(signal.SIGTERM, _interrupt)  # before saying so: heard from now on
+                reason = _one_line(exc).replace(token, "<token>")
+                (out or sys.stderr).write(UNREACHABLE.format(url=api_url, reason=reason, delay=f"{delay:g}"))
+            wait(delay)
+            delay = min(delay * 2, LONGEST_WAIT)
     except KeyboardInterrupt:
         return False
     finally:
@@ -176,28 +173,6 @@ def _interrupt(signum: int, frame: object) -> None:
 def _one_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
-
-
-class _StartUpFailure(logging.Filter):
-    """python-telegram-bot logs a start-up request that failed on the network, whole traceback
-    included (its "Bootstrap" retry loop), just before raising it: `akhbar run` says it in one line."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        from telegram.error import NetworkError
-
-        error = record.exc_info[1] if record.exc_info else None
-        return not (isinstance(error, NetworkError) and "(Bootstrap" in record.getMessage())
-
-
-@contextlib.contextmanager
-def _quiet_start_up_tracebacks() -> Iterator[None]:
-    logger = logging.getLogger("telegram.ext")  # the retry loop's logger
-    quiet = _StartUpFailure()
-    logger.addFilter(quiet)
-    try:
-        yield
-    finally:
-        logger.removeFilter(quiet)
 
 
 async def database_too_new(url: str) -> str | None:
