@@ -29,7 +29,7 @@ from bot.clock import as_utc, utcnow
 from bot.config import SummaryConfig
 from bot.db.models import Story
 from bot.feeds.content import trim
-from bot.i18n import ELLIPSIS, RLM, ar_digits, clip, month_name, text
+from bot.i18n import ELLIPSIS, RLM, ar_digits, clip, month_name, number, text
 
 MAX_MESSAGE = 4096
 MAX_TITLE_CHARS = 300
@@ -121,7 +121,7 @@ def local_time(moment: datetime, *, lang: str, tz: str, now: datetime | None = N
     today = as_utc(now or utcnow()).astimezone(zone_info).date()
     clock = f"{local:%H:%M}"
     if local.date() == today:
-        return ar_digits(clock) if lang == "ar" else clock
+        return number(clock, lang)
     year = "" if local.year == today.year else f" {local.year}"
     if lang == "ar":
         return f"{ar_digits(local.day)} {month_name(local.month, 'ar')}{ar_digits(year)} {ar_digits(clock)}"
@@ -320,7 +320,7 @@ def render_digest_parts(
     line under its item; a line of its own, so that a corrected item leaves it as it was."""
     # A digest caught up after the bot was down names its slot with the date ("٧ مايو ٢٠:٠٠").
     when = local_time(slot, lang=lang, tz=tz, now=now or slot)
-    count = ar_digits(len(stories)) if lang == "ar" else str(len(stories))
+    count = number(len(stories), lang)
     title = f"<b>{esc(text(TEXTS, 'digest_title', lang))}</b> · {when}"
     blocks = [[title, esc(text(TEXTS, "digest_count", lang, count=count))]]
     resume: list[list[str]] = [[]]
@@ -339,7 +339,7 @@ def render_digest_parts(
             resume.append([] if first else heading)
             first = False
     if more > 0:
-        line = text(COMMAND_TEXTS, "digest_more", lang, count=ar_digits(more) if lang == "ar" else more)
+        line = text(COMMAND_TEXTS, "digest_more", lang, count=number(more, lang))
         blocks.append(["", f"<i>{esc(line)}</i>"])  # starts with an Arabic word or, in English, needs no RLM
         resume.append([])
     # Room for the line that numbers the messages of a long digest, added once their count is known.
@@ -350,12 +350,11 @@ def render_digest_parts(
     return [(part, {story_id: item for story_id, item in items.items() if item in part}) for part in parts]
 
 
-def _numbered(part: str, title: str, number: int, count: int, lang: str) -> str:
+def _numbered(part: str, title: str, index: int, count: int, lang: str) -> str:
     """A message of a digest sent in several: its number in the title line, which the later
     messages repeat, so each reads as the continuation it is."""
-    digits = ar_digits if lang == "ar" else str
-    label = esc(text(TEXTS, "digest_part", lang, part=digits(number), parts=digits(count)))
-    if number == 1:
+    label = esc(text(TEXTS, "digest_part", lang, part=number(index, lang), parts=number(count, lang)))
+    if index == 1:
         return part.replace(title, f"{title} {label}", 1)
     return f"{title} {label}\n{part}"
 
