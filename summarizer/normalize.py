@@ -62,4 +62,9 @@ def fold_letters(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Normalised word tokens; words that carried diacritics are kept, not dropped."""
-    return _TOKEN.findall(normalize(text))
+    return normalized_tokens(normalize(text))
+
+
+def normalized_tokens(normalized: str) -> list[str]:
+    """tokens() of a text already normalised (a caller that reworked it in between)."""
+    return _TOKEN.findall(normalized)

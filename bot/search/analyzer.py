@@ -82,7 +82,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
-from summarizer.normalize import fold_letters, normalize, plain_letters, strip_diacritics, tokens
+from summarizer.normalize import (
+    fold_letters,
+    normalize,
+    normalized_tokens,
+    plain_letters,
+    strip_diacritics,
+    tokens,
+)
 
 # A query longer than this is cut before analysis; the first terms are what matter anyway.
 MAX_QUERY_CHARS = 1000
@@ -123,8 +130,6 @@ STOP_WORDS |= _PRONOUN_FORMS
 _ALA = re.compile(r"(?<![\u0621-\u064A])[وف]?على(?![\u0621-\u064A])")
 
 
-# summarizer.normalize.tokens() is this pattern on normalised text (normalised here once, not twice).
-_TOKEN = re.compile(r"[\u0621-\u064A0-9A-Za-z]+")
 _AFTER = r"(?![0-9a-z\u0621-\u064a])"
 # Letters as news writes them before a number, with a space as well as a dash: F 16, إف 16, إس 400.
 _LETTER_NAMES = "[b-hj-z]|اف|اس|اكس|سي|جي|تي|بي"
@@ -150,7 +155,7 @@ def _words(text: str, *, for_query: bool = False) -> list[str]:
     folded = fold_letters(_ALA.sub(" ", plain) if "على" in plain else plain)
     if _DIGIT.search(folded):
         folded = _join_numbers(folded, for_query)
-    return _TOKEN.findall(folded)
+    return normalized_tokens(folded)
 
 
 def _join_numbers(folded: str, for_query: bool) -> str:
