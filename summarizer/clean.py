@@ -21,6 +21,11 @@ _PAGE = re.compile(r"<(?:!doctype|html|body|head)\b", re.IGNORECASE)
 _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#x[0-9a-fA-F]{2,5});")
 # Invisible characters that only break comparisons: BOM, bidi marks, zero-width (non-)joiners.
 _INVISIBLE = re.compile(r"[\ufeff\u200b\u200c\u200d\u200e\u200f\u202a-\u202e\u2066-\u2069\u00ad]")
+# C0 controls (tab and line breaks aside) and noncharacters: lxml refuses a document holding one
+# (a CMS export's stray \x02 would leave the whole page unparsed); a vertical tab or form feed is a
+# line break that an editor typed.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffe\uffff]")
+_CONTROL_BREAK = re.compile(r"[\x0b\x0c]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _FINAL = re.compile(r"[.!?؟…][\"'»”’)\]]*$")
 _HAS_LETTER = re.compile(r"[A-Za-z\u0621-\u064A]")
@@ -56,7 +61,7 @@ _FURNITURE_LINE = re.compile(
 # Lines that open with these are furniture whatever follows on the line.
 _FURNITURE_START = re.compile(
     r"^(?:للمزيد\s*[:\-–—،,]|اقرا (?:ايضا|المزيد|كذلك)\b|اقرا\s*(?:[:\-–—/]|\.\.|…)|"
-    r"(?:المزيد|شاهد(?: ايضا)?)\s*(?:[:\-–—/]|\.\.|…)|شاهد بال(?:فيديو|انفوغرافيك|انفوجرافيك)|"
+    r"(?:المزيد|شاهد(?: ايضا)?)\s*(?:[:\-–—/]|\.\.|…)|(?:قد|ربما) يهمك(?: ايضا)?\s*(?:[:\-–—/،,]|\.\.|…)|شاهد بال(?:فيديو|انفوغرافيك|انفوجرافيك)|"
     r"\*\s*نقلا عن|نقلا عن .{1,40}$|"
     r"المصدر\s*:|المصادر\s*:|اخر تحديث|تاريخ النشر|نشر في\s*:?|"
     r"ظهرت المقاله .{0,300}اولا علي|the post .{0,300}appeared first on|read more|continue reading|"
@@ -161,9 +166,12 @@ def _fragment_to_text(html: str) -> str:
     except ImportError:  # pragma: no cover
         return _TAG.sub("\n", html)
     try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        return _lxml_fragment_text(lxml.html.fragment_fromstring(html, create_parent="div"))
     except Exception:  # lxml.etree.ParserError and friends on hopeless markup
         return _TAG.sub("\n", html)
+
+
+def _lxml_fragment_text(root) -> str:  # type: ignore[no-untyped-def]
     for el in list(root.iter()):
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag in _DROP_TAGS or not tag:  # comments and processing instructions have no str tag
@@ -199,7 +207,7 @@ def clean_paragraphs(text_or_html: str, title: str | None = None) -> tuple[list[
     """Body paragraphs and the title (the one given, else the page's own when it is HTML)."""
     if not isinstance(text_or_html, str) or not text_or_html.strip():
         return [], title
-    text = text_or_html
+    text = _CONTROL_BREAK.sub("\n", _CONTROL.sub("", text_or_html))
     if looks_like_html(text):
         text, page_title = html_to_text(text)
         title = title or page_title
@@ -312,8 +320,14 @@ def remove_furniture(lines: list[str], title: str | None = None) -> list[str]:
         return prose
     if body:
         return [lines[i] for i in body]
-    # Everything looked like furniture; keep the lines that have words rather than return nothing.
-    return [line for line in lines if _HAS_LETTER.search(line) and not _FURNITURE_LINE.match(normalize(line))]
+    # Everything looked like furniture; keep the lines that have words rather than return nothing,
+    # but never a line that is furniture whatever surrounds it (a copyright notice, a read-more link).
+    return [
+        line
+        for line, norm in zip(lines, norms, strict=True)
+        if _HAS_LETTER.search(line)
+        and not (_FURNITURE_LINE.match(norm) or _FURNITURE_START.match(norm) or _DISCLAIMER.search(norm))
+    ]
 
 
 def _is_date_line(toks: list[str]) -> bool:

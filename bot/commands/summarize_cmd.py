@@ -90,7 +90,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"akhbar summarize: {exc}", file=sys.stderr)
         return 1
     # The title shown: the one given, else the page's own (HTML metadata, or a headline printed twice).
-    title = clean_paragraphs(text, args.title)[1]
+    try:
+        title = clean_paragraphs(text, args.title)[1]
+    except Exception:  # summarize() never raises on odd input; the title shown must not either
+        title = args.title
     sentences = summarize(text, title=title, sentences=args.sentences, max_words=args.max_words)
     if args.json:
         print(json.dumps({"title": title, "sentences": sentences}, ensure_ascii=False))

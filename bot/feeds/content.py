@@ -7,7 +7,9 @@ summarizer's choice of whole sentences, trimmed to summary.max_chars.
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from dataclasses import dataclass
 
 import summarizer
@@ -16,6 +18,8 @@ from bot.feeds.parser import ParsedEntry
 from summarizer.normalize import tokens
 
 log = logging.getLogger(__name__)
+
+_TAG = re.compile(r"<[^>]*>")
 
 
 def word_count(text: str) -> int:
@@ -40,8 +44,10 @@ def clean(text_or_html: str, title: str) -> str:
     try:
         return summarizer.clean_text(text_or_html, title=title or None).strip()
     except Exception:  # a summarizer bug on one odd entry must not stop the feed
-        log.exception("clean_text failed; keeping the raw text")
-        return " ".join(text_or_html.split())
+        log.exception("clean_text failed; keeping the text without its markup")
+        # Never markup on a card: the text is summarised as cleaned and shown as it is.
+        lines = (" ".join(html.unescape(line).split()) for line in _TAG.sub("\n", text_or_html).splitlines())
+        return "\n\n".join(line for line in lines if line)
 
 
 @dataclass(frozen=True)
