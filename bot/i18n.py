@@ -68,6 +68,24 @@ def _rtl_message_line(line: str) -> str:
     return line
 
 
+_ARABIC_LETTER = re.compile(r"[\u0621-\u064A\u0671-\u06D3]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def arabic_led_by_latin(visible: str) -> bool:
+    """An Arabic line (a story's title or sentence) whose first letter or digit is Latin ("CNN تكشف …"):
+    it needs an RLM in a message of any language, or Telegram lays it out left to right from that
+    word and the Arabic reads back to front."""
+    for char in visible:
+        if char.isalnum():
+            if not char.isascii():
+                return False
+            break
+    else:
+        return False
+    return len(_ARABIC_LETTER.findall(visible)) > len(_LATIN_LETTER.findall(visible))
+
+
 def rtl_line(line: str) -> str:
     """Prefix an RLM where an Arabic line would start with Latin letters or digits.
 

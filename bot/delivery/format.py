@@ -29,7 +29,7 @@ from bot.clock import as_utc, utcnow
 from bot.config import SummaryConfig
 from bot.db.models import Story
 from bot.feeds.content import trim
-from bot.i18n import ELLIPSIS, RLM, ar_digits, clip, month_name, number, text
+from bot.i18n import ELLIPSIS, RLM, ar_digits, arabic_led_by_latin, clip, month_name, number, text
 
 MAX_MESSAGE = 4096
 MAX_TITLE_CHARS = 300
@@ -93,6 +93,14 @@ def rtl(line_html: str, visible: str, lang: str) -> str:
     """In an Arabic message, the HTML line with an RLM in front when its visible text starts with
     Latin letters or digits."""
     return RLM + line_html if lang == "ar" and needs_rlm(visible) else line_html
+
+
+def rtl_story(line_html: str, visible: str, lang: str) -> str:
+    """A line of the story itself (its title, a sentence): as `rtl` in an Arabic message, and in an
+    English one too when it is an Arabic line led by a Latin word."""
+    if lang != "ar" and arabic_led_by_latin(visible):
+        return RLM + line_html
+    return rtl(line_html, visible, lang)
 
 
 def safe_url(url: str | None) -> str | None:
@@ -163,8 +171,11 @@ _SENTENCE_END = re.compile(r"[.!?؟…]['\"»”’)\]]*$")
 
 def _mark_cut_off(sentences: list[str], text_value: str | None) -> list[str]:
     """Many feeds' descriptions are the article's first words, cut mid-sentence; the card shows
-    such a last fragment with an ellipsis so it does not read as a whole sentence."""
+    such a last fragment with an ellipsis so it does not read as a whole sentence. A cut lead is one
+    paragraph: a body of several that ends without a stop (a table of results, a list) is whole."""
     tail = (text_value or "").rstrip()
+    if "\n\n" in tail:
+        return sentences
     return [
         f"{s.rstrip()} {ELLIPSIS}"
         if tail.endswith(s.rstrip()) and not _SENTENCE_END.search(s.rstrip())
@@ -219,7 +230,7 @@ def render_story(
     title = clip_title(story.title)
     url = safe_url(story.url)
     title_html = f'<b><a href="{esc(url)}">{esc(title)}</a></b>' if url else f"<b>{esc(title)}</b>"
-    head = [rtl(title_html, title, lang), meta_line(story, lang=lang, tz=tz, now=now)]
+    head = [rtl_story(title_html, title, lang), meta_line(story, lang=lang, tz=tz, now=now)]
     text_html, kept = _fit(head, shown, limit, lang, tail=_also_line(also, lang))
 
     rows: list[list[InlineKeyboardButton]] = []
@@ -258,7 +269,7 @@ def _fit(
     kept = [" ".join(s.split()) for s in sentences if s.strip()]
 
     def build(items: Iterable[str]) -> str:
-        body = "\n\n".join(rtl(esc(s), s, lang) for s in items)
+        body = "\n\n".join(rtl_story(esc(s), s, lang) for s in items)
         return "\n".join(head) + ("\n\n" + body if body else "") + ("\n\n" + tail if tail else "")
 
     result = build(kept)
@@ -380,11 +391,11 @@ def digest_item(story: Story, lang: str = "ar") -> str:
     title = clip_title(story.title)
     url = safe_url(story.url)
     linked = f'<a href="{esc(url)}">{esc(title)}</a>' if url else esc(title)
-    lines = [rtl(f"• {linked}", title, lang)]
+    lines = [rtl_story(f"• {linked}", title, lang)]
     lead = next((s for s in story.summary or [] if s.strip()), "")
     if lead:
         lead = clip(lead, DIGEST_LEAD_CHARS)
-        lines.append(rtl(esc(lead), lead, lang))
+        lines.append(rtl_story(esc(lead), lead, lang))
     return "\n".join(lines)
 
 

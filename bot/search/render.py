@@ -9,7 +9,7 @@ import html
 import re
 
 from bot.delivery.format import MAX_SUMMARY_CHARS, clip_title, local_time
-from bot.i18n import RLM, clip, number, rtl, text
+from bot.i18n import RLM, arabic_led_by_latin, clip, number, rtl, text
 from bot.search.service import SearchHit, SearchPage
 
 TEXTS = {
@@ -89,9 +89,13 @@ def linked_title(hit: SearchHit) -> str:
 
 def hit_block(n: int, hit: SearchHit, lang: str, tz: str) -> str:
     meta = html.escape(meta_line(hit, lang, tz), quote=False)
-    lines = [f"{number(n, lang)}. {linked_title(hit)}", meta]
+    title = f"{number(n, lang)}. {linked_title(hit)}"
+    if lang != "ar" and arabic_led_by_latin(clip_title(hit.title)):
+        title = RLM + title  # an Arabic title led by a Latin word reads back to front otherwise
+    lines = [title, meta]
     if hit.snippet_html:
-        lines.append(hit.snippet_html)
+        snippet = hit.snippet_html
+        lines.append(RLM + snippet if lang != "ar" and arabic_led_by_latin(plain(snippet)) else snippet)
     # A line starting with Latin would be laid out left-to-right in an Arabic message.
     return "\n".join(RLM + line if lang == "ar" and _starts_latin(line) else line for line in lines)
 
