@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -100,7 +101,15 @@ def _unreachable(config: Config, path: object) -> str | None:
 
 
 def entry() -> None:
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `akhbar search … | head`: the reader has what it wanted. Python would print a traceback
+        # while flushing stdout at exit, so stdout goes to /dev/null first (as the docs advise).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141  # what a shell reports for a command killed by SIGPIPE
+    sys.exit(code)
 
 
 if __name__ == "__main__":

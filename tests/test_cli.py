@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -194,3 +195,24 @@ def test_logging_never_shows_the_token(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_make_config_helper_is_valid(tmp_path: Path) -> None:
     assert make_config(tmp_path).fetch.allow_private_addresses is True
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_without_a_traceback(tmp_path: Path) -> None:
+    """`akhbar search … | head`: head exits after its lines, and the rest of the output met a closed
+    pipe; Python printed a BrokenPipeError traceback under the answer."""
+    story = Path(__file__).parent / "fixtures" / "summarizer" / "seed_alaraby_2024.txt"
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is already gone: the first write fails, whatever the timing
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "summarize", str(story)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
+    assert done.returncode == 141
