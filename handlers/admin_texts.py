@@ -73,6 +73,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "⚠️ هذا الرابط ليس خلاصة أخبار، ولا تشير الصفحة إلى أي خلاصة.",
         "en": "⚠️ That link is not a news feed, and the page does not point to one.",
     },
+    "add_empty": {
+        "ar": "⚠️ ردّ الخادم على هذا الرابط بصفحة فارغة: لا أخبار فيها ولا رابط خلاصة. جرّب لاحقًا أو تحقق من الرابط.",
+        "en": "⚠️ The server answered that link with an empty page: no news and no feed link in it. "
+        "Try again later or check the link.",
+    },
     # The page names its feed, and that feed link is what failed ({detail}: the link and why).
     "add_discovered_not_feed": {
         "ar": "⚠️ تشير الصفحة إلى خلاصة، لكن رابطها لا يعطي خلاصة أخبار صالحة:\n{detail}",

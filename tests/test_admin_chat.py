@@ -153,6 +153,7 @@ async def test_admin_adds_a_site_home_page_and_the_feed_is_discovered(
         ("article", "ليس خلاصة أخبار"),
         ("garbage", "ليس رابطًا صالحًا"),
         ("closed port", "تعذّر الاتصال بالخادم"),
+        ("empty", "بصفحة فارغة"),
     ],
 )
 async def test_addfeed_refusals_say_why_and_add_nothing(
@@ -168,7 +169,10 @@ async def test_addfeed_refusals_say_why_and_add_nothing(
         "article": feed_server.article_url(feed_server.stories[0].id),
         "garbage": "ftp://",
         "closed port": "http://127.0.0.1:9/feed.xml",
+        "empty": feed_server.url_for("x"),
     }[target]
+    if target == "empty":
+        feed_server.set_fault("x", "empty")
     async with bot_factory() as app:
         reply = await ask(fake_telegram, f"/addfeed {url}")
         assert expected in reply["plain_text"]

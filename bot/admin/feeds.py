@@ -349,6 +349,9 @@ async def add_feed(
         try:
             result = await fetcher.fetch(cleaned, accept="feed")
             _raise_for_status(result, FetchError)
+            if not result.content.strip():
+                # Nothing to read as a feed or to look for a feed link in: say that, not "no feed".
+                return AddFeedResult("empty", "the server answered with an empty page", url=cleaned)
             try:
                 parsed = parse_feed(result.content, url=result.final_url or cleaned, headers=result.headers)
             except FeedParseError as parse_error:
@@ -597,7 +600,7 @@ def _web_address(item: OpmlFeed) -> tuple[str | None, str]:
 
 # Failures another spelling of the same address may not have (a path with or without its slash, http
 # for https): the file's other spellings are tried. Not a timeout: it would only wait as long again.
-_RETRIED = frozenset({"http_status", "not_feed", "unreachable", "redirects"})
+_RETRIED = frozenset({"http_status", "not_feed", "empty", "unreachable", "redirects"})
 
 
 async def _first_spelling_added(

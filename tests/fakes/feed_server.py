@@ -30,7 +30,7 @@ Feed options (`add_feed(...)` keywords, changeable later with `configure(name, .
 Fault modes (`set_fault(name, mode)`): "500", "404", "503" (with Retry-After: `retry_after` seconds),
 "slow" (waits `slow_seconds` before answering), "truncated" (announces the full Content-Length, sends
 half and closes the connection), "html" (an HTML page instead of XML), "garbage" (text that is no
-feed), "huge" (a valid-looking feed streamed until `huge_bytes`), "redirect_loop" (302s that never
+feed), "empty" (a 200 with an empty body), "huge" (a valid-looking feed streamed until `huge_bytes`), "redirect_loop" (302s that never
 end) and None (healthy).
 
 Other pages:
@@ -64,7 +64,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "feeds" / "ant_sample.jsonl"
-FAULTS = ("500", "404", "503", "slow", "truncated", "html", "garbage", "huge", "redirect_loop")
+FAULTS = ("500", "404", "503", "slow", "truncated", "html", "garbage", "empty", "huge", "redirect_loop")
 
 
 @dataclass(frozen=True)
@@ -431,6 +431,9 @@ class FeedServer:
         if fault == "garbage":
             self._record(feed.name, request, 200)
             return web.Response(text="<<<this is not a feed>>> {{}} ]]>", content_type="text/xml")
+        if fault == "empty":
+            self._record(feed.name, request, 200)
+            return web.Response(body=b"", content_type="application/rss+xml")
         if fault == "redirect_loop":
             self._record(feed.name, request, 302)
             raise web.HTTPFound(f"/loop/{quote(feed.name, safe='')}")
