@@ -150,7 +150,7 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     typed = " ".join(context.args or [])
     if not typed:
         # A user sending /language to see what it offers must not find the bot switched already.
-        await reply(update, say("language_choose", ctx.lang), _language_keyboard(sub.language))
+        await reply(update, ctx.say("language_choose"), _language_keyboard(sub.language))
         return
     wanted = LANGUAGE_WORDS.get(normalize(typed))
     if wanted is None:
@@ -158,7 +158,7 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, say("language_unknown", ctx.lang, value=clip(typed)))
         return
     await service.set_language(ctx.svc.db, ctx.chat_id, wanted, config=ctx.svc.config)
-    await reply(update, say("language_set", wanted))
+    await reply(update, say(ctx.key("language_set"), wanted))
 
 
 async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -173,7 +173,7 @@ async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await service.set_language(ctx.svc.db, ctx.chat_id, wanted, config=ctx.svc.config)
     await query.answer()
     # The choice is replaced by its outcome, said in the language just chosen.
-    await edit(update, say("language_set", wanted))
+    await edit(update, say(ctx.key("language_set"), wanted))
 
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

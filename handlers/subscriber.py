@@ -140,7 +140,9 @@ async def subscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     else:
         await query.answer(notice)
     markup = keyboards.subscribe_keyboard(feeds, topics, await _subscribed(ctx), page, ctx.lang)
-    await edit(update, None, markup)
+    # The text too, not only the keyboard: a list opened before a language switch would otherwise
+    # keep its old heading above buttons in the new language.
+    await edit(update, say("subscribe_intro", ctx.lang), markup)
 
 
 def _pressed(data: str) -> tuple[int | None, int] | None:
@@ -167,7 +169,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     wanted = _arg_text(context)
     items = await _described(ctx)
     if not items:
-        await reply(update, say("no_subscriptions", ctx.lang))
+        await reply(update, ctx.say("no_subscriptions"))
         return
     if not wanted:
         markup = keyboards.unsubscribe_keyboard(items, 0, ctx.lang)
@@ -219,10 +221,11 @@ async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         label = labels.get(removed.id) or removed.display or removed.target
         await query.answer(answer("toggled_off", ctx.lang, name=label))
     if not items:
-        await edit(update, say("no_keywords" if words_only else "no_subscriptions", ctx.lang))
+        await edit(update, ctx.say("no_keywords" if words_only else "no_subscriptions"))
     else:
         prefix = _WORDS_ONLY if words_only else "uns"
-        await edit(update, None, keyboards.unsubscribe_keyboard(items, page, ctx.lang, prefix=prefix))
+        intro = say("unfollow_intro" if words_only else "unsubscribe_intro", ctx.lang)
+        await edit(update, intro, keyboards.unsubscribe_keyboard(items, page, ctx.lang, prefix=prefix))
 
 
 # ---------------------------------------------------------------- /mysubs
@@ -234,9 +237,9 @@ async def mysubs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     items = await service.describe_subscriptions(ctx.svc.db, ctx.chat_id)
     if not items or ctx.subscriber is None or not ctx.subscriber.active:
-        await reply(update, say("no_subscriptions", ctx.lang))
+        await reply(update, ctx.say("no_subscriptions"))
         return
-    lines = [say("mysubs_header", ctx.lang)]
+    lines = [ctx.say("mysubs_header")]
     for kind, heading in (
         ("feed", "mysubs_feeds"),
         ("topic", "mysubs_topics"),
@@ -361,7 +364,7 @@ async def topic_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         name = keyboards.topic_label(topic, ctx.lang)
         await query.answer(answer("toggled_on" if now_on else "toggled_off", ctx.lang, name=name))
     markup = keyboards.topics_keyboard(items, await _subscribed(ctx), page, ctx.lang)
-    await edit(update, None, markup)
+    await edit(update, say("topics_header", ctx.lang), markup)
 
 
 # ---------------------------------------------------------------- /latest

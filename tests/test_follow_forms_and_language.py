@@ -216,4 +216,4 @@ async def test_in_a_group_only_admins_choose_the_language(bot: Any, fake_telegra
         await _press(fake_telegram, choice, "English", user_id=GROUP_ADMIN)
         await fake_telegram.wait_for("editMessageText", since=calls)
         now = fake_telegram.message(GROUP, choice["message_id"])
-        assert now is not None and now["plain_text"] == "OK, I will talk to you in English from now on."
+        assert now is not None and now["plain_text"] == "OK, I will post in this chat in English from now on."

@@ -145,7 +145,7 @@ async def test_bot_made_admin_of_a_channel_registers_it_silently(bot: Any, fake_
         assert sub is not None and sub.chat_type == "channel" and sub.active
         # No greeting is posted to the channel's readers; a command still gets its answer.
         [reply] = await fake_telegram.converse(CHANNEL, "/mysubs", language_code=None)
-        assert "ليست لديك اشتراكات بعد" in reply["plain_text"]
+        assert "ليست لهذه المحادثة اشتراكات بعد" in reply["plain_text"]
         assert len(fake_telegram.sent_messages(CHANNEL)) == 1
 
 

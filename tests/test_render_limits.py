@@ -61,9 +61,8 @@ async def _press(fake: FakeTelegram, message: dict[str, Any], data: str, lang: s
     calls = len(fake.calls())
     update = await fake.callback_query(message["chat_id"], message["message_id"], data, language_code=lang)
     answer = await fake.wait_for_callback_answer(update["callback_query"]["id"])
-    # A list's page turn redraws its buttons; a /settings press redraws its text with them.
-    method = "editMessageText" if data.startswith("set:") else "editMessageReplyMarkup"
-    await fake.wait_for(method, since=calls, timeout=5)
+    # A press redraws the message's text with its buttons (in the chat's language as it is now).
+    await fake.wait_for("editMessageText", since=calls, timeout=5)
     return {**answer, "message": copy.deepcopy(fake.message(message["chat_id"], message["message_id"]))}
 
 

@@ -38,7 +38,7 @@ async def _press(fake: Any, message: dict[str, Any], data: str) -> dict[str, Any
     """Press a button and wait until the bot has answered it; returns the message as it is now."""
     update = await fake.callback_query(message["chat_id"], message["message_id"], data)
     await fake.wait_for_callback_answer(update["callback_query"]["id"])
-    await fake.wait_for("editMessageReplyMarkup", since=len(fake.calls()) - 1, timeout=5)
+    await fake.wait_for("editMessageText", since=len(fake.calls()) - 1, timeout=5)
     return dict(fake.message(message["chat_id"], message["message_id"]))
 
 
@@ -55,7 +55,7 @@ async def test_subscribe_keyboard_toggles_with_a_check_mark(bot: Any, fake_teleg
         calls = len(fake_telegram.calls())
         update = await fake_telegram.callback_query(USER_ID, menu["message_id"], button["callback_data"])
         answer = await fake_telegram.wait_for_callback_answer(update["callback_query"]["id"])
-        await fake_telegram.wait_for("editMessageReplyMarkup", since=calls)
+        await fake_telegram.wait_for("editMessageText", since=calls)
         assert answer["text"] == "✓ اشتركت في «الجزيرة نت»"
         now = fake_telegram.message(USER_ID, menu["message_id"])
         assert _button(now, "الجزيرة نت")["text"].startswith("✓ ")
@@ -66,14 +66,14 @@ async def test_subscribe_keyboard_toggles_with_a_check_mark(bot: Any, fake_teleg
         calls = len(fake_telegram.calls())
         update = await fake_telegram.callback_query(USER_ID, menu["message_id"], topic["callback_data"])
         await fake_telegram.wait_for_callback_answer(update["callback_query"]["id"])
-        await fake_telegram.wait_for("editMessageReplyMarkup", since=calls)
+        await fake_telegram.wait_for("editMessageText", since=calls)
         assert await _subs(app) == {("feed", str(jazeera)), ("topic", "سوريا")}
 
         # Pressing again removes it.
         calls = len(fake_telegram.calls())
         update = await fake_telegram.callback_query(USER_ID, menu["message_id"], button["callback_data"])
         answer = await fake_telegram.wait_for_callback_answer(update["callback_query"]["id"])
-        await fake_telegram.wait_for("editMessageReplyMarkup", since=calls)
+        await fake_telegram.wait_for("editMessageText", since=calls)
         assert answer["text"] == "ألغيت الاشتراك في «الجزيرة نت»"
         now = fake_telegram.message(USER_ID, menu["message_id"])
         assert not _button(now, "الجزيرة نت")["text"].startswith("✓")

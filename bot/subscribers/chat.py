@@ -45,8 +45,13 @@ class ChatContext:
 
     def say(self, key: str, /, **values: object) -> str:
         """The catalog text in the chat's language, in a group's own words where it has them."""
+        return say(self.key(key), self.lang, **values)
+
+    def key(self, key: str) -> str:
+        """The catalog key in a group's own words where it has them (the chat is its members, not
+        one reader): for a text said in another language than the chat's, e.g. the one just chosen."""
         group = f"{key}.group"
-        return say(group if not self.private and group in TEXTS else key, self.lang, **values)
+        return group if not self.private and group in TEXTS else key
 
     async def register(self, *, news_here: bool = False) -> Subscriber:
         """The chat's subscriber row, created or re-activated (commands that change things).
@@ -154,7 +159,11 @@ async def changing_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> C
         return None
     if not await may_change(update, context):
         if update.callback_query is not None:
-            await update.callback_query.answer(say("not_admin", ctx.lang), show_alert=True)
+            # An alert only the presser sees: in their app's language, as admin_only's refusal is
+            # (the group's own language is for what the whole chat reads).
+            user = update.effective_user
+            alert_lang = language_for(user.language_code if user else None)
+            await update.callback_query.answer(say("not_admin", alert_lang), show_alert=True)
         else:
             await reply(update, say("not_admin", ctx.lang))
         return None

@@ -420,6 +420,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "ستصل إلى هذه المحادثة الأخبار التي تذكر «{keyword}» من كل المصادر.",
         "en": "Stories that mention «{keyword}», from every source, will be posted here.",
     },
+    "language_set.group": {
+        "ar": "حسنًا، سأكتب في هذه المحادثة بالعربية من الآن.",
+        "en": "OK, I will post in this chat in English from now on.",
+    },
+    "language_choose.group": {
+        "ar": "اختر اللغة التي أكتب بها في هذه المحادثة:",
+        "en": "Choose the language I post in, in this chat:",
+    },
+    "mysubs_header.group": {"ar": "<b>اشتراكات هذه المحادثة</b>", "en": "<b>This chat's subscriptions</b>"},
+    "no_subscriptions.group": {
+        "ar": (
+            "ليست لهذه المحادثة اشتراكات بعد.\n"
+            "أرسل /subscribe لتختار المصادر، أو /follow مع كلمة لتتابعها في كل المصادر."
+        ),
+        "en": "This chat has no subscriptions yet.\nSend /subscribe to choose sources, or /follow with a keyword.",
+    },
     "stopped.group": {
         "ar": "أوقفت كل اشتراكات هذه المحادثة، ولن أنشر فيها أخبارًا بعد الآن. يستطيع مشرفوها إعادتها بالأمر /start.",
         "en": "All of this chat's subscriptions have ended and I will post no more news here. "
