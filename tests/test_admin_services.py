@@ -269,6 +269,10 @@ async def test_stats_count_subscribers_stories_deliveries_and_draw_a_png(db: Dat
         session.add(Feed(url="http://e.org/a", name="أ", status="failing"))
         for i in range(5):
             session.add(Story(entry_key=f"s{i}", title="خبر", source="s", fetched_at=now))
+        await session.flush()
+        first = (await session.scalars(select(Story.id).where(Story.entry_key == "s0"))).one()
+        # The same story carried by a second feed is stored again as its duplicate: one story, not two.
+        session.add(Story(entry_key="s0-copy", title="خبر", source="s", fetched_at=now, duplicate_of=first))
         three_days = now - timedelta(days=3)
         session.add(
             Story(entry_key="old", title="خبر", source="s", fetched_at=three_days, published_at=three_days)

@@ -353,6 +353,25 @@ async def test_stories_held_by_quiet_hours_follow_the_subscriptions_until_they_e
     assert {r.status for r in await rows(db, 35)} == {"withdrawn"}
 
 
+async def test_a_removed_feeds_cards_held_by_quiet_hours_are_not_delivered_in_the_morning(
+    db: Database, config_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin removes a feed at midnight: its readers are told «لم يعد المصدر … متاحًا», so its
+    stories held until 07:00 must not arrive then (as on /unsubscribe); one a followed word wants does."""
+    from bot.admin import feeds as admin_feeds
+
+    config = config_factory()
+    feed = await night_quiet_subscriber(db, 36, "Asia/Riyadh")
+    now = at("2026-05-01T23:30:00+03:00")
+    freeze(monkeypatch, now, routing, service, admin_feeds)
+    await service.follow(db, 36, "الاقتصاد")
+    plain = await add_story(db, feed, "خبر عن الطقس", fetched_at=now)
+    economy = await add_story(db, feed, "خبر عن الاقتصاد", fetched_at=now)
+    await route_new_stories(db, config, [plain, economy])
+    assert (await admin_feeds.remove_feed(db, str(feed))).code == "removed"
+    assert {r.story_id: r.status for r in await rows(db, 36)} == {plain: "withdrawn", economy: "pending"}
+
+
 async def test_a_card_held_by_quiet_hours_arrives_as_the_settings_read_when_it_is_sent(
     db: Database, config_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

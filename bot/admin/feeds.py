@@ -31,6 +31,7 @@ from bot.db.models import Feed, Story, Subscription
 from bot.feeds.identity import is_tracking_param
 from bot.feeds.models import FeedAlias
 from bot.subscribers import notices
+from bot.subscribers import service as subscriber_service
 from summarizer.normalize import normalize
 
 if TYPE_CHECKING:
@@ -733,10 +734,22 @@ async def remove_feed(
         if feed is None:
             return FeedActionResult("not_found")
         followers = await notices.feed_subscribers(session, feed.id)
+        following = (
+            await session.scalars(
+                select(Subscription.chat_id).where(
+                    Subscription.kind == "feed", Subscription.target == str(feed.id)
+                )
+            )
+        ).all()
         result = await session.execute(
             delete(Subscription).where(Subscription.kind == "feed", Subscription.target == str(feed.id))
         )
         removed = int(getattr(result, "rowcount", 0) or 0)
+        now = utcnow()
+        for chat_id in following:
+            # Cards of the feed waiting out a reader's quiet hours go with the subscription, as on
+            # /unsubscribe: the reader is told the source is gone and must not get its news at 07:00.
+            await subscriber_service.rematch_held(session, chat_id, now)
         info = FeedActionResult(
             "removed", feed.id, feed.name, feed.origin, subscriptions_removed=removed, followers=followers
         )

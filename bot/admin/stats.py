@@ -75,9 +75,12 @@ async def collect(db: Database, *, timezone: str = "UTC", days: int = CHART_DAYS
             ).all()
         }
         # By when they were published, as /feeds counts a feed's items a day: a feed added today
-        # brings its whole archive, which is not today's news.
+        # brings its whole archive, which is not today's news. A story two feeds carry is one story
+        # (the second copy is stored as a duplicate of the first, for its feed's own listing).
         published = func.coalesce(Story.published_at, Story.fetched_at)
-        story_times = (await session.scalars(select(published).where(published >= start))).all()
+        story_times = (
+            await session.scalars(select(published).where(published >= start, Story.duplicate_of.is_(None)))
+        ).all()
         sent_times = (
             await session.scalars(
                 # Messages that brought readers news: cards, digests, broadcasts. An edit of a card

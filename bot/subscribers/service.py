@@ -273,7 +273,7 @@ async def _retime_held(session: AsyncSession, sub: Subscriber, now: datetime) ->
 UNWANTED = "unsubscribed while held"
 
 
-async def _rematch_held(session: AsyncSession, chat_id: int, now: datetime) -> None:
+async def rematch_held(session: AsyncSession, chat_id: int, now: datetime) -> None:
     """Cards waiting out the chat's quiet hours follow its subscriptions: a story whose only
     subscription was just removed is not delivered at 07:00, and one withdrawn so comes back if the
     subscription returns before then. Rows waiting out a retry backoff (attempts > 0) are left alone."""
@@ -485,7 +485,7 @@ async def _subscribe(
                 Subscription(chat_id=chat_id, kind=kind, target=target, display=display, created_at=utcnow())
             )
             await session.flush()
-            await _rematch_held(session, chat_id, utcnow())
+            await rematch_held(session, chat_id, utcnow())
     except IntegrityError:
         # Two presses at once: the other one added it.
         return Subscription(chat_id=chat_id, kind=kind, target=target, display=display)
@@ -502,7 +502,7 @@ async def unsubscribe(db: Database, chat_id: int, kind: str, target: str) -> boo
                 Subscription.chat_id == chat_id, Subscription.kind == kind, Subscription.target == target
             )
         )
-        await _rematch_held(session, chat_id, utcnow())
+        await rematch_held(session, chat_id, utcnow())
         return bool(getattr(result, "rowcount", 0))
 
 
@@ -517,7 +517,7 @@ async def _unfollow(db: Database, chat_id: int, target: str) -> list[str]:
         for row in rows:
             await session.delete(row)
         await session.flush()
-        await _rematch_held(session, chat_id, utcnow())
+        await rematch_held(session, chat_id, utcnow())
         return [keyword_label(r) for r in rows]
 
 
@@ -557,7 +557,7 @@ async def unsubscribe_id(db: Database, chat_id: int, subscription_id: int) -> Su
             return None
         await session.delete(row)
         await session.flush()
-        await _rematch_held(session, chat_id, utcnow())
+        await rematch_held(session, chat_id, utcnow())
         return row
 
 
@@ -580,7 +580,7 @@ async def subscribe_all_feeds(db: Database, chat_id: int) -> int:
 async def unsubscribe_all(db: Database, chat_id: int) -> int:
     async with db.write() as session:
         result = await session.execute(delete(Subscription).where(Subscription.chat_id == chat_id))
-        await _rematch_held(session, chat_id, utcnow())
+        await rematch_held(session, chat_id, utcnow())
         return int(getattr(result, "rowcount", 0) or 0)
 
 
