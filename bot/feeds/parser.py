@@ -22,9 +22,10 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from html.entities import html5
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from feedparser.exceptions import ThingsNobodyCaresAboutButMe
@@ -47,9 +48,28 @@ _UTF8_APART = re.compile(r"(?<![\udc80-\udcff])[^\x00-\x7f\udc80-\udcff](?![\udc
 _ARABIC_ONLY = re.compile(r"[\u0600-\u06ff\u200c\u200d]+")
 # HTTP charsets that are a server's default rather than the author's word (Apache's ISO-8859-1).
 _WESTERN = frozenset({"ascii", "iso8859-1", "iso8859-15", "cp1252"})
+# The single-byte Arabic encodings (codecs' names), and the names feedparser is given.
+_ARABIC_CODECS = {"cp1256": "windows-1256", "iso8859-6": "ISO-8859-6"}
+_ARABIC_LETTER = re.compile("[\u0621-\u063a\u0641-\u064a]")
+# Latin-1 letters windows-1256 has among its Arabic ones, and bytes ISO-8859-6 leaves undefined.
+_NOT_ARABIC = re.compile("[\u00c0-\u00ff\ufffd]")
+# UTF-8 Arabic read as windows-1252 or Latin-1 and saved as UTF-8 again («Ø§Ù„» for «ال»): a
+# lead byte 0xD8-0xDB, then a continuation byte 0x80-0xBF, as those encodings show them.
+_MOJIBAKE_LEAD = "ØÙÚÛ"
+_MOJIBAKE = re.compile("[ØÙÚÛ][\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]")
+_ARABIC_BLOCK = re.compile("[\u0600-\u06ff]")
+_MARKUP_TEXT = re.compile("[^<>]+")
+_MOJIBAKE_BYTES = (b"\xc3\x98", b"\xc3\x99")  # Ø and Ù in UTF-8: ا ل م و ي... all start so
 _XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?\sencoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
 _HIGH_RUN = re.compile(rb"[\x80-\xff]+")
 _ROOT_END = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|RDF)\s*>", re.I)
+# Declarations before the root element: feedparser strips (and makes safe) a DOCTYPE and its
+# ENTITY declarations only at the start of a line, and a DOCTYPE left in place after the XML
+# declaration made expat drop every HTML entity it did not declare (&nbsp; glued two words).
+_FIRST_ELEMENT = re.compile(rb"<\w")
+_INLINE_DECLARATION = re.compile(rb"(?<=[^\s])[ \t]*(?=<!(?:DOCTYPE|ENTITY)\b)")
+# HTML's named entities (XML's own five aside), undeclared in a feed: expat rejects or drops them.
+_HTML_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});")
 _FEED_TYPES = (
     "application/rss+xml",
     "application/atom+xml",
@@ -172,7 +192,8 @@ def _as_utf8(content: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, 
     counts as UTF-8 too (see _repaired): feedparser would read the whole document in whatever
     single-byte encoding fits (IBM855, or windows-1256 over its UTF-8 items).
     A legacy body labelled with a Western server default is read as its XML declaration or its
-    bytes say (see _legacy_charset).
+    bytes say, and single-byte Arabic as whichever of windows-1256 and ISO-8859-6 reads as
+    Arabic, whatever the label and the declaration claim (see _legacy_charset).
     With no Content-Type at all feedparser reads raw text as ISO-8859-1 but character references
     as Unicode, so the XML rules (declaration, else UTF-8) are asked for instead. A UTF-16 byte
     order mark says what the body is, whatever the server's label (often a blanket charset=utf-8)."""
@@ -193,10 +214,38 @@ def _as_utf8(content: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, 
             if charset is not None:
                 return content, {**headers, "content-type": f"application/xml; charset={charset}"}
         else:
-            return content, utf8
+            return _unmojibaked_document(body) or content, utf8
     if not headers.get("content-type", "").strip():
         return content, {**headers, "content-type": "application/xml"}
     return content, headers
+
+
+def _unmojibaked_document(body: bytes) -> bytes | None:
+    """A UTF-8 body whose Arabic is mostly mojibake (see _MOJIBAKE), repaired; None otherwise.
+    Its items' fields would each be repaired anyway (see _unmojibaked), but not its channel's
+    name, categories or anything else feedparser reads."""
+    if not any(mark in body for mark in _MOJIBAKE_BYTES):
+        return None
+    text = body.decode("utf-8")
+    arabic = len(_ARABIC_LETTER.findall(text))
+    if len(_MOJIBAKE.findall(text)) <= arabic:
+        return None
+    # Text by text, between tags: ftfy decodes a stretch that is all mojibake, and misses some of
+    # it (a comma after &quot;, a lone «و») in a whole document that also has real Arabic.
+    fixed = _MARKUP_TEXT.sub(lambda match: _unmojibaked(match.group()), text)
+    return fixed.encode("utf-8") if fixed != text else None
+
+
+def _unmojibaked(value: str) -> str:
+    """A title or text with no Arabic in it but Arabic mojibake, repaired with ftfy; as it is
+    otherwise. Only ftfy's encoding fix: its other fixes (quotes, widths, normalisation) would
+    change what the outlet wrote."""
+    if not any(lead in value for lead in _MOJIBAKE_LEAD) or _ARABIC_LETTER.search(value):
+        return value
+    import ftfy  # here: a tenth of a second to import, in every parse worker, for a rare feed
+
+    fixed = ftfy.fix_encoding(value)
+    return fixed if _ARABIC_BLOCK.search(fixed) else value
 
 
 def _repaired(body: bytes) -> str | None:
@@ -223,18 +272,35 @@ def _as_windows_1256(run: str) -> str:
 
 
 def _legacy_charset(body: bytes, content_type: str) -> str | None:
-    """The charset a legacy body labelled with a Western server default (Apache's ISO-8859-1)
-    really has: its XML declaration's when that names another, else windows-1256 when its bytes
-    look like single-byte Arabic. None to keep the label."""
+    """The charset a legacy (not UTF-8) body really has; None to keep the HTTP label.
+
+    Single-byte Arabic is windows-1256 or ISO-8859-6, and servers and templates name the wrong
+    one: the body is decoded both ways and the reading that is Arabic wins (see _arabic_score),
+    the XML declaration's on a tie, then the label's. A label that names neither, or is a
+    Western server default (Apache's ISO-8859-1), gives way to a declaration that names another
+    encoding. A label naming some other encoding is kept."""
     label = _codec(content_type.lower().partition("charset=")[2].split(";")[0].strip(" \"'"))
-    if label not in _WESTERN:
+    if label not in (*_WESTERN, *_ARABIC_CODECS, "utf-8", None):
         return None
-    declared = _XML_ENCODING.match(body)
-    if declared is not None:
-        name = declared.group(1).decode("ascii")
-        if _codec(name) not in (*_WESTERN, "utf-8", None):
-            return name
-    return "windows-1256" if _looks_like_legacy_arabic(body) else None
+    match = _XML_ENCODING.match(body)
+    written = match.group(1).decode("ascii") if match is not None else ""
+    declared = _codec(written)
+    if declared not in (*_WESTERN, *_ARABIC_CODECS, "utf-8", None):
+        return written if label in _WESTERN else None
+    if not _looks_like_legacy_arabic(body):
+        return written if label in _WESTERN and declared in _ARABIC_CODECS else None
+    # Ordered by preference: max() keeps the first of equal scores.
+    candidates = dict.fromkeys(c for c in (declared, label, *_ARABIC_CODECS) if c in _ARABIC_CODECS)
+    return _ARABIC_CODECS[max(candidates, key=lambda codec: _arabic_score(body, codec))]
+
+
+def _arabic_score(body: bytes, codec: str) -> int:
+    """How Arabic the body's non-ASCII words read in this codec. ISO-8859-6 read as windows-1256
+    turns و ي ى into è ê é and «ال» into «ان»; windows-1256 read as ISO-8859-6 has no ف ق ك غ
+    (bytes it leaves undefined) and turns «ال» into «اف»."""
+    text = b" ".join(_HIGH_RUN.findall(body)).decode(codec, errors="replace")
+    letters = len(_ARABIC_LETTER.findall(text))
+    return letters + 2 * text.count("ال") - 3 * len(_NOT_ARABIC.findall(text))
 
 
 def _codec(name: str) -> str | None:
@@ -254,6 +320,21 @@ def _looks_like_legacy_arabic(body: bytes) -> bool:
     return high > 0 and 4 * in_words >= 3 * high and 4 * letters >= 3 * high
 
 
+def _xml_entities(content: bytes) -> bytes:
+    """The document with its DOCTYPE where feedparser strips it, and HTML's named entities as
+    numeric references, which every XML parser reads (&nbsp; as a no-break space)."""
+    first = _FIRST_ELEMENT.search(content)
+    head = content[: first.start()] if first is not None else b""
+    if b"<!" in head:
+        content = _INLINE_DECLARATION.sub(b"\n", head) + content[len(head) :]
+    return _HTML_ENTITY.sub(_numeric_reference, content) if b"&" in content else content
+
+
+def _numeric_reference(match: re.Match[bytes]) -> bytes:
+    text = html5.get(match.group(1).decode("ascii") + ";")
+    return match.group() if text is None else "".join(f"&#{ord(c)};" for c in text).encode("ascii")
+
+
 def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
     """Parse a feed document; raises FeedParseError with a readable reason when it is not a feed."""
     if not content.strip():
@@ -263,6 +344,7 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
     if _JSON_START.match(content):
         return _json_feed(content, url)
     content, response_headers = _as_utf8(content, {k.lower(): v for k, v in (headers or {}).items()})
+    content = _xml_entities(content)
     response_headers.setdefault("content-location", url)
     # A BytesIO, never a str: feedparser would treat a string as a URL or a file name to open.
     parsed = feedparser.parse(
@@ -300,7 +382,7 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
         # items and a bare "&" in its title is a breaking-news feed with nothing on right now.
         raise FeedParseError(f"not a feed: ill-formed document with no readable items ({bozo_reason})")
     return ParsedFeed(
-        title=plain_title(str(meta.get("title") or "")),
+        title=plain_title(_unmojibaked(str(meta.get("title") or ""))),
         link=meta.get("link"),
         ttl_seconds=_ttl_seconds(meta.get("ttl")),
         entries=entries,
@@ -452,8 +534,16 @@ def _dates(raw: Any) -> tuple[datetime | None, datetime | None]:
 
 
 def _date(raw: Any, name: str) -> datetime | None:
-    own = dates.parse_date(str(dict.get(raw, name) or ""))
-    return _struct_to_datetime(own or dict.get(raw, f"{name}_parsed"))
+    """Our reading of the date, else feedparser's unless it is not the year written (it reads
+    what it does not know as another date: undated, the item is at least dated when fetched)."""
+    written = str(dict.get(raw, name) or "")
+    own = dates.parse_date(written)
+    if own is not None:
+        return _struct_to_datetime(own)
+    theirs = dict.get(raw, f"{name}_parsed")
+    if theirs and written and not dates.year_written(written, theirs.tm_year):
+        return None
+    return _struct_to_datetime(theirs)
 
 
 def _entry(raw: Any, base: str) -> tuple[ParsedEntry, datetime | str | None, str]:
@@ -462,12 +552,12 @@ def _entry(raw: Any, base: str) -> tuple[ParsedEntry, datetime | str | None, str
     # The enclosure is the story's link, not its key's: an item keyed by its title and date
     # before would come back under a new key, as new.
     url = link or _absolute(_enclosure(raw), base)
-    title = plain_title(str(raw.get("title") or ""))
+    title = plain_title(_unmojibaked(str(raw.get("title") or "")))
     published, dated = _dates(raw)
-    summary = _unescaped_markup(str(raw.get("summary") or ""))
+    summary = _unescaped_markup(_unmojibaked(str(raw.get("summary") or "")))
     content = ""
     for part in raw.get("content") or []:
-        value = _unescaped_markup(str(part.get("value") or ""))
+        value = _unescaped_markup(_unmojibaked(str(part.get("value") or "")))
         if len(value) > len(content):
             content = value
     if content.strip() == summary.strip():
@@ -495,6 +585,7 @@ class _LinkFinder(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.alternates: list[str] = []
         self.anchors: list[str] = []
+        self.likely: list[str] = []
         self.base: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -508,13 +599,26 @@ class _LinkFinder(HTMLParser):
                 self.alternates.append(values["href"])
         elif tag == "a" and values.get("href"):
             href = values["href"]
-            if re.search(r"(?:\.rss|\.xml|\.atom|/rss/?|/feed/?|/atom/?)(?:$|\?)", href, re.I):
+            if _FEED_ANCHOR.search(href):
                 self.anchors.append(href)
+            elif _FEED_WORD.search(_last_segment(href)):
+                self.likely.append(href)
+
+
+# A link to a feed by its address: first those that end like one, then those whose last path
+# segment names one (rss.aspx?cat=1, feed.php, getrss): a guess, tried after the surer ones.
+_FEED_ANCHOR = re.compile(r"(?:\.rss|\.xml|\.atom|/rss/?|/feed/?|/atom/?)(?:$|\?)", re.I)
+_FEED_WORD = re.compile(r"rss|feeds?(?![a-z])|atom(?![a-z])", re.I)  # not feedback, anatomy
+
+
+def _last_segment(href: str) -> str:
+    return urlsplit(href).path.rstrip("/").rpartition("/")[2]
 
 
 def discover_feed_links(html: bytes, base_url: str) -> list[str]:
     """Feed URLs a web page advertises: <link rel="alternate" type="application/rss+xml"> (and Atom),
-    then links that look like feeds; absolute, de-duplicated, in page order."""
+    then links that look like feeds, then links that may be (see _FEED_WORD); absolute,
+    de-duplicated, in page order within each."""
     finder = _LinkFinder()
     try:
         finder.feed(html.decode("utf-8", errors="replace"))
@@ -523,7 +627,7 @@ def discover_feed_links(html: bytes, base_url: str) -> list[str]:
         pass
     base = urljoin(base_url, finder.base) if finder.base else base_url
     found: list[str] = []
-    for href in [*finder.alternates, *finder.anchors]:
+    for href in [*finder.alternates, *finder.anchors, *finder.likely]:
         absolute = urljoin(base, href.strip())
         if absolute.startswith(("http://", "https://")) and absolute not in found:
             found.append(absolute)
