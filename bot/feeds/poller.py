@@ -5,7 +5,10 @@ Exactly-once, step by step:
   story and its FeedEntry row are written in one transaction, so after a crash or a restart an
   entry is either fully stored or still new.
 - An entry whose link this feed already stored under another key (a feed that changed its guids)
-  gets a FeedEntry pointing at the old story and no new story.
+  gets a FeedEntry pointing at the old story and no new story. So does one the outlet relisted
+  under a new key: at a new link with the same date and title and lead (`_relisted`), or with a
+  later date and the same body, within RELIST_WINDOW of the story being first seen
+  (`_republished`); a corrected headline there corrects the story, as below.
 - A story that another feed stored (same link and similar title and lead, or, within 48 hours,
   near-identical title and lead) is stored with `duplicate_of`, so delivery sends it once to a
   subscriber of both feeds.
@@ -33,7 +36,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import Table, bindparam, delete, exists, func, insert, or_, select, update
@@ -65,6 +68,13 @@ _STALE = timedelta(days=2)
 _BACKFILL = 5
 # Successful polls in a row through the same permanent redirect before the feed's URL follows it.
 MOVE_AFTER = 3
+# How long after a story was first seen its outlet may list it again, under a new key and a later
+# date, and it is still that story (_republished). Relisting after an edit happens within hours;
+# later, the same words are more likely the next day's story written to the same template.
+RELIST_WINDOW = timedelta(hours=24)
+# How far apart in date two word-for-word copies of an item, both listed, are one story posted
+# twice (_reposted): a daily story written to a template is a day apart.
+_REPOST_GAP = timedelta(hours=12)
 
 try:
     # Keeps the search index in step: index_story is called in the session that stores the story.
@@ -519,12 +529,15 @@ class _Write:
             if story_id is not None:
                 stored[i.entry.key] = story_id
         # The same story listed again under a new link (and so a new key): an edited slug, a
-        # trailing slash, the AMP page. Its date and its words are what stay.
+        # trailing slash, the AMP page. Its date and its words are what stay; or, its date bumped
+        # as well, its body.
         if not self.first_poll:
             unmatched = [i for i in stories if i.entry.key not in stored]
             stored.update(_relisted(session, feed.id, unmatched, now_seen))
             unmatched = [i for i in unmatched if i.entry.key not in stored]
             stored.update(_requeried(session, feed.id, unmatched, parsed.entries))
+            unmatched = [i for i in unmatched if i.entry.key not in stored and i.entry.key not in now_seen]
+            stored.update(_republished(session, feed.id, unmatched, parsed.entries, now))
         repeats = [
             (i.entry, stored[i.entry.key])
             for i in stories
@@ -830,7 +843,8 @@ def _reused_guids(session: Session, feed_id: int, entries: list[ParsedEntry]) ->
 def _relisted(session: Session, feed_id: int, items: list[_NewStory], seen: set[str]) -> dict[str, int]:
     """entry key -> this feed's stored story with the same publication date and the same title and
     lead (dedup.same_story). The date is what tells a relisted story from a daily one written to a
-    template ("أسعار الذهب اليوم"), which has the same words on another day."""
+    template ("أسعار الذهب اليوم"), which has the same words on another day. A relisted story with
+    a later date is _republished's, which asks its whole body instead."""
     dated = [i for i in items if i.entry.published is not None and i.entry.key not in seen]
     dates = sorted({i.entry.published for i in dated if i.entry.published is not None})
     if not dates:
@@ -851,6 +865,153 @@ def _relisted(session: Session, feed_id: int, items: list[_NewStory], seen: set[
         if same is not None:
             found[item.entry.key] = same
     return found
+
+
+def _republished(
+    session: Session, feed_id: int, items: list[_NewStory], document: list[ParsedEntry], now: datetime
+) -> dict[str, int]:
+    """entry key -> this feed's story, first seen within RELIST_WINDOW, that a new item is: the
+    outlet listed it again under a new guid and link and a later date (a CMS that changes the slug
+    and bumps the date when an editor corrects the headline), or with neither guid nor link and a
+    new date, so that nothing of its key stays. Its body stays: near-identical (dedup.same_text),
+    and the item's own, not a blurb the feed puts under every item (it would then match several
+    stories). The earlier story must have left the document: an outlet that keeps both listed
+    publishes two items (a daily story written to a template keeps yesterday's listed, and their
+    figures differ a little), unless the new one is the first posted again (_reposted). A
+    title-only item cannot be matched: with its title changed nothing is left to tell a corrected
+    story from a new one, so it stays a new story."""
+    bodies = [i for i in items if i.prepared is not None and dedup.has_text(i.text)]
+    if not bodies:
+        return {}
+    recent = _RecentBodies(session, _window_prints(session, feed_id, now - RELIST_WINDOW))
+    per_fetch = _per_fetch_params(document)
+    found: dict[str, int] = {}
+    for item in bodies:
+        same = recent.same_text(item)
+        if len(same) != 1:
+            continue  # none, or the feed's blurb under several stories: not this story's body
+        earlier = recent.stored[same[0]]
+        others = [e for e in document if e.key != item.entry.key]
+        if _reposted(item, earlier) or not _listed(session, feed_id, same[0], earlier.url, others, per_fetch):
+            found[item.entry.key] = same[0]
+    return found
+
+
+class _Earlier(NamedTuple):
+    title: str
+    text: str
+    url: str | None
+    published: datetime
+
+
+def _reposted(item: _NewStory, earlier: _Earlier) -> bool:
+    """The same item posted again while the first is still listed: word for word, title and body,
+    and dated within _REPOST_GAP of it (a double post, a CMS's "bump to the top"). The reader would
+    get the very same card twice. A story written to a daily template is a day apart, and one
+    without a date cannot be told from it: those stay news."""
+    published = item.entry.published
+    return (
+        published is not None
+        and abs(published - as_utc(earlier.published)) <= _REPOST_GAP
+        and dedup.same_words(item.entry.title, item.text, earlier.title, earlier.text)
+    )
+
+
+@dataclass
+class _RecentBodies:
+    """A feed's recent stories (id -> fingerprint), compared with new items by their bodies; each
+    story is read, and its lead tokenised, once in a poll however many items come near it."""
+
+    session: Session
+    window: dict[int, int]
+    stored: dict[int, _Earlier] = field(default_factory=dict)
+    leads: dict[int, frozenset[str]] = field(default_factory=dict)
+
+    def same_text(self, item: _NewStory) -> list[int]:
+        """The stories whose body is the item's (dedup.same_text)."""
+        assert item.prepared is not None
+        near = _near(item.prepared.fingerprint, self.window)
+        self._read([sid for sid in near if sid not in self.stored])
+        lead = dedup.lead_set(item.text)
+        return [
+            sid
+            for sid in near
+            if sid in self.leads
+            and dedup.leads_agree(lead, self.leads[sid])
+            and dedup.same_text(item.text, self.stored[sid].text)
+        ]
+
+    def _read(self, ids: list[int]) -> None:
+        found = _stored_stories(self.session, ids)
+        self.stored.update(found)
+        self.leads.update((sid, dedup.lead_set(earlier.text)) for sid, earlier in found.items())
+
+
+def _window_prints(session: Session, feed_id: int, since: datetime) -> dict[int, int]:
+    """This feed's stories first seen since `since` -> their fingerprints. Only those dated at
+    most _STALE before it: stories are kept for good, and the (feed, date) index then bounds what
+    is read; a story first seen that much after its date was old news already."""
+    rows = session.execute(
+        select(Story.id, Story.fingerprint).where(
+            Story.feed_id == feed_id,
+            Story.published_at >= since - _STALE,
+            Story.fetched_at >= since,
+            Story.fingerprint.is_not(None),
+        )
+    )
+    return {story_id: print_ for story_id, print_ in rows.all() if print_ is not None}
+
+
+def _near(print_: int | None, window: dict[int, int]) -> list[int]:
+    if print_ is None:
+        return []
+    return [sid for sid, other in window.items() if dedup.distance(print_, other) <= dedup.RELIST_DISTANCE]
+
+
+def _stored_stories(session: Session, ids: Sequence[int]) -> dict[int, _Earlier]:
+    found: dict[int, _Earlier] = {}
+    for start in range(0, len(ids), _CHUNK):
+        rows = session.execute(
+            select(Story.id, Story.title, Story.text, Story.url, Story.published_at).where(
+                Story.id.in_(ids[start : start + _CHUNK])
+            )
+        )
+        found.update(
+            (sid, _Earlier(title, text or "", url, as_utc(at))) for sid, title, text, url, at in rows.all()
+        )
+    return found
+
+
+def _listed(
+    session: Session,
+    feed_id: int,
+    story_id: int,
+    url: str | None,
+    others: list[ParsedEntry],
+    per_fetch: frozenset[str],
+) -> bool:
+    """Whether the document's other entries still list this story of the feed: under one of its
+    keys, or at its link, per-fetch parameters aside (see _requeried). A feed whose items all
+    share one link lists them all: the safe side."""
+    if url and url_key(url) in {e.link_key for e in others if e.link_key}:
+        return True
+    if url and per_fetch:
+        bare = _without_params(url, per_fetch)
+        if any(e.url and _without_params(e.url, per_fetch) == bare for e in others):
+            return True
+    keys = sorted({e.key for e in others})
+    return any(
+        session.scalar(
+            select(
+                exists().where(
+                    FeedEntry.feed_id == feed_id,
+                    FeedEntry.story_id == story_id,
+                    FeedEntry.entry_key.in_(keys[start : start + _CHUNK]),
+                )
+            )
+        )
+        for start in range(0, len(keys), _CHUNK)
+    )
 
 
 def _requeried(
