@@ -5,7 +5,9 @@ and a digest that lists it has that item replaced (the digest's other items stay
 Cards sent in the last 47 hours are corrected (bot.delivery.card.EDIT_WINDOW says why not older
 ones); older cards stay as they are, and /search finds the corrected story. An edit is an outbox
 row of kind "edit", so it keeps the same per-chat pacing, retries and restart safety as any
-message, and a chat that left gets none. The edited message's row
+message, and a chat that left gets none. A card the sender takes while the correction is worked
+out is not missed: one sent meanwhile gets its edit when the correction is written, and one still in
+flight then is edited by the sender as soon as Telegram gives it a number. The edited message's row
 then holds its new text, so the same correction seen again edits nothing, and a later one, even
 back to an earlier text, edits again (bot.delivery.card.edit_of). Nothing is sent as a new message:
 a correction is not news.
@@ -30,6 +32,9 @@ from bot.delivery.format import MAX_MESSAGE, digest_item, visible_len
 
 log = logging.getLogger(__name__)
 
+# A message not sent yet: waiting, or in flight (re-rendered all the same, see Sender._sent).
+_UNSENT = (outbox.PENDING, outbox.SENDING)
+
 
 async def queue_corrections(
     db: Database, config: Config, story_ids: Sequence[int], *, now: datetime | None = None
@@ -50,7 +55,7 @@ async def queue_corrections(
                 .where(
                     Outbox.kind == outbox.STORY,
                     Outbox.story_id.in_(story_ids),
-                    Outbox.status.in_((outbox.SENT, outbox.PENDING)),
+                    Outbox.status.in_((*_UNSENT, outbox.SENT)),
                     Subscriber.active.is_(True),
                 )
             )
@@ -60,12 +65,12 @@ async def queue_corrections(
     shown: list[tuple[int, dict[str, Any]]] = []  # sent cards being edited: what they will show
     for card, chat in cards:
         story = stories.get(card.story_id or 0)
-        if story is None or not (card.status == outbox.PENDING or editable(card, now)):
+        if story is None or not (card.status in _UNSENT or editable(card, now)):
             continue
         fresh = rerender(card, story, chat, config)
         if fresh["text"] == (card.payload or {}).get("text"):
             continue  # the correction is not in what the card shows (a later paragraph)
-        if card.status == outbox.PENDING:
+        if card.status in _UNSENT:
             requeued.append((card.id, fresh))
             continue
         edit, holds = edit_of(card, fresh)
@@ -75,14 +80,40 @@ async def queue_corrections(
     edits += digest_edits
     requeued += digests_requeued
     async with db.write() as session:
-        created = await outbox.insert_rows(session, edits)
+        still = await outbox.active_chats(session, {edit["chat_id"] for edit in edits})
+        created = await outbox.insert_rows(session, [edit for edit in edits if edit["chat_id"] in still])
         await outbox.set_payloads(session, [*shown, *digests_shown])
-        # Only while it still waits: a card the sender took meanwhile goes out as first rendered.
-        await outbox.set_payloads(session, requeued, while_pending=True)
+        # What was read above is a moment old: the sender may have sent some of these since.
+        created += await _edit_sent_meanwhile(session, requeued, now)
+        await outbox.set_payloads(session, requeued, while_unsent=True)
     if created:
         outbox.notify(db)
         log.info("corrections: %d sent cards to edit, %d queued cards re-rendered", created, len(requeued))
     return created
+
+
+async def _edit_sent_meanwhile(
+    session: Any, requeued: list[tuple[int, dict[str, Any]]], now: datetime
+) -> int:
+    """Of the messages re-rendered while they waited (or were in flight), those the sender has sent
+    since get an edit, as if they had been sent before the correction. Returns edits queued."""
+    fresh_of = dict(requeued)
+    sent: list[Outbox] = []
+    for part in outbox.chunks(sorted(fresh_of)):
+        sent += (
+            await session.scalars(select(Outbox).where(Outbox.id.in_(part), Outbox.status == outbox.SENT))
+        ).all()
+    edits: list[dict[str, Any]] = []
+    shown: list[tuple[int, dict[str, Any]]] = []
+    for message in sent:
+        fresh = fresh_of[message.id]
+        if not editable(message, now) or fresh["text"] == (message.payload or {}).get("text"):
+            continue
+        edit, holds = edit_of(message, fresh)
+        edits.append(edit)
+        shown.append((message.id, holds))
+    await outbox.set_payloads(session, shown)
+    return await outbox.insert_rows(session, edits)
 
 
 async def _digest_corrections(
@@ -119,7 +150,7 @@ async def _digest_corrections(
                     select(Outbox).where(
                         tuple_(Outbox.chat_id, Outbox.dedup_key).in_(keys),
                         Outbox.kind == outbox.DIGEST,
-                        Outbox.status.in_((outbox.SENT, outbox.PENDING)),
+                        Outbox.status.in_((*_UNSENT, outbox.SENT)),
                     )
                 )
             ).all()
@@ -137,7 +168,7 @@ async def _digest_corrections(
         if text == data.get("text") or visible_len(text) > MAX_MESSAGE:
             continue  # nothing the message shows changed, or the corrected text would not fit it
         fresh = {**data, "text": text, "items": items}
-        if message.status == outbox.PENDING:
+        if message.status in _UNSENT:
             requeued.append((message.id, fresh))
         elif editable(message, now):
             edit, holds = edit_of(message, fresh)

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
@@ -102,18 +102,44 @@ _TABLE = cast(Table, Outbox.__table__)
 
 
 async def set_payloads(
-    session: AsyncSession, payloads: Iterable[tuple[int, dict[str, Any]]], *, while_pending: bool = False
+    session: AsyncSession,
+    payloads: Iterable[tuple[int, dict[str, Any]]],
+    *,
+    while_pending: bool = False,
+    while_unsent: bool = False,
 ) -> None:
     """Rows' payloads replaced (row id, payload), in one executemany: what a card shows now after an
-    edit, or a waiting card re-rendered. `while_pending`: only rows the sender has not taken yet."""
+    edit, or a waiting card re-rendered. `while_pending`: only rows the sender has not taken yet.
+    `while_unsent`: those and the rows in flight, whose message the sender edits to this payload
+    once Telegram gives it a number (Sender._sent)."""
     params = [{"row": row_id, "fresh": fresh} for row_id, fresh in payloads]
     if not params:
         return
     condition = _TABLE.c.id == bindparam("row")
     if while_pending:
         condition &= _TABLE.c.status == PENDING
+    elif while_unsent:
+        # Not IN (…): an expanding parameter cannot go in an executemany.
+        condition &= or_(_TABLE.c.status == PENDING, _TABLE.c.status == SENDING)
     connection = await session.connection()
     await connection.execute(update(_TABLE).where(condition).values(payload=bindparam("fresh")), params)
+
+
+async def active_chats(session: AsyncSession, chat_ids: Iterable[int]) -> set[int]:
+    """Of these chats, those still subscribed, as the transaction sees them. A writer that chose its
+    chats in an earlier read asks again inside its write: a chat may have /forget-ten everything (or
+    /stop-ped) in between, and a row written for it then would reach it, or outlive its data."""
+    wanted = sorted(set(chat_ids))
+    found: set[int] = set()
+    for part in chunks(wanted):
+        found.update(
+            (
+                await session.scalars(
+                    select(Subscriber.chat_id).where(Subscriber.active, Subscriber.chat_id.in_(part))
+                )
+            ).all()
+        )
+    return found
 
 
 async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
@@ -304,7 +330,8 @@ async def enqueue_broadcast(db: Database, broadcast_id: int, text_html: str) -> 
         for i, part in enumerate(parts)
     ]
     async with db.write() as session:
-        created = await insert_rows(session, rows)
+        still = await active_chats(session, (chat for chat, *_ in chats))
+        created = await insert_rows(session, [row for row in rows if row["chat_id"] in still])
     notify(db)
     return created // len(parts)
 

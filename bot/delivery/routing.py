@@ -161,14 +161,20 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
     grouping = {chat_id: chat for chat_id, chat in chats.items() if chat.group_events}
     folded = await fold_same_events(db, config, rows, stories, grouping, now)
     async with db.write() as session:
+        # The subscribers were read before the folding, which waits its turn for the database: a
+        # chat that /forget-s or /stop-s meanwhile gets nothing (nor a row left behind).
+        still = await outbox.active_chats(session, {row["chat_id"] for row in rows})
         await apply_folded(session, folded)
-        created = await outbox.insert_rows(session, rows)
-        edits = await outbox.insert_rows(session, folded.edits)
+        kept = [row for row in rows if row["chat_id"] in still]
+        created = await outbox.insert_rows(session, kept)
+        edits = await outbox.insert_rows(session, [e for e in folded.edits if e["chat_id"] in still])
     log.info(
-        "routed %d stories: %d outbox rows (%d already queued), %d cards edited to list another outlet",
+        "routed %d stories: %d outbox rows (%d already queued, %d for chats that left meanwhile), "
+        "%d cards edited to list another outlet",
         len(stories),
         created,
-        len(rows) - created,
+        len(kept) - created,
+        len(rows) - len(kept),
         edits,
     )
     outbox.notify(db)

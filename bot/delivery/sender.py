@@ -31,6 +31,17 @@ alert per hour.
 A timed-out request may have reached Telegram (it offers no idempotency key); retrying it is the
 one place where a duplicate is possible. Connection failures before the request was sent are not
 ambiguous.
+
+The database failing after Telegram answered (a PostgreSQL restart, a lost connection, a full disk):
+what Telegram said is kept in memory and its row's status written as soon as the database answers,
+each try bounded in time, the waits between them growing to half a minute, for as long as the
+process runs (Sender._record). Until then the row's chat gets nothing more, and its slot stays
+taken. A stop waits for these writes as for any request in flight; a row whose outcome is still
+unwritten when the stop gives up stays "sending", so the next start reports it uncertain and does
+not send it again — never twice, whatever Telegram had answered.
+
+Rows for chats that are no longer subscribed (/stop, blocked: inactive; /forget: no subscriber at
+all) are never sent; a forgotten chat's are deleted, as /forget deletes everything of it.
 """
 
 from __future__ import annotations
@@ -41,12 +52,14 @@ import logging
 import re
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TelegramError
@@ -56,10 +69,13 @@ from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Outbox, Subscriber, Subscription
 from bot.delivery import outbox, wire
+from bot.delivery.card import edit_of
 from bot.delivery.grouping import card_gone
 from bot.i18n import ar_digits, text
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 MAX_IN_FLIGHT = 16
 RATE_SAFETY = 0.95
@@ -73,6 +89,12 @@ MAX_OUTAGE_PAUSE = 60.0  # × retry_base (1 s): the longest wait between two tri
 # In an outage a row is given up only after this many times max_retries tries: about seven hours
 # for a lone message Telegram keeps refusing with a 5xx, far longer for a queue.
 OUTAGE_PATIENCE = 10
+# Writing a row's outcome when the database does not answer: each try gives up after this long (a
+# connection to a server that vanished can hang far longer), and the waits between tries double up
+# to the longest. While a stop waits for them, they try every STOP_RETRY seconds.
+DB_ATTEMPT_TIMEOUT = 30.0
+MAX_DB_BACKOFF = 30.0
+STOP_RETRY = 0.5
 _PART_SUFFIX = re.compile(r"#\d+$")
 # Telegram's answers to editing a message that is no longer there (the reader deleted it).
 _NO_RIGHTS = re.compile(
@@ -80,8 +102,11 @@ _NO_RIGHTS = re.compile(
 )
 _TOPIC_GONE = re.compile(r"message thread not found|TOPIC_CLOSED|TOPIC_DELETED", re.I)
 _MESSAGE_GONE = re.compile(r"message to edit not found|message can't be edited|message_id_invalid", re.I)
-# Kinds that stop when their chat becomes inactive (an admin alert still reaches an admin who /stop-ped).
+# Kinds that stop when their chat becomes inactive or is forgotten (an admin alert still reaches an
+# admin who /stop-ped, an answer a chat that never subscribed).
 SUBSCRIBER_KINDS = (outbox.STORY, outbox.DIGEST, outbox.BROADCAST, outbox.EDIT)
+# Kinds whose row holds what its message shows, and which a correction re-renders.
+_RENDERED_KINDS = (outbox.STORY, outbox.DIGEST)
 
 # Counts in Arabic stand after «عددها:», which reads right for any number (١ رسالة، ٣ رسائل، ١١ رسالةً
 # would each need their own form).
@@ -148,6 +173,12 @@ class Sender:
         self._failures: deque[float] = deque()
         self._alerted_hour = ""
         self._failing = 0  # requests failed in a row on the network or the server, none sent since
+        # Rows whose outcome the database has not taken yet (row id: the outcome), retried until it does.
+        self._unwritten: dict[int, str] = {}
+        self._db_down = False  # writing outcomes fails (said once in the log)
+        self._written_late = 0  # outcomes written after the database failed them, since it last did
+        self._db_answers = asyncio.Event()  # set when the database was seen to answer: retry at once
+        self._cycle_failing = False
         self.on_token_rejected = on_token_rejected
 
     # ------------------------------------------------------------------ control
@@ -165,15 +196,24 @@ class Sender:
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    log.exception("delivery sender cycle failed; retrying shortly")
+                    # Once, not every five seconds while the database is down.
+                    if not self._cycle_failing:
+                        log.exception("delivery sender cycle failed; retrying every 5 s")
+                    self._cycle_failing = True
                     await self._wait(5.0)
+                else:
+                    if self._cycle_failing:
+                        log.warning("delivery sender cycle works again")
+                    self._cycle_failing = False
         finally:
             outbox.remove_listener(self.db, self.wake)
 
     async def stop(self, timeout: float = 10.0) -> None:
-        """Stop dispatching and let the requests in flight finish (up to `timeout` seconds)."""
+        """Stop dispatching and let the requests in flight finish (up to `timeout` seconds), their
+        outcomes written if the database answers by then."""
         self._stopping = True
         self._event.set()
+        self._db_answers.set()  # outcomes waiting for the database try again now, and often from here on
         if self._tasks:
             _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
             for task in pending:
@@ -181,6 +221,13 @@ class Sender:
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
                 log.warning("%d messages were still in flight at stop: they are now uncertain", len(pending))
+        if self._unwritten:
+            log.warning(
+                "the database did not take what became of %d messages before the stop: %s. Their rows "
+                "stay 'sending': the next start reports them uncertain and does not send them again",
+                len(self._unwritten),
+                ", ".join(f"row {row} ({what})" for row, what in sorted(self._unwritten.items())),
+            )
 
     @property
     def in_flight(self) -> int:
@@ -241,6 +288,7 @@ class Sender:
         self._event.clear()
         excluded = self._excluded(now)
         rows = await self._due(excluded)
+        self._db_answers.set()  # outcomes waiting for the database need not wait out their backoff
         if not rows:
             await self._wait(await self._idle_timeout(excluded))
             return
@@ -283,7 +331,8 @@ class Sender:
 
     async def _due(self, excluded: set[int]) -> list[tuple[int, int]]:
         """Due rows, oldest first, skipping chats in cooldown; rows for chats that became inactive
-        (/stop, blocked) are failed here rather than sent."""
+        (/stop, blocked) are withdrawn here rather than sent, and those of chats forgotten (/forget
+        while the row was being written) deleted."""
         query = (
             select(Outbox.id, Outbox.chat_id, Outbox.kind, Subscriber.active)
             .outerjoin(Subscriber, Subscriber.chat_id == Outbox.chat_id)
@@ -295,15 +344,24 @@ class Sender:
             query = query.where(Outbox.chat_id.not_in(sorted(excluded)[:900]))
         async with self.db.read() as session:
             found = (await session.execute(query)).all()
-        dropped = [r.id for r in found if r.active is False and r.kind in SUBSCRIBER_KINDS]
-        if dropped:
+        inactive = [r.id for r in found if r.active is False and r.kind in SUBSCRIBER_KINDS]
+        forgotten = [r.id for r in found if r.active is None and r.kind in SUBSCRIBER_KINDS]
+        if inactive:
             async with self.db.write() as session:
                 await session.execute(
                     update(Outbox)
-                    .where(Outbox.id.in_(dropped), Outbox.status == outbox.PENDING)
+                    .where(Outbox.id.in_(inactive), Outbox.status == outbox.PENDING)
                     .values(status=outbox.WITHDRAWN, last_error="chat inactive")
                 )
-        return [(r.id, r.chat_id) for r in found if r.id not in set(dropped)]
+        if forgotten:
+            async with self.db.write() as session:
+                await session.execute(
+                    delete(Outbox).where(
+                        Outbox.id.in_(forgotten), Outbox.status == outbox.PENDING, ~_subscribed(False)
+                    )
+                )
+        dropped = {*inactive, *forgotten}
+        return [(r.id, r.chat_id) for r in found if r.id not in dropped]
 
     async def _idle_timeout(self, excluded: set[int]) -> float:
         """Until the next chat leaves its cooldown or the next row falls due (rows of excluded chats
@@ -328,11 +386,6 @@ class Sender:
 
         One UPDATE … RETURNING: the claim is on the critical path of the pacing, so it stays cheap.
         """
-        inactive = (
-            select(Subscriber.chat_id)
-            .where(Subscriber.chat_id == Outbox.chat_id, Subscriber.active.is_(False))
-            .exists()
-        )
         statement = (
             update(Outbox)
             .where(
@@ -340,7 +393,8 @@ class Sender:
                 Outbox.status == outbox.PENDING,
                 # Still due: a batch read before a retry pushed this row back must not send it early.
                 Outbox.not_before <= utcnow(),
-                or_(Outbox.kind.not_in(SUBSCRIBER_KINDS), ~inactive),
+                # A chat that left or was forgotten gets no news (_due drops these rows).
+                or_(Outbox.kind.not_in(SUBSCRIBER_KINDS), _subscribed(True)),
             )
             .values(status=outbox.SENDING, attempts=Outbox.attempts + 1)
             .returning(
@@ -361,12 +415,68 @@ class Sender:
 
     async def _release(self, claimed: _Claimed) -> None:
         """Back to pending: the request never left."""
+        await self._record(claimed, "not sent, back to the queue", lambda: self._write_release(claimed))
+
+    async def _write_release(self, claimed: _Claimed) -> None:
         async with self.db.write() as session:
             await session.execute(
                 update(Outbox)
-                .where(Outbox.id == claimed.row_id)
+                # Still ours: a write that timed out after committing is not applied twice.
+                .where(Outbox.id == claimed.row_id, Outbox.status == outbox.SENDING)
                 .values(status=outbox.PENDING, attempts=Outbox.attempts - 1)
             )
+
+    async def _record(self, claimed: _Claimed, outcome: str, write: Callable[[], Awaitable[_T]]) -> _T:
+        """Write what became of a row, however long the database takes to answer.
+
+        Telegram's answer cannot be asked for again: a message it accepted must end "sent" (left
+        "sending", the next start would call it uncertain and the admins would be told the bot
+        stopped abruptly), and one it never got must go back to the queue, not stay stranded. So the
+        outcome is kept here and written once the database answers. The chat stays busy meanwhile
+        (its next message waits for this one's), and a stop waits for it like for a request."""
+        delay = self.retry_base
+        while True:
+            try:
+                async with asyncio.timeout(DB_ATTEMPT_TIMEOUT):
+                    result = await write()
+            except Exception as exc:
+                if not _curable(exc):
+                    raise  # a bug, not an outage: it would fail the same way forever
+                self._unwritten[claimed.row_id] = outcome
+                self._db_failed(exc)
+                await self._wait_for_db(delay)
+                delay = min(delay * 2, MAX_DB_BACKOFF)
+                continue
+            if self._unwritten.pop(claimed.row_id, None) is not None:
+                self._written_late += 1
+            if self._db_down and not self._unwritten:
+                log.warning(
+                    "the database answers again: what became of %d messages is written", self._written_late
+                )
+                self._db_down, self._written_late = False, 0
+            return result
+
+    def _db_failed(self, exc: Exception) -> None:
+        """One line when outcomes start failing to be written, not one per row and try."""
+        self._db_answers.clear()
+        if self._db_down:
+            log.debug("writing an outcome failed again: %r", exc)
+            return
+        self._db_down = True
+        log.warning(
+            "the database did not take what became of a message (%s: %s): kept, and written as soon "
+            "as it answers; meanwhile its chat gets nothing more",
+            type(exc).__name__,
+            str(exc)[:300],
+        )
+
+    async def _wait_for_db(self, delay: float) -> None:
+        if self._stopping:  # the stop waits for these writes: try often while it still waits
+            await asyncio.sleep(min(delay, STOP_RETRY))
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await self._db_answers.wait()
 
     async def _send(self, chat_id: int, data: dict[str, Any], thread_id: int | None = None) -> Any:
         markup = None
@@ -400,8 +510,10 @@ class Sender:
                 except asyncio.CancelledError:
                     # Stopped while the rate limiter held it (or waited out a 429): nothing reached
                     # Telegram, so it is sent after the restart rather than marked uncertain.
+                    # One try: a stop does not wait out a database that is down (the row then stays
+                    # "sending", and is reported uncertain rather than ever sent twice).
                     if not on_wire[0]:
-                        await asyncio.shield(self._release(claimed))
+                        await asyncio.shield(self._write_release(claimed))
                     raise
         except Exception:
             log.exception("delivering outbox row %s failed unexpectedly", claimed.row_id)
@@ -424,7 +536,10 @@ class Sender:
             await self._release(claimed)
         except ChatMigrated as exc:
             self.stats["migrated"] += 1
-            await migrate_chat(self.db, claimed.chat_id, exc.new_chat_id)
+            new_chat = exc.new_chat_id
+            await self._record(
+                claimed, "the group moved", lambda: migrate_chat(self.db, claimed.chat_id, new_chat)
+            )
             if claimed.kind != outbox.EDIT:  # an edit was withdrawn: its message is not in the new chat
                 await self._release(claimed)
         except Forbidden as exc:
@@ -468,20 +583,32 @@ class Sender:
 
     async def _sent(self, claimed: _Claimed, message: Any) -> None:
         self.stats["sent"] += 1
-        if self._failing >= OUTAGE_AFTER:
-            await self._outage_over()
-        self._failing = 0
+        failed_before, self._failing = self._failing, 0
+        message_id, sent_at = getattr(message, "message_id", None), utcnow()
+        edited = await self._record(claimed, "sent", lambda: self._write_sent(claimed, message_id, sent_at))
+        if edited:
+            self._event.set()
+        if failed_before >= OUTAGE_AFTER:
+            try:
+                await self._outage_over(failed_before)
+            except Exception:  # only a head start: the rows are due at the end of their backoff anyway
+                log.exception("resuming the rows held back by the outage failed")
+
+    async def _write_sent(self, claimed: _Claimed, message_id: int | None, sent_at: datetime) -> bool:
+        """The row is sent; returns whether its message is to be edited (see _edit_if_rerendered)."""
         async with self.db.write() as session:
-            await session.execute(
-                update(Outbox)
-                .where(Outbox.id == claimed.row_id)
-                .values(
-                    status=outbox.SENT,
-                    sent_at=utcnow(),
-                    message_id=getattr(message, "message_id", None),
-                    last_error=None,
+            found = (
+                await session.execute(
+                    update(Outbox)
+                    # Still ours: a write that timed out after committing is not applied twice.
+                    .where(Outbox.id == claimed.row_id, Outbox.status == outbox.SENDING)
+                    .values(status=outbox.SENT, sent_at=sent_at, message_id=message_id, last_error=None)
+                    .returning(Outbox.story_id, Outbox.payload)
                 )
-            )
+            ).first()
+            if found is None or message_id is None or claimed.kind not in _RENDERED_KINDS:
+                return False
+            return await _edit_if_rerendered(session, claimed, message_id, found.story_id, found.payload)
 
     async def _retry_later(self, claimed: _Claimed, reason: str, *, transient: bool = False) -> None:
         pause = self._outage(reason) if transient else None
@@ -504,6 +631,9 @@ class Sender:
             delay,
         )
         retry_at = utcnow() + timedelta(seconds=delay)
+        await self._record(claimed, "to retry", lambda: self._write_retry(claimed, reason, retry_at))
+
+    async def _write_retry(self, claimed: _Claimed, reason: str, retry_at: datetime) -> None:
         async with self.db.write() as session:
             await session.execute(
                 update(Outbox)
@@ -538,7 +668,7 @@ class Sender:
         self._paused_until = max(self._paused_until, self.clock() + pause)
         return pause
 
-    async def _outage_over(self) -> None:
+    async def _outage_over(self, failed: int) -> None:
         """A message got through after an outage: the rows waiting out their backoff (up to five
         minutes) are due now, not whenever their last failed try put them."""
         now = utcnow()
@@ -550,7 +680,7 @@ class Sender:
             )
         log.warning(
             "Telegram reachable again after %d failed requests; %s messages resumed",
-            self._failing,
+            failed,
             getattr(result, "rowcount", "the"),
         )
         self._event.set()
@@ -559,15 +689,18 @@ class Sender:
         """The message to edit was deleted by the reader: what the edit was to add goes out as cards."""
         self.stats["gone"] += 1
         edited = claimed.payload.get("edit_message_id")
-        async with self.db.write() as session:
-            await session.execute(
-                update(Outbox)
-                .where(Outbox.id == claimed.row_id)
-                .values(status=outbox.WITHDRAWN, last_error=reason[:1000])
-            )
-            revived = await card_gone(
-                session, claimed.chat_id, claimed.dedup_key, int(edited) if edited else None, utcnow()
-            )
+        message_id = int(edited) if edited else None
+
+        async def write() -> int:
+            async with self.db.write() as session:
+                await session.execute(
+                    update(Outbox)
+                    .where(Outbox.id == claimed.row_id)
+                    .values(status=outbox.WITHDRAWN, last_error=reason[:1000])
+                )
+                return await card_gone(session, claimed.chat_id, claimed.dedup_key, message_id, utcnow())
+
+        revived = await self._record(claimed, "the message is gone", write)
         log.info(
             "outbox row %s: chat %s deleted the message; %d stories it was to list queued as cards",
             claimed.row_id,
@@ -585,21 +718,29 @@ class Sender:
 
     async def _settle(self, claimed: _Claimed, status: str, reason: str) -> None:
         """The row's last word: not sent, and why."""
-        async with self.db.write() as session:
-            await session.execute(
-                update(Outbox)
-                .where(Outbox.id == claimed.row_id)
-                .values(status=status, last_error=reason[:1000])
-            )
+
+        async def write() -> None:
+            async with self.db.write() as session:
+                await session.execute(
+                    update(Outbox)
+                    .where(Outbox.id == claimed.row_id)
+                    .values(status=status, last_error=reason[:1000])
+                )
+
+        await self._record(claimed, status, write)
 
     async def _topic_gone(self, claimed: _Claimed) -> None:
         log.info("chat %s: forum topic %s is gone; sending to General", claimed.chat_id, claimed.thread_id)
-        async with self.db.write() as session:
-            await session.execute(
-                update(Subscriber)
-                .where(Subscriber.chat_id == claimed.chat_id, Subscriber.thread_id == claimed.thread_id)
-                .values(thread_id=None)
-            )
+
+        async def write() -> None:
+            async with self.db.write() as session:
+                await session.execute(
+                    update(Subscriber)
+                    .where(Subscriber.chat_id == claimed.chat_id, Subscriber.thread_id == claimed.thread_id)
+                    .values(thread_id=None)
+                )
+
+        await self._record(claimed, "its forum topic is gone", write)
         await self._release(claimed)
 
     async def _withdraw(self, claimed: _Claimed, reason: str) -> None:
@@ -608,20 +749,27 @@ class Sender:
 
     async def _deactivate(self, claimed: _Claimed, reason: str) -> None:
         log.info("chat %s is gone (%s): subscriber marked inactive", claimed.chat_id, reason)
-        async with self.db.write() as session:
-            await session.execute(
-                update(Subscriber)
-                .where(Subscriber.chat_id == claimed.chat_id)
-                .values(active=False, inactive_reason=reason[:200], updated_at=utcnow())
-            )
-            await session.execute(
-                update(Outbox)
-                .where(
-                    Outbox.chat_id == claimed.chat_id,
-                    or_(Outbox.id == claimed.row_id, Outbox.status.in_((outbox.PENDING, outbox.DIGEST_WAIT))),
+
+        async def write() -> None:
+            async with self.db.write() as session:
+                await session.execute(
+                    update(Subscriber)
+                    .where(Subscriber.chat_id == claimed.chat_id)
+                    .values(active=False, inactive_reason=reason[:200], updated_at=utcnow())
                 )
-                .values(status=outbox.WITHDRAWN, last_error=reason[:1000])
-            )
+                await session.execute(
+                    update(Outbox)
+                    .where(
+                        Outbox.chat_id == claimed.chat_id,
+                        or_(
+                            Outbox.id == claimed.row_id,
+                            Outbox.status.in_((outbox.PENDING, outbox.DIGEST_WAIT)),
+                        ),
+                    )
+                    .values(status=outbox.WITHDRAWN, last_error=reason[:1000])
+                )
+
+        await self._record(claimed, "the chat is gone", write)
 
     async def _note_failure(self, reason: str) -> None:
         now = self.clock()
@@ -642,6 +790,49 @@ class Sender:
                 text(TEXTS, "failures", "ar", count=ar_digits(count), reason=html.escape(reason[:300])),
                 text(TEXTS, "failures", "en", count=count, reason=html.escape(reason[:300])),
             )
+
+
+# The database refusing a statement as written: waiting cures none of these.
+_BUGS = (sa_exc.IntegrityError, sa_exc.ProgrammingError, sa_exc.DataError, sa_exc.NotSupportedError)
+
+
+def _curable(exc: Exception) -> bool:
+    """An error that waiting for the database may cure: it is restarting, the connection broke, the
+    disk is full, a lock is held (asyncpg's own errors come unwrapped when connecting)."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        return not isinstance(exc, _BUGS)
+    return isinstance(exc, (sa_exc.TimeoutError, sa_exc.DisconnectionError, OSError, TimeoutError)) or type(
+        exc
+    ).__module__.startswith("asyncpg")
+
+
+def _subscribed(active: bool) -> Any:
+    """The row's chat is a subscriber (`active`: an active one)."""
+    query = select(Subscriber.chat_id).where(Subscriber.chat_id == Outbox.chat_id)
+    if active:
+        query = query.where(Subscriber.active.is_(True))
+    return query.exists()
+
+
+async def _edit_if_rerendered(
+    session: AsyncSession,
+    claimed: _Claimed,
+    message_id: int,
+    story_id: int | None,
+    now: dict[str, Any] | None,
+) -> bool:
+    """A card (or digest) re-rendered while its request was out (a correction, see
+    bot.delivery.corrections) went out as it was claimed: its message is edited to what the row
+    holds now, as if it had been sent before. Returns whether an edit was queued."""
+    fresh = dict(now or {})
+    if fresh.get("text") is None or fresh.get("text") == claimed.payload.get("text"):
+        return False
+    shown = Outbox(
+        id=claimed.row_id, chat_id=claimed.chat_id, story_id=story_id, message_id=message_id, payload=fresh
+    )
+    edit, holds = edit_of(shown, fresh)
+    await outbox.set_payloads(session, [(claimed.row_id, holds)])
+    return await outbox.insert_rows(session, [edit]) > 0
 
 
 def message_key(dedup_key: str) -> str:
