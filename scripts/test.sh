@@ -78,4 +78,7 @@ stop_test_postgres() {
 if [ -z "${AKHBAR_TEST_POSTGRES_URL:-}" ]; then
     start_test_postgres
 fi
-.venv/bin/pytest -q -p no:cacheprovider "$@"
+# Tests run in parallel workers (pytest-xdist): most of a test's time is spent waiting on its local
+# servers, so more workers than cores still shortens the run. AKHBAR_TEST_WORKERS=0 runs them in
+# this process (for a debugger, or -x to stop at the first failure in order).
+.venv/bin/pytest -q -p no:cacheprovider -n "${AKHBAR_TEST_WORKERS:-4}" "$@"
