@@ -404,7 +404,24 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{file}: not UTF-8 text") from None
-    return parse_config(raw, source=str(file))
+    return _sqlite_beside(parse_config(raw, source=str(file)), file.parent)
+
+
+def _sqlite_beside(config: Config, folder: Path) -> Config:
+    """A relative SQLite path names a file beside the config, wherever the command is typed:
+    `./scripts/run.sh --config ~/akhbar/config.toml` (which runs from the checkout) and `akhbar
+    --config config.toml feeds add …` typed in ~/akhbar then open one database, not two."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(config.database.url)
+    path = url.database or ""
+    if not url.drivername.startswith("sqlite") or not path or path == ":memory:" or path.startswith("file:"):
+        return config
+    if os.path.isabs(path):
+        return config
+    anchored = url.set(database=os.path.join(os.path.abspath(folder), path))
+    database = config.database.model_copy(update={"url": anchored.render_as_string(hide_password=False)})
+    return config.model_copy(update={"database": database})
 
 
 def parse_config(raw: dict[str, Any], *, source: str = "config") -> Config:

@@ -18,7 +18,8 @@ def test_shipped_config_is_valid_and_lists_arabic_outlets() -> None:
     for outlet in ("BBC", "فرانس 24", "سكاي نيوز", "RT", "الجزيرة"):
         assert outlet in names
     assert config.telegram.token_env == "TELEGRAM_BOT_TOKEN"
-    assert config.database.url.startswith("sqlite+aiosqlite:///data/")
+    # The shipped data/akhbar.sqlite3 is the checkout's, beside config.toml.
+    assert config.database.url == f"sqlite+aiosqlite:///{REPO / 'data' / 'akhbar.sqlite3'}"
     assert config.fetch.min_interval == 60
     assert config.fetch.allow_private_addresses is False
     assert all(t.keywords for t in config.topics)
@@ -107,3 +108,30 @@ def test_akhbar_config_environment_variable_chooses_the_file(
     monkeypatch.setenv("AKHBAR_CONFIG", str(bad))
     assert main(["db", "current"]) == 2
     assert f"{bad}: telegram.admins" in capsys.readouterr().err
+
+
+def test_a_relative_sqlite_path_is_beside_the_config_wherever_the_command_is_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run.sh runs the bot from the checkout, and `akhbar --config config.toml feeds add …` was typed
+    in the operator's folder: the relative data/akhbar.sqlite3 named two files, so a feed added
+    from the command line never reached the running bot."""
+    from bot.config import load_config
+
+    ops = tmp_path / "ops"
+    ops.mkdir()
+    (ops / "config.toml").write_text('[database]\nurl = "sqlite+aiosqlite:///data/akhbar.sqlite3"\n', "utf-8")
+    elsewhere = tmp_path / "checkout"
+    elsewhere.mkdir()
+    urls = []
+    for cwd in (ops, elsewhere):
+        monkeypatch.chdir(cwd)
+        urls.append(load_config(ops / "config.toml").database.url)
+        monkeypatch.chdir(elsewhere)
+        urls.append(load_config(Path("..") / "ops" / "config.toml").database.url)
+    assert set(urls) == {f"sqlite+aiosqlite:///{ops / 'data' / 'akhbar.sqlite3'}"}
+    # An absolute path, and PostgreSQL, are as written.
+    (ops / "config.toml").write_text('[database]\nurl = "sqlite+aiosqlite:////srv/a.sqlite3"\n', "utf-8")
+    assert load_config(ops / "config.toml").database.url == "sqlite+aiosqlite:////srv/a.sqlite3"
+    (ops / "config.toml").write_text('[database]\nurl = "postgresql+asyncpg://akhbar@db/akhbar"\n', "utf-8")
+    assert load_config(ops / "config.toml").database.url == "postgresql+asyncpg://akhbar@db/akhbar"
