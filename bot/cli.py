@@ -42,7 +42,23 @@ def build_parser() -> argparse.ArgumentParser:
         module = _module(module_name)
         if module is not None:
             module.add_arguments(command)
+            _config_after_actions(command)
     return parser
+
+
+def _config_after_actions(command: argparse.ArgumentParser) -> None:
+    """`akhbar feeds list --config X` as well as `akhbar feeds --config X list`: the README promises
+    every command takes --config, and people type it last."""
+    for action in command._actions:  # argparse keeps its subcommands here, with no public accessor
+        if isinstance(action, argparse._SubParsersAction):
+            for parser in action.choices.values():
+                parser.add_argument(
+                    "--config",
+                    dest="config_file_action",
+                    metavar="PATH",
+                    default=argparse.SUPPRESS,
+                    help="config file",
+                )
 
 
 def _module(module_name: str):  # type: ignore[no-untyped-def]
@@ -61,7 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if module is None:
         print(f"akhbar {args.command}: not available in this build", file=sys.stderr)
         return 1
-    args.config_path = config_path(getattr(args, "config_file_sub", None) or args.config_file)
+    typed = getattr(args, "config_file_action", None) or getattr(args, "config_file_sub", None)
+    args.config_path = config_path(typed or args.config_file)
     if not needs_config:
         return int(module.run(args))
     try:

@@ -216,3 +216,20 @@ def test_output_piped_into_a_reader_that_stops_early_ends_without_a_traceback(tm
         os.close(write_end)
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
     assert done.returncode == 141
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--config", "{path}", "feeds", "list"],
+        ["feeds", "--config", "{path}", "list"],
+        ["feeds", "list", "--config", "{path}"],  # refused before: "unrecognized arguments"
+        ["db", "current", "--config", "{path}"],
+    ],
+)
+def test_config_may_be_given_before_or_after_the_action(
+    tmp_path: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write_config(tmp_path)
+    assert main([arg.format(path=path) for arg in argv]) == 0
+    assert "error" not in capsys.readouterr().err
