@@ -172,13 +172,21 @@ class DatabaseConfig(_Strict):
     # The record of messages sent (the outbox: a card per story per chat), fetched article pages
     # and kept search queries older than this are deleted once a day (bot.db.retention); stories
     # are kept. At least 15 days: /stats draws the last 14, and cards are edited for 47 hours.
-    keep_history: Duration = Field(30 * 86400.0, ge=15 * 86400.0)
+    keep_history: Duration = 30 * 86400.0
 
     @field_validator("url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
+        return value
+
+    @field_validator("keep_history")
+    @classmethod
+    def _long_enough(cls, value: float) -> float:
+        # Said in days: the bound in seconds (1296000) read as a typo of the operator's "14d".
+        if value < 15 * 86400:
+            raise ValueError('must be at least 15 days ("15d"): /stats draws the last 14 days')
         return value
 
 
