@@ -9,6 +9,8 @@ Pure Python: no network, no database, no Telegram.
 
 from __future__ import annotations
 
+import re
+
 from summarizer.clean import clean_paragraphs, clean_text
 from summarizer.rank import analyse, default_model, select
 from summarizer.sentences import split_sentences
@@ -41,6 +43,16 @@ def summarize(
         return []
 
 
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]{2,}")  # two letters in a row, of any script
+
+
+def _has_words(sentence: str) -> bool:
+    """A sentence a reader could read: some word of two letters or more once links are set aside.
+    A line of tatweels, a lone letter or a bare link is no summary (it was shown as one)."""
+    return bool(_WORD.search(_URL.sub(" ", sentence.replace("\u0640", ""))))
+
+
 def _summarize(text: str, title: str | None, count: int, max_words: int | None, cleaned: bool) -> list[str]:
     if not isinstance(text, str) or not text.strip():
         return []
@@ -54,8 +66,9 @@ def _summarize(text: str, title: str | None, count: int, max_words: int | None, 
     starts: list[bool] = []
     for paragraph in paragraphs:
         for j, s in enumerate(split_sentences(paragraph)):
-            sents.append(s)
-            starts.append(j == 0)
+            if _has_words(s):
+                sents.append(s)
+                starts.append(j == 0)
     if not sents:
         return []
     model = default_model()

@@ -188,6 +188,10 @@ def test_a_sentence_announcing_a_list_is_not_chosen_without_it() -> None:
         "0000",
         "\ufeff\u200f",
         "شارك القصة\nClose",
+        # Shown as summaries before: a feed whose description is only its link, tatweels, a letter.
+        "http://example.com/a/b",
+        "ـ ـ ـ",
+        "a",
     ],
 )
 def test_empty_or_garbage_input_gives_nothing(garbage: str) -> None:
