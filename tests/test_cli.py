@@ -52,6 +52,8 @@ def test_run_without_a_token_says_how_to_get_one(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "@BotFather" in result.stderr
     assert "AKHBAR_TEST_TOKEN" in result.stderr
+    # Commands an operator of a fresh checkout can type: `akhbar` alone is not on their PATH.
+    assert "./scripts/run.sh" in result.stderr and ".venv/bin/akhbar digest" in result.stderr
     assert not (tmp_path / "a.sqlite3").exists()
 
 

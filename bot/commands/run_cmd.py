@@ -21,9 +21,10 @@ No Telegram bot token found.
 2. Put the token it gives you in the environment variable {env}, for example:
        export {env}='123456789:AA...'
    (the variable's name is set by [telegram] token_env in {config}).
-3. Run `akhbar run` again.
+3. Start the bot again (./scripts/run.sh in the checkout, or `akhbar run`).
 
-To try Akhbar without a token, `akhbar digest` polls the feeds once and prints the summaries.
+To try Akhbar without a token, `.venv/bin/akhbar digest` polls the feeds once and prints the
+summaries (`akhbar digest` where akhbar is installed on your PATH).
 """
 
 REJECTED_TOKEN = """\
