@@ -19,11 +19,16 @@ from bot.config import Config, ConfigError, config_path, load_config
 COMMANDS: dict[str, tuple[str, str, bool]] = {
     "run": ("run_cmd", "start the bot (polling or webhook, as config.toml says)", True),
     "summarize": ("summarize_cmd", "summarise an Arabic story from a file, a URL or stdin", False),
-    "digest": ("digest_cmd", "poll every configured feed once and print the new stories' summaries", True),
+    "digest": (
+        "digest_cmd",
+        "poll every active feed once (config.toml's and those added from the chat, the CLI or OPML) "
+        "and print the new stories' summaries",
+        True,
+    ),
     "feeds": ("feeds_cmd", "list, add, remove, pause, resume, import and export feeds", True),
     "search": ("search_cmd", "search stored stories by keyword", True),
     "eval": ("eval_cmd", "measure summary quality (ROUGE) on EASC or ANT", False),
-    "db": ("db_cmd", "apply or inspect database migrations", True),
+    "db": ("db_cmd", "apply or inspect database migrations, or back up a SQLite database", True),
 }
 
 

@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "action",
         choices=["upgrade", "current", "backup"],
-        help="upgrade: apply migrations; backup PATH: a consistent copy of a SQLite database, bot running or not",
+        help="upgrade: apply migrations; current: show the database's revision; "
+        "backup PATH: a consistent copy of a SQLite database, bot running or not",
     )
     parser.add_argument("path", nargs="?", type=Path, help="backup: the file to write")
 

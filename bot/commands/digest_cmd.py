@@ -38,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--temp-db",
         action="store_true",
-        help="use a throwaway database: print every story the feeds carry now, remember nothing",
+        help="poll only config.toml's feeds, into a throwaway database: print every story they carry "
+        "now, remember nothing",
     )
     parser.add_argument(
         "--limit", type=int, default=0, metavar="N", help="print at most N stories per feed (newest first)"

@@ -1,4 +1,5 @@
-"""A story the outlet corrected (bot.feeds.poller: same guid, new headline or text) is corrected in
+"""A story the outlet corrected (bot.feeds.poller: same guid, new headline or text; or relisted
+under a new guid or link with its headline changed, poller._republished) is corrected in
 the chats that have it: a card already sent is edited in place, a card still queued is re-rendered,
 and a digest that lists it has that item replaced (the digest's other items stay as they were).
 
