@@ -193,6 +193,32 @@ async def test_an_item_saved_as_utf8_twice_is_arabic_and_found(
     assert got[title].id in {hit.story_id for hit in page.hits}
 
 
+async def test_an_item_saved_as_utf8_read_as_windows_1256_is_arabic_and_found(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, ant_stories: list[AntStory]
+) -> None:
+    # The other common form: «ط§ظ„ط¹ط±ط¨ظٹط©» for «العربية», Arabic letters that ftfy does not read.
+    story, others = ant_stories[0], ant_stories[1:3]
+
+    def as_1256(text: str) -> str:
+        return text.encode("utf-8").decode("cp1256")
+
+    broken = item(
+        story, title=html.escape(as_1256(story.title)), description=html.escape(as_1256(story.abstract))
+    )
+    feed_id = await add_feed(
+        db, raw_server.set("/moj1256", rss([broken, *(item(s) for s in others)]).encode(), RSS)
+    )
+    await poll(db, config, fetcher, feed_id)
+    got = {s.title: s for s in await stored(db, feed_id)}
+    assert sorted(got) == sorted([story.title, *(s.title for s in others)])
+    assert got[story.title].text.startswith(clean_text(story.abstract)[:60])
+    page = await search(db, story.title.split()[1], limit=50, fts=False)
+    assert got[story.title].id in {hit.story_id for hit in page.hits}
+    # Real Arabic with ط and ظ in it is left as it is.
+    for real in ("ضابط ظهر في الطريق إلى المطار ظهرا", "طالب يحفظ الخطوط"):
+        assert parse_feed(rss([item(story, title=real)]).encode(), url="http://x/").entries[0].title == real
+
+
 async def test_a_feed_saved_as_utf8_twice_is_arabic_throughout(
     db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, ant_stories: list[AntStory]
 ) -> None:
