@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.clock import as_utc, utcnow
 from bot.config import Config
@@ -351,6 +351,35 @@ async def test_server_delays_are_lower_bounds(
 
     huge = await add_feed(db, feed_server.add_feed("huge", s[:2], ttl=10**9), "huge")
     assert await delay_after_poll(huge) <= config.fetch.max_backoff + 5  # capped
+
+
+async def test_a_feed_paused_while_its_poll_is_in_flight_stores_and_sends_nothing(
+    db: Database, config: Config, fetcher: Fetcher, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin pauses a feed and is told «أُوقف المصدر»; a poll already waiting on the outlet's
+    answer then stored its new story and sent it. Resumed, the feed's news comes as usual."""
+    s = feed_server.stories
+    feed_id = await add_feed(db, feed_server.add_feed("news", s[:2]), "الأخبار")
+    await poll_feed(db, config, fetcher, feed_id)
+    feed_server.add_item("news", s[10])
+    real_fetch = fetcher.fetch
+
+    async def fetch_then_admin_pauses(*args: Any, **kwargs: Any) -> Any:
+        result = await real_fetch(*args, **kwargs)
+        async with db.write() as session:
+            await session.execute(update(Feed).where(Feed.id == feed_id).values(status="paused"))
+        return result
+
+    monkeypatch.setattr(fetcher, "fetch", fetch_then_admin_pauses)
+    polled = await poll_feed(db, config, fetcher, feed_id)
+    assert polled.new_story_ids == [] and polled.error is None and not polled.paused
+    assert len(await stories(db, feed_id)) == 2 and await queued(db) == []
+
+    monkeypatch.setattr(fetcher, "fetch", real_fetch)
+    async with db.write() as session:
+        await session.execute(update(Feed).where(Feed.id == feed_id).values(status="active"))
+    resumed = await poll_feed(db, config, fetcher, feed_id)
+    assert len(resumed.new_story_ids) == 1 and len(await stories(db, feed_id)) == 3
 
 
 async def test_removed_feed_is_harmless(db: Database, config: Config, fetcher: Fetcher) -> None:

@@ -16,7 +16,8 @@ fill with /latest), and the admins are told how many. So a kill can leave at mos
 
 Errors. 429 RetryAfter (after AIORateLimiter's own retries): the row goes back to pending and the
 whole sender pauses for retry_after. 403 (blocked, kicked, deactivated) and "chat not found": the
-subscriber becomes inactive with the reason, the chat's queued rows are failed. Group migrated to a
+subscriber becomes inactive with the reason, the chat's queued rows are withdrawn (not counted as
+failed deliveries). Group migrated to a
 supergroup: the subscriber, its subscriptions and queued rows move to the new chat id and the
 message is sent there. Network errors, timeouts and 5xx: retried with exponential backoff up to
 `delivery.max_retries` attempts — unless no message has got through since they began: that is an

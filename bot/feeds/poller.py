@@ -450,6 +450,9 @@ async def _store(
     ids = await db.write_sync(write.run)
     if ids is None:
         return PollResult(feed.id, error="feed was removed while it was being polled")
+    if write.paused:
+        log.info("feed %r: paused while it was being polled; nothing stored", feed.name)
+        return PollResult(feed.id)
     if ids:
         log.info("feed %r: %d new stories%s", feed.name, len(ids), " (first poll)" if first_poll else "")
     if write.updated:
@@ -489,10 +492,17 @@ class _Write:
     catalogue: bool = False  # the feed's first stories, after polls that stored none
     routed: list[int] = field(default_factory=list)  # the ids queued for delivery
     updated: list[int] = field(default_factory=list)  # stored stories updated with a correction
+    paused: bool = False  # the feed was paused while being polled: nothing written
 
     def run(self, session: Session) -> list[int] | None:
         """The new stories' ids in publication order; None when the feed is gone."""
         feed, result, parsed, now = self.feed, self.result, self.parsed, self.now
+        if session.scalar(select(Feed.status).where(Feed.id == feed.id)) == "paused":
+            # Paused by an admin while this poll was in flight: the admin was told «أُوقف المصدر»,
+            # so nothing it fetched is stored or sent. Its validators are not kept either: resumed,
+            # the feed is read whole again and what was new now is new then.
+            self.paused = True
+            return []
         etag, modified = (result.etag, result.last_modified) if parsed.complete else (None, None)
         # The feed row's update doubles as "is it still there?" (removed while being polled).
         updated = session.execute(
