@@ -40,8 +40,13 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if change.error:
             await reply(update, say(f"settings_{change.error}", ctx.lang, value=clip(change.value)))
             return
+        before = sub.mode
         sub = await service.update_settings(ctx.svc.db, ctx.chat_id, config=ctx.svc.config, **change.changes)
-        text = say("settings_saved", ctx.lang) + "\n\n" + settings_text(sub, ctx.lang)
+        # Typing digest times switches a reader of instant news to digests: said, not only shown.
+        saved = (
+            "settings_saved_to_digest" if before != "digest" and sub.mode == "digest" else "settings_saved"
+        )
+        text = say(saved, ctx.lang) + "\n\n" + settings_text(sub, ctx.lang)
         await reply(update, text, main_keyboard(sub, ctx.lang))
         return
     await reply(update, settings_text(sub, ctx.lang), main_keyboard(sub, ctx.lang))

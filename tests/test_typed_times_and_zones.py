@@ -281,8 +281,11 @@ async def test_arabic_times_joined_by_wa_and_quiet_hours_with_parts_of_the_day(
 ) -> None:
     async with bot as app:
         reply = await _reply(fake_telegram, "/settings الأوقات ٨ صباحًا و ٨ مساءً")
-        assert reply["plain_text"].startswith("حُفظ ✓")
+        # A reader of instant news is told that times mean digests from now on, not only shown it.
+        assert reply["plain_text"].startswith("حُفظ ✓ ستصلك الأخبار من الآن في ملخص")
         assert _line(reply, "أوقات الملخص") == "أوقات الملخص: ٠٨:٠٠، ٢٠:٠٠"
+        again = await _reply(fake_telegram, "/settings الأوقات ٧ صباحًا")
+        assert again["plain_text"].split("\n")[0] == "حُفظ ✓"  # already on digests: nothing to tell
         reply = await _reply(fake_telegram, "/settings الهدوء من ١١ مساءً إلى ٧ صباحًا")
         assert _line(reply, "ساعات الهدوء") == "ساعات الهدوء: من ٢٣:٠٠ إلى ٠٧:٠٠"
         sub = await service.get_subscriber(db_of(app), USER_ID)

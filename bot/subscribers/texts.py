@@ -271,6 +271,10 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     # /settings
     "settings_saved": {"ar": "حُفظ ✓", "en": "Saved ✓"},
+    "settings_saved_to_digest": {
+        "ar": "حُفظ ✓ ستصلك الأخبار من الآن في ملخص عند هذه الأوقات، لا فور وصولها.",
+        "en": "Saved ✓ From now on your news comes in a digest at these times, not as it arrives.",
+    },
     "settings_unknown": {
         "ar": "لا أعرف الإعداد «{value}». الإعدادات: الوضع، الأوقات، المنطقة، الجمل، الهدوء، المعاينة، التجميع.",
         "en": "There is no setting «{value}». Settings: mode, digest, timezone, sentences, quiet, previews, grouping.",
