@@ -78,7 +78,8 @@ TIMEZONE_PRESETS: dict[str, tuple[str, str]] = {
     "Asia/Amman": ("عمّان (الأردن)", "Amman (Jordan)"),
     "Asia/Gaza": ("غزة", "Gaza"),
     "Africa/Algiers": ("الجزائر", "Algiers"),
-    "Africa/Casablanca": ("الدار البيضاء", "Casablanca"),
+    # The country: its capital is Rabat, and a reader who typed «الرباط» was shown Casablanca.
+    "Africa/Casablanca": ("المغرب", "Morocco"),
     "Africa/Tunis": ("تونس", "Tunis"),
     "Europe/London": ("لندن", "London"),
 }
@@ -120,7 +121,7 @@ _ZONE_ALIASES: dict[str, tuple[str, ...]] = {
     "Africa/Tripoli": ("طرابلس", "طرابلس الغرب", "ليبيا", "بنغازي", "Benghazi"),
     "Africa/Tunis": ("صفاقس", "Tunisia"),
     "Africa/Algiers": ("وهران", "قسنطينة", "Algeria", "Oran"),
-    "Africa/Casablanca": ("الرباط", "مراكش", "فاس", "طنجة", "المغرب", "Rabat", "Marrakesh", "Morocco"),
+    "Africa/Casablanca": ("الرباط", "الدار البيضاء", "مراكش", "فاس", "طنجة", "Rabat", "Marrakesh"),
     "Africa/Nouakchott": ("موريتانيا", "Mauritania"),
     "Africa/Mogadishu": ("الصومال", "هرجيسا", "Somalia"),
     "Indian/Comoro": ("جزر القمر", "Comoros"),
