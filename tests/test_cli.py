@@ -235,3 +235,17 @@ def test_config_may_be_given_before_or_after_the_action(
     path = _write_config(tmp_path)
     assert main([arg.format(path=path) for arg in argv]) == 0
     assert "error" not in capsys.readouterr().err
+
+
+def test_db_current_on_a_database_not_yet_created_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A look at the revision created an empty SQLite file (and its folder) where none was."""
+    path = tmp_path / "config.toml"
+    path.write_text('[database]\nurl = "sqlite+aiosqlite:///state/a.sqlite3"\n', encoding="utf-8")
+    assert main(["--config", str(path), "db", "current"]) == 0
+    assert "no database yet" in capsys.readouterr().out
+    assert not (tmp_path / "state").exists()
+    assert main(["--config", str(path), "db", "upgrade"]) == 0
+    assert main(["--config", str(path), "db", "current"]) == 0
+    assert "database at revision:" in capsys.readouterr().out

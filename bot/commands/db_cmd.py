@@ -78,6 +78,11 @@ def backup(config: Config, target: Path | None) -> int:
 
 
 async def _run(action: str, config: Config) -> int:
+    missing = _missing_sqlite_file(config.database.url)
+    if action == "current" and missing is not None:
+        # Opening it would create it (and its folder): a look must leave nothing behind.
+        print(f"no database yet at {missing} (`akhbar run` or `akhbar db upgrade` creates it)")
+        return 0
     db = Database(config.database.url)
     try:
         if action == "upgrade":
@@ -99,3 +104,16 @@ async def _run(action: str, config: Config) -> int:
     finally:
         await db.close()
     return 0
+
+
+def _missing_sqlite_file(url: str) -> str | None:
+    """The SQLite file's path when the URL names one that does not exist yet; None otherwise."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    path = parsed.database or ""
+    if not parsed.drivername.startswith("sqlite") or path in ("", ":memory:") or path.startswith("file:"):
+        return None
+    return None if Path(path).exists() else path
