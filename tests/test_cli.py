@@ -249,3 +249,12 @@ def test_db_current_on_a_database_not_yet_created_creates_nothing(
     assert main(["--config", str(path), "db", "upgrade"]) == 0
     assert main(["--config", str(path), "db", "current"]) == 0
     assert "database at revision:" in capsys.readouterr().out
+
+
+def test_db_current_or_upgrade_with_a_stray_word_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write_config(tmp_path)
+    assert main(["--config", str(path), "db", "current", "extra"]) == 2
+    assert "takes no argument" in capsys.readouterr().err
+    assert not (tmp_path / "a.sqlite3").exists()

@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, config: Config) -> int:
     if args.action == "backup":
         return backup(config, args.path)
+    if args.path is not None:  # "db current extra": a typo, not something to ignore
+        print(f"akhbar db {args.action} takes no argument (got {str(args.path)!r})", file=sys.stderr)
+        return 2
     return asyncio.run(_run(args.action, config))
 
 
