@@ -497,17 +497,12 @@ class _Write:
     def run(self, session: Session) -> list[int] | None:
         """The new stories' ids in publication order; None when the feed is gone."""
         feed, result, parsed, now = self.feed, self.result, self.parsed, self.now
-        if session.scalar(select(Feed.status).where(Feed.id == feed.id)) == "paused":
-            # Paused by an admin while this poll was in flight: the admin was told «أُوقف المصدر»,
-            # so nothing it fetched is stored or sent. Its validators are not kept either: resumed,
-            # the feed is read whole again and what was new now is new then.
-            self.paused = True
-            return []
         etag, modified = (result.etag, result.last_modified) if parsed.complete else (None, None)
-        # The feed row's update doubles as "is it still there?" (removed while being polled).
+        # The feed row's update doubles as "is it still there, and still active?" (removed or
+        # paused while being polled).
         updated = session.execute(
             update(Feed)
-            .where(Feed.id == feed.id)
+            .where(Feed.id == feed.id, Feed.status != "paused")
             .values(
                 etag=_clip(etag, 512),
                 last_modified=_clip(modified, 128),
@@ -519,7 +514,13 @@ class _Write:
             )
         )
         if not getattr(updated, "rowcount", 1):
-            return None
+            if session.scalar(select(Feed.status).where(Feed.id == feed.id)) != "paused":
+                return None
+            # Paused by an admin while this poll was in flight: the admin was told «أُوقف المصدر»,
+            # so nothing it fetched is stored or sent. Its validators are not kept either: resumed,
+            # the feed is read whole again and what was new now is new then.
+            self.paused = True
+            return []
         if parsed.ttl_seconds != feed.ttl_seconds:
             session.merge(FeedPollState(feed_id=feed.id, ttl_seconds=parsed.ttl_seconds, updated_at=now))
         stories = self.stories
