@@ -421,11 +421,13 @@ def _sqlite_beside(config: Config, folder: Path) -> Config:
     --config config.toml feeds add …` typed in ~/akhbar then open one database, not two."""
     from sqlalchemy.engine import make_url
 
+    from bot.db.database import in_memory
+
+    if not config.database.url.startswith("sqlite") or in_memory(config.database.url):
+        return config
     url = make_url(config.database.url)
     path = url.database or ""
-    if not url.drivername.startswith("sqlite") or not path or path == ":memory:" or path.startswith("file:"):
-        return config
-    if os.path.isabs(path):
+    if path.startswith("file:") or os.path.isabs(path):
         return config
     anchored = url.set(database=os.path.join(os.path.abspath(folder), path))
     database = config.database.model_copy(update={"url": anchored.render_as_string(hide_password=False)})

@@ -111,12 +111,7 @@ async def _run(action: str, config: Config) -> int:
 
 def _missing_sqlite_file(url: str) -> str | None:
     """The SQLite file's path when the URL names one that does not exist yet; None otherwise."""
-    from pathlib import Path
-
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    path = parsed.database or ""
-    if not parsed.drivername.startswith("sqlite") or path in ("", ":memory:") or path.startswith("file:"):
+    if not url.startswith("sqlite") or in_memory(url):
         return None
-    return None if Path(path).exists() else path
+    path = make_url(url).database or ""
+    return None if path.startswith("file:") or Path(path).exists() else path
