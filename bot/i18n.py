@@ -62,10 +62,16 @@ _TAGS = re.compile(r"<[^>]*>")
 
 
 def _rtl_message_line(line: str) -> str:
-    for char in _TAGS.sub("", line):
+    return RLM + line if latin_first(_TAGS.sub("", line)) else line
+
+
+def latin_first(visible: str) -> bool:
+    """True when the first letter or digit of the text is Latin/ASCII (bullets and spaces skipped):
+    Telegram would lay the line out left to right from it."""
+    for char in visible:
         if char.isalnum():
-            return RLM + line if char.isascii() else line
-    return line
+            return char.isascii()
+    return False
 
 
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064A\u0671-\u06D3]")
@@ -76,14 +82,7 @@ def arabic_led_by_latin(visible: str) -> bool:
     """An Arabic line (a story's title or sentence) whose first letter or digit is Latin ("CNN تكشف …"):
     it needs an RLM in a message of any language, or Telegram lays it out left to right from that
     word and the Arabic reads back to front."""
-    for char in visible:
-        if char.isalnum():
-            if not char.isascii():
-                return False
-            break
-    else:
-        return False
-    return len(_ARABIC_LETTER.findall(visible)) > len(_LATIN_LETTER.findall(visible))
+    return latin_first(visible) and len(_ARABIC_LETTER.findall(visible)) > len(_LATIN_LETTER.findall(visible))
 
 
 def rtl_line(line: str) -> str:

@@ -29,7 +29,17 @@ from bot.clock import as_utc, utcnow
 from bot.config import SummaryConfig
 from bot.db.models import Story
 from bot.feeds.content import trim
-from bot.i18n import ELLIPSIS, RLM, ar_digits, arabic_led_by_latin, clip, month_name, number, text
+from bot.i18n import (
+    ELLIPSIS,
+    RLM,
+    ar_digits,
+    arabic_led_by_latin,
+    clip,
+    latin_first,
+    month_name,
+    number,
+    text,
+)
 
 MAX_MESSAGE = 4096
 MAX_TITLE_CHARS = 300
@@ -81,18 +91,10 @@ def esc(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-def needs_rlm(visible: str) -> bool:
-    """True when the first letter or digit of the line is Latin/ASCII (bullets and spaces skipped)."""
-    for ch in visible:
-        if ch.isalnum():
-            return ch.isascii()
-    return False
-
-
 def rtl(line_html: str, visible: str, lang: str) -> str:
     """In an Arabic message, the HTML line with an RLM in front when its visible text starts with
     Latin letters or digits."""
-    return RLM + line_html if lang == "ar" and needs_rlm(visible) else line_html
+    return RLM + line_html if lang == "ar" and latin_first(visible) else line_html
 
 
 def rtl_story(line_html: str, visible: str, lang: str) -> str:
