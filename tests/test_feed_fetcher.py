@@ -54,6 +54,30 @@ async def test_an_unchanged_feed_is_polled_again_over_the_same_connection(
     assert len({r.peer for r in requests}) == 1 and requests[0].peer is not None
 
 
+async def test_a_host_left_idle_gets_its_connection_closed(
+    config_factory: Callable[..., Config], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fetcher does not hold a socket open to every feed host it ever polled (a file
+    descriptor each, on an instance with hundreds of hosts polled every few minutes): a host not
+    used for a keep-alive period has its connection closed, and its next poll opens a new one.
+    The period is made zero here so that no test waits for it."""
+    from bot.feeds import fetcher as fetcher_module
+
+    async with FeedServer(ports=2) as server:
+        one = server.add_feed("one", server.stories[:2])
+        two = server.add_feed("two", server.stories[2:4])
+        assert urlsplit(one).port != urlsplit(two).port
+        async with Fetcher(config_factory().fetch) as fetcher:
+            await fetcher.fetch(one)
+            await fetcher.fetch(one)  # within the period: the same connection
+            monkeypatch.setattr(fetcher_module, "_KEEPALIVE", 0.0)
+            await fetcher.fetch(two)  # host one idle since: its connection is closed
+            await fetcher.fetch(one)
+        peers = [r.peer for r in server.requests("one")]
+    assert peers[0] is not None
+    assert peers[0] == peers[1] and peers[2] != peers[1]
+
+
 async def test_gzip_body_is_decompressed(config_factory: Callable[..., Config]) -> None:
     body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 

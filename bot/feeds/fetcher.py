@@ -20,6 +20,7 @@ import asyncio
 import ipaddress
 import socket
 import ssl
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -212,32 +213,73 @@ class _PoolPerOrigin(httpx.AsyncBaseTransport):
     def __init__(self, limits: httpx.Limits, *, guarded: bool) -> None:
         self._limits = limits
         self._guarded = guarded
-        self._pools: dict[tuple[bytes, bytes, int | None], httpx.AsyncHTTPTransport] = {}
+        self._pools: dict[tuple[bytes, bytes, int | None], _Origin] = {}
         # Loading the CA bundle takes tens of milliseconds: one context serves every origin.
         self._ssl_context: ssl.SSLContext | None = None
+        self._swept = time.monotonic()
 
-    def _pool(self, url: httpx.URL) -> httpx.AsyncHTTPTransport:
+    def _origin(self, url: httpx.URL) -> _Origin:
         key = (url.raw_scheme, url.raw_host, url.port)
-        pool = self._pools.get(key)
-        if pool is None:
+        origin = self._pools.get(key)
+        if origin is None:
             if self._ssl_context is None:
                 self._ssl_context = httpx.create_ssl_context(trust_env=False)
             if self._guarded:
-                pool = _guarded_transport(self._limits, self._ssl_context)
+                transport = _guarded_transport(self._limits, self._ssl_context)
             else:
-                pool = httpx.AsyncHTTPTransport(
+                transport = httpx.AsyncHTTPTransport(
                     limits=self._limits, verify=self._ssl_context, trust_env=False
                 )
-            self._pools[key] = pool
-        return pool
+            origin = self._pools[key] = _Origin(transport)
+        return origin
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._pool(request.url).handle_async_request(request)
+        await self._sweep()
+        origin = self._origin(request.url)
+        origin.waiting += 1
+        try:
+            return await origin.transport.handle_async_request(request)
+        finally:
+            origin.waiting -= 1
+            origin.used = time.monotonic()
+
+    async def _sweep(self) -> None:
+        """Close the pools of origins not used for a keep-alive period. httpcore expires an idle
+        connection only when its own pool is next used, and a feed's origin may be used once in
+        ten minutes: without this, every origin ever fetched would keep a socket (and a pool)
+        open, a file descriptor each, until the server's close left it half-open."""
+        now = time.monotonic()
+        if now - self._swept < _KEEPALIVE:
+            return
+        self._swept = now
+        for key, origin in list(self._pools.items()):
+            if now - origin.used > _KEEPALIVE and origin.idle():
+                del self._pools[key]
+                await origin.transport.aclose()
 
     async def aclose(self) -> None:
-        pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            await pool.aclose()
+        origins, self._pools = list(self._pools.values()), {}
+        for origin in origins:
+            await origin.transport.aclose()
+
+
+# httpx's default keep-alive expiry: a connection idle this long is not reused anyway.
+_KEEPALIVE = 5.0
+
+
+@dataclass
+class _Origin:
+    transport: httpx.AsyncHTTPTransport
+    waiting: int = 0  # requests inside handle_async_request (queued for, or opening, a connection)
+    used: float = field(default_factory=time.monotonic)
+
+    def idle(self) -> bool:
+        """No request waiting and every connection idle or closed: a response still being read
+        keeps its connection active, so closing the pool now cuts nothing short."""
+        if self.waiting:
+            return False
+        pool = self.transport._pool
+        return all(c.is_idle() or c.is_closed() for c in pool.connections)
 
 
 class Fetcher:
