@@ -1,10 +1,11 @@
 """/search <query>: ranked results with the matched words in bold, and page buttons.
 
-The buttons carry "search:<query id>:<offset>:<language>" (the query itself is stored by
+The buttons carry "search:<query id>:<offset>:<language>:<check>" (the query itself is stored by
 bot.search.queries, so long Arabic queries fit Telegram's 64-byte callback data and survive a
 restart; the language keeps the pages in the one they were first shown in, whoever presses next in
-a group with no settings). Buttons from before the language was added ("search:<id>:<offset>")
-still work.
+a group with no settings; the check, a few characters of the query's digest, tells an expired
+search from another query that was later given the same id). Buttons from before the language or
+the check was added ("search:<id>:<offset>", "search:<id>:<offset>:<language>") still work.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ async def _prefs(update: Update, db: Database, fallback_tz: str) -> tuple[str, s
     return lang, tz
 
 
-def _keyboard(page: SearchPage, query_id: int, lang: str) -> InlineKeyboardMarkup | None:
-    previous = f"{PREFIX}{query_id}:{max(0, page.offset - PAGE_SIZE)}:{lang}" if page.offset > 0 else None
-    following = f"{PREFIX}{query_id}:{page.offset + PAGE_SIZE}:{lang}" if page.has_more else None
+def _keyboard(page: SearchPage, query_id: int, lang: str, query: str) -> InlineKeyboardMarkup | None:
+    tail = f"{lang}:{queries.check(query)}"
+    previous = f"{PREFIX}{query_id}:{max(0, page.offset - PAGE_SIZE)}:{tail}" if page.offset > 0 else None
+    following = f"{PREFIX}{query_id}:{page.offset + PAGE_SIZE}:{tail}" if page.has_more else None
     buttons = pager_row(lang, previous, following)
     return InlineKeyboardMarkup([buttons]) if buttons else None
 
@@ -88,7 +90,7 @@ async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await message.reply_text(say("usage", lang))
         return
     text_html, page = await _answer(svc.db, query, 0, lang, tz)
-    markup = _keyboard(page, await queries.remember(svc.db, query), lang) if page.has_more else None
+    markup = _keyboard(page, await queries.remember(svc.db, query), lang, query) if page.has_more else None
     await message.reply_text(
         text_html,
         reply_markup=markup,
@@ -103,8 +105,8 @@ async def search_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     svc = services(context)
     lang, tz = await _prefs(update, svc.db, svc.config.delivery.default_timezone)
-    query_id, offset, shown_in = _button(callback.data)
-    query = await queries.recall(svc.db, query_id)
+    query_id, offset, shown_in, checked = _button(callback.data)
+    query = await queries.recall(svc.db, query_id, checked)
     if query is None:
         await callback.answer(say("expired", lang), show_alert=True)  # told to whoever pressed
         return
@@ -114,7 +116,7 @@ async def search_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     try:
         await callback.edit_message_text(
             text_html,
-            reply_markup=_keyboard(page, query_id, lang),
+            reply_markup=_keyboard(page, query_id, lang, query),
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
     except BadRequest as exc:
@@ -122,11 +124,13 @@ async def search_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             raise
 
 
-def _button(data: str) -> tuple[int, int, str | None]:
-    """(query id, offset, the language the results were shown in) of a page button's data (which
-    the handler's pattern has checked); older buttons name no language."""
-    query_id, offset, *lang = data.removeprefix(PREFIX).split(":")
-    return int(query_id), int(offset), "en" if lang == ["en"] else "ar" if lang else None
+def _button(data: str) -> tuple[int, int, str | None, str | None]:
+    """(query id, offset, the language the results were shown in, the query's check) of a page
+    button's data (which the handler's pattern has checked); older buttons lack the last two."""
+    query_id, offset, *rest = data.removeprefix(PREFIX).split(":")
+    lang = ("en" if rest[0] == "en" else "ar") if rest else None
+    checked = rest[1] if len(rest) > 1 else None
+    return int(query_id), int(offset), lang, checked
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -135,4 +139,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             "search", search_command, filters=filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
         )
     )
-    application.add_handler(CallbackQueryHandler(search_page, pattern=r"^search:\d+:\d+(?::(?:ar|en))?$"))
+    application.add_handler(
+        CallbackQueryHandler(search_page, pattern=r"^search:\d+:\d+(?::(?:ar|en)(?::[0-9a-f]{1,40})?)?$")
+    )

@@ -113,6 +113,39 @@ async def test_stale_button_says_search_expired(stored: None, bot_factory: Any, 
         assert "انتهت صلاحية هذا البحث" in answer["text"]
 
 
+async def test_an_old_button_whose_search_expired_does_not_page_through_another_query(
+    stored: None, bot_factory: Any, fake_telegram: Any
+) -> None:
+    """A month on, the query behind an old page button has been dropped and its id given to
+    someone else's search: the old button says its search expired, it does not show the other."""
+    from sqlalchemy import delete, update
+
+    from bot.search.models import SearchQuery
+    from bot.services import services
+
+    async with bot_factory() as app:
+        db = services(app).db
+        [refugees] = await fake_telegram.converse(USER_ID, "/search اللاجئين")
+        old_button = buttons(refugees)["التالي ←"]
+        old_id = int(old_button.split(":")[1])
+        [syria] = await fake_telegram.converse(USER_ID + 1, "/search سوريا")
+        syria_button = buttons(syria)["التالي ←"].split(":")
+        syria_id = int(syria_button[1])
+        async with db.write() as session:  # what retention and SQLite's id reuse come to
+            await session.execute(delete(SearchQuery).where(SearchQuery.id == old_id))
+            await session.execute(update(SearchQuery).where(SearchQuery.id == syria_id).values(id=old_id))
+        update_ = await fake_telegram.callback_query(USER_ID, refugees["message_id"], old_button)
+        answer = await fake_telegram.wait_for_callback_answer(update_["callback_query"]["id"])
+        assert "انتهت صلاحية هذا البحث" in answer["text"]
+        assert "اللاجئين" in fake_telegram.message(USER_ID, refugees["message_id"])["plain_text"]
+
+        # The other reader's own button, whose query now has that id, still pages.
+        syria_button[1] = str(old_id)
+        await fake_telegram.callback_query(USER_ID + 1, syria["message_id"], ":".join(syria_button))
+        await fake_telegram.wait_for("editMessageText")
+        assert "٦." in fake_telegram.message(USER_ID + 1, syria["message_id"])["plain_text"]
+
+
 async def inline(fake: Any, query: str, **kwargs: Any) -> dict[str, Any]:
     update = await fake.inline_query(query, **kwargs)
     return await fake.wait_for_inline_answer(update["inline_query"]["id"])  # type: ignore[no-any-return]
