@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import func, select, update
 
 from bot.admin import audit
 from bot.admin.feeds import (
@@ -314,6 +316,36 @@ async def test_stats_count_subscribers_stories_deliveries_and_draw_a_png(db: Dat
     figure.canvas.draw()
     ticks = figure.axes[1].get_yticks()
     assert all(float(t).is_integer() for t in ticks)
+
+
+async def test_the_daily_average_counts_whole_days_since_the_instance_started(db: Database) -> None:
+    """Found running a week in the life: an instance started three days ago that sends 20 cards a
+    day showed, at noon, «المعدل ٣٫٤ يوميًا» (everything divided by 14 days, today's half included)."""
+    now = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
+    started = now - timedelta(days=3, hours=2)  # three days ago at 10:00: a partial first day
+    async with db.write() as session:
+        session.add(Feed(url="http://e.org/a", name="أ", created_at=started))
+        n = 0
+        for days_ago, count in ((3, 12), (2, 20), (1, 20), (0, 7)):
+            for _ in range(count):
+                n += 1
+                at = now - timedelta(days=days_ago)
+                session.add(Outbox(chat_id=1, kind="story", dedup_key=f"d{n}", status="sent", sent_at=at))
+                session.add(Story(entry_key=f"s{n}", title="خبر", source="s", fetched_at=at, published_at=at))
+
+    with patch("bot.admin.stats.utcnow", return_value=now):
+        figures = await collect(db, timezone="UTC")
+    assert figures.today.deliveries == 7
+    assert figures.average("deliveries") == 20.0 and figures.average("stories") == 20.0
+
+    # On its first day an instance has no whole day yet: the average is today's count.
+    async with db.write() as session:
+        await session.execute(update(Feed).values(created_at=now - timedelta(hours=2)))
+        await session.execute(sa_delete(Outbox).where(Outbox.sent_at < now - timedelta(hours=3)))
+        await session.execute(sa_delete(Story).where(Story.fetched_at < now - timedelta(hours=3)))
+    with patch("bot.admin.stats.utcnow", return_value=now):
+        figures = await collect(db, timezone="UTC")
+    assert figures.average("deliveries") == 7.0
 
 
 async def test_audit_log_pages_newest_first(db: Database) -> None:

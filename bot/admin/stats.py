@@ -46,13 +46,19 @@ class Stats:
     feeds_failing: int
     queue: int
     days: list[DayCount]  # oldest first, the last one is today
+    started: date | None = None  # the instance's first day (its first feed, story or subscriber)
 
     @property
     def today(self) -> DayCount:
         return self.days[-1]
 
     def average(self, attr: str) -> float:
-        return round(sum(getattr(d, attr) for d in self.days) / len(self.days), 1)
+        """A day's average over the chart's whole days since the instance started: today is not
+        over (at noon it would halve the figure), and days before the instance existed are not
+        days it had nothing, and its first day was partial too. A younger instance averages today."""
+        full = [d for d in self.days[:-1] if self.started is None or d.day > self.started]
+        counted = full or [self.today]
+        return round(sum(getattr(d, attr) for d in counted) / len(counted), 1)
 
 
 async def pending_messages(db: Database) -> int:
@@ -97,6 +103,18 @@ async def collect(db: Database, *, timezone: str = "UTC", days: int = CHART_DAYS
                 select(Outbox.created_at).where(Outbox.status == "failed", Outbox.created_at >= start)
             )
         ).all()
+        started = min(
+            (
+                as_utc(t)
+                for t in (
+                    await session.scalar(select(func.min(Feed.created_at))),
+                    await session.scalar(select(func.min(Story.fetched_at))),
+                    await session.scalar(select(func.min(Subscriber.created_at))),
+                )
+                if t is not None
+            ),
+            default=None,
+        )
     queue = await pending_messages(db)
 
     def bucket(times: object) -> dict[date, int]:
@@ -126,6 +144,7 @@ async def collect(db: Database, *, timezone: str = "UTC", days: int = CHART_DAYS
         feeds_failing=int(feed_status.get("failing", 0)),
         queue=queue,
         days=series,
+        started=started.astimezone(tz).date() if started is not None else None,
     )
 
 
