@@ -108,7 +108,10 @@ async def _keep_lock(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _retention(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context.application)
     try:
-        await retention.prune(svc.db, timedelta(seconds=svc.config.database.keep_history))
+        keep = svc.config.database
+        await retention.prune(
+            svc.db, timedelta(seconds=keep.keep_history), keep_stories=timedelta(seconds=keep.keep_stories)
+        )
     except Exception:
         log.exception("deleting old history failed; retried tomorrow")
 

@@ -173,6 +173,10 @@ class DatabaseConfig(_Strict):
     # and kept search queries older than this are deleted once a day (bot.db.retention); stories
     # are kept. At least 15 days: /stats draws the last 14, and cards are edited for 47 hours.
     keep_history: Duration = 30 * 86400.0
+    # Stories first seen longer ago than this are deleted with the history (bot.db.retention), so
+    # a busy instance's database and search index stop growing; 0 keeps them forever. They are
+    # what /search and /latest read, so it is off unless the operator sets it.
+    keep_stories: Duration = 0.0
 
     @field_validator("url")
     @classmethod
@@ -188,6 +192,24 @@ class DatabaseConfig(_Strict):
         if value < 15 * 86400:
             raise ValueError('must be at least 15 days ("15d"): /stats draws the last 14 days')
         return value
+
+    @model_validator(mode="after")
+    def _stories_outlive_history(self) -> DatabaseConfig:
+        # A story must outlive the records of its cards (corrections and /stats read them with
+        # it). Said in days, as keep_history's bound is.
+        stories, floor = self.keep_stories, max(self.keep_history, 86400.0)
+        if stories < 0 or 0 < stories < floor:
+            raise ValueError(
+                f"keep_stories: {_days(stories)} is less than keep_history ({_days(floor)}): "
+                f'set at least "{_days(floor, unit="d")}", or 0 to keep stories forever'
+            )
+        return self
+
+
+def _days(seconds: float, *, unit: str = " days") -> str:
+    """A duration as the operator writes it: 30 days, 0.5 days, "30d" (a bound rounded up, so the
+    value it suggests is enough)."""
+    return f"{math.ceil(seconds / 864) / 100:g}{unit}"
 
 
 class FetchConfig(_Strict):

@@ -9,7 +9,9 @@
   `replace_story_rows_sync(session, rows)` in the write session that updates the story, so search
   finds the new wording and no longer the old. On PostgreSQL the weighted tsvector is a generated
   column of the terms, so it follows the new terms by itself.
-* Deleted stories: an SQLite trigger (PostgreSQL: a cascading foreign key) drops their row.
+* Deleted stories: an SQLite trigger (PostgreSQL: a cascading foreign key) drops their row;
+  `forget_stories(session, ids)` drops them explicitly before a bulk delete (bot.db.retention) and
+  indexes the duplicates that become stories in their own right.
 * Duplicates (Story.duplicate_of set) are not indexed; a story marked a duplicate later drops out
   of the index when `index_stories(db, [its id])` is called.
 * Rebuilds and repairs: `reindex_all(db)`, `index_stories(db, ids)` (re-analyses those stories) and
@@ -77,6 +79,18 @@ async def _index_ids(session: AsyncSession, ids: Sequence[int]) -> int:
             await session.execute(insert(SearchDoc), rows)
         count += len(rows)
     return count
+
+
+async def forget_stories(session: AsyncSession, deleted: Sequence[int], promoted: Sequence[int] = ()) -> None:
+    """In the caller's write session, which deletes the stories `deleted`: drop their index rows,
+    and index `promoted`, duplicates of theirs that are stories in their own right once their
+    original is gone (the caller has cleared their duplicate_of)."""
+    table = cast(Table, SearchDoc.__table__)
+    ids = sorted(set(deleted))
+    for start in range(0, len(ids), _BATCH):
+        await session.execute(delete(table).where(table.c.rowid.in_(ids[start : start + _BATCH])))
+    if promoted:
+        await _index_ids(session, sorted(set(promoted)))
 
 
 async def index_stories(db: Database, story_ids: Sequence[int]) -> int:
