@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from telegram import LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, MaybeInaccessibleMessage, Message, MessageEntity, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.db.models import Story, Subscriber
-from bot.delivery.card import also_of, as_payload
-from bot.delivery.format import render_story
+from bot.delivery.card import Also, also_of, as_payload
+from bot.delivery.format import ALSO_LABELS, render_story
 from bot.delivery.outbox import card_shown, record_expanded
 from bot.i18n import language_for, text
 from bot.services import services
@@ -41,8 +41,9 @@ async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     sentences = (sub.sentences if sub is not None else None) or svc.config.summary.sentences
     link_preview = sub is not None and sub.link_preview
     card = await card_shown(svc.db, chat_id, query.message.message_id) if chat_id and query.message else None
-    # The card may list other outlets on the same event (bot.delivery.grouping): they stay.
-    also = also_of(card)
+    # The card may list other outlets on the same event (bot.delivery.grouping): they stay. Its
+    # record is deleted after keep_history (bot.db.retention); the message itself still shows them.
+    also = also_of(card) if card is not None else _also_shown(query.message)
     rendered = render_story(
         story,
         lang=lang,
@@ -68,6 +69,26 @@ async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat_id is not None and query.message is not None:
         shown = as_payload(rendered, link_preview=link_preview, expanded=True, also=also)
         await record_expanded(svc.db, chat_id, query.message.message_id, shown)
+
+
+def _also_shown(message: MaybeInaccessibleMessage | None) -> Also:
+    """The other outlets the card in the chat lists, read from its «وأيضًا في:» line (its last) and
+    that line's links."""
+    if not isinstance(message, Message) or not message.text:
+        return []
+    lines = message.text.split("\n")
+    last = lines[-1]
+    label = next((label for label in ALSO_LABELS if last.startswith(label)), None)
+    if label is None:
+        return []
+    start = len("\n".join(lines[:-1]).encode("utf-16-le")) // 2  # Telegram counts UTF-16 units
+    links = {
+        name: entity.url
+        for entity, name in message.parse_entities([MessageEntity.TEXT_LINK]).items()
+        if entity.offset >= start
+    }
+    names = [name.strip() for name in last[len(label) :].split(" · ")]
+    return [(name, links.get(name)) for name in names if name]
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

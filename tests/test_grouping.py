@@ -8,6 +8,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import select, update
 from telegram import Bot
 
@@ -296,6 +297,51 @@ async def test_an_expanded_card_keeps_its_links(bot_factory: Any, fake_telegram:
     text = card["plain_text"]
     assert all(s in text for s in sentences[:5])  # expanded
     assert text.rstrip().endswith("وأيضًا في: سكاي نيوز عربية")  # and still listing the other outlet
+
+
+async def test_a_card_older_than_its_record_keeps_its_links_when_expanded(
+    bot_factory: Any, fake_telegram: FakeTelegram
+) -> None:
+    """Found running a week in the life: a month on, retention has deleted the card's record (its
+    outbox row), and «المزيد» rewrote the card without its «وأيضًا في» line: the other outlet's
+    link silently disappeared. The links are read back from the card in the chat."""
+    chat = 3401
+    async with bot_factory() as app:
+        db, config = services(app).db, services(app).config
+        f24, sky = await _two_outlets(db, chat)
+        sentences = [SUDAN_F24[1]] + [
+            f"وأضاف المصدر في الجملة رقم {i} تفاصيل أخرى عن القرار." for i in range(6)
+        ]
+        first = await add_story(
+            db,
+            f24,
+            SUDAN_F24[0],
+            text=SUDAN_F24[1],
+            summary=sentences,
+            source="فرانس 24",
+            url="https://f24.example/s",
+        )
+        await route_new_stories(db, config, [first])
+        delivery.wake(app)
+        [card] = await fake_telegram.wait_for_messages(chat, count=1, timeout=10)
+        await until(lambda: _all_done(db))
+        second = await _story(db, sky, SUDAN_SKY, "سكاي نيوز عربية", "https://sky.example/sudan")
+        await route_new_stories(db, config, [second])
+        delivery.wake(app)
+        async with asyncio.timeout(10):
+            while not card["edits"]:
+                await asyncio.sleep(0.05)
+        await until(lambda: _edits_done(db))
+        async with db.write() as session:  # what the daily retention does to records past keep_history
+            await session.execute(sa_delete(Outbox).where(Outbox.chat_id == chat))
+        await fake_telegram.callback_query(chat, card["message_id"], f"more:{first}")
+        async with asyncio.timeout(10):
+            while len(card["edits"]) < 2:
+                await asyncio.sleep(0.05)
+    text = card["plain_text"]
+    assert all(s in text for s in sentences[:5])  # expanded
+    assert text.rstrip().endswith("وأيضًا في: سكاي نيوز عربية")  # and still listing the other outlet
+    assert '<a href="https://sky.example/sudan">سكاي نيوز عربية</a>' in card["text"]
 
 
 async def test_a_card_expanded_while_its_link_waits_to_be_added_stays_expanded(

@@ -251,6 +251,10 @@ def render_story(
     )
 
 
+# How the «also» line starts, in each language (handlers/story_buttons.py reads it back).
+ALSO_LABELS = tuple(TEXTS["also"].values())
+
+
 def _also_line(also: Sequence[tuple[str, str | None]], lang: str) -> str:
     links = []
     for source, link in also:
