@@ -17,23 +17,26 @@ instead of a card of its own (grouping.py), unless the chat chose a card from ea
 Instant subscribers get a "story" row, rendered now in their language/time zone/sentence count,
 due at once or at the end of their quiet hours. Digest subscribers get a "digest_item" row in
 status "digest" that is never sent alone; the digest job gathers them (digest.py).
+
+A card waits in the outbox until the sender takes it (minutes, in a fan-out to thousands of chats;
+hours, behind quiet hours): it follows the reader's subscriptions until then (`rematch_cards`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.database import Database
-from bot.db.models import Feed, Story, Subscriber, Subscription, Topic
+from bot.db.models import Feed, Outbox, Story, Subscriber, Subscription, Topic
 from bot.delivery import outbox
 from bot.delivery.card import card_payload
 from bot.delivery.grouping import apply_folded, fold_same_events
@@ -114,8 +117,10 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
         ).all()
     chats = {row.chat_id: _Chat(**row._mapping) for row in chat_rows}
     by_kind: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    followed: dict[int, set[tuple[str, str]]] = defaultdict(set)  # what each chat followed as read
     for chat_id, kind, target in subs:
         by_kind[kind][target].add(chat_id)
+        followed[chat_id].add((kind, target))
 
     now = utcnow()
     rows: list[dict[str, Any]] = []
@@ -168,58 +173,200 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
         kept = [row for row in rows if row["chat_id"] in still]
         created = await outbox.insert_rows(session, kept)
         edits = await outbox.insert_rows(session, [e for e in folded.edits if e["chat_id"] in still])
+        # Nor does a chat that stopped following what matched (its rematch found no card yet): its
+        # cards are matched again now, as the subscription change would have done. Digest items
+        # need not be: the digest asks when it is built (still_wanted).
+        carded = {row["chat_id"] for row in kept if row["kind"] == outbox.STORY}
+        changed = await _changed_since(session, followed, carded)
+        withdrawn = await rematch_cards(session, changed, utcnow()) if changed else 0
     log.info(
-        "routed %d stories: %d outbox rows (%d already queued, %d for chats that left meanwhile), "
-        "%d cards edited to list another outlet",
+        "routed %d stories: %d outbox rows (%d already queued, %d for chats that left meanwhile, "
+        "%d withdrawn for chats that unsubscribed meanwhile), %d cards edited to list another outlet",
         len(stories),
         created,
         len(kept) - created,
         len(rows) - len(kept),
+        withdrawn,
         edits,
     )
     outbox.notify(db)
     return created
 
 
+async def _changed_since(
+    session: Any, followed: dict[int, set[tuple[str, str]]], chat_ids: set[int]
+) -> set[int]:
+    """Of these chats, those whose subscriptions are no longer those `followed` says: one set-based
+    read (500 chats a statement), however many chats a story reaches."""
+    current: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    for part in outbox.chunks(sorted(chat_ids)):
+        result = await session.execute(
+            select(Subscription.chat_id, Subscription.kind, Subscription.target).where(
+                Subscription.chat_id.in_(part)
+            )
+        )
+        for chat_id, kind, target in result.all():
+            current[chat_id].add((kind, target))
+    return {c for c in chat_ids if current.get(c, set()) != followed.get(c, set())}
+
+
+# Why a card was withdrawn when its reader stopped following what brought it, now and as rows
+# withdrawn before cards in the queue were matched again (held ones only) say it.
+UNWANTED = "unsubscribed before it was sent"
+_UNWANTED_REASONS = (UNWANTED, "unsubscribed while held")
+# A card withdrawn so comes back when the reader follows it again before it would have gone out:
+# while quiet hours still hold it, or soon after it was due (a tap on the wrong /subscribe button
+# undone; a fan-out to thousands of chats sends its last cards minutes after its first). Later, it
+# is old news the reader chose not to get.
+RESTORE_WITHIN = timedelta(minutes=15)
+
+
+async def rematch_cards(session: Any, chat_ids: Iterable[int], now: datetime) -> int:
+    """Cards still waiting for these chats (due now, held by quiet hours, or waiting out a retry,
+    but not taken by the sender yet) follow their subscriptions: one whose story its chat no longer
+    follows is withdrawn, and one withdrawn so comes back if the chat follows it again in time
+    (RESTORE_WITHIN). A card that also lists another story folded into it (grouping.py) stays while
+    either is wanted, since that story has no card of its own. Returns how many were withdrawn.
+
+    Called in the same transaction as the subscription change (and by routing, for the chats whose
+    subscriptions changed while it worked): writers are serialised, so no card can be written
+    between the change and this. Set-based, a few statements for any number of chats (a removed
+    feed rematches all its readers)."""
+    chats = sorted(set(chat_ids))
+    cards: list[Any] = []
+    for part in outbox.chunks(chats):
+        cards += (
+            await session.execute(
+                select(Outbox.id, Outbox.chat_id, Outbox.story_id, Outbox.status, Outbox.created_at)
+                .join(Subscriber, Subscriber.chat_id == Outbox.chat_id)
+                .where(
+                    Outbox.chat_id.in_(part),
+                    Outbox.kind == outbox.STORY,
+                    Outbox.story_id.is_not(None),
+                    or_(
+                        Outbox.status == outbox.PENDING,
+                        (Outbox.status == outbox.WITHDRAWN)
+                        & Outbox.last_error.in_(_UNWANTED_REASONS)
+                        & (Outbox.not_before > now - RESTORE_WITHIN)
+                        # A chat that left (/stop) and came back starts afresh: what it left
+                        # behind stays behind.
+                        & (Outbox.created_at >= Subscriber.since),
+                    ),
+                )
+            )
+        ).all()
+    if not cards:
+        return 0
+    carried = await _folded_into(
+        session, {c.chat_id for c in cards}, min(as_utc(c.created_at) for c in cards)
+    )
+    ids = {c.story_id for c in cards} | {s for folded in carried.values() for s in folded}
+    stories: dict[int, Story] = {}
+    for part in outbox.chunks(sorted(ids)):
+        stories.update(
+            {s.id: s for s in (await session.scalars(select(Story).where(Story.id.in_(part)))).all()}
+        )
+    asked: dict[int, list[Story]] = defaultdict(list)
+    for chat_id, story_id in {(c.chat_id, c.story_id) for c in cards} | {
+        (chat_id, s) for (chat_id, _), folded in carried.items() for s in folded
+    }:
+        if story_id in stories:
+            asked[chat_id].append(stories[story_id])
+    wanted = await wanted_by(session, asked)
+    drop, restore = [], []
+    for row_id, chat_id, story_id, status, _ in cards:
+        mine = wanted.get(chat_id, set())
+        keep = story_id in mine or bool(carried.get((chat_id, story_id), set()) & mine)
+        if status == outbox.PENDING and not keep:
+            drop.append(row_id)
+        elif status == outbox.WITHDRAWN and keep:
+            restore.append(row_id)
+    withdrawn = 0
+    for part in outbox.chunks(drop):
+        # Only while the sender has not taken it: a card already on its way goes.
+        result = await session.execute(
+            update(Outbox)
+            .where(Outbox.id.in_(part), Outbox.status == outbox.PENDING)
+            .values(status=outbox.WITHDRAWN, last_error=UNWANTED)
+        )
+        withdrawn += int(getattr(result, "rowcount", 0) or 0)
+    for part in outbox.chunks(restore):
+        await session.execute(
+            update(Outbox)
+            .where(Outbox.id.in_(part), Outbox.status == outbox.WITHDRAWN)
+            .values(status=outbox.PENDING, last_error=None)
+        )
+    return withdrawn
+
+
+async def _folded_into(session: Any, chat_ids: set[int], since: datetime) -> dict[tuple[int, int], set[int]]:
+    """The stories folded into these chats' cards as links (grouped rows written since `since`, no
+    earlier than the cards they are folded into), by (chat, story of the card that lists them)."""
+    carried: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for part in outbox.chunks(sorted(chat_ids)):
+        grouped = await session.execute(
+            select(Outbox.chat_id, Outbox.story_id, Outbox.payload).where(
+                Outbox.chat_id.in_(part),
+                Outbox.kind == outbox.STORY,
+                Outbox.status == outbox.GROUPED,
+                Outbox.created_at >= since,
+                Outbox.story_id.is_not(None),
+            )
+        )
+        for chat_id, story_id, payload in grouped.all():
+            into = (payload or {}).get("into_story")
+            if into:
+                carried[(chat_id, int(into))].add(story_id)
+    return carried
+
+
 async def still_wanted(session: Any, chat_id: int, stories: Sequence[Story]) -> set[int]:
     """Of these stories waiting for the chat's digest, the ids its subscriptions still want: a
     reader who stopped following a word does not get the story that word brought in the next
     digest. Asked when the digest is built, not when the subscription ends, so switching a source
-    off and on again before then loses nothing. A story counts as wanted through any feed that
-    carried it (its duplicates' feeds too)."""
+    off and on again before then loses nothing."""
+    return (await wanted_by(session, {chat_id: stories})).get(chat_id, set())
+
+
+async def wanted_by(session: Any, asked: Mapping[int, Sequence[Story]]) -> dict[int, set[int]]:
+    """For each chat, the ids of its stories (`asked`) that its subscriptions still want. A story
+    counts as wanted through any feed that carried it (its duplicates' feeds too). One read of the
+    subscriptions and of the stories' copies for all the chats."""
+    stories = {s.id: s for chat_stories in asked.values() for s in chat_stories}
     if not stories:
-        return set()
-    ids = {s.id for s in stories}
+        return {}
     feed_topics, topics = await _topics(session)
-    subs = (
-        await session.execute(
-            select(Subscription.kind, Subscription.target).where(Subscription.chat_id == chat_id)
-        )
-    ).all()
     by_kind: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
-    for kind, target in subs:
-        by_kind[kind][target].add(chat_id)
-    # Other copies of each story: the original it duplicates, and the copies that duplicate it.
-    originals = {s.duplicate_of for s in stories if s.duplicate_of is not None}
-    copies = (
-        await session.execute(
-            select(Story.id, Story.feed_id, Story.duplicate_of).where(
-                or_(Story.duplicate_of.in_(ids | originals), Story.id.in_(originals))
+    for part in outbox.chunks(sorted(asked)):
+        subs = await session.execute(
+            select(Subscription.chat_id, Subscription.kind, Subscription.target).where(
+                Subscription.chat_id.in_(part)
             )
         )
-    ).all()
-    feeds_of: dict[int, set[int]] = defaultdict(set)
-    for story in stories:
-        if story.feed_id is not None:
-            feeds_of[story.id].add(story.feed_id)
+        for chat_id, kind, target in subs.all():
+            by_kind[kind][target].add(chat_id)
+    # Other copies of each story: the original it duplicates, and the copies that duplicate it.
+    originals = {s.duplicate_of for s in stories.values() if s.duplicate_of is not None}
+    copies: list[Any] = []
+    for part in outbox.chunks(sorted(set(stories) | originals)):
+        copies += (
+            await session.execute(
+                select(Story.id, Story.feed_id, Story.duplicate_of).where(
+                    or_(Story.duplicate_of.in_(part), Story.id.in_([i for i in part if i in originals]))
+                )
+            )
+        ).all()
+    matched: dict[int, set[int]] = {}
+    for story in stories.values():
+        feeds = {story.feed_id} if story.feed_id is not None else set()
         group = {story.id, story.duplicate_of}
         for copy_id, feed_id, duplicate_of in copies:
             if feed_id is not None and (copy_id in group or duplicate_of in group):
-                feeds_of[story.id].add(feed_id)
+                feeds.add(feed_id)
+        matched[story.id] = _matching_chats(story, by_kind, feed_topics, topics, feeds=feeds)
     return {
-        story.id
-        for story in stories
-        if chat_id in _matching_chats(story, by_kind, feed_topics, topics, feeds=feeds_of[story.id])
+        chat_id: {s.id for s in chat_stories if chat_id in matched[s.id]}
+        for chat_id, chat_stories in asked.items()
     }
 
 

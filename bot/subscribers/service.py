@@ -24,7 +24,7 @@ from bot.db.database import Database
 from bot.db.models import Feed, Outbox, Story, Subscriber, Subscription, Topic
 from bot.delivery import outbox
 from bot.delivery.digest import restart_period
-from bot.delivery.routing import still_wanted, story_terms
+from bot.delivery.routing import rematch_cards, story_terms
 from bot.delivery.schedule import quiet_until
 from bot.search.analyzer import has_operators, keyword_groups, matches
 from bot.subscribers import prefs
@@ -268,39 +268,17 @@ async def _retime_held(session: AsyncSession, sub: Subscriber, now: datetime) ->
     )
 
 
-# The reason a held card is withdrawn when the chat stops wanting it; subscribing again before the
-# quiet hours end brings it back (the digest asks the same question when it is built).
-UNWANTED = "unsubscribed while held"
-
-
 async def rematch_held(session: AsyncSession, chat_id: int, now: datetime) -> None:
-    """Cards waiting out the chat's quiet hours follow its subscriptions: a story whose only
-    subscription was just removed is not delivered at 07:00, and one withdrawn so comes back if the
-    subscription returns before then. Rows waiting out a retry backoff (attempts > 0) are left alone."""
-    held = (
-        await session.execute(
-            select(Outbox.id, Outbox.story_id, Outbox.status).where(
-                _held(chat_id, now),
-                Outbox.story_id.is_not(None),
-                or_(
-                    Outbox.status == outbox.PENDING,
-                    (Outbox.status == outbox.WITHDRAWN) & (Outbox.last_error == UNWANTED),
-                ),
-            )
-        )
-    ).all()
-    if not held:
-        return
-    stories = (await session.scalars(select(Story).where(Story.id.in_({r.story_id for r in held})))).all()
-    wanted = await still_wanted(session, chat_id, stories)
-    for row_id, story_id, status in held:
-        if status == outbox.PENDING and story_id not in wanted:
-            values: dict[str, Any] = {"status": outbox.WITHDRAWN, "last_error": UNWANTED}
-        elif status == outbox.WITHDRAWN and story_id in wanted:
-            values = {"status": outbox.PENDING, "last_error": None}
-        else:
-            continue
-        await session.execute(update(Outbox).where(Outbox.id == row_id).values(**values))
+    """Cards still waiting for the chat follow its subscriptions, in the transaction that changes
+    them: a story whose only subscription was just removed does not arrive, whether it waits out
+    the quiet hours or its turn in a fan-out to thousands of chats; one withdrawn so comes back if
+    the subscription returns before it would have gone out. A card the sender has taken goes."""
+    await rematch_cards(session, [chat_id], now)
+
+
+async def rematch_chats(session: AsyncSession, chat_ids: Iterable[int], now: datetime) -> None:
+    """rematch_held for many chats at once (a removed feed's readers): a few statements in all."""
+    await rematch_cards(session, chat_ids, now)
 
 
 async def set_language(
