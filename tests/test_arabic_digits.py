@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.clock import utcnow
-from bot.db.models import AuditLog, Feed, Subscriber, Subscription
+from bot.db.models import AuditLog, Feed, Story, Subscriber, Subscription
 from bot.delivery.format import local_time
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import ADMIN_ID
@@ -64,6 +64,16 @@ async def _admin_with_data(app: Any, fake: FakeTelegram, lang: str) -> datetime:
             session.add(Feed(url=f"http://127.0.0.1:9/extra{i}.xml", name=name, origin="chat"))
     for title in ("خبر أول", "خبر ثان", "خبر ثالث"):
         await add_story(db, title, [f"{title} في الجملة الأولى."])
+    # An instance running for weeks, one of the stories from two days ago: /stats averages its
+    # whole days, 1 story over 13, a figure with a decimal separator.
+    weeks_ago, two_days_ago = utcnow() - timedelta(days=20), utcnow() - timedelta(days=2)
+    async with db.write() as session:
+        await session.execute(update(Feed).values(created_at=weeks_ago))
+        await session.execute(
+            update(Story)
+            .where(Story.title == "خبر أول")
+            .values(published_at=two_days_ago, fetched_at=two_days_ago)
+        )
     fid = await feed_id(db, "الجزيرة نت")
     checked = utcnow() - timedelta(minutes=5)
     async with db.write() as session:
@@ -99,7 +109,7 @@ async def test_an_arabic_admin_reads_every_figure_in_arabic_indic_digits(
     stats, listing, detail = (replies[c]["plain_text"] for c in ("/stats", "/feeds", "/feed 1"))
     assert replies["/stats"]["kind"] == "photo"
     assert "المشتركون النشطون: ١" in stats and "في آخر ١٤ يومًا" in stats
-    assert "(المعدل ٠٫٢ يوميًا)" in stats  # 3 stories over 14 days, with the Arabic decimal separator
+    assert "(المعدل ٠٫١ يوميًا)" in stats  # 1 story over 13 whole days, with the Arabic decimal separator
     assert "(الصفحة ١ من ٢)" in listing and "المصادر</b>" not in listing  # tags stripped in plain text
     assert "(رقم 1)" in listing and "(رقم 1)" in detail  # the number the admin types after /feed
     assert "أخطاء متتالية: ١٢" in detail and "عناصر يوميًا: ٠٫٤" in detail and "مشتركون: ١" in detail
@@ -115,7 +125,7 @@ async def test_an_english_admin_reads_latin_digits_only(bot: Any, fake_telegram:
     for command, reply in replies.items():
         assert not AR_INDIC.search(reply["plain_text"]), (command, reply["plain_text"])
         assert not AR_INDIC.search(reply["text"] or ""), command
-    assert "(average 0.2 a day)" in replies["/stats"]["plain_text"]
+    assert "(average 0.1 a day)" in replies["/stats"]["plain_text"]
     assert "(page 1 of 2)" in replies["/feeds"]["plain_text"]
     assert "Errors in a row: 12" in replies["/feed 1"]["plain_text"]
 
