@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
@@ -47,7 +48,6 @@ from bot.admin.feeds import (
     FeedActionResult,
     ImportReport,
     add_feed,
-    classify_fetch_error,
     clean_url,
     import_feeds,
     pause_feed,
@@ -60,15 +60,16 @@ from bot.admin.queries import feed_detail, list_feeds
 from bot.clock import as_utc, utcnow
 from bot.config import parse_duration
 from bot.db.models import Feed, Subscriber
+from bot.delivery import outbox
 from bot.delivery.format import local_time, utf16_len, zone
-from bot.feeds.health import feed_move, known_error_text_ar, move_texts
+from bot.feeds.health import FETCH_ERRORS, feed_move, fetch_error_html, fetch_error_text, move_texts
 from bot.i18n import RLM, decimal, language_for, month_name, number, pager_row, text
 from bot.services import Services, services
 from bot.subscribers import notices
 from bot.subscribers.chat import edit
 from bot.subscribers.service import get_subscriber
 from bot.subscribers.texts import clip
-from handlers.admin_texts import ERRORS, TEXTS
+from handlers.admin_texts import TEXTS
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,8 @@ def admin_only(handler: Handler) -> Handler:
     async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = update.effective_user
         if services(context).is_admin(user.id if user else None):
+            assert user is not None
+            await _remember_language(context, user.id, user.language_code)
             await handler(update, context)
             return
         # Addressed to that person (an alert only they see, under a button in any chat): their app's language.
@@ -161,6 +164,18 @@ def admin_only(handler: Handler) -> Handler:
             await update.effective_message.reply_text(_t(lang, "refused"))
 
     return wrapper
+
+
+async def _remember_language(context: ContextTypes.DEFAULT_TYPE, admin_id: int, code: str | None) -> None:
+    """The admin's app language, for the alerts the bot sends them unasked (bot.delivery.outbox):
+    an admin who never sent /start has no Subscriber row to take it from. Bookkeeping only: a
+    failure to store it is logged, and the command still runs."""
+    if not code:  # Telegram did not say: keep what was seen before rather than assume Arabic
+        return
+    try:
+        await outbox.remember_admin_language(services(context).db, admin_id, language_for(code))
+    except SQLAlchemyError:
+        log.exception("could not store admin %s's language", admin_id)
 
 
 def _addressed_to_us(update: Update) -> bool:
@@ -385,22 +400,24 @@ def _render_add(result: AddFeedResult, lang: str, svc: Services, *, typed: str) 
         )
     if result.code == "duplicate_name":
         return _t(lang, "add_duplicate_name", name=_e(result.existing), id=result.feed_id)
-    key = f"add_{result.code}"
-    if key not in TEXTS:
-        key = "add_unreachable"
-    if result.code.startswith("discovered_"):
-        link = _e(result.url or "")
-        detail = f"{link}\n{_why(lang, result.reason)}" if result.reason else link
-    else:
-        detail = _why(lang, result.detail)
-    return _t(lang, key, status=result.http_status or "", detail=detail, link=_e(result.url or ""))
-
-
-def _why(lang: str, reason: str) -> str:
-    """Why a fetch failed, for the admin: in Arabic words when there are some for it; otherwise the
-    server's or the parser's own words, quoted as code (a message to look up, not a label)."""
-    said = known_error_text_ar(reason) if lang == "ar" else None
-    return _e(said) if said else f"<code>{_e(clip(reason, 300))}</code>"
+    if result.code in ("not_feed", "empty"):
+        return _t(lang, f"add_{result.code}")
+    link = _e(result.url or "")
+    if result.code == "discovered_not_feed":
+        detail = f"{link}\n{fetch_error_html(result.reason, lang)}" if result.reason else link
+        return _t(lang, "add_discovered_not_feed", detail=detail)
+    # A fetch that failed: in the words /feed and the admins' alert use for the same reason.
+    discovered = result.code.startswith("discovered_")
+    reason = result.reason if discovered else result.detail
+    said = fetch_error_text(reason, lang)
+    if said is None:
+        detail = fetch_error_html(reason, lang)
+        if discovered:
+            return _t(lang, "add_discovered_unreachable", detail=f"{link}\n{detail}")
+        return _t(lang, "add_unreachable", detail=detail)
+    if discovered:
+        return _t(lang, "add_discovered_failed", reason=_e(said), link=link)
+    return _t(lang, "add_fetch_failed", reason=_e(said))
 
 
 # -- /removefeed /pausefeed /resumefeed ---------------------------------------------------------
@@ -630,14 +647,8 @@ async def feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _error_reason(error: str, lang: str) -> str:
-    low = error.lower()
-    if "config.toml" in low:
-        code, status = "config_removed", None
-    elif low.startswith("not a feed"):  # the parser's reasons; a host may be feeds.example.com
-        code, status = "not_feed", None
-    else:
-        code, status = classify_fetch_error(error)
-    return text(ERRORS, code, lang, status=status or "")
+    """The last error in words (the raw error is shown beside it, as code)."""
+    return _e(fetch_error_text(error, lang) or text(FETCH_ERRORS, "unknown", lang))
 
 
 # -- /stats -------------------------------------------------------------------------------------
@@ -901,11 +912,11 @@ def _import_reason(result: AddFeedResult, lang: str) -> str:
         return _t(lang, "import_why_discovered", link=_e(clip(result.url or "", 100)))
     if code == "invalid_url":
         return _t(lang, "import_why_invalid")
-    if code == "unreachable" and result.detail:
-        said = known_error_text_ar(result.detail) if lang == "ar" else None
-        why = _e(said) if said else f"<code>{_e(clip(result.detail, 120))}</code>"
-        return f"{text(ERRORS, 'unreachable', lang)}: {why}"
-    return text(ERRORS, code if code in ERRORS else "unreachable", lang, status=result.http_status or "")
+    # A fetch or a parse that failed: in the words /addfeed, /feed and the admins' alert use.
+    said = fetch_error_text(result.detail, lang)
+    if said is not None or not result.detail:
+        return _e(said or text(FETCH_ERRORS, "unknown", lang))
+    return _t(lang, "import_why_failed", why=fetch_error_html(result.detail, lang, limit=120))
 
 
 # Telegram refuses a message over 4096 characters: a long report goes in several.

@@ -39,32 +39,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "⚠️ I could not read the interval “{value}”. Write it like 10m, 1h or “10 minutes”, "
         "at most a week.",
     },
-    "add_private": {
-        "ar": "⚠️ رُفض الرابط: يشير إلى عنوان داخلي أو خاص في الشبكة، والإعدادات تمنع جلب مثل هذه العناوين.",
-        "en": "⚠️ Refused: the link points to a private or internal network address, which the settings forbid.",
+    # A fetch that failed, {reason} worded by bot.feeds.health.fetch_error_text (as /feed and the
+    # admins' alert word it): the status code, the size limit, the seconds waited.
+    "add_fetch_failed": {
+        "ar": "⚠️ تعذّر جلب الرابط: {reason}.",
+        "en": "⚠️ Could not fetch the link: {reason}.",
     },
-    "add_http_status": {
-        "ar": "⚠️ تعذّر جلب الرابط: ردّ الخادم برمز الخطأ {status}.",
-        "en": "⚠️ Could not fetch the link: the server answered with error {status}.",
-    },
-    "add_timeout": {
-        "ar": "⚠️ تعذّر جلب الرابط: انتهت مهلة الانتظار ولم يُجب الخادم.",
-        "en": "⚠️ Could not fetch the link: the server did not answer in time.",
-    },
-    "add_too_large": {
-        "ar": "⚠️ رُفض الرابط: حجم الصفحة أكبر من الحد المسموح.",
-        "en": "⚠️ Refused: the page is larger than the allowed size.",
-    },
-    "add_redirects": {
-        "ar": "⚠️ تعذّر جلب الرابط: إعادات توجيه كثيرة أو متكررة بلا نهاية.",
-        "en": "⚠️ Could not fetch the link: too many redirects, or a redirect loop.",
-    },
-    "add_dns": {
-        "ar": "⚠️ تعذّر الوصول إلى الرابط: اسم النطاق غير موجود.",
-        "en": "⚠️ Could not reach the link: the host name does not exist.",
-    },
-    # Not only a failed connection: a server that answered in a way the bot cannot read (an
-    # unsupported compression) ends here too, and the reason is what the admin can act on.
+    # A reason with no words for it (the server's or the parser's own, as code in {detail}).
     "add_unreachable": {
         "ar": "⚠️ تعذّر جلب الرابط، والسبب:\n{detail}",
         "en": "⚠️ Could not reach the link: {detail}",
@@ -83,9 +64,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "⚠️ تشير الصفحة إلى خلاصة، لكن رابطها لا يعطي خلاصة أخبار صالحة:\n{detail}",
         "en": "⚠️ The page points to a feed, but that link does not give a valid news feed:\n{detail}",
     },
-    "add_discovered_http_status": {
-        "ar": "⚠️ تشير الصفحة إلى خلاصة، لكن تعذّر جلبها: ردّ الخادم برمز الخطأ {status}.\n{link}",
-        "en": "⚠️ The page points to a feed, but fetching it failed: the server answered with error {status}.\n{link}",
+    "add_discovered_failed": {
+        "ar": "⚠️ تشير الصفحة إلى خلاصة، لكن تعذّر جلبها: {reason}.\n{link}",
+        "en": "⚠️ The page points to a feed, but it could not be fetched: {reason}.\n{link}",
     },
     "add_discovered_unreachable": {
         "ar": "⚠️ تشير الصفحة إلى خلاصة، لكن تعذّر جلبها:\n{detail}",
@@ -345,6 +326,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "a relative address, with no site in it",
     },
     "import_why_invalid": {"ar": "ليس عنوانًا صالحًا", "en": "not a valid address"},
+    # A reason with no words for it, quoted as code in {why}.
+    "import_why_failed": {"ar": "تعذّر جلب الخلاصة: {why}", "en": "could not fetch it: {why}"},
     "import_why_discovered": {
         "ar": "تشير صفحته إلى خلاصة لا تعمل: {link}",
         "en": "its page points to a feed that does not work: {link}",
@@ -406,17 +389,4 @@ TEXTS: dict[str, dict[str, str]] = {
     "dur_seconds": {"ar": "ثانية واحدة|ثانيتين|{n} ثوانٍ|{n} ثانية", "en": "{n} s"},
     "dur_minutes": {"ar": "دقيقة واحدة|دقيقتين|{n} دقائق|{n} دقيقة", "en": "{n} min"},
     "dur_hours": {"ar": "ساعة واحدة|ساعتين|{n} ساعات|{n} ساعة", "en": "{n} h"},
-}
-
-# Short reasons for a feed's last error (the raw English error is shown beside it as code).
-ERRORS: dict[str, dict[str, str]] = {
-    "private": {"ar": "عنوان داخلي مرفوض", "en": "private address refused"},
-    "http_status": {"ar": "ردّ الخادم برمز الخطأ {status}", "en": "the server answered {status}"},
-    "timeout": {"ar": "انتهت مهلة الانتظار", "en": "timed out"},
-    "too_large": {"ar": "الحجم أكبر من المسموح", "en": "too large"},
-    "redirects": {"ar": "إعادات توجيه كثيرة", "en": "too many redirects"},
-    "dns": {"ar": "اسم النطاق غير موجود", "en": "host name not found"},
-    "unreachable": {"ar": "تعذّر جلب الخلاصة", "en": "could not fetch"},
-    "not_feed": {"ar": "المحتوى ليس خلاصة أخبار صالحة", "en": "not a valid feed"},
-    "config_removed": {"ar": "حُذف من ملف الإعدادات", "en": "removed from config.toml"},
 }

@@ -28,6 +28,7 @@ from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, Story, Subscription
+from bot.feeds.health import fetch_error_code
 from bot.feeds.identity import is_tracking_param
 from bot.feeds.models import FeedAlias
 from bot.subscribers import notices
@@ -268,36 +269,9 @@ def _plausible_host(host: str) -> bool:
 
 
 def classify_fetch_error(reason: str) -> tuple[str, int | None]:
-    """FetchError's English reason -> a code the handler can say in Arabic or English."""
-    low = reason.lower()
-    if "private" in low:
-        return "private", None
-    if low.startswith("http "):
-        try:
-            return "http_status", int(low.split()[1])
-        except (IndexError, ValueError):
-            return "unreachable", None
-    # Our resolver's words ("could not resolve host"), or the system's passed through by httpx
-    # when the private-address guard is off (glibc, then macOS/BSD wording).
-    if any(
-        words in low
-        for words in (
-            "resolve",
-            "name or service not known",
-            "nodename nor servname",
-            "temporary failure in name resolution",
-            "no address associated with hostname",
-            "getaddrinfo failed",
-        )
-    ):
-        return "dns", None
-    if "timed out" in low or "timeout" in low:
-        return "timeout", None
-    if "larger than" in low or "too large" in low:
-        return "too_large", None
-    if "redirect" in low:
-        return "redirects", None
-    return "unreachable", None
+    """FetchError's English reason -> a code the handler can say in Arabic or English. The reasons
+    are read in one place (bot.feeds.health), which also words them, so a code and its words agree."""
+    return fetch_error_code(reason)
 
 
 async def add_feed(

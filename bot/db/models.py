@@ -123,6 +123,19 @@ class Subscriber(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class AdminLanguage(Base):
+    """The language of an admin's Telegram app, as last seen on an admin command or button: their
+    alerts are written in it when they have no Subscriber row (whose language, /language's
+    choice, wins). Kept apart from subscribers, so an admin who only runs the bot is never counted
+    as a reader nor sent stories."""
+
+    __tablename__ = "admin_languages"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    language: Mapped[str] = mapped_column(String(8), default="ar")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Topic(Base):
     __tablename__ = "topics"
 

@@ -28,7 +28,7 @@ from telegram import InlineKeyboardMarkup
 from bot.clock import utcnow
 from bot.config import Config
 from bot.db.database import Database
-from bot.db.models import Outbox, Subscriber
+from bot.db.models import AdminLanguage, Outbox, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +213,41 @@ ALERT_TEXTS = {
 }
 
 
+async def remember_admin_language(db: Database, chat_id: int, language: str) -> None:
+    """The language of the app an admin just used an admin command or button from: their alerts
+    follow it while they have no Subscriber row (an admin need never /start). Written only when it
+    changed, so an admin's every command costs a read, not a write."""
+    async with db.read() as session:
+        known = await session.get(AdminLanguage, chat_id)
+        if known is not None and known.language == language:
+            return
+    async with db.write() as session:
+        await session.merge(AdminLanguage(chat_id=chat_id, language=language, updated_at=utcnow()))
+
+
+async def _admin_languages(db: Database, admins: list[int]) -> dict[int, str]:
+    """Each admin's language: their Subscriber row's (what /language chose, what their replies
+    follow), else their app's as last seen on an admin command, else none (Arabic)."""
+    async with db.read() as session:
+        seen = dict(
+            (
+                await session.execute(
+                    select(AdminLanguage.chat_id, AdminLanguage.language).where(
+                        AdminLanguage.chat_id.in_(admins)
+                    )
+                )
+            ).all()
+        )
+        chosen = dict(
+            (
+                await session.execute(
+                    select(Subscriber.chat_id, Subscriber.language).where(Subscriber.chat_id.in_(admins))
+                )
+            ).all()
+        )
+    return {**seen, **chosen}
+
+
 async def enqueue_admin_alert(
     db: Database, config: Config, key: str, text_ar: str, text_en: str, *, notice: bool = False
 ) -> int:
@@ -225,14 +260,7 @@ async def enqueue_admin_alert(
     if not admins:
         log.warning("admin alert %s not sent: no admins in config.telegram.admins", key)
         return 0
-    async with db.read() as session:
-        languages = dict(
-            (
-                await session.execute(
-                    select(Subscriber.chat_id, Subscriber.language).where(Subscriber.chat_id.in_(admins))
-                )
-            ).all()
-        )
+    languages = await _admin_languages(db, admins)
     rows = []
     for admin in admins:
         lang = "en" if languages.get(admin) == "en" else "ar"

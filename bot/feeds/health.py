@@ -24,7 +24,7 @@ from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Feed, Story
 from bot.feeds.models import FeedAlias, FeedPollState
-from bot.i18n import Catalog, ar_digits, number
+from bot.i18n import Catalog, ar_digits, clip, decimal, number
 from bot.i18n import text as i18n_text
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,8 @@ def paused_alert_texts(
 ) -> tuple[str, str]:
     """The admin alert (Telegram HTML): which feed (its number, and the command that brings it
     back), why, and since when it has not worked (ten failures with backoff may span days). The
-    Arabic text carries the error in Arabic too, and its count after «عددها:» (any number reads
+    Arabic text words the error as /addfeed and /feed do (`fetch_error_text`), with no English in
+    it; the English one gives the error as it is. The count comes after «عددها:» (any number reads
     right there)."""
     from bot.delivery.format import local_time
 
@@ -211,41 +212,199 @@ def paused_alert_texts(
     return text_ar, text_en
 
 
-_AR_REASONS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^HTTP (410)"), "أعلن الخادم أن التغذية أُزيلت نهائيًا (الرمز {0})"),
-    (re.compile(r"^HTTP (\d{3})"), "أجاب الخادم بالرمز {0}"),
-    (re.compile(r"timed out"), "انتهت مهلة الاتصال بالخادم"),
-    (re.compile(r"private address refused"), "رُفض العنوان لأنه عنوان داخلي خاص"),
-    (re.compile(r"could not resolve host"), "تعذّر العثور على عنوان الموقع"),
-    (re.compile(r"could not connect"), "تعذّر الاتصال بالخادم"),
-    (re.compile(r"redirect loop"), "تحويلات دائرية لا تنتهي"),
-    (re.compile(r"too many redirects"), "تحويلات كثيرة جدًا"),
-    (re.compile(r"body larger than"), "حجم الرد أكبر من الحد المسموح"),
-    (re.compile(r"closed before the body was complete"), "انقطع الاتصال قبل اكتمال الرد"),
-    (re.compile(r"not a feed: got an HTML page"), "الرابط يعيد صفحة ويب لا تغذية أخبار"),
-    (re.compile(r"not a feed"), "الرد ليس تغذية أخبار صالحة"),
-    # The encoding's name stays as the server wrote it: it is what the admin looks up.
-    (re.compile(r"content encoding ([^)]+)\)"), "تعذّر فك ضغط الرد: ترميز الضغط {0} غير مدعوم"),
-    (re.compile(r"decompress"), "تعذّر فك ضغط الرد"),
+# Why a fetch or a parse failed, put into words in one place: /addfeed's answer, /feed, an OPML
+# import's report and the admins' alert all say it the same way. The reason is the English one
+# bot.feeds.fetcher and bot.feeds.parser give (a feed's last_error). Each row: its pattern (the
+# first that matches wins, so the specific come before the general), the code an /addfeed result
+# carries (bot.admin.feeds.classify_fetch_error), and its words in FETCH_ERRORS. Named groups carry
+# the detail into the words: the status code, the size limit, the seconds waited.
+_REASONS: list[tuple[re.Pattern[str], str, str]] = [
+    (re.compile(p, re.IGNORECASE), code, key)
+    for p, code, key in (
+        # The parser's reasons and the bot's own, by their first words: a host may be named
+        # feeds.example.com, or a failure "timeout" may be inside them.
+        (r"^not a feed: got an HTML page", "not_feed", "html_page"),
+        (r"^not a feed: empty body|^the server answered with an empty page", "empty", "empty"),
+        (r"^not a feed", "not_feed", "not_feed"),
+        (r"^removed from config\.toml", "config_removed", "config_removed"),
+        (r"^internal error", "unreachable", "internal"),
+        (r"^HTTP protocol error", "unreachable", "protocol"),
+        (r"^invalid URL", "unreachable", "invalid_url"),
+        (r"^unsupported URL scheme", "unreachable", "scheme"),
+        (r"^URL has no host", "unreachable", "no_host"),
+        (r"private address refused", "private", "private"),
+        (r"^HTTP (?P<status>410)\b", "http_status", "gone"),
+        (r"^HTTP (?P<status>\d{3})\b(?: (?P<phrase>.+))?", "http_status", "http_status"),
+        # Our resolver's words, or the system's passed through by httpx when the private-address
+        # guard is off (glibc, then macOS/BSD wording).
+        (
+            r"resolve|name or service not known|nodename nor servname|temporary failure in name "
+            r"resolution|no address associated with hostname|getaddrinfo failed",
+            "dns",
+            "dns",
+        ),
+        (r"timed out after (?P<seconds>\d+(?:\.\d+)?) ?s\b", "timeout", "timeout_after"),
+        (r"timed out|timeout", "timeout", "timeout"),
+        (r"larger than (?P<size>\d+(?:\.\d+)? (?:MB|KB|bytes))", "too_large", "too_large_limit"),
+        (r"larger than|too large", "too_large", "too_large"),
+        (r"redirect loop", "redirects", "redirect_loop"),
+        (r"too many redirects \(more than (?P<limit>\d+)\)", "redirects", "redirects_limit"),
+        (r"redirect", "redirects", "redirects"),
+        (r"could not connect: .*(?:\bssl\b|\btls\b|certificate)", "unreachable", "tls"),
+        (r"connection refused", "unreachable", "refused"),
+        (r"could not connect", "unreachable", "connect"),
+        (r"closed before the body was complete", "unreachable", "closed"),
+        # The encoding's name stays as the server wrote it: it is what the admin looks up.
+        (r"content encoding (?P<encoding>[^)]+)\)", "unreachable", "encoding"),
+        (r"decompress", "unreachable", "decompress"),
+        (r"^network error", "unreachable", "network"),
+    )
 ]
 
+FETCH_ERRORS: Catalog = {
+    "html_page": {
+        "ar": "الرابط يعيد صفحة ويب لا خلاصة أخبار",
+        "en": "the link gives a web page, not a news feed",
+    },
+    "empty": {"ar": "ردّ الخادم بصفحة فارغة", "en": "the server answered with an empty page"},
+    "not_feed": {"ar": "الرد ليس خلاصة أخبار صالحة", "en": "the response is not a valid news feed"},
+    "config_removed": {"ar": "حُذف من ملف الإعدادات", "en": "removed from config.toml"},
+    "internal": {
+        "ar": "خطأ داخلي في البوت أثناء قراءة الخلاصة",
+        "en": "an internal error in the bot while reading the feed",
+    },
+    "protocol": {"ar": "ردّ الخادم ردًّا غير سليم", "en": "the server's answer was malformed"},
+    "invalid_url": {"ar": "الرابط غير صالح", "en": "the link is not valid"},
+    "scheme": {
+        "ar": "يؤدي الرابط إلى عنوان ليس على الويب",
+        "en": "the link leads to an address that is not on the web",
+    },
+    "no_host": {"ar": "الرابط لا يذكر اسم موقع", "en": "the link names no host"},
+    "private": {
+        "ar": "يشير الرابط إلى عنوان داخلي أو خاص في الشبكة، والإعدادات تمنع جلب مثل هذه العناوين",
+        "en": "the link points to a private or internal network address, which the settings forbid",
+    },
+    "gone": {
+        "ar": "أعلن الخادم أن الخلاصة أُزيلت نهائيًا (الرمز {status})",
+        "en": "the server says the feed is gone for good ({status})",
+    },
+    # The code stays in Latin digits in Arabic too: it is what the admin looks up.
+    "http_status": {"ar": "ردّ الخادم برمز الخطأ {status}", "en": "the server answered {status}{phrase}"},
+    "dns": {"ar": "اسم النطاق غير موجود", "en": "the host name was not found"},
+    "timeout_after": {
+        "ar": "انتهت مهلة الانتظار ({seconds}) ولم يُجب الخادم",
+        "en": "the server did not answer within {seconds}",
+    },
+    "timeout": {"ar": "انتهت مهلة الانتظار ولم يُجب الخادم", "en": "the server did not answer in time"},
+    "too_large_limit": {
+        "ar": "حجم الرد أكبر من الحد المسموح ({size})",
+        "en": "the response is larger than the {size} allowed",
+    },
+    "too_large": {"ar": "حجم الرد أكبر من الحد المسموح", "en": "the response is larger than allowed"},
+    "redirect_loop": {"ar": "إعادات توجيه تدور في حلقة لا تنتهي", "en": "a redirect loop"},
+    "redirects_limit": {
+        "ar": "إعادات توجيه كثيرة جدًا (أكثر من {limit})",
+        "en": "too many redirects (more than {limit})",
+    },
+    "redirects": {"ar": "إعادات توجيه كثيرة جدًا", "en": "too many redirects"},
+    "tls": {
+        "ar": "تعذّر الاتصال الآمن بالخادم (شهادته غير صالحة أو تشفيره غير مدعوم)",
+        "en": "could not connect securely to the server (its certificate is not valid, or its "
+        "encryption is not supported)",
+    },
+    "refused": {
+        "ar": "تعذّر الاتصال بالخادم (رفض الخادم الاتصال)",
+        "en": "could not connect to the server (connection refused)",
+    },
+    "connect": {"ar": "تعذّر الاتصال بالخادم", "en": "could not connect to the server"},
+    "closed": {
+        "ar": "انقطع الاتصال قبل اكتمال الرد",
+        "en": "the connection closed before the response was complete",
+    },
+    "encoding": {
+        "ar": "تعذّر فك ضغط الرد: ترميز الضغط {encoding} غير مدعوم",
+        "en": "could not decompress the response: its {encoding} encoding is not supported",
+    },
+    "decompress": {"ar": "تعذّر فك ضغط الرد", "en": "could not decompress the response"},
+    "network": {"ar": "خطأ في الشبكة", "en": "a network error"},
+    "unknown": {
+        "ar": "خطأ غير متوقع أثناء جلب الخلاصة",
+        "en": "an unexpected error while fetching the feed",
+    },
+}
 
-def known_error_text_ar(reason: str) -> str | None:
-    """The Arabic rendering of a fetch/parse error reason, None for a reason it has no words for."""
-    for pattern, text in _AR_REASONS:
-        match = pattern.search(reason)
-        if match:
-            return text.format(*match.groups())
+_AR_UNITS = {"MB": "ميغابايت", "KB": "كيلوبايت", "bytes": "بايت"}
+
+
+def _match(reason: str) -> tuple[re.Match[str], str, str] | None:
+    for pattern, code, key in _REASONS:
+        found = pattern.search(reason)
+        if found:
+            return found, code, key
     return None
+
+
+def fetch_error_code(reason: str) -> tuple[str, int | None]:
+    """The code of a failed fetch's reason ("http_status", "dns", "timeout" …; "unreachable" for
+    the rest) and its HTTP status, if any."""
+    matched = _match(reason)
+    if matched is None:
+        return "unreachable", None
+    found, code, _ = matched
+    status = found.groupdict().get("status")
+    return code, int(status) if status else None
+
+
+def fetch_error_text(reason: str, lang: str) -> str | None:
+    """Why a fetch or a parse failed, in the reader's words (plain text); None for a reason this
+    has no words for (show the reason itself, as code)."""
+    matched = _match(reason)
+    if matched is None:
+        return None
+    found, _, key = matched
+    values = {name: _detail(name, value or "", lang) for name, value in found.groupdict().items()}
+    return i18n_text(FETCH_ERRORS, key, lang, **values) if values else i18n_text(FETCH_ERRORS, key, lang)
+
+
+def _detail(name: str, value: str, lang: str) -> str:
+    """A detail of the reason as the reader's language writes it (a status code stays as it is)."""
+    if name == "phrase":  # the status's English phrase, "Not Found": the English text's only
+        return f" {value}" if value and lang != "ar" else ""
+    if name == "seconds":
+        return _seconds(float(value), lang)
+    if name == "size" and lang == "ar":
+        amount, unit = value.split(" ", 1)
+        return f"{decimal(float(amount), lang)} {_AR_UNITS.get(unit, unit)}"
+    if name == "limit":
+        return number(value, lang)
+    return value
+
+
+def _seconds(n: float, lang: str) -> str:
+    if lang != "ar":
+        return f"{n:g} s"
+    # Arabic counted nouns: 1 / 2 / 3-10 / 11+ (and any fraction) take different forms.
+    if n == 1:
+        return "ثانية واحدة"
+    if n == 2:
+        return "ثانيتين"
+    if n == int(n) and 3 <= n <= 10:
+        return f"{decimal(n, lang)} ثوانٍ"
+    return f"{decimal(n, lang)} ثانية"
+
+
+def fetch_error_html(reason: str, lang: str, *, limit: int = 300) -> str:
+    """Why a fetch failed, as Telegram HTML: the words for it, or else the server's or the
+    parser's own, quoted as code (a message to look up, not a label)."""
+    said = fetch_error_text(reason, lang)
+    if said is not None:
+        return html.escape(said, quote=False)
+    return f"<code>{html.escape(clip(reason, limit), quote=False)}</code>"
 
 
 def error_text_ar(reason: str) -> str:
     """An Arabic rendering of a fetch/parse error reason (no English words in Arabic messages)."""
-    return known_error_text_ar(reason) or "خطأ غير متوقع أثناء جلب التغذية"
-
-
-def error_text(reason: str, lang: str) -> str:
-    return error_text_ar(reason) if lang == "ar" else reason
+    return fetch_error_text(reason, "ar") or i18n_text(FETCH_ERRORS, "unknown", "ar")
 
 
 @dataclass(frozen=True)
