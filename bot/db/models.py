@@ -17,11 +17,18 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.clock import utcnow
+
+
+def _references(name: str, column: str) -> Index:
+    """An index of the rows that point at a story (most rows point at none)."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(name, column, sqlite_where=where, postgresql_where=where)
 
 
 class Base(DeclarativeBase):
@@ -62,7 +69,12 @@ class FeedEntry(Base):
     """Every entry identity a feed has ever shown: what makes restarts and reorders never re-send."""
 
     __tablename__ = "feed_entries"
-    __table_args__ = (UniqueConstraint("feed_id", "entry_key"),)
+    __table_args__ = (
+        UniqueConstraint("feed_id", "entry_key"),
+        # Partial indexes of the columns pointing at a story: deleting old stories (bot.db.retention)
+        # is otherwise a table scan per story. Migration retention_0001.
+        _references("ix_feed_entries_story_id", "story_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
@@ -77,6 +89,7 @@ class Story(Base):
         Index("ix_stories_published_at", "published_at"),
         Index("ix_stories_feed_published", "feed_id", "published_at"),
         Index("ix_stories_url", "url"),
+        _references("ix_stories_duplicate_of", "duplicate_of"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -166,6 +179,7 @@ class Outbox(Base):
     __table_args__ = (
         UniqueConstraint("chat_id", "dedup_key"),
         Index("ix_outbox_status_due", "status", "not_before"),
+        _references("ix_outbox_story_id", "story_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
