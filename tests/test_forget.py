@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from bot.clock import utcnow
 from bot.db.database import Database
-from bot.db.models import Outbox, Subscriber, Subscription
+from bot.db.models import AdminLanguage, Outbox, Subscriber, Subscription
 from bot.delivery.outbox import enqueue_text
 from tests.fakes.telegram_api import FakeTelegram
-from tests.helpers import USER_ID
+from tests.helpers import ADMIN_ID, USER_ID
 from tests.test_audit_user_flows import bot, say
 from tests.test_subscriber_support import db_of
 
@@ -114,3 +114,16 @@ async def test_in_a_group_only_its_administrators_may_forget_it(
     assert refused["plain_text"].startswith("عذرًا، مشرفو هذه المحادثة")
     assert answer["text"].startswith("عذرًا، مشرفو هذه المحادثة")
     assert rows[0] == 1
+
+
+async def test_an_admin_who_forgets_leaves_no_language_behind(bot: Any, fake_telegram: FakeTelegram) -> None:
+    """/forget deletes what is kept about the chat, the app language an admin's alerts follow too."""
+    async with bot as app:
+        db = db_of(app)
+        await say(fake_telegram, "/feeds", chat_id=ADMIN_ID, lang="en")
+        async with db.read() as session:
+            assert (await session.get(AdminLanguage, ADMIN_ID)) is not None
+        [ask] = await fake_telegram.converse(ADMIN_ID, "/forget", language_code="en", timeout=10)
+        await _press(fake_telegram, ADMIN_ID, ask, "fgt:yes", language_code="en")
+        async with db.read() as session:
+            assert (await session.get(AdminLanguage, ADMIN_ID)) is None

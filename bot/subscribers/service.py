@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import utcnow
 from bot.config import Config
 from bot.db.database import Database
-from bot.db.models import Feed, Outbox, Story, Subscriber, Subscription, Topic
+from bot.db.models import AdminLanguage, Feed, Outbox, Story, Subscriber, Subscription, Topic
 from bot.delivery import outbox
 from bot.delivery.digest import restart_period
 from bot.delivery.routing import rematch_cards, story_terms
@@ -179,6 +179,8 @@ async def forget(db: Database, chat_id: int) -> bool:
         await session.execute(delete(Outbox).where(Outbox.chat_id == chat_id))
         await session.execute(delete(Subscription).where(Subscription.chat_id == chat_id))
         await session.execute(delete(Subscriber).where(Subscriber.chat_id == chat_id))
+        # An admin's app language, kept for their alerts: written again at their next admin command.
+        await session.execute(delete(AdminLanguage).where(AdminLanguage.chat_id == chat_id))
         return known
 
 
