@@ -388,3 +388,26 @@ async def test_a_broadcast_report_counts_a_chat_that_forgot_itself_meanwhile(
     )
     # Named by its first words: its number appears nowhere the admin saw it.
     assert "الرسالة الجماعية «صيانة الليلة»" in report.payload["text"]
+
+
+async def test_the_paused_alert_tells_the_last_success_in_each_admins_own_time(
+    db: Database, config_factory: Callable[..., Config]
+) -> None:
+    """Found running a week in the life: an admin in New York read «آخر جلب ناجح: ٠٩:٠٠» in the
+    alert (the instance's zone) and «آخر نجاح: ٠١:٠٠» in /feed (their own) for the same fetch."""
+    from bot.delivery.format import local_time
+    from bot.feeds.health import alert_admins_paused
+
+    config = config_factory(telegram={"admins": [1000, 1001]}, delivery={"default_timezone": "Asia/Riyadh"})
+    async with db.write() as session:
+        session.add(Subscriber(chat_id=1000, timezone="America/New_York"))  # 1001 has no settings
+    now = utcnow()
+    last = now - timedelta(days=2, hours=3)
+    await alert_admins_paused(db, config, 7, "العربية", 10, "HTTP 500 Internal Server Error", now, last)
+    async with db.read() as session:
+        alerts = dict((await session.execute(select(Outbox.chat_id, Outbox.payload))).all())
+    new_york = local_time(last, lang="ar", tz="America/New_York", now=now)
+    riyadh = local_time(last, lang="ar", tz="Asia/Riyadh", now=now)
+    assert new_york != riyadh
+    assert f"آخر جلب ناجح: {new_york}." in alerts[1000]["text"]
+    assert f"آخر جلب ناجح: {riyadh}." in alerts[1001]["text"]

@@ -404,7 +404,9 @@ async def test_410_gone_pauses_the_feed_at_once_and_tells_the_admins(
 ) -> None:
     alerts: list[tuple[str, str]] = []
 
-    async def enqueue_admin_alert(db: Any, config: Any, key: str, text_ar: str, text_en: str) -> None:
+    async def enqueue_admin_alert(
+        db: Any, config: Any, key: str, text_ar: str, text_en: str, **_: Any
+    ) -> None:
         alerts.append((text_ar, text_en))
 
     monkeypatch.setitem(

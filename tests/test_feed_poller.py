@@ -289,7 +289,9 @@ async def test_backoff_then_pause_and_admin_alert(
 ) -> None:
     alerts: list[tuple[str, str, str]] = []
 
-    async def enqueue_admin_alert(db: Any, config: Any, key: str, text_ar: str, text_en: str) -> None:
+    async def enqueue_admin_alert(
+        db: Any, config: Any, key: str, text_ar: str, text_en: str, **_: Any
+    ) -> None:
         alerts.append((key, text_ar, text_en))
 
     monkeypatch.setitem(

@@ -225,9 +225,10 @@ async def remember_admin_language(db: Database, chat_id: int, language: str) -> 
         await session.merge(AdminLanguage(chat_id=chat_id, language=language, updated_at=utcnow()))
 
 
-async def _admin_languages(db: Database, admins: list[int]) -> dict[int, str]:
+async def _admin_languages(db: Database, admins: list[int]) -> tuple[dict[int, str], dict[int, str]]:
     """Each admin's language: their Subscriber row's (what /language chose, what their replies
-    follow), else their app's as last seen on an admin command, else none (Arabic)."""
+    follow), else their app's as last seen on an admin command, else none (Arabic); and the time
+    zone their /settings chose, where they have one."""
     async with db.read() as session:
         seen = dict(
             (
@@ -238,32 +239,48 @@ async def _admin_languages(db: Database, admins: list[int]) -> dict[int, str]:
                 )
             ).all()
         )
-        chosen = dict(
-            (
-                await session.execute(
-                    select(Subscriber.chat_id, Subscriber.language).where(Subscriber.chat_id.in_(admins))
+        chosen: dict[int, str] = {}
+        zones: dict[int, str] = {}
+        for chat_id, language, timezone in (
+            await session.execute(
+                select(Subscriber.chat_id, Subscriber.language, Subscriber.timezone).where(
+                    Subscriber.chat_id.in_(admins)
                 )
-            ).all()
-        )
-    return {**seen, **chosen}
+            )
+        ).all():
+            chosen[chat_id] = language
+            if timezone:
+                zones[chat_id] = timezone
+    return {**seen, **chosen}, zones
 
 
 async def enqueue_admin_alert(
-    db: Database, config: Config, key: str, text_ar: str, text_en: str, *, notice: bool = False
+    db: Database,
+    config: Config,
+    key: str,
+    text_ar: str,
+    text_en: str,
+    *,
+    notice: bool = False,
+    in_zone: Callable[[str], tuple[str, str]] | None = None,
 ) -> int:
     """One row per admin (config.telegram.admins), in the admin's language; deduplicated by `key`.
 
     `text_ar`/`text_en` are HTML (escape anything external). `notice`: news for the admins, not a
-    warning (a broadcast that went out), headed so. Returns rows created.
+    warning (a broadcast that went out), headed so. `in_zone`: for an alert that tells a time, the
+    (Arabic, English) texts in a time zone, called with each admin's own (/settings; else the
+    instance's default), as /feed tells them the same times. Returns rows created.
     """
     admins = list(dict.fromkeys(config.telegram.admins))
     if not admins:
         log.warning("admin alert %s not sent: no admins in config.telegram.admins", key)
         return 0
-    languages = await _admin_languages(db, admins)
+    languages, zones = await _admin_languages(db, admins)
     rows = []
     for admin in admins:
         lang = "en" if languages.get(admin) == "en" else "ar"
+        if in_zone is not None:
+            text_ar, text_en = in_zone(zones.get(admin) or config.delivery.default_timezone)
         body = text_en if lang == "en" else text_ar
         head = ALERT_TEXTS["notice" if notice else "prefix"][lang]
         rows.append(

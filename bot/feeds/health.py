@@ -14,6 +14,7 @@ import html
 import importlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -129,9 +130,12 @@ async def alert_admins_paused(
     now: datetime,
     last_success: datetime | None = None,
 ) -> None:
-    tz = config.delivery.default_timezone
-    text_ar, text_en = paused_alert_texts(name, errors, reason, feed_id, last_success, tz, now)
-    await _alert_admins(db, config, f"feed-paused:{feed_id}:{int(now.timestamp())}", text_ar, text_en, name)
+    def in_zone(tz: str) -> tuple[str, str]:  # the last success in each admin's own time, as /feed says it
+        return paused_alert_texts(name, errors, reason, feed_id, last_success, tz, now)
+
+    text_ar, text_en = in_zone(config.delivery.default_timezone)
+    key = f"feed-paused:{feed_id}:{int(now.timestamp())}"
+    await _alert_admins(db, config, key, text_ar, text_en, name, in_zone=in_zone)
 
 
 async def alert_admins_moved(
@@ -155,7 +159,14 @@ async def alert_admins_moved(
 
 
 async def _alert_admins(
-    db: Database, config: Config, key: str, text_ar: str, text_en: str, feed: str
+    db: Database,
+    config: Config,
+    key: str,
+    text_ar: str,
+    text_en: str,
+    feed: str,
+    *,
+    in_zone: Callable[[str], tuple[str, str]] | None = None,
 ) -> None:
     """Queue an alert about a feed for the admins; a failure to queue is logged, never raised: the
     feed's state is already stored and shows in /feed either way."""
@@ -166,7 +177,7 @@ async def _alert_admins(
         log.error("cannot alert admins (bot.delivery.outbox missing): %s about feed %r", key, feed)
         return
     try:
-        await outbox.enqueue_admin_alert(db, config, key, text_ar, text_en)
+        await outbox.enqueue_admin_alert(db, config, key, text_ar, text_en, in_zone=in_zone)
     except Exception:
         log.exception("could not queue the admin alert %s about feed %r", key, feed)
 
