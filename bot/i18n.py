@@ -66,10 +66,11 @@ def _rtl_message_line(line: str) -> str:
 
 
 def latin_first(visible: str) -> bool:
-    """True when the first letter or digit of the text is Latin/ASCII (bullets and spaces skipped):
-    Telegram would lay the line out left to right from it."""
+    """True when the text's first letter or Western digit is Latin/ASCII (bullets and spaces
+    skipped): Telegram would lay the line out left to right from it. Arabic-Indic digits are
+    skipped: «١. CNN …» (a numbered result) is laid out from "CNN"."""
     for char in visible:
-        if char.isalnum():
+        if char.isalnum() and (char.isascii() or not char.isdigit()):
             return char.isascii()
     return False
 

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from bot import i18n
 from bot.db.models import Story
 from bot.delivery import format as fmt
 from bot.delivery.format import render_digest, render_story, split_html, utf16_len
@@ -314,3 +315,10 @@ def test_a_cards_time_has_its_year_only_when_it_is_not_this_one(
     # A feed quiet for a year must not have /latest present its last story as this year's.
     now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
     assert fmt.local_time(published, lang=lang, tz="Asia/Riyadh", now=now) == shown
+
+
+def test_a_numbered_line_led_by_a_latin_name_reads_right_to_left() -> None:
+    """Arabic-Indic digits are weak in the bidi algorithm: «١. BBC …» is laid out from "BBC", left to
+    right, unless it is marked; «١. الجزيرة» needs no mark."""
+    lines = i18n.rtl("١. BBC عربي\n٢. الجزيرة\n2024 عام الانتخابات", "ar").split("\n")
+    assert lines[0].startswith(RLM) and not lines[1].startswith(RLM) and lines[2].startswith(RLM)

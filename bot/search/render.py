@@ -9,7 +9,7 @@ import html
 import re
 
 from bot.delivery.format import MAX_SUMMARY_CHARS, clip_title, local_time
-from bot.i18n import RLM, arabic_led_by_latin, clip, number, rtl, text
+from bot.i18n import RLM, arabic_led_by_latin, clip, latin_first, number, rtl, text
 from bot.search.service import SearchHit, SearchPage
 
 TEXTS = {
@@ -97,15 +97,7 @@ def hit_block(n: int, hit: SearchHit, lang: str, tz: str) -> str:
         snippet = hit.snippet_html
         lines.append(RLM + snippet if lang != "ar" and arabic_led_by_latin(plain(snippet)) else snippet)
     # A line starting with Latin would be laid out left-to-right in an Arabic message.
-    return "\n".join(RLM + line if lang == "ar" and _starts_latin(line) else line for line in lines)
-
-
-def _starts_latin(line_html: str) -> bool:
-    visible = re.sub(r"<[^>]+>", "", line_html)
-    for ch in visible:
-        if ch.isalpha():
-            return ch.isascii()
-    return False
+    return "\n".join(RLM + line if lang == "ar" and latin_first(plain(line)) else line for line in lines)
 
 
 def results_message(page: SearchPage, query: str, lang: str, tz: str) -> str:
@@ -156,6 +148,6 @@ def result_description(hit: SearchHit, lang: str, tz: str, limit: int = 160) -> 
     Telegram lays each line out by its first letter, so an Arabic line led by a Latin source name
     is marked right-to-left, as in /search."""
     meta = meta_line(hit, lang, tz)
-    if lang == "ar" and _starts_latin(meta):
+    if lang == "ar" and latin_first(meta):
         meta = RLM + meta
     return f"{meta}\n{description(hit, limit)}"
