@@ -164,6 +164,32 @@ async def test_the_same_article_listed_again_minutes_later_is_not_a_second_card(
     assert headlines(fake_telegram) == [a.title, c.title]
 
 
+async def test_the_same_article_listed_twice_in_one_poll_is_one_card_and_one_result(
+    db: Database, reader: Reader, fake_telegram: FakeTelegram, ant_stories: list[AntStory]
+) -> None:
+    """Found searching a real archive: Sky News lists an article under its short link and again
+    under its slug link, two guids, in the same feed document (117 times in ANT). Both were stored
+    as stories: /search showed it twice, and subscribers got two cards."""
+    from bot.search.service import search
+
+    a, b = ant_stories[0], ant_stories[1]
+    now = utcnow()
+    older = item(b, pubDate=date(now - timedelta(hours=2)))
+    await reader.start(older)
+    short = item(a, link="https://news.example/ar/1045813", guid="sky-1045813", pubDate=date(now))
+    slug = moved(a, "slug", now)
+    result = await reader.serve(short, slug, older)
+    assert len(result.new_story_ids) == 1
+    assert headlines(fake_telegram) == [a.title]
+    assert (await titles(db, reader.feed_id)).count(a.title) == 1
+    word = max(a.title.split(), key=len)
+    page = await search(db, word, limit=10)
+    assert [h.title for h in page.hits].count(a.title) == 1
+    # Both keys are the story's: the next poll, listing both still, brings nothing new.
+    again = await reader.serve(short, slug, older)
+    assert again.new_story_ids == [] and headlines(fake_telegram) == [a.title]
+
+
 async def test_the_same_words_listed_next_to_yesterdays_are_todays_story(
     db: Database, reader: Reader, fake_telegram: FakeTelegram, ant_stories: list[AntStory]
 ) -> None:

@@ -54,6 +54,7 @@ from bot.feeds.health import alert_admins_moved, record_failure, success_delay
 from bot.feeds.identity import reused_key, url_key
 from bot.feeds.models import EntryDigest, FeedAlias, FeedPollState, RouteQueue
 from bot.feeds.parser import FeedParseError, ParsedEntry, ParsedFeed, parse_feed_at
+from summarizer.normalize import tokens
 
 log = logging.getLogger(__name__)
 
@@ -555,6 +556,10 @@ class _Write:
             if i.entry.key in stored and i.entry.key not in now_seen
         ]
         stories = [i for i in stories if i.entry.key not in stored]
+        # The same article listed twice in this one document (Sky News lists many under a short
+        # link and again under a slug link, two guids): one story, both keys pointing at it.
+        copies = _copies_in_document([i for i in stories if i.entry.key not in now_seen])
+        stories = [i for i in stories if i.entry.key not in copies]
         by_link = _link_duplicates(session, feed.id, [i.entry for i in stories if i.entry.url])
         recent = _recent_prints(session, self.recent, now) if stories else None
         rows: list[dict[str, Any]] = []
@@ -598,11 +603,22 @@ class _Write:
             for row, sid in zip(rows, ids, strict=True)
         ]
         entry_rows += [{"feed_id": feed.id, "entry_key": e.key, "story_id": sid} for e, sid in repeats]
+        id_of_key = {row["entry_key"]: sid for row, sid in zip(rows, ids, strict=True)}
+        entry_rows += [
+            {"feed_id": feed.id, "entry_key": copy.entry.key, "story_id": id_of_key[first]}
+            for first, copy in copies.values()
+            if first in id_of_key
+        ]
         if entry_rows:
             session.execute(insert(cast(Table, FeedEntry.__table__)), entry_rows)
         digest_rows = [
             {"feed_id": feed.id, "entry_key": e.key, "digest": e.digest}
-            for e in [*(i.entry for i in kept), *(e for e, _ in repeats), *self.undigested]
+            for e in [
+                *(i.entry for i in kept),
+                *(e for e, _ in repeats),
+                *(copy.entry for first, copy in copies.values() if first in id_of_key),
+                *self.undigested,
+            ]
         ]
         if digest_rows:
             session.execute(insert(cast(Table, EntryDigest.__table__)), digest_rows)
@@ -849,6 +865,25 @@ def _reused_guids(session: Session, feed_id: int, entries: list[ParsedEntry]) ->
             ):
                 found[key] = reused_key(key, entry.link_key or "")
     return found
+
+
+def _copies_in_document(items: list[_NewStory]) -> dict[str, tuple[str, _NewStory]]:
+    """entry key -> (the entry key of the earlier item it repeats, itself), for new items of one
+    document that are another new item word for word, with the same date: the same title and body
+    once normalised. Nothing looser: an outlet that lists two items at once means two (a daily
+    notice whose words did not change is listed beside yesterday's, a day apart)."""
+    first_with: dict[tuple[Any, ...], str] = {}
+    copies: dict[str, tuple[str, _NewStory]] = {}
+    for item in items:
+        body = tuple(tokens(item.text))
+        title = tuple(tokens(item.entry.title or ""))
+        if not title and not body:
+            continue
+        signature = (title, body, item.entry.published)
+        first = first_with.setdefault(signature, item.entry.key)
+        if first != item.entry.key:
+            copies[item.entry.key] = (first, item)
+    return copies
 
 
 def _relisted(session: Session, feed_id: int, items: list[_NewStory], seen: set[str]) -> dict[str, int]:
