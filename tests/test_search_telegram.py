@@ -233,3 +233,30 @@ async def test_search_message_shows_a_readable_result(
     assert title_line.startswith('١. <a href="http') and "<b>" in title_line
     assert " · " in meta_line and "٢٠١٨" in meta_line
     assert "<b>" in snippet
+
+
+async def test_an_inline_result_describes_itself_by_the_sentence_that_matched(
+    bot_factory: Any, fake_telegram: Any, tmp_path: Path
+) -> None:
+    """Found searching a real archive: a story that mentions Syria far down was listed under its
+    lead about food delivery in Kuwait, and looked like a wrong result; /search shows the sentence
+    that matched."""
+    record = {
+        "id": "QA-inline-1",
+        "url": "https://example.org/kuwait-delivery",
+        "title": "هل يلهم أبطال خدمات التوصيل في الكويت غيرهم؟",
+        "source": "سكاي نيوز عربية",
+        "time": "Mon, 05 Mar 2018 10:00:00 +0000",
+        "abstract": "انتشرت خدمات توصيل الطعام في الكويت خلال الأعوام الأخيرة.",
+        "text": "انتشرت خدمات توصيل الطعام في الكويت خلال الأعوام الأخيرة. "
+        "ويعمل في القطاع آلاف الشبان. وبدأ أحد مؤسسي الشركة عمله بعد أن غادر سوريا قبل سنوات.",
+    }
+    db = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'akhbar.sqlite3'}")
+    try:
+        await load_stories(db, [record])
+    finally:
+        await db.close()
+    async with bot_factory():
+        answer = await inline(fake_telegram, "سوريا")
+    [result] = answer["results"]
+    assert "غادر سوريا" in result["description"]

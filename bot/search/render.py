@@ -144,10 +144,13 @@ def description(hit: SearchHit, limit: int = 160) -> str:
 
 
 def result_description(hit: SearchHit, lang: str, tz: str, limit: int = 160) -> str:
-    """What the inline result list shows under a title: source and time, then the lead sentence.
-    Telegram lays each line out by its first letter, so an Arabic line led by a Latin source name
-    is marked right-to-left, as in /search."""
+    """What the inline result list shows under a title: source and time, then the sentence that
+    matched, as /search shows it (the lead when only the title matched): a lead about something
+    else made a story that mentions the word further down look like a wrong result. Telegram lays
+    each line out by its first letter, so an Arabic line led by a Latin source name is marked
+    right-to-left, as in /search."""
     meta = meta_line(hit, lang, tz)
     if lang == "ar" and latin_first(meta):
         meta = RLM + meta
-    return f"{meta}\n{description(hit, limit)}"
+    line = clip(plain(hit.snippet_html), limit) if hit.snippet_html.strip() else description(hit, limit)
+    return f"{meta}\n{line}"
