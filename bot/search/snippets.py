@@ -111,15 +111,57 @@ def _candidates(text: str, wanted: frozenset[str]) -> list[int]:
     return [kept[at] for at in sorted(starts)]
 
 
+# Terms the analyser joins from two written words (bot.search.analyzer): a name and its number
+# ("إف-16", "F 16", "كوفيد-19" → اف16, f16, كوفيد19) and a decimal ("1.2" → 1d2). Written with a
+# hyphen, a space or a decimal mark between the parts, they are no substring of the text.
+_NAME_NUMBER = re.compile(r"^([^\W\d_]+)(\d+)$")
+_DECIMAL = re.compile(r"^(\d+)d(\d+)$")
+
+
+@lru_cache(maxsize=1024)
+def _joined(terms: frozenset[str]) -> re.Pattern[str] | None:
+    """A pattern over the folded text for the joined terms among `terms`, or None."""
+    parts = []
+    for term in sorted(terms):
+        if m := _NAME_NUMBER.match(term):
+            parts.append(re.escape(_fold(m[1]).lower()) + r"[-\s]?" + m[2])
+        elif m := _DECIMAL.match(term):
+            parts.append(m[1] + r"[.,\u066b]" + m[2])
+    return re.compile("|".join(parts)) if parts else None
+
+
+def _joined_words(text: str, wanted: frozenset[str]) -> list[tuple[int, int, frozenset[str]]]:
+    """(start, end, terms) of each run of words that the analyser reads as one of the joined terms
+    in `wanted`, the run whole ("إف-16", "1.2")."""
+    pattern = _joined(wanted)
+    if pattern is None:
+        return []
+    folded, kept = _folded(text)
+    spans = []
+    for m in pattern.finditer(folded):
+        start = kept[m.start()] if kept else m.start()
+        end = kept[m.end() - 1] + 1 if kept else m.end()
+        while start > 0 and _is_word_char(text[start - 1]):
+            start -= 1
+        while end < len(text) and _is_word_char(text[end]):
+            end += 1
+        found = wanted & frozenset(index_terms(text[start:end]))
+        if found:
+            spans.append((start, end, found))
+    return spans
+
+
 def _matched_words(text: str, wanted: frozenset[str]) -> Iterator[tuple[int, int, frozenset[str]]]:
     """(start, end, terms) of each word of `text` whose analysis meets `wanted`, in order.
 
     Only words holding a surface form of a term are analysed; the rest of the text is skipped in C.
     """
+    joined = _joined_words(text, wanted)
+    words: list[tuple[int, int, frozenset[str]]] = []
     end = -1
     for at in _candidates(text, wanted):
-        if at < end:
-            continue  # another candidate inside the word just looked at
+        if at < end or any(s <= at < e for s, e, _ in joined):
+            continue  # inside the word just looked at, or inside a joined run
         start = at
         while start > 0 and _is_word_char(text[start - 1]):
             start -= 1
@@ -127,7 +169,15 @@ def _matched_words(text: str, wanted: frozenset[str]) -> Iterator[tuple[int, int
         end = word.end() if word else at + 1
         found = wanted & _word_terms(text[start:end])
         if found:
-            yield start, end, found
+            words.append((start, end, found))
+    if not joined:
+        yield from words
+        return
+    last = -1
+    for span in sorted([*joined, *words]):
+        if span[0] >= last:  # a word the joined run already covers is not bolded twice
+            yield span
+            last = span[1]
 
 
 def highlight(text: str, terms: Iterable[str]) -> str:
