@@ -69,7 +69,8 @@ async def _page(db: Database, query: str, offset: int) -> SearchPage:
 async def _answer(db: Database, query: str, offset: int, lang: str, tz: str) -> tuple[str, SearchPage]:
     page = await _page(db, query, offset)
     if page.error:
-        return say("no_words", lang, query=short_query(query)), page
+        key = "only_excluded" if page.error == "only_excluded" else "no_words"
+        return say(key, lang, query=short_query(query)), page
     if not page.hits:
         if offset == 0 and not await has_stories(db):
             return say("no_stories", lang), page

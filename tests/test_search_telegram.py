@@ -78,6 +78,9 @@ async def test_search_in_english(stored: None, bot_factory: Any, fake_telegram: 
         ("/search 🔥 في", "لم أجد في «🔥 في» كلمة أبحث بها"),
         ("/search كوكب المريخ", "لم أجد أخبارًا عن «كوكب المريخ»"),
         ('/search "NEAR(سوريا*', "نتائج البحث عن «&quot;NEAR(سوريا*»"),
+        # Found searching a real archive: "no word to search for", when the reader typed one to leave out.
+        ("/search -روسيا", "في «-روسيا» كلمات مستبعدة فقط"),
+        ("/search NOT روسيا", "أضف كلمة تبحث عنها، مثل: /search سوريا -روسيا"),
     ],
 )
 async def test_search_explains_what_it_could_not_do(

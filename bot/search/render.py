@@ -23,6 +23,12 @@ TEXTS = {
         "ar": "لم أجد في «{query}» كلمة أبحث بها. اكتب كلمة أو أكثر، مثل: /search سوريا",
         "en": "“{query}” has no word to search for. Type one or more words, e.g. /search سوريا",
     },
+    "only_excluded": {
+        "ar": "في «{query}» كلمات مستبعدة فقط: الكلمة بعد «-» تُخرج الأخبار التي تذكرها ولا يُبحث بها. "
+        "أضف كلمة تبحث عنها، مثل: /search سوريا -روسيا",
+        "en": "“{query}” only leaves words out: a word after “-” removes the stories that mention it and is "
+        "not searched for. Add a word to search for, e.g. /search سوريا -روسيا",
+    },
     "nothing": {
         "ar": "لم أجد أخبارًا عن «{query}». جرّب كلمة أخرى أو كلمات أقل، مثل «سوريا» بدل «الوضع الإنساني في سوريا».",
         "en": "No stories found for “{query}”. Try another word or fewer words, e.g. Syria instead of humanitarian situation in Syria.",

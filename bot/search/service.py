@@ -70,7 +70,9 @@ class SearchPage:
     hits: list[SearchHit]
     total: int
     query_terms: list[str]
-    error: str | None = None  # "empty": nothing searchable in the query
+    error: str | None = (
+        None  # "empty": nothing searchable in the query; "only_excluded": words to leave out only
+    )
     relaxed: bool = False  # no story had every word; these have some of them
     offset: int = 0
     limit: int = 10
@@ -423,7 +425,9 @@ async def search(
     indexes = [[groups.index(g) for g in b] for b in branches]
     terms = list(dict.fromkeys(t for g in groups for t in g))
     if not groups:
-        return SearchPage([], 0, [], error="empty", offset=offset, limit=limit)
+        # Words only to leave out ("-روسيا"): there is nothing to look for, and the reader is told so.
+        error = "only_excluded" if excluded else "empty"
+        return SearchPage([], 0, [], error=error, offset=offset, limit=limit)
     postgres = db.engine.dialect.name == "postgresql"
     use_fts = (db.is_sqlite or postgres) if fts is None else fts
     filters, params = _filters(source, since, feed_ids, sqlite=db.is_sqlite)
