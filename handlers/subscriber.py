@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.db.models import Story
 from bot.delivery.format import listed_item, split_html
 from bot.i18n import number
-from bot.subscribers import cards, keyboards, prefs, service
+from bot.subscribers import cards, follow_checks, keyboards, prefs, service
 from bot.subscribers.chat import (
     COMMAND_UPDATES,
     ChatContext,
@@ -290,7 +290,22 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, say(exc.code, ctx.lang, **{"keyword": clip(keyword), **values}))
         return
     # Another form of a word already followed is named as the chat follows it (and /mysubs lists it).
-    await reply(update, ctx.say("followed" if done.added else "already_following", keyword=done.keyword))
+    said = [ctx.say("followed" if done.added else "already_following", keyword=done.keyword)]
+    await reply(update, "\n\n".join(said + await _follow_warnings(ctx, done.keyword)))
+
+
+async def _follow_warnings(ctx: ChatContext, keyword: str) -> list[str]:
+    """What the reader should know about the word they follow, in the same reply: a Latin word
+    Arabic news does not write («Facebook»), a word in so much of the news that it floods them."""
+    notes = []
+    latin = follow_checks.unread_latin(keyword)
+    if latin:
+        notes.append(ctx.say("follow_latin", words=join_names(latin, ctx.lang)))
+    flood = await follow_checks.flood(ctx.svc.db, keyword)
+    if flood is not None:
+        share, per_day = number(flood.share, ctx.lang), number(flood.per_day, ctx.lang)
+        notes.append(ctx.say("follow_flood", keyword=keyword, share=share, per_day=per_day))
+    return notes
 
 
 async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

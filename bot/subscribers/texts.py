@@ -194,6 +194,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "You will get stories that mention «{keyword}», from every source.",
     },
     "already_following": {"ar": "أنت تتابع «{keyword}» من قبل.", "en": "You already follow «{keyword}»."},
+    # Added to the /follow reply (bot.subscribers.follow_checks): a word in Latin letters that Arabic
+    # news writes in Arabic ("Facebook", not فيسبوك) brings little or nothing.
+    "follow_latin": {
+        "ar": "تنبيه: الأخبار العربية قلّما تكتب {words} بالحروف اللاتينية، فقد لا يصلك منها إلا القليل "
+        "أو لا شيء. اكتبها بالحروف العربية كما تكتبها الأخبار لتصلك أخبارها.",
+        "en": "Note: Arabic stories rarely write {words} in Latin letters, so few or no stories may come. "
+        "Write it in Arabic letters, as the news does, to get its stories.",
+    },
+    # ... and a word in a large share of the news («قال») brings a flood.
+    "follow_flood": {
+        "ar": "تنبيه: «{keyword}» ترد في نحو {share} من كل ١٠٠ خبر (نحو {per_day} في اليوم)، فستصلك أخبار "
+        "كثيرة. لأخبار أقل تابع كلمة أدق، وأوقف متابعة هذه بالأمر /unfollow {keyword}",
+        "en": "Note: «{keyword}» appears in about {share} of every 100 stories (about {per_day} a day), so "
+        "you will get many. For fewer, follow a more specific word, and stop this one with "
+        "/unfollow {keyword}",
+    },
     "keyword_empty": {
         "ar": "«{keyword}» لا تحوي كلمة يمكن البحث بها. جرّب كلمة أخرى.",
         "en": "«{keyword}» has no searchable word. Try another keyword.",
@@ -423,6 +439,19 @@ TEXTS: dict[str, dict[str, str]] = {
     "followed.group": {
         "ar": "ستصل إلى هذه المحادثة الأخبار التي تذكر «{keyword}» من كل المصادر.",
         "en": "Stories that mention «{keyword}», from every source, will be posted here.",
+    },
+    "follow_latin.group": {
+        "ar": "تنبيه: الأخبار العربية قلّما تكتب {words} بالحروف اللاتينية، فقد لا يصل منها إلى هذه "
+        "المحادثة إلا القليل أو لا شيء. اكتبها بالحروف العربية كما تكتبها الأخبار لتصل أخبارها.",
+        "en": "Note: Arabic stories rarely write {words} in Latin letters, so few or no stories may be "
+        "posted here. Write it in Arabic letters, as the news does, to get its stories.",
+    },
+    "follow_flood.group": {
+        "ar": "تنبيه: «{keyword}» ترد في نحو {share} من كل ١٠٠ خبر (نحو {per_day} في اليوم)، فستصل إلى هذه "
+        "المحادثة أخبار كثيرة. لأخبار أقل تابع كلمة أدق، وأوقف متابعة هذه بالأمر /unfollow {keyword}",
+        "en": "Note: «{keyword}» appears in about {share} of every 100 stories (about {per_day} a day), so "
+        "many will be posted here. For fewer, follow a more specific word, and stop this one with "
+        "/unfollow {keyword}",
     },
     "language_set.group": {
         "ar": "حسنًا، سأكتب في هذه المحادثة بالعربية من الآن.",
