@@ -55,9 +55,19 @@ def normalize(text: str) -> str:
     return fold_letters(strip_diacritics(plain_letters(text)))
 
 
+# The same table as (letter, replacement) pairs: str.translate looks every letter of the text up in
+# a dict, where a str.replace per letter runs in C; on Arabic text the replaces are eleven times
+# faster (13 against 143 µs for an ANT story's first 3,000 characters), and normalize() runs on
+# every sentence the summarizer, dedup and search read.
+_LETTER_PAIRS = tuple((chr(code), str(folded)) for code, folded in _LETTERS.items())
+
+
 def fold_letters(text: str) -> str:
     """normalize() of a text already without marks and presentation forms (one pass less)."""
-    return text.translate(_LETTERS).lower()
+    for letter, folded in _LETTER_PAIRS:
+        if letter in text:
+            text = text.replace(letter, folded)
+    return text.lower()
 
 
 def tokens(text: str) -> list[str]:
