@@ -39,5 +39,21 @@ async def _run(engine: AsyncEngine, action: Any) -> None:
         cfg.attributes["connection"] = sync_conn
         action(cfg)
 
-    async with engine.begin() as conn:
-        await conn.run_sync(run)
+    if engine.dialect.name != "sqlite":
+        async with engine.begin() as conn:
+            await conn.run_sync(run)
+        return
+    # A batch operation rebuilds a SQLite table (copy, DROP, rename); with foreign keys enforced,
+    # dropping the old `subscribers` (subscribers_0001) deleted every subscription through ON DELETE
+    # CASCADE. SQLite's own recipe for altering a table turns them off meanwhile. The pragma is a
+    # no-op inside a transaction, so it is set, and set back, outside the migrations' one.
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        await conn.commit()
+        try:
+            async with conn.begin():
+                await conn.run_sync(run)
+        finally:
+            await conn.rollback()
+            await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            await conn.commit()
