@@ -7,7 +7,9 @@ No dictionary: every rule is about letters, so it is fast, predictable and the s
 
 Proclitics (at the start of a word), normalised forms:
   * Article forms — ال، وال، فال، بال، كال، وبال، وكال، فبال — are always stripped (when at least
-    two letters remain after ال, three after the longer forms: والد "father" stays a word).
+    two letters remain after ال, three after the longer forms: والد "father" stays a word). Except
+    on the words of al_words.txt, whose «أل»، «إل»، «آل» normalises to ال too: ألمانيا، بألمانيا and
+    الألمانية are one word (ألماني), never ال + مانيا (the footballer ماني).
   * ل + ال is written لل, and when the word itself starts with ل one lam disappears:
     ل + اللاجئين → للاجئين. So للX (also ولل، فلل) gives two readings, X and لX, and both are kept
     (at index time as two terms, at query time as alternatives joined by OR).
@@ -31,21 +33,25 @@ Suffixes (one rule per word, first that fits, on the word left after the proclit
   * ون، ين (sound masculine plural) are stripped when four letters remain: اللاجئين، اللاجئون →
     لاجء; short words such as قانون، مليون، عشرين، حسين keep their ending.
   * ها، هم (possessive pronouns) when three letters remain: رئيسها → رئيس.
+  * A place of places.txt takes no pronoun: قطرها "its diameter" stays a word, not Qatar.
   * ه (ta marbuta after normalisation, or the pronoun "his") when three letters remain:
     الحكومة → حكوم, which also meets حكومات. Except the words of ta_marbuta.txt, whose ة is part
     of the word (رياضة "sport" would be رياض, the term of الرياض "Riyadh"): kept whole, both
     spellings (رياضة، رياضه) alike, and their plural and adjective meet them (رياضات، الرياضي،
-    الرياضية → رياضه, the adjective's bridge going to رياضه instead of رياض).
+    الرياضية → رياضه, the adjective's bridge going to رياضه instead of رياض; and صحي → صحه). A
+    place comes first: قطرة "drop" is kept whole, yet القطري is Qatar's. دوريات is دورية's plural.
   * Not stripped: ان (the dual; it would break لبنان، ايران، السودان، البرلمان), ي as a possessive,
     broken plurals (مدن/مدينة do not meet).
-  * A few words that look suffixed but are not keep their ending (فلسطين، ثلاثين، تلفزيون ...).
+  * A few words that look suffixed but are not keep their ending (فلسطين، ثلاثين، تلفزيون، الأرجنتين،
+    الإمارات ...).
 Nisba bridge: a word ending in ي with at least four letters before it is also indexed without the ي
 (ايراني → ايران، لبناني → لبنان، فلسطيني → فلسطين), so a query for a country finds its adjective.
 Words of three letters (سوري itself has four) get no bridge: سوري never yields سور, so "سوريا" never
 finds سور "wall", and "سور" never finds the Syrian stories; except the places of places.txt, whose
-names are that short: اليمنية → يمن، المصريين → مصر، القطري → قطر.
+names are that short: اليمنية → يمن، المصريين → مصر، القطري → قطر; and نفط (النفطية → نفط).
 Spelling variants of one name (variants.txt) fold onto one form after the suffix is read off:
-ترمب → ترامب، بوتن → بوتين، الأميركية → امريكي (and أمريكا with it, as سوريا meets سوري).
+ترمب → ترامب، بوتن → بوتين، الأميركية → امريكي (and أمريكا with it, as سوريا meets سوري; so do فرنسا،
+كندا، آسيا ... with their adjectives), مباريات → مباراة.
 English names (english.txt) are read in a query as their Arabic too: Trump, Gaza, "Saudi Arabia"; a
 question drops the other Latin words, which no Arabic story has ("Gaza ceasefire" → Gaza).
 Operators: a word written with a leading "-" (or after NOT) excludes the stories that have it
@@ -72,6 +78,8 @@ also keeps the parts (a search for 16 finds F-16); a query wants the whole, and 
 letter's other script (F-16 also finds إف-16, اف16 also f16).
 «على» (on) and the name «علي» (Ali) are one spelling once ى is folded into ي: which one a word is
 is read off how it was written, before normalisation, so «علي» (and «وعلي») can be searched for.
+So are the words of alef_maqsura.txt: «اليمنى» "right (side)" is read as يمنا, not as «اليمني»
+"Yemeni".
 """
 
 from __future__ import annotations
@@ -128,6 +136,22 @@ STOP_WORDS |= _PRONOUN_FORMS
 
 # The preposition as written (ى): dropped here, so the folded «علي» left in the text is the name.
 _ALA = re.compile(r"(?<![\u0621-\u064A])[وف]?على(?![\u0621-\u064A])")
+_DATA = Path(__file__).parent
+
+
+def _lines(name: str) -> Iterator[str]:
+    for line in (_DATA / name).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            yield line
+
+
+# Words whose written final ى tells them from a word spelt with ي (alef_maqsura.txt: اليمنى "right"
+# is not اليمني "Yemeni"): that ى is read as ا, under any clitics (واليمنى، لليمنى، بيمنى).
+_MAQSURA = re.compile(
+    r"(?<![\u0621-\u064A])([وفبلك]{0,3}(?:ال)?(?:"
+    + "|".join(sorted((strip_diacritics(w)[:-1] for w in _lines("alef_maqsura.txt")), key=len, reverse=True))
+    + r"))ى(?![\u0621-\u064A])"
+)
 
 
 _AFTER = r"(?![0-9a-z\u0621-\u064a])"
@@ -152,7 +176,9 @@ def _words(text: str, *, for_query: bool = False) -> list[str]:
     one token; the index keeps their parts as well (a search for 16 still finds F-16), a query
     wants the whole (F-16 is not any 16)."""
     plain = strip_diacritics(plain_letters(text))
-    folded = fold_letters(_ALA.sub(" ", plain) if "على" in plain else plain)
+    if "ى" in plain:
+        plain = _MAQSURA.sub("\\1ا", _ALA.sub(" ", plain) if "على" in plain else plain)
+    folded = fold_letters(plain)
     if _DIGIT.search(folded):
         folded = _join_numbers(folded, for_query)
     return normalized_tokens(folded)
@@ -172,34 +198,35 @@ _LAM_ARTICLES = ("ولل", "فلل", "لل")
 _PROCLITICS = ("وب", "ول", "وك", "فب", "فل", "و", "ف", "ب", "ك", "ل")
 
 # Words whose ending looks like a suffix but is part of the word; kept whole after the article.
-_PROTECTED = _word_set("فلسطين ثلاثين أربعين ثمانين تلفزيون بنيامين ماكرون جونسون نيلسون ياسين")
-_DATA = Path(__file__).parent
-
-
-def _lines(name: str) -> Iterator[str]:
-    for line in (_DATA / name).read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            yield line
+# الأرجنتين meets الأرجنتيني (its adjective's bridge) only whole, الإمارات meets الإماراتي the same way.
+_PROTECTED = _word_set(
+    "فلسطين ثلاثين أربعين ثمانين تلفزيون بنيامين ماكرون جونسون نيلسون ياسين أرجنتين إمارات"
+)
 
 
 WHOLE_WORDS = frozenset(normalize(w) for w in _lines("whole_words.txt"))
 PLACES = frozenset(normalize(w) for line in _lines("places.txt") for w in line.split())
 # Derived from ANT, and the short place names of places.txt the corpus cannot vouch for (حلب، عكا).
 SHORT_WORDS = frozenset(normalize(w) for w in _lines("short_words.txt")) | PLACES
-
-
-def _variants() -> dict[str, str]:
-    folds: dict[str, str] = {}
-    for line in _lines("variants.txt"):
-        kept, *others = [normalize(w) for w in line.split()]
-        folds.update((w, kept) for w in others)
-    return folds
-
-
-VARIANTS = _variants()
+# Short words whose adjective meets them, as places' do (النفطية → نفط، الصحية → صحة: the stem صح
+# bridges to the kept word صحه of ta_marbuta.txt); bridges are otherwise kept for longer words so
+# that سوري never yields سور, nor الجمعية "association" جمعة "Friday".
+BRIDGED = PLACES | _word_set("نفط صح")
+# Words whose initial ال is their own letters (al_words.txt: ألمانيا is not ال + مانيا), as stems.
+AL_WORDS = frozenset(normalize(w) for w in _lines("al_words.txt"))
 # Words whose final ة is part of the word: read off, it leaves another word (رياضة "sport" is not
 # الرياض "Riyadh"). Kept whole; their plural in ات and their adjective in ي meet them instead.
 KEPT_TA_MARBUTA = frozenset(normalize(w) for w in _lines("ta_marbuta.txt"))
+
+
+def _variants() -> dict[str, str]:
+    """Each variant's stem → the kept word's stem: a line lists written words (بنتاجون, مباريات),
+    and folding happens after the suffix is read off (بنتاجون → بنتاج → بنتاغ)."""
+    folds: dict[str, str] = {}
+    for line in _lines("variants.txt"):
+        kept, *others = [_strip_suffix(normalize(w)) for w in line.split()]
+        folds.update((w, kept) for w in others if w != kept)
+    return folds
 
 
 def spellings(term: str) -> list[str]:
@@ -211,6 +238,8 @@ def spellings(term: str) -> list[str]:
 def _strip_suffix(word: str) -> str:
     if word in _PROTECTED or word in KEPT_TA_MARBUTA:
         return word
+    if word.endswith("ات") and word[:-2] + "ه" in KEPT_TA_MARBUTA:
+        return word[:-2] + "ه"  # before the nisba rule: دوريات is دورية's plural, not دوري's
     n = len(word)
     # Nisba forms fold onto the masculine ي.
     for suffix, keep in (("يات", 2), ("يين", 3), ("يون", 3), ("يه", 2)):
@@ -222,9 +251,10 @@ def _strip_suffix(word: str) -> str:
         return _singular(word[:-2])
     if word.endswith(("ون", "ين")) and n - 2 >= 4:
         return word[:-2]
-    if word.endswith(("ها", "هم")) and n - 2 >= 3:
+    # A place takes no pronoun: قطرها is "its diameter", هنده the name Hinda, not Qatar's or India's.
+    if word.endswith(("ها", "هم")) and n - 2 >= 3 and word[:-2] not in PLACES:
         return word[:-2]
-    if word.endswith("ه") and n - 1 >= 3:
+    if word.endswith("ه") and n - 1 >= 3 and word[:-1] not in PLACES:
         return word[:-1]
     return word
 
@@ -235,14 +265,32 @@ def _singular(stem: str) -> str:
     return stem + "ه" if stem + "ه" in KEPT_TA_MARBUTA else stem
 
 
+VARIANTS = _variants()
+
+
 def _stems(word: str, *, bridge_from: int = 5) -> list[str]:
     """The stem of a word (clitics already removed), plus its nisba bridge when it has one."""
     stem = _strip_suffix(word)
     stem = VARIANTS.get(stem, stem)
     out = [stem]
-    if stem.endswith("ي") and (len(stem) >= bridge_from or stem[:-1] in PLACES):
-        out.append(_singular(stem[:-1]))
+    if not stem.endswith("ي"):
+        return out
+    base = stem[:-1]
+    if base in PLACES:  # a place before a word of ta_marbuta.txt: القطري is Qatar's, not قطرة's
+        out.append(base)
+    elif len(stem) >= bridge_from or base in BRIDGED:
+        out.append(_singular(base))
     return out
+
+
+def _al_word(token: str) -> tuple[str, ...]:
+    """The stems of a word of al_words.txt, whose ال is not the article (ألمانيا، إلغاء), under a
+    proclitic too (بألمانيا، لإلغاء, normalised بالمانيا: not بال + مانيا); () for any other word."""
+    for p in ("", *_PROCLITICS):
+        rest = token[len(p) :]
+        if token.startswith(p) and rest.startswith("ال") and _strip_suffix(rest) in AL_WORDS:
+            return _unique(_stems(rest))
+    return ()
 
 
 def _reads_as_proclitic(token: str, proclitic: str, rest: str, for_query: bool) -> bool:
@@ -295,6 +343,9 @@ def _analyse(token: str, for_query: bool) -> tuple[str, ...]:
         return _numbered(numbered[1], numbered[2], for_query)
     if not ("\u0621" <= token[0] <= "\u064a"):
         return (token,)  # Latin or a number: as typed
+    al_word = _al_word(token)
+    if al_word:
+        return al_word
     for p in _LAM_ARTICLES:
         rest = token[len(p) :]
         if token.startswith(p) and len(rest) >= 2:
