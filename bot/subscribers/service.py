@@ -2,7 +2,8 @@
 
 Every function takes the `Database` and a chat id; handlers stay thin adapters over these.
 Subscription targets (see bot.db.models.Subscription): a feed is its id as text, a topic its name,
-a keyword its normalised words (`keyword_target`), with the words as typed kept in `display`.
+a keyword its normalised words (`keyword_target`: ى and the punctuation inside words kept, for
+the analyzer reads them; analysed whenever matched), with the words as typed kept in `display`.
 Two keywords the analyzer reads alike (`keyword_key`: المدرسة، مدرسة، مدرسه) are one followed word:
 the chat keeps the form it typed first, and any form finds it again.
 """
@@ -28,7 +29,7 @@ from bot.delivery.routing import rematch_cards, story_terms
 from bot.delivery.schedule import quiet_until
 from bot.search.analyzer import has_operators, keyword_groups, matches
 from bot.subscribers import prefs
-from summarizer.normalize import normalize, tokens
+from summarizer.normalize import fold_letters, plain_letters, strip_diacritics, tokens
 
 KINDS = ("feed", "topic", "keyword")
 MAX_KEYWORDS = 50
@@ -352,20 +353,35 @@ def resolve_target(text: str, feeds: Sequence[Feed], topics: Sequence[Topic]) ->
 
 
 def keyword_target(keyword: str) -> str:
-    """The stored form of a followed keyword: its normalised words; SubscriptionError if unusable.
+    """The stored form of a followed keyword (`stored_keyword`); SubscriptionError if unusable.
+
+    Routing analyses the stored text again (`keyword_key`), so it keeps what the analyzer reads off
+    the written words: «على» "on" apart from the name «علي» (هجوم على غزة stored as «هجوم علي غزه»
+    needed the name), 5.5 and F-16 as one term («5 5» matched nothing), اليمنى apart from اليمني.
+    Two forms of one word are told apart by their analysis (`same_key`), not by this text.
 
     A keyword with an operator of /search ("-word", NOT, OR, «أو») is refused: following needs
     every word of what it follows (routing reads no operator), so «غزة -حماس» would bring exactly
     the Hamas stories it was meant to leave out. A keyword stored with «أو» before operators
     existed keeps needing both words (`keyword_key`)."""
     display = " ".join(keyword.split())
-    if len(display) > MAX_KEYWORD_CHARS:
+    target = stored_keyword(display)
+    if max(len(display), len(target)) > MAX_KEYWORD_CHARS:
         raise SubscriptionError("keyword_too_long", limit=MAX_KEYWORD_CHARS)
     if has_operators(display):
         raise SubscriptionError("keyword_operators", keyword=display)
-    if not keyword_groups(display):
+    if not keyword_groups(target):
         raise SubscriptionError("keyword_empty", keyword=display)
-    return normalize(" ".join(tokens(display)))
+    return target
+
+
+def stored_keyword(typed: str) -> str:
+    """`typed` as a keyword row stores it: normalised as the analyzer normalises any text (غزّة،
+    غزه → غزه; إ → ا; Latin lower-cased), except for the two things it reads before normalising:
+    a final ى («على» is not «علي») and the punctuation inside a word (5.5، F-16). So the stored
+    text analyses exactly as the typed one, and one word typed twice is one row."""
+    plain = strip_diacritics(plain_letters(" ".join(typed.split())))
+    return "ى".join(fold_letters(part) for part in plain.split("ى"))
 
 
 def keyword_key(target: str) -> frozenset[tuple[str, ...]]:
