@@ -1,6 +1,6 @@
 """What /follow tells a reader about a word that will bring them little or too much, end to end.
 
-A follow of Latin words Arabic news does not write («Saudi crown prince», «MBS») was promised
+A follow of Latin words Arabic news does not write («Saudi crown prince», «NYT») was promised
 "You will get stories that mention …" and then matched none of 25,822 ANT stories; a follow of «قال»
 (in half of all stories, about 70 a day) got the same plain confirmation. Now the reply says so, in
 the same message, and the follow is kept either way.
@@ -81,13 +81,13 @@ async def test_an_english_follow_of_unread_latin_words_is_kept_and_says_they_are
 async def test_an_arabic_reader_is_told_in_arabic(bot: Any, fake_telegram: FakeTelegram) -> None:
     async with bot:
         await said(fake_telegram, "/start")
-        reply = await one_reply(fake_telegram, "/follow MBS")
-        assert reply.startswith("ستصلك الأخبار التي تذكر «MBS» من كل المصادر.")
-        assert "الأخبار العربية قلّما تكتب «MBS» بالحروف اللاتينية" in reply
-        assert not LATIN.search(reply.replace("MBS", ""))
+        reply = await one_reply(fake_telegram, "/follow NYT")
+        assert reply.startswith("ستصلك الأخبار التي تذكر «NYT» من كل المصادر.")
+        assert "الأخبار العربية قلّما تكتب «NYT» بالحروف اللاتينية" in reply
+        assert not LATIN.search(reply.replace("NYT", ""))
 
 
-@pytest.mark.parametrize("word", ["Trump", "Syria", "ترامب", "F-16"])
+@pytest.mark.parametrize("word", ["Trump", "Syria", "ترامب", "F-16", "Facebook", "iPhone"])
 async def test_a_word_read_as_arabic_gets_the_plain_confirmation(
     bot: Any, fake_telegram: FakeTelegram, word: str
 ) -> None:
@@ -103,10 +103,10 @@ async def test_following_a_latin_word_again_still_says_why_nothing_came(
 ) -> None:
     async with bot:
         await said(fake_telegram, "/start", lang="en")
-        await said(fake_telegram, "/follow Facebook", lang="en")
-        reply = await one_reply(fake_telegram, "/follow facebook", lang="en")
-        assert reply.startswith("You already follow «Facebook».")
-        assert "rarely write «Facebook» in Latin letters" in reply
+        await said(fake_telegram, "/follow Lenovo", lang="en")
+        reply = await one_reply(fake_telegram, "/follow lenovo", lang="en")
+        assert reply.startswith("You already follow «Lenovo».")
+        assert "rarely write «Lenovo» in Latin letters" in reply
 
 
 # ---------------------------------------------------------------- words in much of the news

@@ -478,3 +478,22 @@ def test_a_name_with_its_number_and_a_decimal_are_bolded_whole(query: str, sente
     the term (اف16) being written as two words in the text."""
     terms = {term for group in parse_query(query).groups for term in group}
     assert f"<b>{bold}</b>" in highlight(sentence, terms)
+
+
+async def test_a_company_named_in_english_finds_the_stories_that_write_it_in_arabic(db: Database) -> None:
+    """Found searching a real archive: Facebook found 8 stories, فيسبوك 790; Apple 16, أبل 263."""
+    ids = await load_stories(
+        db,
+        [
+            {
+                "id": "QA-brand-1",
+                "url": "https://example.org/fb",
+                "title": "فيسبوك تغلق آلاف الحسابات المزيفة",
+                "source": "سكاي نيوز عربية",
+                "time": "Mon, 05 Mar 2018 10:00:00 +0000",
+                "text": "أعلنت شركة فيسبوك إغلاق آلاف الحسابات. وقالت أبل إنها ستطلق هاتف آيفون جديدا.",
+            }
+        ],
+    )
+    for query in ("Facebook", "apple", "iPhone"):
+        assert {h.story_id for h in (await search(db, query)).hits} == {ids["QA-brand-1"]}, query
