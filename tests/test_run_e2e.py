@@ -62,6 +62,10 @@ async def test_akhbar_run_answers_start_and_never_prints_the_token(
 ) -> None:
     config = write_config(tmp_path, fake_telegram, "admins = [1000]\npoll_timeout = 1")
     proc = await start_run(config, fake_telegram, "--log-level", "DEBUG", stderr=asyncio.subprocess.STDOUT)
+    # Read the log as it is written: a DEBUG log fills the pipe's 64 KB long before the end, and a
+    # process whose log nobody reads blocks on its next line (every thread, on the handler's lock).
+    assert proc.stdout is not None
+    reading = asyncio.create_task(proc.stdout.read())
     output = b""
     try:
         await fake_telegram.wait_for("getUpdates", timeout=60)
@@ -73,7 +77,8 @@ async def test_akhbar_run_answers_start_and_never_prints_the_token(
         assert (tmp_path / "akhbar.sqlite3").exists()
     finally:
         proc.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+        output = await asyncio.wait_for(reading, timeout=30)
+        await asyncio.wait_for(proc.wait(), timeout=30)
     assert proc.returncode == 0, output.decode(errors="replace")[-2000:]
     secret = fake_telegram.token.split(":", 1)[1]
     assert secret not in output.decode(errors="replace")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.db.database import open_database
+from bot.services import services
 from tests.helpers import USER_ID
 from tests.test_search import REFUGEES, fixture_records, load_stories
 
@@ -124,7 +125,6 @@ async def test_an_old_button_whose_search_expired_does_not_page_through_another_
     from sqlalchemy import delete, update
 
     from bot.search.models import SearchQuery
-    from bot.services import services
 
     async with bot_factory() as app:
         db = services(app).db
@@ -239,7 +239,7 @@ async def test_search_message_shows_a_readable_result(
 
 
 async def test_an_inline_result_describes_itself_by_the_sentence_that_matched(
-    bot_factory: Any, fake_telegram: Any, tmp_path: Path
+    bot_factory: Any, fake_telegram: Any
 ) -> None:
     """Found searching a real archive: a story that mentions Syria far down was listed under its
     lead about food delivery in Kuwait, and looked like a wrong result; /search shows the sentence
@@ -254,12 +254,8 @@ async def test_an_inline_result_describes_itself_by_the_sentence_that_matched(
         "text": "انتشرت خدمات توصيل الطعام في الكويت خلال الأعوام الأخيرة. "
         "ويعمل في القطاع آلاف الشبان. وبدأ أحد مؤسسي الشركة عمله بعد أن غادر سوريا قبل سنوات.",
     }
-    db = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'akhbar.sqlite3'}")
-    try:
-        await load_stories(db, [record])
-    finally:
-        await db.close()
-    async with bot_factory():
+    async with bot_factory() as app:
+        await load_stories(services(app).db, [record])  # the bot's own database, SQLite or PostgreSQL
         answer = await inline(fake_telegram, "سوريا")
     [result] = answer["results"]
     assert "غادر سوريا" in result["description"]
