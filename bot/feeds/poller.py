@@ -54,7 +54,6 @@ from bot.feeds.health import alert_admins_moved, record_failure, success_delay
 from bot.feeds.identity import reused_key, url_key
 from bot.feeds.models import EntryDigest, FeedAlias, FeedPollState, RouteQueue
 from bot.feeds.parser import FeedParseError, ParsedEntry, ParsedFeed, parse_feed_at
-from summarizer.normalize import tokens
 
 log = logging.getLogger(__name__)
 
@@ -869,14 +868,14 @@ def _reused_guids(session: Session, feed_id: int, entries: list[ParsedEntry]) ->
 
 def _copies_in_document(items: list[_NewStory]) -> dict[str, tuple[str, _NewStory]]:
     """entry key -> (the entry key of the earlier item it repeats, itself), for new items of one
-    document that are another new item word for word, with the same date: the same title and body
-    once normalised. Nothing looser: an outlet that lists two items at once means two (a daily
-    notice whose words did not change is listed beside yesterday's, a day apart)."""
+    document that are another new item word for word, with the same date: the same title and the
+    same cleaned text (spacing aside). Nothing looser: an outlet that lists two items at once means
+    two (a daily notice whose words did not change is listed beside yesterday's, a day apart). The
+    strings are compared as they are, not tokenised: this runs on every new story of a poll."""
     first_with: dict[tuple[Any, ...], str] = {}
     copies: dict[str, tuple[str, _NewStory]] = {}
     for item in items:
-        body = tuple(tokens(item.text))
-        title = tuple(tokens(item.entry.title or ""))
+        title, body = " ".join((item.entry.title or "").split()), " ".join(item.text.split())
         if not title and not body:
             continue
         signature = (title, body, item.entry.published)
