@@ -13,40 +13,21 @@ leaves the index as it is: the older analyzer finds most stories through it, and
 (`akhbar search --reindex`) rebuilds it exactly.
 """
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
-from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from bot.search.index import replace_story_rows_sync
-from bot.search.terms import story_terms
+from bot.search.index import reanalyse_all_sync
 
 revision: str = "search_0006"
-down_revision: Union[str, Sequence[str], None] = "search_0005"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
-
-_BATCH = 500
+down_revision: str | Sequence[str] | None = "search_0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    session = Session(bind=bind)
-    ids = session.scalars(text("SELECT id FROM stories WHERE duplicate_of IS NULL ORDER BY id")).all()
-    for start in range(0, len(ids), _BATCH):
-        rows = session.execute(
-            text("SELECT id, title, text, summary FROM stories WHERE id IN :ids").bindparams(
-                bindparam("ids", expanding=True)
-            ),
-            {"ids": list(ids[start : start + _BATCH])},
-        ).all()
-        terms = [(story_id, *story_terms(title, body, summary)) for story_id, title, body, summary in rows]
-        replace_story_rows_sync(session, terms)
-    session.flush()
-    if bind.dialect.name == "sqlite" and ids:
-        # Merge the segments the rewrite left behind, as reindex_all does.
-        session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
+    reanalyse_all_sync(Session(bind=op.get_bind()))
 
 
 def downgrade() -> None:
