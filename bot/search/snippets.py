@@ -93,13 +93,13 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or "\u0610" <= ch <= "\u061a" or "\u064b" <= ch <= "\u065f" or ch == "\u0670"
 
 
-def _candidates(text: str, wanted: frozenset[str]) -> list[int]:
-    """Where in `text` a surface form of a term starts, in order (each analysed term is a substring
-    of its normalised word: a cheap filter before the exact analysis)."""
+def _candidates(folding: tuple[str, list[int] | None], wanted: frozenset[str]) -> list[int]:
+    """Where in the text (`_folded` of it) a surface form of a term starts, in order (each analysed
+    term is a substring of its normalised word: a cheap filter before the exact analysis)."""
     needles = _needles(wanted)
     if not needles:
         return []
-    folded, kept = _folded(text)
+    folded, kept = folding
     starts: set[int] = set()
     for needle in needles:
         at = folded.find(needle)
@@ -130,13 +130,15 @@ def _joined(terms: frozenset[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts)) if parts else None
 
 
-def _joined_words(text: str, wanted: frozenset[str]) -> list[tuple[int, int, frozenset[str]]]:
+def _joined_words(
+    text: str, folding: tuple[str, list[int] | None], wanted: frozenset[str]
+) -> list[tuple[int, int, frozenset[str]]]:
     """(start, end, terms) of each run of words that the analyser reads as one of the joined terms
     in `wanted`, the run whole ("إف-16", "1.2")."""
     pattern = _joined(wanted)
     if pattern is None:
         return []
-    folded, kept = _folded(text)
+    folded, kept = folding
     spans = []
     for m in pattern.finditer(folded):
         start = kept[m.start()] if kept else m.start()
@@ -156,10 +158,13 @@ def _matched_words(text: str, wanted: frozenset[str]) -> Iterator[tuple[int, int
 
     Only words holding a surface form of a term are analysed; the rest of the text is skipped in C.
     """
-    joined = _joined_words(text, wanted)
+    if not _needles(wanted):
+        return
+    folding = _folded(text)
+    joined = _joined_words(text, folding, wanted)
     words: list[tuple[int, int, frozenset[str]]] = []
     end = -1
-    for at in _candidates(text, wanted):
+    for at in _candidates(folding, wanted):
         if at < end or any(s <= at < e for s, e, _ in joined):
             continue  # inside the word just looked at, or inside a joined run
         start = at
