@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.db.models import Story, Subscriber
 from bot.delivery.card import Also, also_of, as_payload
-from bot.delivery.format import ALSO_LABELS, render_story
+from bot.delivery.format import ALSO_LABELS, render_story, utf16_len
 from bot.delivery.outbox import card_shown, record_expanded
 from bot.i18n import language_for, text
 from bot.services import services
@@ -81,7 +81,7 @@ def _also_shown(message: MaybeInaccessibleMessage | None) -> Also:
     label = next((label for label in ALSO_LABELS if last.startswith(label)), None)
     if label is None:
         return []
-    start = len("\n".join(lines[:-1]).encode("utf-16-le")) // 2  # Telegram counts UTF-16 units
+    start = utf16_len("\n".join(lines[:-1]))  # Telegram counts UTF-16 units
     links = {
         name: entity.url
         for entity, name in message.parse_entities([MessageEntity.TEXT_LINK]).items()

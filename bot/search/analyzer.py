@@ -151,7 +151,7 @@ def _lines(name: str) -> Iterator[str]:
 _MAQSURA_WORDS = tuple(strip_diacritics(w) for w in _lines("alef_maqsura.txt"))
 _MAQSURA = re.compile(
     r"(?<![\u0621-\u064A])([وفبلك]{0,3}(?:ال)?(?:"
-    + "|".join(sorted((strip_diacritics(w)[:-1] for w in _lines("alef_maqsura.txt")), key=len, reverse=True))
+    + "|".join(sorted((w[:-1] for w in _MAQSURA_WORDS), key=len, reverse=True))
     + r"))ى(?![\u0621-\u064A])"
 )
 
