@@ -190,8 +190,8 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def _guarded_transport(limits: httpx.Limits, ssl_context: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
-    transport = httpx.AsyncHTTPTransport(limits=limits, verify=ssl_context, trust_env=False)
+def _pin(transport: httpx.AsyncHTTPTransport) -> httpx.AsyncHTTPTransport:
+    """The transport, its connections made only to addresses the private-address guard passed."""
     # httpx has no public hook for httpcore's network backend; the pool's attribute is it.
     pool = transport._pool
     if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
@@ -224,13 +224,10 @@ class _PoolPerOrigin(httpx.AsyncBaseTransport):
         if origin is None:
             if self._ssl_context is None:
                 self._ssl_context = httpx.create_ssl_context(trust_env=False)
-            if self._guarded:
-                transport = _guarded_transport(self._limits, self._ssl_context)
-            else:
-                transport = httpx.AsyncHTTPTransport(
-                    limits=self._limits, verify=self._ssl_context, trust_env=False
-                )
-            origin = self._pools[key] = _Origin(transport)
+            transport = httpx.AsyncHTTPTransport(
+                limits=self._limits, verify=self._ssl_context, trust_env=False
+            )
+            origin = self._pools[key] = _Origin(_pin(transport) if self._guarded else transport)
         return origin
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
