@@ -34,7 +34,7 @@ the whole table, so on a large instance story batches are slow until those index
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -98,15 +98,7 @@ async def prune_stories(db: Database, cutoff: datetime) -> int:
         & Story.id.not_in(owed)
         & Story.id.not_in(select(RouteQueue.story_id))
     )
-    total = 0
-    while True:
-        async with db.write() as session:
-            ids = list((await session.scalars(select(Story.id).where(condition).limit(STORY_BATCH))).all())
-            if ids:
-                await _delete_stories(session, ids)
-        total += len(ids)
-        if len(ids) < STORY_BATCH:
-            return total
+    return await _batches(db, select(Story.id).where(condition), _delete_stories, STORY_BATCH)
 
 
 async def _delete_stories(session: AsyncSession, ids: Sequence[int]) -> None:
@@ -139,12 +131,26 @@ async def _promote_copies(session: AsyncSession, ids: Sequence[int]) -> list[int
 
 
 async def _in_batches(db: Database, model: Any, key: Any, condition: Any) -> int:
+    async def remove(session: AsyncSession, keys: Sequence[Any]) -> None:
+        await session.execute(delete(model).where(key.in_(keys)))
+
+    return await _batches(db, select(key).where(condition), remove, BATCH)
+
+
+async def _batches(
+    db: Database,
+    query: Any,
+    act: Callable[[AsyncSession, Sequence[Any]], Awaitable[None]],
+    size: int,
+) -> int:
+    """Run `act` on the keys `query` selects, `size` at a time, each batch its own short write,
+    until a batch comes back short; returns how many keys were acted on."""
     total = 0
     while True:
         async with db.write() as session:
-            keys = list((await session.scalars(select(key).where(condition).limit(BATCH))).all())
+            keys = list((await session.scalars(query.limit(size))).all())
             if keys:
-                await session.execute(delete(model).where(key.in_(keys)))
+                await act(session, keys)
         total += len(keys)
-        if len(keys) < BATCH:
+        if len(keys) < size:
             return total
