@@ -25,7 +25,7 @@ from bot.db.database import Database
 from bot.db.models import Outbox, Story, Subscriber, Subscription
 from bot.delivery import service as delivery
 from bot.delivery.routing import route_new_stories
-from bot.search.analyzer import index_terms, matches
+from bot.search.analyzer import matches, term_positions
 from bot.search.models import SearchDoc
 from bot.services import services
 from bot.subscribers import service
@@ -83,7 +83,7 @@ VOICE_KIDS = (
 
 def follows(keyword: str, title: str, text: str = "") -> bool:
     """Whether a chat that sent `/follow keyword` gets the story: the stored keyword read by routing."""
-    return matches(frozenset(index_terms(f"{title}\n{text}")), service.keyword_target(keyword))
+    return matches(term_positions(f"{title}\n{text}"), service.keyword_target(keyword))
 
 
 # ---------------------------------------------------------------- the keyword as typed
@@ -224,7 +224,7 @@ def test_what_worked_before_still_works(keyword: str, found: list[str], not_foun
 
 def topic_has(name: str, title: str, text: str = "") -> bool:
     [topic] = [t for t in CONFIG_TOPICS if t["name"] == name]
-    terms = frozenset(index_terms(f"{title}\n{text}"))
+    terms = term_positions(f"{title}\n{text}")
     return any(matches(terms, keyword) for keyword in topic["keywords"])
 
 
@@ -297,6 +297,67 @@ async def test_followers_get_the_stories_they_follow_and_not_the_look_alikes(
         assert str(card["plain_text"]).startswith(GAZA_BANNER[0])
 
 
+# ---------------------------------------------------------------- a phrase, not a bag of words
+
+# Written for these tests, after what ANT's stories say (2018): the Turkish party and «عبد الله غول»
+# in one sentence met «حزب الله»; the English FA Cup and the Champions League «الاتحاد الأوروبي».
+HEZBOLLAH = ("حزب الله يعلن فوزه", "أعلن حزب الله اللبناني فوز مرشحيه في الانتخابات النيابية.")
+AKP = (
+    "الانتخابات التركية",
+    "فاز حزب العدالة والتنمية بالأغلبية، وقال عبد الله غول إن النتيجة كانت متوقعة.",
+)
+FA_CUP = ("موسم تاريخي", "أحرز الفريق كأس الاتحاد الإنجليزي ودوري أبطال أوروبا في موسم واحد.")
+
+
+@pytest.mark.parametrize(
+    ("keyword", "story"),
+    [
+        ("حزب الله", HEZBOLLAH),
+        ("الاتحاد الأوروبي", ("قمة بروكسل", "قال الاتحاد الأوروبي إنه سيرد على الرسوم الأمريكية.")),
+        ("محمد بن سلمان", ("زيارة", "استقبل ولي العهد السعودي الأمير محمد بن سلمان الوفد.")),
+        # A word between, the phrase's words in the other order: still the same news.
+        ("هجوم على غزة", ("إدانة", "ندد الوزير بالهجوم الإسرائيلي على غزة.")),
+        ("سوريا لبنان", ("اتفاق", "وقعت لبنان وسوريا اتفاقا تجاريا.")),
+        ("طائرات F-16", ("صفقة", "تسلم الجيش طائرات F-16 الأمريكية.")),
+        ("F-16 طائرات", ("صفقة", "تسلم الجيش طائرات F-16 الأمريكية.")),
+    ],
+)
+def test_a_followed_phrase_finds_its_words_together(keyword: str, story: tuple[str, str]) -> None:
+    assert follows(keyword, *story)
+
+
+@pytest.mark.parametrize(
+    ("keyword", "story"),
+    [
+        ("حزب الله", AKP),
+        ("الاتحاد الأوروبي", FA_CUP),
+        ("أسعار النفط", ("الأسواق", "ارتفعت أسعار الذهب أمس، فيما تراجع إنتاج النفط في ليبيا.")),
+        ("هجوم على غزة", ("الجنوب", "وقع هجوم في سيناء، وأغلقت مصر معبر رفح مع غزة.")),
+    ],
+)
+def test_a_followed_phrase_does_not_gather_its_words_from_afar(keyword: str, story: tuple[str, str]) -> None:
+    assert not follows(keyword, *story)
+
+
+HEZBOLLAH_READER = 7005
+
+
+async def test_a_follower_of_a_phrase_gets_its_stories_only(bot: Any, fake_telegram: FakeTelegram) -> None:
+    async with bot as app:
+        await said(fake_telegram, HEZBOLLAH_READER, "/start")
+        reply = await said(fake_telegram, HEZBOLLAH_READER, "/follow حزب الله")
+        # The reply says the words are a phrase, and that each can be followed on its own.
+        assert "تُقرأ «حزب الله» عبارةً" in reply and "تابعها وحدها" in reply
+        assert "عبارة" not in await said(fake_telegram, HEZBOLLAH_READER, "/follow النفط")
+        feed = await add_feed(services(app).db, "العربية")
+        assert await routed(app, feed, AKP) == set()
+        assert await routed(app, feed, FA_CUP) == set()
+        assert await routed(app, feed, HEZBOLLAH) == {HEZBOLLAH_READER}
+        # /latest reads the followed phrase the same way.
+        latest = await service.latest_stories(services(app).db, HEZBOLLAH_READER, 5)
+        assert [s.title for s in latest] == [HEZBOLLAH[0]]
+
+
 # ---------------------------------------------------------------- the upgrade
 
 
@@ -337,7 +398,7 @@ async def test_upgrading_rewrites_the_keywords_followed_before(tmp_path: Path) -
         async with database.read() as session:
             rows = (await session.scalars(select(Subscription).order_by(Subscription.id))).all()
         assert [r.target for r in rows] == ["هجوم على غزه", "5.5", "المدرسه", "النفط"]
-        assert matches(frozenset(index_terms("\n".join(GAZA_BANNER))), rows[0].target)
+        assert matches(term_positions("\n".join(GAZA_BANNER)), rows[0].target)
     finally:
         await database.close()
 

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from bot.clock import utcnow
 from bot.db.database import Database, open_database
 from bot.db.models import Story, Topic
-from bot.search.analyzer import index_terms, matches
+from bot.search.analyzer import matches, term_positions
 from bot.search.index import index_story
 from bot.search.models import SearchDoc
 from bot.search.service import search
@@ -105,7 +105,7 @@ async def test_a_word_starting_with_a_proclitic_letter_does_not_find_the_word_wi
     # Before: «بحرية» (navy) was also read as ب + «حرية» (freedom), «وزارة» as و + «زار» (visited).
     await store(any_db, (about, about), (other, other))
     assert await titles(any_db, query) == [about]
-    assert not matches(set(index_terms(other)), query)  # a followed word agrees with search
+    assert not matches(term_positions(other), query)  # a followed word agrees with search
 
 
 # ------------------------------------------------------------------ 2. short names under a proclitic
@@ -395,8 +395,8 @@ async def test_follow_refuses_the_operators_of_search(bot: Any, fake_telegram: A
 def test_a_keyword_followed_with_or_before_operators_still_needs_both_words() -> None:
     # Stored before operators existed, «سوريا او لبنان» needed both words; it must not start
     # bringing every Syria story.
-    assert not matches(set(index_terms(SYRIA_ONLY)), "سوريا او لبنان")
-    assert matches(set(index_terms("لبنان وسوريا يوقعان اتفاقا")), "سوريا او لبنان")
+    assert not matches(term_positions(SYRIA_ONLY), "سوريا او لبنان")
+    assert matches(term_positions("لبنان وسوريا يوقعان اتفاقا"), "سوريا او لبنان")
 
 
 async def test_the_like_fallback_excludes_too(db: Database) -> None:

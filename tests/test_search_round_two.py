@@ -15,7 +15,7 @@ import pytest
 
 from bot.db.database import Database
 from bot.db.models import Story
-from bot.search.analyzer import index_terms, matches
+from bot.search.analyzer import matches, term_positions
 from bot.search.models import SearchDoc
 from bot.subscribers.questions import find
 from tests.helpers import USER_ID
@@ -226,7 +226,7 @@ async def test_the_name_ali_does_not_find_alayhim(any_db: Database) -> None:
     await store(any_db, ALI, ON_THEM, THEY_HAVE)
     assert await titles(any_db, "علي") == [ALI[0]]
     assert await titles(any_db, "لدي") == [] and await titles(any_db, "يهم") == []
-    assert not matches(set(index_terms(ON_THEM[1])), "علي")  # a followed «علي» agrees
+    assert not matches(term_positions(ON_THEM[1]), "علي")  # a followed «علي» agrees
 
 
 # ------------------------------------------------------------------ 5. sport and Riyadh

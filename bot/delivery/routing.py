@@ -4,7 +4,8 @@ A chat gets a story when one of its subscriptions matches:
   * feed:    the story's feed (target = str(feed_id));
   * topic:   the feed is tagged with the topic, or the story's title/summary/text matches one of the
              topic's keywords (bot.search.analyzer: normalised, clitic-stripped terms);
-  * keyword: the story's title/summary/text contains every word of the followed keyword.
+  * keyword: the story's title/summary/text contains the followed keyword: every word of it, near
+             one another (a phrase, bot.search.analyzer.matches).
 Only stories fetched at or after the chat's `since` are routed (a new subscriber is not flooded).
 
 A story carried by two feeds is stored twice with `duplicate_of` pointing at the first; both use
@@ -29,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select, update
 
@@ -41,6 +42,9 @@ from bot.delivery import outbox
 from bot.delivery.card import card_payload
 from bot.delivery.grouping import apply_folded, fold_same_events
 from bot.delivery.schedule import quiet_until
+
+if TYPE_CHECKING:
+    from bot.search.analyzer import Positions
 
 log = logging.getLogger(__name__)
 
@@ -59,26 +63,27 @@ class _Chat:
     group_events: bool
 
 
-def story_terms(story: Story) -> frozenset[str]:
-    """The analysed terms of a story (title, summary, text), remembered for the stories in play:
-    every digest reader's digest asks again about the same day's stories (still_wanted)."""
-    from bot.search.analyzer import index_terms
+def story_terms(story: Story) -> Positions:
+    """The analysed terms of a story (title, summary, text) and where they stand, remembered for
+    the stories in play: every digest reader's digest asks again about the same day's stories
+    (still_wanted)."""
+    from bot.search.analyzer import term_positions
 
     key = (story.id, story.title or "", len(story.text or ""))
     found = _terms.get(key)
     if found is None:
         if len(_terms) > 5_000:
             _terms.clear()
-        found = _terms[key] = frozenset(
-            index_terms("\n".join([story.title or "", *(story.summary or []), story.text or ""]))
+        found = _terms[key] = term_positions(
+            "\n".join([story.title or "", *(story.summary or []), story.text or ""])
         )
     return found
 
 
-_terms: dict[tuple[int, str, int], frozenset[str]] = {}
+_terms: dict[tuple[int, str, int], Positions] = {}
 
 
-def _keyword_match(terms: frozenset[str], keyword: str) -> bool:
+def _keyword_match(terms: Positions, keyword: str) -> bool:
     from bot.search.analyzer import matches
 
     return matches(terms, keyword)
@@ -392,7 +397,7 @@ def _matching_chats(
     matched: set[int] = set()
     for feed_id in feeds:
         matched |= by_kind["feed"].get(str(feed_id), set())
-    terms: frozenset[str] | None = None
+    terms: Positions | None = None
     tagged = {name for feed_id in feeds for name in feed_topics.get(feed_id, [])}
     for name, chat_ids in by_kind["topic"].items():
         if chat_ids <= matched:

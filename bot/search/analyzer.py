@@ -57,8 +57,9 @@ question drops the other Latin words, which no Arabic story has ("Gaza ceasefire
 Operators: a word written with a leading "-" (or after NOT) excludes the stories that have it
 (`excluded_groups`); "A OR B" and «أ أو ب» accept either side, OR splitting the query into
 alternatives of whole word groups (`query_branches`: «الولايات المتحدة أو روسيا» is both words of
-the first name, or روسيا). A followed keyword reads no operator (`keyword_groups`). Quotes are not phrases: the quoted
-words are searched as words.
+the first name, or روسيا). A followed keyword reads no operator (`keyword_groups`), and its words
+must stand near one another (`matches`: «حزب الله» is a phrase, not any حزب and any «الله»). In
+/search, quotes are not phrases: the quoted words are searched as words.
 
 What matches (tested in tests/test_search_analyzer.py):
   اللاجئين ↔ لاجئ، اللاجئون، للاجئين، واللاجئين؛ سوريا ↔ السورية، السوريين، سورية، وسوريا، بسوريا؛
@@ -85,7 +86,7 @@ So are the words of alef_maqsura.txt: «اليمنى» "right (side)" is read as
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple, TypeVar
@@ -171,12 +172,21 @@ _THOUSANDS = re.compile(r"(?<![0-9a-z\u0621-\u064a.٫,٬])(\d{1,3})((?:[,٬]\d{3
 _DIGIT = re.compile(r"\d")
 # The letter of a joined decimal, so that FTS5 and PostgreSQL keep it one token (1.2 → 1d2).
 _POINT = "d"
+_JOINED_POINT = re.compile(rf"(?<=\d){_POINT}(?=\d)")
 
 
 def _words(text: str, *, for_query: bool = False) -> list[str]:
     """The normalised tokens of `text`. Numbered names, decimals and grouped numbers are joined into
     one token; the index keeps their parts as well (a search for 16 still finds F-16), a query
     wants the whole (F-16 is not any 16)."""
+    folded = _folded(text)
+    if _DIGIT.search(folded):
+        folded = _join_numbers(folded, for_query)
+    return normalized_tokens(folded)
+
+
+def _folded(text: str) -> str:
+    """`text` with its letters folded as comparison folds them, «على» and alef maqsura read first."""
     plain = strip_diacritics(plain_letters(text))
     if "ى" in plain:
         if "على" in plain:
@@ -185,10 +195,7 @@ def _words(text: str, *, for_query: bool = False) -> list[str]:
         # hold one of its words (nearly none) need it.
         if any(word in plain for word in _MAQSURA_WORDS):
             plain = _MAQSURA.sub("\\1ا", plain)
-    folded = fold_letters(plain)
-    if _DIGIT.search(folded):
-        folded = _join_numbers(folded, for_query)
-    return normalized_tokens(folded)
+    return fold_letters(plain)
 
 
 def _join_numbers(folded: str, for_query: bool) -> str:
@@ -589,10 +596,68 @@ def keyword_groups(keyword: str) -> tuple[Group, ...]:
     return tuple(groups[:MAX_QUERY_GROUPS])
 
 
-def matches(text_terms: set[str] | frozenset[str], keyword: str) -> bool:
-    """True when every word of `keyword` occurs in the analysed text (`set(index_terms(text))`).
+# Where each term of a text occurs: word positions, stop words counted as words.
+Positions = Mapping[str, Sequence[int]]
+
+# A followed phrase's words may stand this many words further apart than typed, in any order: «هجوم
+# إسرائيلي على غزة» for «هجوم على غزة», «لبنان وسوريا» for «سوريا لبنان». Measured on ANT: two more
+# let in «حزب العدالة والتنمية عبد الله غول» for «حزب الله» and «كأس الاتحاد الإنجليزي ... أوروبا»
+# for «الاتحاد الأوروبي».
+PHRASE_SLACK = 1
+
+
+def term_positions(text: str) -> dict[str, tuple[int, ...]]:
+    """Each term of a text (as `index_terms` has them) with the positions of the words it comes
+    from; what matching a followed phrase reads. A number's parts (f and 16 after f16, which the
+    index keeps as words of their own) stand where the number does, so they widen no phrase."""
+    found: dict[str, list[int]] = {}
+    at, parts = -1, ""
+    for word in _words(text):
+        if parts.startswith(word):
+            parts = parts[len(word) :]
+        else:
+            at += 1
+            # What the parts of a joined number spell, in order (1d2 → 1, 2; f16 → f, 16).
+            parts = _JOINED_POINT.sub("", word) if _DIGIT.search(word) else ""
+        for term in _analyse(word, False):
+            found.setdefault(term, []).append(at)
+    return {term: tuple(where) for term, where in found.items()}
+
+
+@lru_cache(maxsize=4096)
+def _phrase_width(keyword: str) -> int:
+    """How many words a match of `keyword` may span: its words as typed (stop words count) + slack."""
+    return len(_words(keyword[:MAX_QUERY_CHARS], for_query=True)) + PHRASE_SLACK
+
+
+def _narrowest_span(positions: Positions, groups: Sequence[Group]) -> int:
+    """The fewest consecutive words that hold a term of every group (a sliding window over the
+    groups' positions in text order)."""
+    hits = sorted(
+        (at, g) for g, group in enumerate(groups) for term in group for at in positions.get(term, ())
+    )
+    seen = [0] * len(groups)
+    missing, start, best = len(groups), 0, len(hits) + 1_000_000
+    for at, g in hits:
+        missing -= seen[g] == 0
+        seen[g] += 1
+        while missing == 0:
+            first, first_group = hits[start]
+            best = min(best, at - first + 1)
+            seen[first_group] -= 1
+            missing += seen[first_group] == 0
+            start += 1
+    return best
+
+
+def matches(text_terms: Positions, keyword: str) -> bool:
+    """True when `keyword` occurs in the analysed text (`term_positions(text)`): every word of it,
+    and, for a keyword of several words, all of them near one another (a phrase, not a bag of
+    words: «حزب الله» is not any «حزب» and any «الله»; `PHRASE_SLACK`).
 
     A keyword with no searchable word (only stop words, emoji ...) matches nothing.
     """
     groups = keyword_groups(keyword)
-    return bool(groups) and all(any(term in text_terms for term in group) for group in groups)
+    if not groups or not all(any(term in text_terms for term in group) for group in groups):
+        return False
+    return len(groups) == 1 or _narrowest_span(text_terms, groups) <= _phrase_width(keyword)

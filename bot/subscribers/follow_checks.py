@@ -1,5 +1,8 @@
 """What /follow tells a reader about the word they just followed, besides that it is followed.
 
+* Several words are a phrase (`is_phrase`): matching wants them near one another
+  (bot.search.analyzer.matches), so «ترامب كيم» is not every story naming both somewhere. The reply
+  says so, and that each word can be followed on its own.
 * Latin words with no Arabic reading (`unread_latin`): "Facebook" or "MBS" in Latin letters is in
   almost no Arabic story (فيسبوك is), so a follow needing it brings little or nothing. The follow is
   kept (a reader may want the few stories that write "iPhone" so), but the reply says why so little
@@ -28,7 +31,7 @@ from bot.db.database import Database
 from bot.db.models import Story
 from bot.search.analyzer import keyword_groups
 from bot.search.service import search
-from bot.subscribers.service import SubscriptionError, keyword_target
+from bot.subscribers.service import SubscriptionError, keyword_target, stored_keyword
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,11 @@ def unread_latin(keyword: str) -> list[str]:
     typed = [w for w in keyword.split() if (groups := keyword_groups(w)) and set(groups) <= unread]
     # A word glued to another by punctuation ("crown,prince") is named by its terms instead.
     return typed or sorted(term for group in unread for term in group)
+
+
+def is_phrase(keyword: str) -> bool:
+    """Whether `keyword` has several words, which matching reads as a phrase."""
+    return len(keyword_groups(stored_keyword(keyword))) > 1
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from bot.delivery import outbox
 from bot.delivery.digest import restart_period
 from bot.delivery.routing import rematch_cards, story_terms
 from bot.delivery.schedule import quiet_until
-from bot.search.analyzer import has_operators, keyword_groups, matches
+from bot.search.analyzer import Positions, has_operators, keyword_groups, matches
 from bot.subscribers import prefs
 from summarizer.normalize import fold_letters, plain_letters, strip_diacritics, tokens
 
@@ -386,7 +386,7 @@ def stored_keyword(typed: str) -> str:
 
 def keyword_key(target: str) -> frozenset[tuple[str, ...]]:
     """What matching reads in a stored keyword (`keyword_target`): a story must hold one term of
-    every group, in any order.
+    every group, in any order, near one another (`bot.search.analyzer.matches`).
 
     Computed from the stored target whenever it is needed, never stored: rows written before keys
     existed are found the same way, and a change to the analyzer needs no migration.
@@ -618,9 +618,7 @@ async def _all_feeds(db: Database) -> list[Feed]:
 # ---------------------------------------------------------------- stories
 
 
-def _topic_match(
-    topic: Topic, story: Story, feed_topics: dict[int, list[str]], terms: frozenset[str]
-) -> bool:
+def _topic_match(topic: Topic, story: Story, feed_topics: dict[int, list[str]], terms: Positions) -> bool:
     if story.feed_id is not None and topic.name in feed_topics.get(story.feed_id, []):
         return True
     return any(matches(terms, keyword) for keyword in topic.keywords)

@@ -210,6 +210,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "you will get many. For fewer, follow a more specific word, and stop this one with "
         "/unfollow {keyword}",
     },
+    # Added to the /follow reply for a keyword of several words: matching reads it as a phrase
+    # (bot.search.analyzer.matches), and someone who meant "both names, anywhere" should know.
+    "follow_phrase": {
+        "ar": "تُقرأ «{keyword}» عبارةً: كلماتها متقاربة في الخبر، لا متفرقة فيه. ولأخبار كل كلمة منها "
+        "أينما وردت تابعها وحدها.",
+        "en": "«{keyword}» is read as a phrase: its words near one another in a story, not scattered "
+        "through it. For the stories of each word wherever it appears, follow it on its own.",
+    },
     "keyword_empty": {
         "ar": "«{keyword}» لا تحوي كلمة يمكن البحث بها. جرّب كلمة أخرى.",
         "en": "«{keyword}» has no searchable word. Try another keyword.",
