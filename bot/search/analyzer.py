@@ -631,13 +631,13 @@ def _phrase_width(keyword: str) -> int:
 
 
 def _narrowest_span(positions: Positions, groups: Sequence[Group]) -> int:
-    """The fewest consecutive words that hold a term of every group (a sliding window over the
-    groups' positions in text order)."""
+    """The fewest consecutive words that hold a term of every group, each group having one (a
+    sliding window over the groups' positions in text order)."""
     hits = sorted(
         (at, g) for g, group in enumerate(groups) for term in group for at in positions.get(term, ())
     )
     seen = [0] * len(groups)
-    missing, start, best = len(groups), 0, len(hits) + 1_000_000
+    missing, start, best = len(groups), 0, hits[-1][0] - hits[0][0] + 1  # the whole text's span
     for at, g in hits:
         missing -= seen[g] == 0
         seen[g] += 1
