@@ -255,6 +255,10 @@ class DeliveryConfig(_Strict):
     latest_default: int = Field(5, ge=1, le=prefs.MAX_LATEST)
     # A digest shows at most this many stories and says how many more were left out.
     digest_max_stories: int = Field(30, ge=1, le=100)
+    # A new story dated more than this before the newest story of its feed is old news found late
+    # (a feed back after an outage or a pause, an old item put back in a feed): stored for search,
+    # /latest and the digest of its period, never sent as a card (bot.delivery.routing). 0: off.
+    max_story_age: Duration = 6 * 3600.0
 
     # Read as a subscriber's typed /settings are (bot.subscribers.prefs), so config.toml accepts
     # what the chat accepts ("8" is 08:00) and stores what the chat would store.
@@ -275,6 +279,20 @@ class DeliveryConfig(_Strict):
         if times is None:
             raise ValueError(f"{len(value)} times is more than a subscriber can choose in /settings")
         return times
+
+    @field_validator("max_story_age")
+    @classmethod
+    def _news_window(cls, value: float) -> float:
+        # Shorter than an hour, a feed's own stories listed a little out of order would be held
+        # back as old news; and "6m" (minutes) is then caught as the typo of "6h" it likely is.
+        if value < 0:
+            raise ValueError('must not be negative: use a duration such as "6h", or 0 (off)')
+        if 0 < value < 3600:
+            raise ValueError(
+                f'{value / 60:g} minutes is too short: use at least "1h", or 0 to send every new '
+                "story as a card however old its date"
+            )
+        return value
 
     @field_validator("default_timezone")
     @classmethod

@@ -201,6 +201,7 @@ async def test_the_same_words_listed_next_to_yesterdays_are_todays_story(
     yesterday = item(a, pubDate=date(now - timedelta(days=1)))
     story = item(c, pubDate=date(now - timedelta(minutes=30)))
     await reader.start(older)
+    await reader.serve(yesterday, older)  # listed yesterday: news then
     await reader.serve(yesterday, story, older)
     result = await reader.serve(moved(a, "today", now), yesterday, moved(c, "moved", now), older)
     assert len(result.new_story_ids) == 1

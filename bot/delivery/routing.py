@@ -19,6 +19,15 @@ Instant subscribers get a "story" row, rendered now in their language/time zone/
 due at once or at the end of their quiet hours. Digest subscribers get a "digest_item" row in
 status "digest" that is never sent alone; the digest job gathers them (digest.py).
 
+A story is a card only while it is news: one dated more than `delivery.max_story_age` before the
+newest story its feed had listed by then (`_late`) is old news found late. That is the backlog of a
+feed back after an outage or a pause, or an old item an outlet put back in its feed: pushed, it
+would flood its readers with stale cards. It stays stored (search, /latest) and still goes into a
+digest whose period it belongs to (dated since the chat's last digest), but no card is sent, nor a
+notice about it. Measured against the feed's own newest date, not our clock: a feed whose dates
+all run late (a date without a time of day, a wrong time zone) loses nothing, and an undated item
+is dated when it was fetched, so it is always news.
+
 A card waits in the outbox until the sender takes it (minutes, in a fan-out to thousands of chats;
 hours, behind quiet hours): it follows the reader's subscriptions until then (`rematch_cards`).
 """
@@ -32,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from bot.clock import as_utc, utcnow
 from bot.config import Config
@@ -61,6 +70,7 @@ class _Chat:
     link_preview: bool
     since: datetime
     group_events: bool
+    last_digest_at: datetime | None
 
 
 def story_terms(story: Story) -> Positions:
@@ -117,9 +127,11 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
                     Subscriber.link_preview,
                     Subscriber.since,
                     Subscriber.group_events,
+                    Subscriber.last_digest_at,
                 ).where(Subscriber.active, Subscriber.chat_id.in_(select(Subscription.chat_id).distinct()))
             )
         ).all()
+        late = await _late(session, stories, timedelta(seconds=config.delivery.max_story_age))
     chats = {row.chat_id: _Chat(**row._mapping) for row in chat_rows}
     by_kind: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     followed: dict[int, set[tuple[str, str]]] = defaultdict(set)  # what each chat followed as read
@@ -139,6 +151,8 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
         for chat_id in sorted(matched):
             chat = chats.get(chat_id)
             if chat is None or fetched < as_utc(chat.since):
+                continue
+            if story.id in late and not _in_digest_period(story, chat):
                 continue
             row: dict[str, Any] = {
                 "chat_id": chat_id,
@@ -165,6 +179,14 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
                     )
                 row.update(kind=outbox.STORY, payload=renders[key], not_before=due)
             rows.append(row)
+    if late:
+        log.info(
+            "%d of %d stories dated more than %s before their feed's newest: no cards (digests of "
+            "their period still list them)",
+            len(late),
+            len(stories),
+            timedelta(seconds=config.delivery.max_story_age),
+        )
     if not rows:
         return 0
     # Chats that chose a card from each source are left out of the folding.
@@ -196,6 +218,52 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
     )
     outbox.notify(db)
     return created
+
+
+async def _late(session: Any, stories: Sequence[Story], window: timedelta) -> set[int]:
+    """The ids of these stories that are old news: dated more than `window` before the newest story
+    their feed had listed by the poll that found them (that poll's own stories included, so a feed
+    back after an outage is measured against the fresh items it lists now). One indexed read per
+    feed and poll; nothing is late when `window` is zero (delivery.max_story_age = 0: off).
+
+    A feed polled less often than `window` allows gets two of its intervals: what a poll every 12
+    hours finds is up to 12 hours old and still that feed's news."""
+    if window <= timedelta(0):
+        return set()
+    polls: dict[tuple[int, datetime], list[Story]] = defaultdict(list)
+    for story in stories:
+        if story.feed_id is not None and story.fetched_at is not None:
+            polls[(story.feed_id, story.fetched_at)].append(story)
+    intervals = dict(
+        (
+            await session.execute(select(Feed.id, Feed.interval).where(Feed.id.in_({f for f, _ in polls})))
+        ).all()
+    )
+    late: set[int] = set()
+    for (feed_id, fetched), found in polls.items():
+        allowed = max(window, timedelta(seconds=2 * float(intervals.get(feed_id) or 0)))
+        oldest = min(as_utc(s.published_at) for s in found)
+        # Only a story dated after the oldest by more than the window can make any of them late:
+        # the (feed, date) index reads those alone.
+        newest = await session.scalar(
+            select(func.max(Story.published_at)).where(
+                Story.feed_id == feed_id,
+                Story.published_at > oldest + allowed,
+                Story.fetched_at <= fetched,
+            )
+        )
+        if newest is not None:
+            late |= {s.id for s in found if as_utc(s.published_at) + allowed < as_utc(newest)}
+    return late
+
+
+def _in_digest_period(story: Story, chat: _Chat) -> bool:
+    """Whether a late story still belongs in the chat's next digest: a digest reader, and the story
+    dated within the period that digest covers (since the last one, or since the chat came). An
+    instant reader gets no card of it: /latest and search have it."""
+    if chat.mode != "digest":
+        return False
+    return as_utc(story.published_at) >= as_utc(chat.last_digest_at or chat.since)
 
 
 async def _changed_since(

@@ -16,7 +16,9 @@ Exactly-once, step by step:
   delivery: a new feed never floods its subscribers with its back catalogue. Nor does a feed whose
   first polls stored nothing (an empty channel, a 304): its first stories are delivered only when
   dated after the poll before. Later polls put their new stories in the routing queue
-  (bot.feeds.models.RouteQueue) in the same transaction.
+  (bot.feeds.models.RouteQueue) in the same transaction. Routing sends cards of those still news
+  only: a story dated more than delivery.max_story_age before its feed's newest (the backlog of a
+  feed back after an outage or a pause) is kept for search, /latest and its digest, not pushed.
 
 Over time:
 - An entry seen before whose title or text changed (its digest, EntryDigest) is a correction: its
@@ -1147,7 +1149,9 @@ def _news(feed: _FeedRow, rows: list[dict[str, Any]], ids: list[int]) -> list[in
     stories dated well before the feed's last successful poll (which did not list them), the
     outlet has put its archive in the feed (a longer window, a new CMS): pushing them would flood
     every subscriber with old news, so they are stored for search and /latest only, as a first
-    poll's are. One or two late stories are still news (posted with the date they were written)."""
+    poll's are. One or two late stories are routed (posted with the date they were written):
+    routing sends them as cards if dated within delivery.max_story_age of the feed's newest story,
+    and lists them in a digest of their period either way (bot.delivery.routing._late)."""
     if feed.last_success_at is None:
         return ids
     since = feed.last_success_at - _STALE
