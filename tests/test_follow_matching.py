@@ -320,6 +320,9 @@ FA_CUP = ("موسم تاريخي", "أحرز الفريق كأس الاتحاد 
         ("سوريا لبنان", ("اتفاق", "وقعت لبنان وسوريا اتفاقا تجاريا.")),
         ("طائرات F-16", ("صفقة", "تسلم الجيش طائرات F-16 الأمريكية.")),
         ("F-16 طائرات", ("صفقة", "تسلم الجيش طائرات F-16 الأمريكية.")),
+        # An English name read as its Arabic words has as many words as they have.
+        ("MBS", ("زيارة", "استقبل ولي العهد السعودي الأمير محمد بن سلمان الوفد.")),
+        ("IMF", ("قرض", "قال صندوق النقد الدولي إنه وافق على القرض.")),
     ],
 )
 def test_a_followed_phrase_finds_its_words_together(keyword: str, story: tuple[str, str]) -> None:
@@ -333,6 +336,10 @@ def test_a_followed_phrase_finds_its_words_together(keyword: str, story: tuple[s
         ("الاتحاد الأوروبي", FA_CUP),
         ("أسعار النفط", ("الأسواق", "ارتفعت أسعار الذهب أمس، فيما تراجع إنتاج النفط في ليبيا.")),
         ("هجوم على غزة", ("الجنوب", "وقع هجوم في سيناء، وأغلقت مصر معبر رفح مع غزة.")),
+        # Near, but the other way round and apart (ANT, 2018: the Turkish government's words).
+        ("حزب الله", ("تركيا", "اتهمت أنقرة أنصار فتح الله غولن وحزب العمال الكردستاني.")),
+        # The title's last word and the body's first are no phrase.
+        ("الرئيس الأمريكي", ("ماكرون يستقبل الرئيس", "الأمريكيون يتظاهرون أمام السفارة.")),
     ],
 )
 def test_a_followed_phrase_does_not_gather_its_words_from_afar(keyword: str, story: tuple[str, str]) -> None:

@@ -86,6 +86,8 @@ So are the words of alef_maqsura.txt: «اليمنى» "right (side)" is read as
 from __future__ import annotations
 
 import re
+import sys
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -599,11 +601,13 @@ def keyword_groups(keyword: str) -> tuple[Group, ...]:
 # Where each term of a text occurs: word positions, stop words counted as words.
 Positions = Mapping[str, Sequence[int]]
 
-# A followed phrase's words may stand this many words further apart than typed, in any order: «هجوم
-# إسرائيلي على غزة» for «هجوم على غزة», «لبنان وسوريا» for «سوريا لبنان». Measured on ANT: two more
-# let in «حزب العدالة والتنمية عبد الله غول» for «حزب الله» and «كأس الاتحاد الإنجليزي ... أوروبا»
-# for «الاتحاد الأوروبي».
+# A followed phrase's words may stand this many words further apart than typed: «هجوم إسرائيلي على
+# غزة» for «هجوم على غزة». Measured on ANT: two more let in «حزب العدالة والتنمية عبد الله غول» for
+# «حزب الله» and «كأس الاتحاد الإنجليزي ... أوروبا» for «الاتحاد الأوروبي».
 PHRASE_SLACK = 1
+# Lines (a title, a summary sentence, a paragraph) are this many words apart: no phrase spans two
+# («ماكرون يستقبل الرئيس» / «الأمريكيون يتظاهرون» is no «الرئيس الأمريكي»).
+_LINE_GAP = MAX_QUERY_CHARS
 
 
 def term_positions(text: str) -> dict[str, tuple[int, ...]]:
@@ -611,28 +615,49 @@ def term_positions(text: str) -> dict[str, tuple[int, ...]]:
     from; what matching a followed phrase reads. A number's parts (f and 16 after f16, which the
     index keeps as words of their own) stand where the number does, so they widen no phrase."""
     found: dict[str, list[int]] = {}
-    at, parts = -1, ""
-    for word in _words(text):
-        if parts.startswith(word):
-            parts = parts[len(word) :]
-        else:
-            at += 1
-            # What the parts of a joined number spell, in order (1d2 → 1, 2; f16 → f, 16).
-            parts = _JOINED_POINT.sub("", word) if _DIGIT.search(word) else ""
-        for term in _analyse(word, False):
-            found.setdefault(term, []).append(at)
+    at = -1
+    for line in text.split("\n"):
+        parts = ""
+        for word in _words(line):
+            if parts.startswith(word):
+                parts = parts[len(word) :]
+            else:
+                at += 1
+                # What the parts of a joined number spell, in order (1d2 → 1, 2; f16 → f, 16).
+                parts = _JOINED_POINT.sub("", word) if _DIGIT.search(word) else ""
+            for term in _analyse(word, False):
+                found.setdefault(term, []).append(at)
+        at += _LINE_GAP
     return {term: tuple(where) for term, where in found.items()}
 
 
 @lru_cache(maxsize=4096)
 def _phrase_width(keyword: str) -> int:
-    """How many words a match of `keyword` may span: its words as typed (stop words count) + slack."""
-    return len(_words(keyword[:MAX_QUERY_CHARS], for_query=True)) + PHRASE_SLACK
+    """How many words a match of `keyword` may span: its words as typed (stop words count), or as
+    many as its Arabic reading has ("MBS" is «محمد بن سلمان»), + slack."""
+    typed = len(_words(keyword[:MAX_QUERY_CHARS], for_query=True))
+    return max(typed, len(keyword_groups(keyword))) + PHRASE_SLACK
+
+
+def _ordered_span(positions: Positions, groups: Sequence[Group]) -> int:
+    """The fewest consecutive words that hold a term of every group in the groups' order (for each
+    place of the first, the earliest place of each next one after it)."""
+    places = [sorted({at for term in group for at in positions.get(term, ())}) for group in groups]
+    best = sys.maxsize
+    for start in places[0]:
+        at = start
+        for later in places[1:]:
+            i = bisect_right(later, at)
+            if i == len(later):
+                return best  # no later start can find the rest either
+            at = later[i]
+        best = min(best, at - start + 1)
+    return best
 
 
 def _narrowest_span(positions: Positions, groups: Sequence[Group]) -> int:
-    """The fewest consecutive words that hold a term of every group, each group having one (a
-    sliding window over the groups' positions in text order)."""
+    """The fewest consecutive words that hold a term of every group in any order, each group
+    having one (a sliding window over the groups' positions in text order)."""
     hits = sorted(
         (at, g) for g, group in enumerate(groups) for term in group for at in positions.get(term, ())
     )
@@ -652,12 +677,18 @@ def _narrowest_span(positions: Positions, groups: Sequence[Group]) -> int:
 
 def matches(text_terms: Positions, keyword: str) -> bool:
     """True when `keyword` occurs in the analysed text (`term_positions(text)`): every word of it,
-    and, for a keyword of several words, all of them near one another (a phrase, not a bag of
-    words: «حزب الله» is not any «حزب» and any «الله»; `PHRASE_SLACK`).
+    and, for a keyword of several words, all of them on one line near one another (a phrase, not a
+    bag of words: «حزب الله» is not any «حزب» and any «الله»): in the typed order with at most
+    `PHRASE_SLACK` words more between them, or side by side in any order («لبنان وسوريا» for
+    «سوريا لبنان»; «فتح الله غولن وحزب العمال» is no «حزب الله»).
 
     A keyword with no searchable word (only stop words, emoji ...) matches nothing.
     """
     groups = keyword_groups(keyword)
     if not groups or not all(any(term in text_terms for term in group) for group in groups):
         return False
-    return len(groups) == 1 or _narrowest_span(text_terms, groups) <= _phrase_width(keyword)
+    return (
+        len(groups) == 1
+        or _ordered_span(text_terms, groups) <= _phrase_width(keyword)
+        or _narrowest_span(text_terms, groups) <= len(groups)
+    )
