@@ -31,7 +31,7 @@ from bot.services import services
 from bot.subscribers import service
 from tests.fakes.telegram_api import FakeTelegram
 from tests.test_routing import add_feed, add_story
-from tests.test_search_quality import titles
+from tests.test_search_quality import store, titles
 from tests.test_subscriber_support import SECTIONS, no_background_jobs
 
 CONFIG_TOPICS = tomllib.loads((Path(__file__).parents[1] / "config.toml").read_text(encoding="utf-8"))[
@@ -346,6 +346,29 @@ def test_a_followed_phrase_does_not_gather_its_words_from_afar(keyword: str, sto
     assert not follows(keyword, *story)
 
 
+# Written for these tests; ANT writes each name both ways (2018).
+JOINED_NAMES = [
+    ("عبد الله الثاني", ("عمّان", "استقبل الملك عبدالله الثاني الوفد في عمّان.")),
+    ("عبدالله الثاني", ("عمّان", "استقبل الملك عبد الله الثاني الوفد في عمّان.")),
+    ("حسن نصر الله", ("خطاب", "قال حسن نصرالله في خطاب متلفز إن الرد قادم.")),
+    ("عبد ربه منصور هادي", ("عدن", "وصل الرئيس عبدربه منصور هادي إلى عدن.")),
+    ("أبو ظبي", ("معرض", "افتتح في أبوظبي معرض الكتاب الدولي.")),
+    ("عبدالفتاح السيسي", ("القاهرة", "التقى الرئيس عبد الفتاح السيسي وزير الخارجية.")),
+]
+
+
+@pytest.mark.parametrize(("keyword", "story"), JOINED_NAMES)
+def test_a_name_written_joined_or_apart_is_one_name(keyword: str, story: tuple[str, str]) -> None:
+    assert follows(keyword, *story)
+
+
+async def test_search_finds_a_name_written_the_other_way(db: Database) -> None:
+    await store(db, ("الملك يستقبل الوفد", JOINED_NAMES[0][1][1]), ("الوفد في عمّان", JOINED_NAMES[1][1][1]))
+    found = await titles(db, "عبدالله الثاني")
+    assert sorted(found) == ["الملك يستقبل الوفد", "الوفد في عمّان"]
+    assert await titles(db, "عبد الله الثاني") == found
+
+
 HEZBOLLAH_READER = 7005
 
 
@@ -430,5 +453,24 @@ async def test_upgrading_re_analyses_the_stories(tmp_path: Path) -> None:
         assert await titles(database, "ألمانيا") == [BERLIN[0]]
         assert await titles(database, "ساديو ماني") == []
         assert await titles(database, "اليمن") == []
+    finally:
+        await database.close()
+
+
+async def test_upgrading_reads_joined_names_apart(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        await upgrade_all_but(database, "search_0010")
+        title, body = "استقبال في عمّان", JOINED_NAMES[0][1][1]
+        async with database.write() as session:
+            story = Story(entry_key="king", title=title, source="old feed", text=body, summary=[body])
+            session.add(story)
+            await session.flush()
+            # What the analyzer of search_0009 stored: «عبدالله» was one word, «عبدالل».
+            old_terms = "استقبال عمان استقبل ملك عبدالل ثاني وفد عمان"
+            session.add(SearchDoc(rowid=story.id, title_terms=old_terms, body_terms=old_terms))
+        assert await titles(database, "عبد الله الثاني") == []
+        await database.migrate()
+        assert await titles(database, "عبد الله الثاني") == [title]
     finally:
         await database.close()

@@ -44,6 +44,9 @@ Suffixes (one rule per word, first that fits, on the word left after the proclit
     broken plurals (مدن/مدينة do not meet).
   * A few words that look suffixed but are not keep their ending (فلسطين، ثلاثين، تلفزيون، الأرجنتين،
     الإمارات ...).
+Names written joined are read apart, as most stories write them (`_split_names`): عبدالله، عبدالعزيز،
+عبدالفتاح (عبد + ال…)، عبدربه، نصرالله and فتحالله (… + الله)، أبوظبي; so «عبد الله الثاني» and
+«عبدالله الثاني» find the same stories.
 Nisba bridge: a word ending in ي with at least four letters before it is also indexed without the ي
 (ايراني → ايران، لبناني → لبنان، فلسطيني → فلسطين), so a query for a country finds its adjective.
 Words of three letters (سوري itself has four) get no bridge: سوري never yields سور, so "سوريا" never
@@ -181,10 +184,27 @@ def _words(text: str, *, for_query: bool = False) -> list[str]:
     """The normalised tokens of `text`. Numbered names, decimals and grouped numbers are joined into
     one token; the index keeps their parts as well (a search for 16 still finds F-16), a query
     wants the whole (F-16 is not any 16)."""
-    folded = _folded(text)
+    folded = _split_names(_folded(text))
     if _DIGIT.search(folded):
         folded = _join_numbers(folded, for_query)
     return normalized_tokens(folded)
+
+
+# Names written joined or apart, one name either way: عبدالله / عبد الله, نصرالله / نصر الله,
+# عبدالفتاح, عبدربه, أبوظبي. Read apart, so that «عبد الله الثاني» finds «عبدالله الثاني» (ANT writes
+# both about as often) and the joined form is no word of its own (عبدالله was «عبدالل»).
+_ABD = re.compile(r"(?<![\u0621-\u064a])([وفبل]?عبد)(?=ال[\u0621-\u064a]{2}|ربه(?![\u0621-\u064a]))")
+_ALLAH = re.compile(r"(?<=[\u0621-\u064a]{3})(?=الله(?![\u0621-\u064a]))")
+
+
+def _split_names(folded: str) -> str:
+    if "عبد" in folded:
+        folded = _ABD.sub("\\1 ", folded)
+    if "الله" in folded:
+        folded = _ALLAH.sub(" ", folded)
+    if "ابوظبي" in folded:
+        folded = folded.replace("ابوظبي", "ابو ظبي")
+    return folded
 
 
 def _folded(text: str) -> str:
