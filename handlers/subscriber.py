@@ -291,7 +291,8 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     # Another form of a word already followed is named as the chat follows it (and /mysubs lists it).
     said = [ctx.say("followed" if done.added else "already_following", keyword=done.keyword)]
-    if done.added and follow_checks.is_phrase(done.keyword):
+    # Said of what the reader typed as several words: "MBS" is matched as «محمد بن سلمان», one name.
+    if done.added and len(done.keyword.split()) > 1 and follow_checks.is_phrase(done.keyword):
         said.append(ctx.say("follow_phrase", keyword=done.keyword))
     await reply(update, "\n\n".join(said + await _follow_warnings(ctx, done.keyword)))
 

@@ -379,6 +379,7 @@ async def test_a_follower_of_a_phrase_gets_its_stories_only(bot: Any, fake_teleg
         # The reply says the words are a phrase, and that each can be followed on its own.
         assert "تُقرأ «حزب الله» عبارةً" in reply and "تابعها وحدها" in reply
         assert "عبارة" not in await said(fake_telegram, HEZBOLLAH_READER, "/follow النفط")
+        assert "عبارة" not in await said(fake_telegram, HEZBOLLAH_READER, "/follow MBS")
         feed = await add_feed(services(app).db, "العربية")
         assert await routed(app, feed, AKP) == set()
         assert await routed(app, feed, FA_CUP) == set()
