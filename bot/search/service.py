@@ -24,6 +24,13 @@ is double-quoted, alternatives are OR-ed and words AND-ed; OR between words spli
 branches of whole word groups ("الولايات المتحدة أو روسيا": (A AND B) OR C), the title boost taking
 the best branch's share; words typed as "-word" (or after NOT) are excluded (FTS5 NOT, tsquery !). When no story has every word, the search is relaxed to any word and
 the page says so (`relaxed=True`).
+
+Phrases: a query of several words matches them anywhere (the bag of words above decides what
+matches and `total`), but a story holding them near one another, as a followed keyword must
+(analyzer.matches), ranks PHRASE_BOOST times higher: «مجلس الأمن» lists the Security Council before
+«المجلس البلدي ... الأمن». SQLite: an OR of FTS5 NEAR groups (near_expression), PostgreSQL: tsquery
+phrase operators (phrase_tsquery); both allow for every word being indexed as all its alternative
+terms one after another. A relaxed search and a single word have no phrase to look for.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice, pairwise, product
 from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, DateTime, Float, Integer, Text, text
@@ -40,7 +48,7 @@ from sqlalchemy.types import TypeEngine
 
 from bot.clock import as_utc, utcnow
 from bot.db.database import Database
-from bot.search.analyzer import Group, parse_query, without_unread_latin
+from bot.search.analyzer import PHRASE_SLACK, Group, parse_query, without_unread_latin
 from bot.search.snippets import make_snippet
 
 TITLE_WEIGHT = 4.0
@@ -51,6 +59,19 @@ RECENCY_DAYS = 7.0
 # than the newest matches loses on recency anyway); `total` still counts every match.
 RANK_CANDIDATES = 1000
 MAX_LIMIT = 50
+# A story holding a query of several words as a phrase (its words near one another) ranks this
+# many times higher than one holding them scattered: «مجلس الأمن» is the Security Council, not
+# «المجلس الأعلى للأمن القومي». Measured on ANT (README, Search): 2 and 3 still leave a story
+# with both words scattered in its title above some phrases in the first ten, 5 none (10 gains
+# nothing more); a phrase story four weeks older than a scattered one ranks level with it.
+PHRASE_BOOST = 5.0
+# The index holds every word as all its alternative terms one after another (analyzer.index_terms):
+# ANT's words have one or two, rarely more, so a phrase's words stand up to this many index
+# positions per word apart.
+TERMS_PER_WORD = 2
+# A phrase whose words have several terms is an OR of every combination (SQLite NEAR takes single
+# terms): a query of long words with many readings looks for its first combinations only.
+PHRASE_COMBINATIONS = 16
 
 
 @dataclass(frozen=True)
@@ -123,6 +144,27 @@ def match_expression(
     return f"({expr}) NOT ({unwanted})"
 
 
+def _phrase_window(words: int) -> int:
+    """Index positions a phrase of `words` words may have between its first and last word's
+    terms: the middle words' terms, PHRASE_SLACK words more (as a followed keyword allows,
+    analyzer.matches), and the first and last words' other alternatives."""
+    return TERMS_PER_WORD * (words - 1 + PHRASE_SLACK)
+
+
+def near_expression(branches: Branches) -> str | None:
+    """An FTS5 MATCH string true for stories that hold the words of a branch of several words near
+    one another (NEAR is order-free: «لبنان وسوريا» is «سوريا لبنان»); None when no branch has two
+    words."""
+    nears = []
+    for branch in branches:
+        if len(branch) < 2:
+            continue
+        window = _phrase_window(len(branch))
+        for terms in islice(product(*branch), PHRASE_COMBINATIONS):
+            nears.append(f"NEAR({' '.join(_quote(t) for t in terms)}, {window})")
+    return " OR ".join(nears) or None
+
+
 def _title_share(
     conditions: list[str], branches: list[list[int]] | None = None, greatest: str = "max"
 ) -> str:
@@ -177,12 +219,27 @@ def _filters(
 
 
 def _fts_ranked(
-    expr: str, filters: str, *, words: int, capped: bool, branches: list[list[int]] | None = None
+    expr: str,
+    filters: str,
+    *,
+    words: int,
+    capped: bool,
+    branches: list[list[int]] | None = None,
+    phrase: bool = False,
 ) -> str:
     """CTEs ending in `ranked` (id, score, total): one page of FTS5 matches.
 
     Only ids and scores are ranked, and the join reads the covering index, not the rows (whose
-    long texts would be read for every match); the page's stories are read afterwards."""
+    long texts would be read for every match); the page's stories are read afterwards. With
+    `phrase`, the stories :phrase (near_expression) matches rank PHRASE_BOOST times higher: one
+    more FTS5 query, run once like the title boost's, over the ranked matches' rowids only (NEAR
+    reads every position of its words: a frequent pair over the whole index took 6 ms, 1 ms so)."""
+    near = (
+        "m.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :phrase"
+        " AND rowid >= (SELECT min(id) FROM m))"
+        if phrase
+        else None
+    )
     cap = f"ORDER BY rowid DESC LIMIT {RANK_CANDIDATES}" if capped else ""
     if filters:
         count = f"""SELECT count(*) FROM search_fts f
@@ -206,6 +263,7 @@ def _fts_ranked(
             branches,
         )
     }
+                       * {_phrase_factor(near)}
                        / (1.0 + max(julianday(:now) - julianday(s.published_at), 0.0) / {RECENCY_DAYS})
                        AS score,
                    ({count}) AS total
@@ -247,12 +305,51 @@ def tsquery_expression(
     return f"({expr}) & !({unwanted})"
 
 
+def phrase_tsquery(branches: Branches) -> str | None:
+    """A tsquery true for stories that hold the words of a branch of several words near one another,
+    as near_expression on SQLite: every two consecutive words near one another (a tsquery phrase
+    `<N>` is an exact distance in one order; its operands may be OR-ed terms), both in the title
+    or both in the body (the document's body positions follow the title's: a title ending with
+    one word is no phrase with a body starting with the other). None when no branch has two
+    words."""
+
+    def part(group: Group, weight: str) -> str:
+        return "(" + " | ".join(f"{_ts_lexeme(t)}:{weight}" for t in group) + ")"
+
+    def near(first: Group, second: Group) -> str:
+        # In typed order, two consecutive words may be the phrase window apart; in the other order
+        # only side by side (their other alternatives between them), as analyzer.matches has it.
+        found = []
+        for weight in "AB":
+            a, b = part(first, weight), part(second, weight)
+            found += [f"{a} <{d}> {b}" for d in range(1, _phrase_window(2) + 2)]
+            found += [f"{b} <{d}> {a}" for d in range(1, TERMS_PER_WORD + 2)]
+        return "(" + " | ".join(found) + ")"
+
+    phrases = [
+        "(" + " & ".join(near(a, b) for a, b in pairwise(branch)) + ")"
+        for branch in branches
+        if len(branch) > 1
+    ]
+    return " | ".join(phrases) or None
+
+
+def _phrase_factor(condition: str | None) -> str:
+    """SQL for the phrase boost: PHRASE_BOOST when `condition` holds, 1 otherwise (or without one)."""
+    return f"(CASE WHEN {condition} THEN {PHRASE_BOOST} ELSE 1.0 END)" if condition else "1.0"
+
+
 def _postgres_ranked(
-    filters: str, *, words: int, capped: bool, branches: list[list[int]] | None = None
+    filters: str,
+    *,
+    words: int,
+    capped: bool,
+    branches: list[list[int]] | None = None,
+    phrase: bool = False,
 ) -> str:
     """CTEs ending in `ranked` (id, score, total): one page of tsvector matches, found through the
     GIN index and ranked as on SQLite (the same RANK_CANDIDATES cap: ts_rank reads each match's
-    whole document)."""
+    whole document; with `phrase`, the phrase boost tests :phrase, phrase_tsquery, on it too)."""
     weights = f"'{{0, 0, {BODY_WEIGHT / TITLE_WEIGHT}, 1}}'"  # D, C, B (body), A (title)
     if capped:
         matches = f"""SELECT f.rowid AS id FROM search_fts f, q WHERE f.document @@ q.query
@@ -263,6 +360,8 @@ def _postgres_ranked(
         matches = "SELECT f.rowid AS id FROM search_fts f, q WHERE f.document @@ q.query"
         total = "count(*) OVER ()"
     titles = ", ".join(f"to_tsquery('simple', :title_{i}) AS title_{i}" for i in range(words))
+    if phrase:
+        titles += ", to_tsquery('simple', :phrase) AS phrase"
     return f"""
         q AS (SELECT to_tsquery('simple', :expr) AS query, to_tsquery('simple', :any_expr) AS any_word,
                      {titles}),
@@ -271,6 +370,7 @@ def _postgres_ranked(
             SELECT s.id AS id,
                    ts_rank({weights}, f.document, q.any_word, 1)
                        * {_title_share([f"f.document @@ q.title_{i}" for i in range(words)], branches, "GREATEST")}
+                       * {_phrase_factor("f.document @@ q.phrase" if phrase else None)}
                        / (1.0 + GREATEST(EXTRACT(EPOCH FROM (:now - s.published_at)) / 86400.0, 0.0)
                                 / {RECENCY_DAYS}) AS score,
                    {total} AS total
@@ -437,6 +537,12 @@ async def search(
 
     async def run(conn: AsyncConnection, any_word: bool, lim: int, off: int) -> list[Any]:
         values = {**params, "limit": lim, "offset": off}
+        # A relaxed search's stories lack a word, so none holds the phrase: no boost to compute.
+        phrase = (
+            None if any_word or not use_fts else (phrase_tsquery if postgres else near_expression)(branches)
+        )
+        if phrase is not None:
+            values["phrase"] = phrase
         if use_fts and postgres:
             values.update(
                 expr=tsquery_expression(groups, any_word=any_word, excluded=excluded, branches=branches),
@@ -444,7 +550,9 @@ async def search(
                 now=utcnow(),
                 **{f"title_{i}": tsquery_expression([g], weight="A") for i, g in enumerate(groups)},
             )
-            ranked = _postgres_ranked(filters, words=len(groups), capped=capped, branches=indexes)
+            ranked = _postgres_ranked(
+                filters, words=len(groups), capped=capped, branches=indexes, phrase=phrase is not None
+            )
             return await _page(conn, ranked, values)
         if use_fts:
             expr = match_expression(groups, any_word=any_word, excluded=excluded, branches=branches)
@@ -453,7 +561,9 @@ async def search(
                 now=now,
                 **{f"title_{i}": f"title_terms : {_alternatives(g)}" for i, g in enumerate(groups)},
             )
-            ctes = _fts_ranked(expr, filters, words=len(groups), capped=capped, branches=indexes)
+            ctes = _fts_ranked(
+                expr, filters, words=len(groups), capped=capped, branches=indexes, phrase=phrase is not None
+            )
             return await _page_sqlite(conn, ctes, values)
         ctes = _like_ranked(groups, filters, values, any_word=any_word, excluded=excluded, branches=indexes)
         return await _page(conn, ctes, values)
