@@ -50,10 +50,24 @@ async def _run(engine: AsyncEngine, action: Any) -> None:
     async with engine.connect() as conn:
         await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
         await conn.commit()
+        # pysqlite opens a transaction before DML only: each CREATE TABLE committed on its own, and a
+        # start stopped midway left tables without their revision (every later start then failed on
+        # «table … already exists»). In the driver's autocommit mode an explicit BEGIN holds the DDL
+        # too (SQLAlchemy's pysqlite recipe), so the chain is applied whole or not at all.
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
         try:
-            async with conn.begin():
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
                 await conn.run_sync(run)
+            except BaseException:
+                if driver.in_transaction:  # an error may have ended it already
+                    await conn.exec_driver_sql("ROLLBACK")
+                raise
+            await conn.exec_driver_sql("COMMIT")
         finally:
-            await conn.rollback()
+            await conn.rollback()  # SQLAlchemy's own record of a transaction; the driver has none open
+            await conn.execution_options(isolation_level=conn.default_isolation_level)
             await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
             await conn.commit()
