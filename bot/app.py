@@ -14,7 +14,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 import handlers
 from bot.config import Config
 from bot.db import instance_lock, retention
-from bot.db.database import Database
+from bot.db.database import Database, DatabaseFromNewerRelease
 from bot.delivery import service as delivery_service
 from bot.feeds import scheduler as feed_scheduler
 from bot.services import KEY, Services, services
@@ -60,7 +60,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     try:
         # Before migrating: a second bot must not touch a database another one is running on.
         lock = application.bot_data[_LOCK] = await instance_lock.acquire(db)
-        await db.migrate()
+        await _migrate(db)
         lock.remember_database()  # a new database's file exists now: watched from here on
     except BaseException:
         await _release(application)
@@ -81,6 +81,21 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         application.job_queue.run_repeating(
             _keep_lock, interval=LOCK_CHECK_EVERY, first=LOCK_CHECK_EVERY, name="instance-lock"
         )
+
+
+class MigrationFailed(RuntimeError):
+    """Bringing the database up to this version's schema failed (its error is __cause__):
+    `akhbar run` says so in a few lines; the traceback is logged at DEBUG."""
+
+
+async def _migrate(db: Database) -> None:
+    try:
+        await db.migrate()
+    except DatabaseFromNewerRelease:
+        raise  # said in one line by `akhbar run` already
+    except Exception as exc:
+        log.debug("migrating the database failed", exc_info=True)
+        raise MigrationFailed(str(exc)) from exc
 
 
 RETENTION_EVERY = 86400.0
@@ -140,7 +155,8 @@ def run(config: Config, token: str) -> None:
 
     Raises what stopped the bot otherwise: telegram.error.NetworkError when the Bot API cannot be
     reached at start (everything opened is closed again, so `akhbar run` may call this again),
-    InvalidToken, and AnotherInstanceRunning or DatabaseFileChanged from the instance lock."""
+    InvalidToken, AnotherInstanceRunning or DatabaseFileChanged from the instance lock,
+    DatabaseFromNewerRelease, and MigrationFailed."""
     import asyncio
 
     # python-telegram-bot closes the event loop it ran on: a second call needs a new one.

@@ -110,16 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _unreachable(config: Config, path: object) -> str | None:
-    """What `akhbar run` says of a database it cannot reach, or None when it can be reached."""
+    """What `akhbar run` says of a database it cannot use, or None when it can be used."""
     import asyncio
 
-    from bot.commands.run_cmd import NO_DATABASE, database_problem
-    from bot.db.database import shown_url
+    from bot.commands.run_cmd import database_message
 
-    reason = asyncio.run(database_problem(config.database.url))
-    if reason is None:
-        return None
-    return NO_DATABASE.format(url=shown_url(config.database.url), reason=reason, config=path)
+    return asyncio.run(database_message(config.database.url, path))
 
 
 def entry() -> None:

@@ -10,9 +10,12 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.config import Config
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 NO_TOKEN = """\
 No Telegram bot token found.
@@ -50,6 +53,51 @@ Cannot reach the database {url}:
 Check [database] url in {config}, and that the database server is running.
 """
 
+# SQLite has no server: what to do depends on what is wrong with the file.
+DAMAGED_FILE = """\
+The database file {path} is damaged:
+    {reason}
+Put a backup in its place (`akhbar db backup PATH` makes them), or move it aside to start afresh on
+an empty database (no subscribers). Either way move {name}-wal and {name}-shm aside with it, if they
+are there: they belong to the damaged file, and SQLite could apply them to the next one.
+"""
+
+UNWRITABLE_FILE = """\
+Cannot {what} the database file {path}:
+    {reason}
+The bot's user, {user}, must be able to write to the file and to its folder {folder}, where SQLite
+creates {name}-wal and {name}-shm. Check their owner and permissions, and that the disk is not
+mounted read-only, or set [database] url in {config} to a file that user can write.
+"""
+
+FILE_PROBLEM = """\
+Cannot use the database file {path}:
+    {reason}
+Check [database] url in {config}, and the disk the file is on.
+"""
+
+MIGRATION_FAILED = """\
+Could not bring the database {url} up to this version of Akhbar; the bot did not start:
+    {reason}
+{advice}
+`akhbar run --log-level DEBUG` prints the whole error, for a bug report.
+"""
+MIGRATION_ADVICE_SQLITE = """\
+If no bot has run on it yet (a first start stopped half-way), move {path}, {name}-wal and {name}-shm
+aside and start again: a new database is made. Otherwise run the Akhbar version that last ran on it
+(on a backup, if it no longer starts: `akhbar db backup PATH` makes them) until this is fixed."""
+MIGRATION_ADVICE_OTHER = """\
+If no bot has run on it yet, drop it, create it again and start again. Otherwise run the Akhbar
+version that last ran on it (on your last pg_dump, if it no longer starts) until this is fixed."""
+
+# Primary SQLite result codes (sqlite3.Error.sqlite_errorcode & 0xFF).
+_SQLITE_PERM = 3
+_SQLITE_BUSY = 5
+_SQLITE_READONLY = 8
+_SQLITE_CORRUPT = 11
+_SQLITE_CANTOPEN = 14
+_SQLITE_NOTADB = 26
+
 UNREACHABLE = "cannot reach the Telegram Bot API at {url} ({reason}); trying again in {delay} s\n"
 STOPPED = "stopped before the Telegram Bot API could be reached\n"
 
@@ -75,15 +123,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if not _SECRET.match(os.environ.get(env, "")):
             sys.stderr.write(NO_SECRET.format(env=env, config=args.config_path))
             return 2
-    from bot.db.database import shown_url
-
-    problem = asyncio.run(database_problem(config.database.url))
+    problem = asyncio.run(database_message(config.database.url, args.config_path))
     if problem is not None:
-        # One line an operator can act on, not the driver's traceback (FileNotFoundError for a
+        # What an operator can act on, not the driver's traceback (FileNotFoundError for a
         # PostgreSQL socket that is not there says nothing about the database).
-        sys.stderr.write(
-            NO_DATABASE.format(url=shown_url(config.database.url), reason=problem, config=args.config_path)
-        )
+        sys.stderr.write(problem)
         return 2
     newer = asyncio.run(database_too_new(config.database.url))
     if newer is not None:
@@ -92,16 +136,18 @@ def run(args: argparse.Namespace, config: Config) -> int:
     from bot.logging_setup import setup_logging
 
     setup_logging(args.log_level)
-    return _run_bot(config, token)
+    return _run_bot(config, token, args.config_path)
 
 
-def _run_bot(config: Config, token: str) -> int:
+def _run_bot(config: Config, token: str, config_path: object = "config.toml") -> int:
     from telegram.error import InvalidToken
 
+    from bot.app import MigrationFailed
     from bot.app import run as run_bot
     from bot.db.database import DatabaseFromNewerRelease
     from bot.db.instance_lock import AnotherInstanceRunning, DatabaseFileChanged
 
+    url = config.database.url
     try:
         started = start_when_reachable(lambda: run_bot(config, token), config.telegram.api_base_url, token)
     except AnotherInstanceRunning as exc:
@@ -118,6 +164,21 @@ def _run_bot(config: Config, token: str) -> int:
     except InvalidToken:
         # Its message quotes the token: a traceback would print the secret.
         sys.stderr.write(REJECTED_TOKEN.format(env=config.telegram.token_env))
+        return 2
+    except MigrationFailed as exc:
+        # A file that became unwritable or damaged since the check above says so; anything else is
+        # the migration's own failure (its traceback went to the log at DEBUG).
+        sys.stderr.write(
+            asyncio.run(database_message(url, config_path)) or migration_failed(url, exc.__cause__ or exc)
+        )
+        return 2
+    except Exception:
+        # The check above passed, yet the database failed the start (made read-only meanwhile, or
+        # something the check cannot see): said as at the check, when it now sees it.
+        problem = asyncio.run(database_message(url, config_path))
+        if problem is None:
+            raise
+        sys.stderr.write(problem)
         return 2
     if not started:
         sys.stderr.write(STOPPED)
@@ -191,7 +252,45 @@ async def database_too_new(url: str) -> str | None:
 
 
 async def database_problem(url: str) -> str | None:
-    """Why the database cannot be reached, or None when it can."""
+    """Why the database cannot be reached (or, SQLite, written), in one line, or None when it can."""
+    failure = await _database_failure(url)
+    return None if failure is None else _reason(failure)
+
+
+async def database_message(url: str, config_path: object) -> str | None:
+    """What to tell the operator about a database the bot cannot use, or None when it can."""
+    from bot.db.database import shown_url
+
+    failure = await _database_failure(url)
+    if failure is None:
+        return None
+    path = _sqlite_path(url)
+    if path is None:
+        return NO_DATABASE.format(url=shown_url(url), reason=_reason(failure), config=config_path)
+    code = _sqlite_code(failure)
+    where = {"path": path, "name": os.path.basename(path), "reason": _reason(failure), "config": config_path}
+    if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return DAMAGED_FILE.format(**where)
+    if code in (_SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_PERM) or isinstance(failure, OSError):
+        what = "write to" if code == _SQLITE_READONLY else "open"
+        folder = os.path.dirname(os.path.abspath(path))
+        return UNWRITABLE_FILE.format(what=what, user=_user(), folder=folder, **where)
+    return FILE_PROBLEM.format(**where)
+
+
+def migration_failed(url: str, error: BaseException) -> str:
+    from bot.db.database import shown_url
+
+    path = _sqlite_path(url)
+    if path is None:
+        advice = MIGRATION_ADVICE_OTHER
+    else:
+        advice = MIGRATION_ADVICE_SQLITE.format(path=path, name=os.path.basename(path))
+    return MIGRATION_FAILED.format(url=shown_url(url), reason=_reason(error), advice=advice)
+
+
+async def _database_failure(url: str) -> BaseException | None:
+    """What opening the database (and, SQLite, starting a write on it) raised, or None."""
     from sqlalchemy import text as sql
 
     from bot.db.database import Database
@@ -201,11 +300,65 @@ async def database_problem(url: str) -> str | None:
         db = Database(url)  # an SQLite file's folder is made here
         async with db.engine.connect() as connection:
             await connection.execute(sql("SELECT 1"))
+            if db.is_sqlite:
+                await _try_a_write(connection)
     except Exception as exc:
-        cause = getattr(exc, "orig", None) or exc
-        detail = str(cause).strip().splitlines()
-        return f"{type(cause).__name__}: {detail[0] if detail else ''}".rstrip(": ")
+        if _sqlite_code(exc) == _SQLITE_BUSY:
+            return None  # another process writing: the instance lock says whether it is a bot
+        return exc
     finally:
         if db is not None:
             await db.close()
     return None
+
+
+async def _try_a_write(connection: AsyncConnection) -> None:
+    """Raises what SQLite raises for a file it can read but not write: a read-only file, folder or
+    disk. Reading works on those, and so does BEGIN IMMEDIATE; only a change fails. It is undone."""
+    await connection.commit()  # SELECT 1's implicit transaction, if the driver began one
+    raw = await connection.execution_options(isolation_level="AUTOCOMMIT")
+    await raw.exec_driver_sql("BEGIN IMMEDIATE")
+    try:
+        await raw.exec_driver_sql("CREATE TABLE akhbar_write_check (x)")
+    finally:
+        await raw.exec_driver_sql("ROLLBACK")
+
+
+def _reason(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    detail = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {detail[0] if detail else ''}".rstrip(": ")
+
+
+def _sqlite_code(exc: BaseException) -> int | None:
+    """The primary SQLite result code behind exc (SQLAlchemy wraps the driver's error), or None."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        code = getattr(seen, "sqlite_errorcode", None)
+        if isinstance(code, int):
+            return code & 0xFF
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return None
+
+
+def _sqlite_path(url: str) -> str | None:
+    """The file an SQLite URL names, or None (another database, or SQLite in memory)."""
+    from sqlalchemy.engine import make_url
+
+    from bot.db.database import in_memory
+
+    if not url.startswith("sqlite") or in_memory(url):
+        return None
+    database = make_url(url).database or ""
+    if database.startswith("file:"):  # an SQLite URI: file:PATH?mode=ro
+        database = database.removeprefix("file:").split("?", 1)[0]
+    return database
+
+
+def _user() -> str:
+    try:
+        import pwd
+
+        return f"{pwd.getpwuid(os.geteuid()).pw_name} (uid {os.geteuid()})"
+    except (ImportError, KeyError):
+        return f"uid {os.geteuid()}"
