@@ -4,8 +4,6 @@ changes apply without a restart, and every new story reaches delivery exactly on
 from __future__ import annotations
 
 import asyncio
-import sys
-import types
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import Feed, Story
+from bot.delivery import routing
 from bot.delivery import service as delivery_service
 from bot.feeds import scheduler
 from bot.services import services
@@ -47,11 +46,9 @@ class Delivery:
 @pytest.fixture
 def delivery(monkeypatch: pytest.MonkeyPatch) -> Delivery:
     fake = Delivery()
-    monkeypatch.setitem(
-        sys.modules,
-        "bot.delivery.routing",
-        types.SimpleNamespace(route_new_stories=fake.route_new_stories),
-    )
+    # The real module's attribute, not a stand-in module: other modules import routing's helpers
+    # (follow_checks: story_terms) and must still find them.
+    monkeypatch.setattr(routing, "route_new_stories", fake.route_new_stories)
     monkeypatch.setattr(delivery_service, "wake", fake.wake, raising=False)
     return fake
 
@@ -302,9 +299,7 @@ async def test_a_story_routing_cannot_take_does_not_hold_back_the_ones_after_it(
                 raise ValueError("a story routing cannot take")
             return await route(db, config, story_ids)
 
-        monkeypatch.setitem(
-            sys.modules, "bot.delivery.routing", types.SimpleNamespace(route_new_stories=fragile)
-        )
+        monkeypatch.setattr(routing, "route_new_stories", fragile)
         assert await scheduler._route_pending(app) == 4
         assert sorted(delivery.routed) == ids[4:]  # the others went on
         async with db.read() as session:
