@@ -99,6 +99,9 @@ class PollResult:
     entries: int = 0  # entries in the document
     # Stories already stored that the outlet corrected (new title or text): updated, not re-sent.
     updated_story_ids: list[int] = field(default_factory=list)
+    # Nothing about this poll could be stored (the database cannot be written): the feed's next
+    # poll time did not move, so whoever polls again must wait on their own (the scheduler does).
+    unrecorded: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,25 +129,86 @@ class _NewStory:
     terms: tuple[str, str] | None = None
 
 
+_NOT_FOUND = "feed not found"
+
+
+class Outage:
+    """Something every poll needs (the database) failing, logged once: a WARNING with the
+    traceback when it starts, DEBUG lines while it lasts, an INFO when it ends. A traceback on
+    every try (several a second, for every feed) would bury the rest of the log and fill its disk."""
+
+    def __init__(self, logger: logging.Logger, started: str, ended: str) -> None:
+        self.log, self.started, self.ended = logger, started, ended
+        self.since: datetime | None = None
+        self.failures = 0
+
+    def failed(self, error: BaseException, detail: str) -> None:
+        self.failures += 1
+        if self.since is not None:
+            self.log.debug("%s, still (%s): %r", self.started, detail, error)
+            return
+        self.since = utcnow()
+        self.log.warning(
+            "%s (%s; its end is logged, not each try): %s", self.started, detail, error, exc_info=error
+        )
+
+    def recovered(self) -> None:
+        if self.since is None:
+            return
+        lasted = (utcnow() - self.since).total_seconds()
+        self.log.info("%s (it lasted %.0f s, %d tries failed)", self.ended, lasted, self.failures)
+        self.since, self.failures = None, 0
+
+
+_write_outages: weakref.WeakKeyDictionary[Database, Outage] = weakref.WeakKeyDictionary()
+
+
+def write_outage(db: Database) -> Outage:
+    """This database's write outage: polls whose outcome could not be stored."""
+    outage = _write_outages.get(db)
+    if outage is None:
+        outage = _write_outages[db] = Outage(
+            log,
+            "the database cannot be written: polls are not recorded, and each feed waits at least its"
+            " interval between tries",
+            "the database can be written again: polls are recorded",
+        )
+    return outage
+
+
 async def poll_feed(db: Database, config: Config, fetcher: Fetcher, feed_id: int) -> PollResult:
     """Poll a feed once, whatever its status or schedule (the scheduler decides when)."""
     try:
-        return await _poll(db, config, fetcher, feed_id)
+        result = await _poll(db, config, fetcher, feed_id)
     except asyncio.CancelledError:
         raise
     except IntegrityError:
         # Another process (say `akhbar digest` next to the bot) stored the same entries first.
+        # Nothing of this poll was stored: unrecorded, so that a constraint failing on every try
+        # (a bug) does not have the feed fetched on every tick.
         log.warning("feed %s: entries stored concurrently by another poller; will retry", feed_id)
-        return PollResult(feed_id, error="stored concurrently by another process")
+        return PollResult(feed_id, error="stored concurrently by another process", unrecorded=True)
     except Exception as exc:
-        log.exception("feed %s: unexpected error while polling", feed_id)
-        reason = f"internal error: {type(exc).__name__}: {exc}"[:500]
-        try:
-            failure = await record_failure(db, config, feed_id, reason)
-        except Exception:
-            log.exception("feed %s: could not record the failure", feed_id)
-            return PollResult(feed_id, error=reason)
-        return PollResult(feed_id, error=reason, paused=failure.paused)
+        return await record_crash(db, config, feed_id, exc)
+    if result.error != _NOT_FOUND:
+        write_outage(db).recovered()  # the poll's outcome was written
+    return result
+
+
+async def record_crash(db: Database, config: Config, feed_id: int, exc: Exception) -> PollResult:
+    """An unexpected error in a poll counts as the feed's failure, so the feed backs off as after
+    any failure. When even that cannot be written, the database itself is failing (a full disk,
+    PostgreSQL down, a lock held for long): the result is `unrecorded`, and the outage is logged
+    once (`write_outage`), not on every try."""
+    reason = f"internal error: {type(exc).__name__}: {exc}"[:500]
+    try:
+        failure = await record_failure(db, config, feed_id, reason)
+    except Exception as error:  # raised while handling exc: its traceback shows both
+        write_outage(db).failed(error, f"feed {feed_id}")
+        return PollResult(feed_id, error=reason, unrecorded=True)
+    write_outage(db).recovered()
+    log.error("feed %s: unexpected error while polling", feed_id, exc_info=exc)
+    return PollResult(feed_id, error=reason, paused=failure.paused)
 
 
 async def _load_feed(db: Database, feed_id: int) -> _FeedRow | None:
@@ -197,7 +261,7 @@ async def _load_feeds(db: Database, feed_ids: list[int]) -> list[_FeedRow | None
 async def _poll(db: Database, config: Config, fetcher: Fetcher, feed_id: int) -> PollResult:
     feed = await _load_feed(db, feed_id)
     if feed is None:
-        return PollResult(feed_id, error="feed not found")
+        return PollResult(feed_id, error=_NOT_FOUND)
     try:
         result = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
     except FetchError as exc:

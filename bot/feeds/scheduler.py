@@ -11,7 +11,13 @@ set) and starts a poll task for each that is not already being polled. So:
 - start times are spread: at start, feeds that are due (or new) get start times spread evenly over
   a short window instead of all firing together;
 - the job has a generous misfire grace and coalesces missed runs, so a busy event loop delays a
-  tick instead of dropping it.
+  tick instead of dropping it; a tick still running when the next is due (the loop busy with a
+  large poll or routing) makes APScheduler skip the next, which is harmless and logged at DEBUG;
+- a poll whose outcome could not be stored (the database cannot be written: a full disk,
+  PostgreSQL down, a lock held for long) leaves the feed due in the database; the scheduler then
+  holds the feed back in memory (`Hold`: its interval, doubling on each such try, up to
+  fetch.max_backoff) so that its outlet is not fetched on every tick. A poll recorded again ends
+  the hold. A tick that cannot read the database starts nothing; that outage is logged once.
 
 After a poll, the new stories are handed to delivery through the routing queue: every queued
 story id goes to `bot.delivery.routing.route_new_stories(db, config, ids)`, the queue rows are
@@ -29,10 +35,11 @@ import importlib
 import inspect
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import as_utc, utcnow
 from bot.config import Config
@@ -40,9 +47,9 @@ from bot.db.database import Database
 from bot.db.models import Feed
 from bot.feeds import cpu
 from bot.feeds.fetcher import Fetcher
-from bot.feeds.health import ACTIVE, base_interval, record_failure
+from bot.feeds.health import ACTIVE, base_interval
 from bot.feeds.models import RouteQueue
-from bot.feeds.poller import PollResult, poll_feed
+from bot.feeds.poller import Outage, PollResult, poll_feed, record_crash
 from bot.services import services
 
 log = logging.getLogger(__name__)
@@ -57,9 +64,29 @@ _ROUTE_BATCH = 500
 
 
 @dataclass
+class Hold:
+    """A feed not polled before `until` although the database says it is due: its last polls
+    could not be recorded (`tries` of them in a row), so its next poll time never moved."""
+
+    until: datetime
+    base: float  # the feed's interval, seconds
+    tries: int = 1
+
+
+def _read_outage() -> Outage:
+    return Outage(
+        log,
+        "the database cannot be read: no feed is polled",
+        "the database can be read again: feeds are polled",
+    )
+
+
+@dataclass
 class SchedulerState:
     fetcher: Fetcher
     in_flight: dict[int, asyncio.Task[PollResult]] = field(default_factory=dict)
+    held: dict[int, Hold] = field(default_factory=dict)
+    read_outage: Outage = field(default_factory=_read_outage)
     route_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     job: Any = None
     startup_route: asyncio.Task[int] | None = None
@@ -81,6 +108,7 @@ async def start(application: Any) -> None:
     config = svc.config
     st = SchedulerState(fetcher=Fetcher(config.fetch))
     application.bot_data[STATE_KEY] = st
+    _quiet_skipped_ticks()
     await spread_start_times(svc.db, config)
     job_queue = application.job_queue
     if job_queue is None:
@@ -164,39 +192,110 @@ async def spread_start_times(db: Database, config: Config) -> None:
             )
 
 
+class _SkippedTick(logging.Filter):
+    """APScheduler warns when it skips a run of a job whose previous run is still going. For the
+    tick that is the intended outcome of max_instances=1, not trouble: a tick only starts polls,
+    the next one does whatever the skipped one would have, and the in-flight set already keeps a
+    feed from being polled twice. It happens when the event loop is busy for more than a tick
+    (a large first poll storing and indexing in a worker thread, routing thousands of outbox rows),
+    at start-up most of all; as a WARNING an operator reads it as a fault. So that one message,
+    for this job only, becomes a DEBUG line of ours; APScheduler's other warnings stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not (isinstance(record.msg, str) and record.msg.startswith('Execution of job "%s" skipped')):
+            return True
+        args = record.args if isinstance(record.args, tuple) else ()
+        if not args or getattr(args[0], "name", None) != JOB_NAME:
+            return True
+        log.debug("tick skipped: the previous one is still running")
+        return False
+
+
+_SKIPPED_TICK = _SkippedTick()
+
+
+def _quiet_skipped_ticks() -> None:
+    logger = logging.getLogger("apscheduler.scheduler")
+    if _SKIPPED_TICK not in logger.filters:
+        logger.addFilter(_SKIPPED_TICK)
+
+
 async def _tick_job(context: Any) -> None:
     await tick(context.application)
 
 
 async def tick(application: Any) -> list[int]:
-    """Start a poll for every due feed not already being polled; returns the feed ids started."""
+    """Start a poll for every due feed not already being polled nor held back; returns the feed
+    ids started."""
     st = state(application)
     if st is None or st.stopping:
         return []
-    svc = services(application)
     now = utcnow()
-    async with svc.db.read() as session:
-        due = (
-            await session.scalars(
-                select(Feed.id)
-                .where(
-                    Feed.status == ACTIVE,
-                    or_(Feed.next_check_at.is_(None), Feed.next_check_at <= now),
-                )
-                .order_by(Feed.next_check_at.is_not(None), Feed.next_check_at, Feed.id)
-            )
-        ).all()
+    try:
+        due = await _due(services(application).db, now)
+    except (SQLAlchemyError, OSError) as exc:
+        # The database is down or locked for long: every tick would fail the same way, and the
+        # application's error handler would log a traceback four times a second.
+        st.read_outage.failed(exc, "feed scheduler tick")
+        return []
+    st.read_outage.recovered()
+    _forget_holds(st, {feed_id for feed_id, _ in due})
     started = []
-    for feed_id in due:
-        if feed_id in st.in_flight:
+    for feed_id, interval in due:
+        if feed_id in st.in_flight or _held(st, feed_id, now):
             continue
         task = asyncio.get_running_loop().create_task(
-            _poll_and_route(application, st, feed_id), name=f"poll-feed-{feed_id}"
+            _poll_and_route(application, st, feed_id, interval), name=f"poll-feed-{feed_id}"
         )
         st.in_flight[feed_id] = task
         task.add_done_callback(functools.partial(_done, st, feed_id))
         started.append(feed_id)
     return started
+
+
+async def _due(db: Database, now: datetime) -> list[tuple[int, float]]:
+    """(id, interval) of the active feeds whose poll time has come, the longest due first."""
+    async with db.read() as session:
+        rows = await session.execute(
+            select(Feed.id, Feed.interval)
+            .where(
+                Feed.status == ACTIVE,
+                or_(Feed.next_check_at.is_(None), Feed.next_check_at <= now),
+            )
+            .order_by(Feed.next_check_at.is_not(None), Feed.next_check_at, Feed.id)
+        )
+        return [(feed_id, float(interval or 0)) for feed_id, interval in rows.all()]
+
+
+def _held(st: SchedulerState, feed_id: int, now: datetime) -> bool:
+    hold = st.held.get(feed_id)
+    return hold is not None and now < hold.until
+
+
+def _forget_holds(st: SchedulerState, due: set[int]) -> None:
+    """A held feed no longer due was paused, removed or rescheduled: its hold has no more say."""
+    for feed_id in [f for f in st.held if f not in due]:
+        del st.held[feed_id]
+
+
+def _hold_back(st: SchedulerState, config: Config, feed_id: int, interval: float) -> None:
+    """The feed's poll could not be recorded: wait its interval before the next try, twice that
+    after the next such try, and so on up to fetch.max_backoff, as recorded failures back off."""
+    hold = st.held.get(feed_id)
+    base = base_interval(interval, config)
+    tries = hold.tries + 1 if hold is not None else 1
+    delay = min(max(config.fetch.max_backoff, base), base * 2 ** min(tries - 1, 40))
+    st.held[feed_id] = Hold(until=utcnow() + timedelta(seconds=delay), base=base, tries=tries)
+
+
+def _recorded(st: SchedulerState, feed_id: int) -> None:
+    """The feed's poll was recorded: the database schedules it again. The others held back may
+    have waited out the same outage: none waits longer than its own interval from now (one whose
+    own writes keep failing is then tried at its normal pace, never on every tick)."""
+    st.held.pop(feed_id, None)
+    now = utcnow()
+    for hold in st.held.values():
+        hold.until = min(hold.until, now + timedelta(seconds=hold.base))
 
 
 def _done(st: SchedulerState, feed_id: int, task: asyncio.Task[PollResult]) -> None:
@@ -207,7 +306,7 @@ def _done(st: SchedulerState, feed_id: int, task: asyncio.Task[PollResult]) -> N
         log.error("poll task for feed %s crashed: %r", feed_id, task.exception())
 
 
-async def _poll_and_route(application: Any, st: SchedulerState, feed_id: int) -> PollResult:
+async def _poll_and_route(application: Any, st: SchedulerState, feed_id: int, interval: float) -> PollResult:
     svc = services(application)
     try:
         result = await poll_feed(svc.db, svc.config, st.fetcher, feed_id)
@@ -215,10 +314,11 @@ async def _poll_and_route(application: Any, st: SchedulerState, feed_id: int) ->
         raise
     except Exception as exc:
         # poll_feed records its own failures; this is the last line of defence for the scheduler.
-        log.exception("feed %s: poll crashed", feed_id)
-        reason = f"internal error: {type(exc).__name__}"
-        await record_failure(svc.db, svc.config, feed_id, reason)
-        return PollResult(feed_id, error=reason)
+        result = await record_crash(svc.db, svc.config, feed_id, exc)
+    if result.unrecorded:
+        _hold_back(st, svc.config, feed_id, interval)
+        return result
+    _recorded(st, feed_id)
     if result.new_story_ids:
         await _route_pending(application)
     if result.updated_story_ids:
