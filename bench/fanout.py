@@ -66,7 +66,7 @@ def _published(value: str | None) -> datetime:
 
 async def prepare(db_url: str, ant: Path | None, subscribers: int) -> tuple[int, int]:
     """Store the ANT stories and the subscribers; returns (stories stored, id of the story to route)."""
-    from sqlalchemy import insert
+    from sqlalchemy import insert, update
 
     from bot.db.database import open_database
     from bot.db.models import Feed, Story, Subscriber, Subscription
@@ -155,6 +155,13 @@ async def prepare(db_url: str, ant: Path | None, subscribers: int) -> tuple[int,
             await session.execute(
                 insert(Subscription), [{"chat_id": c, "kind": "feed", "target": str(feed_id)} for c in chats]
             )
+    # The story fanned out is the one a poll has just found: published and fetched now (routing
+    # sends no card of a story dated well before its feed's newest, delivery.max_story_age).
+    async with db.write() as session:
+        now = datetime.now(UTC)
+        await session.execute(
+            update(Story).where(Story.id == last_id).values(published_at=now, fetched_at=now)
+        )
     # Indexed as the poller indexes what it stores, so the probe's /search reads a real archive.
     from bot.search.index import reindex_all
 
