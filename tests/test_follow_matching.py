@@ -362,6 +362,20 @@ def test_a_name_written_joined_or_apart_is_one_name(keyword: str, story: tuple[s
     assert follows(keyword, *story)
 
 
+@pytest.mark.parametrize(
+    ("keyword", "story"),
+    [
+        # Half of a joined name is no word of its own (QA, after names were first read apart).
+        ("حزب الله", ("الانتخابات البلدية", "قال المتحدث باسم الحزب عبدالله الحربي إنه سيشارك.")),
+        ("الرحمن", ("تعيين", "عُيّن عبدالرحمن سفيرا.")),
+        ("فتح", ("تركيا", "اتهمت أنقرة جماعة فتحالله غولن.")),
+        ("نصر", ("خطاب", "قال نصرالله إن الرد قادم.")),
+    ],
+)
+def test_half_of_a_joined_name_is_not_followed(keyword: str, story: tuple[str, str]) -> None:
+    assert not follows(keyword, *story)
+
+
 async def test_search_finds_a_name_written_the_other_way(db: Database) -> None:
     await store(db, ("الملك يستقبل الوفد", JOINED_NAMES[0][1][1]), ("الوفد في عمّان", JOINED_NAMES[1][1][1]))
     found = await titles(db, "عبدالله الثاني")

@@ -93,6 +93,7 @@ import sys
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
@@ -180,11 +181,14 @@ _POINT = "d"
 _JOINED_POINT = re.compile(rf"(?<=\d){_POINT}(?=\d)")
 
 
-def _words(text: str, *, for_query: bool = False) -> list[str]:
+def _words(text: str, *, for_query: bool = False, split_names: bool = True) -> list[str]:
     """The normalised tokens of `text`. Numbered names, decimals and grouped numbers are joined into
     one token; the index keeps their parts as well (a search for 16 still finds F-16), a query
-    wants the whole (F-16 is not any 16)."""
-    folded = _split_names(_folded(text))
+    wants the whole (F-16 is not any 16). Joined names are read apart (`_split_names`) unless
+    `split_names` is false."""
+    folded = _folded(text)
+    if split_names:
+        folded = _split_names(folded)
     if _DIGIT.search(folded):
         folded = _join_numbers(folded, for_query)
     return normalized_tokens(folded)
@@ -630,25 +634,62 @@ PHRASE_SLACK = 1
 _LINE_GAP = MAX_QUERY_CHARS
 
 
+# Between the two halves of a joined name in `term_positions`: «عبدالله» is recorded as
+# "عبد+له" (and not as عبد and له), so only a keyword with both words side by side meets it.
+_BOUND = "+"
+
+
 def term_positions(text: str) -> dict[str, tuple[int, ...]]:
     """Each term of a text (as `index_terms` has them) with the positions of the words it comes
     from; what matching a followed phrase reads. A number's parts (f and 16 after f16, which the
-    index keeps as words of their own) stand where the number does, so they widen no phrase."""
+    index keeps as words of their own) stand where the number does, so they widen no phrase.
+
+    The halves of a joined name are no words of their own here (the index has them): «الحزب
+    عبدالله» is no «حزب الله», «عبدالرحمن» no «الرحمن», «فتحالله غولن» no «فتح». Each pair of their
+    readings is recorded as one bound term at the first half's place; `matches` reads it for a
+    keyword whose neighbouring words are those halves («عبد الله», «حسن نصر الله», "Abu Dhabi")."""
     found: dict[str, list[int]] = {}
     at = -1
     for line in text.split("\n"):
         parts = ""
-        for word in _words(line):
+        for word in _words(line, split_names=False):
             if parts.startswith(word):
                 parts = parts[len(word) :]
+                halves = [word]
             else:
                 at += 1
                 # What the parts of a joined number spell, in order (1d2 → 1, 2; f16 → f, 16).
                 parts = _JOINED_POINT.sub("", word) if _DIGIT.search(word) else ""
-            for term in _analyse(word, False):
-                found.setdefault(term, []).append(at)
+                halves = _split_names(word).split()
+            if len(halves) == 1:
+                for term in _analyse(word, False):
+                    found.setdefault(term, []).append(at)
+                continue
+            for place, (first, second) in enumerate(pairwise(halves), start=at):
+                for head in _analyse(first, False):
+                    for tail in _analyse(second, False):
+                        found.setdefault(head + _BOUND + tail, []).append(place)
+            at += len(halves) - 1  # the name takes as many places as written apart
         at += _LINE_GAP
     return {term: tuple(where) for term, where in found.items()}
+
+
+def _with_bound_halves(positions: Positions, groups: Sequence[Group]) -> Positions:
+    """`positions` with the halves of the joined names that stand for two neighbouring words of the
+    keyword («عبدالله» for «عبد» then «الله») at the places of those words."""
+    extra: dict[str, list[int]] = {}
+    for first, second in pairwise(groups):
+        for head in first:
+            for tail in second:
+                for at in positions.get(head + _BOUND + tail, ()):
+                    extra.setdefault(head, []).append(at)
+                    extra.setdefault(tail, []).append(at + 1)
+    if not extra:
+        return positions
+    merged = dict(positions)
+    for term, places in extra.items():
+        merged[term] = tuple(sorted({*positions.get(term, ()), *places}))
+    return merged
 
 
 @lru_cache(maxsize=4096)
@@ -705,6 +746,7 @@ def matches(text_terms: Positions, keyword: str) -> bool:
     A keyword with no searchable word (only stop words, emoji ...) matches nothing.
     """
     groups = keyword_groups(keyword)
+    text_terms = _with_bound_halves(text_terms, groups)
     if not groups or not all(any(term in text_terms for term in group) for group in groups):
         return False
     return (
