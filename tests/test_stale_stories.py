@@ -314,3 +314,129 @@ def test_a_bad_max_story_age_is_a_clear_error(tmp_path: Path, value: Any, reason
         load_config(path)
     assert str(error.value).startswith(f"{path}: delivery.max_story_age: ")
     assert reason in str(error.value)
+
+
+def _with_ttl(doc: str, minutes: int) -> str:
+    link = "<link>https://news.example/</link>"
+    return doc.replace(link, f"{link}<ttl>{minutes}</ttl>", 1)
+
+
+@pytest.mark.parametrize(
+    ("headers", "ttl", "hours"),
+    [
+        ({"Cache-Control": "public, max-age=86400"}, None, (14, 20)),  # a CDN: once a day
+        ({}, 720, (9,)),  # RSS <ttl>: every 12 hours
+    ],
+)
+async def test_a_feed_whose_server_asks_for_fewer_polls_still_sends_what_each_poll_finds(
+    db: Database,
+    config: Config,
+    fetcher: Fetcher,
+    raw_server: RawServer,
+    feed_server: FeedServer,
+    headers: dict[str, str],
+    ttl: int | None,
+    hours: tuple[int, ...],
+) -> None:
+    """Configured to be polled every minute, but its server asks for a poll a day (Cache-Control)
+    or every 12 hours (<ttl>): each poll finds that long of news, and all of it is a card."""
+    now, s = utcnow(), feed_server.stories
+
+    def doc(items: list[dict[str, str]]) -> bytes:
+        text = rss(items)
+        return (text if ttl is None else _with_ttl(text, ttl)).encode()
+
+    old = [item(s[0], pubDate=_pub(now - timedelta(hours=25)))]
+    url = raw_server.set("/slow.xml", doc(old), {**RSS, **headers})
+    feed_id = await add_feed(db, url)
+    await add_subscriber(db, READER, subscriptions=[("feed", str(feed_id))])
+    await poll(db, config, fetcher, feed_id)
+    news = [item(s[1], pubDate=_pub(now - timedelta(minutes=5)))]
+    news += [item(s[2 + i], pubDate=_pub(now - timedelta(hours=h))) for i, h in enumerate(hours)]
+    raw_server.set("/slow.xml", doc([*news, *old]), {**RSS, **headers})
+    result = await poll(db, config, fetcher, feed_id)
+    assert len(result.new_story_ids) == len(news)
+    await route_new_stories(db, config, result.new_story_ids)
+    assert await _rows(db, READER, outbox.STORY) == set(result.new_story_ids)
+
+
+async def test_a_date_only_feed_loses_no_card_to_an_undated_item(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, feed_server: FeedServer
+) -> None:
+    """A feed dates its items at midnight (no time of day) and once lists one undated, dated when
+    it was fetched: the next item, dated today at midnight, is news all the same."""
+    now, s = utcnow(), feed_server.stories
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    first = [item(s[0], pubDate=_pub(midnight - timedelta(days=1)))]
+    url = raw_server.set("/dateonly.xml", rss(first).encode(), RSS)
+    feed_id = await add_feed(db, url)
+    await add_subscriber(db, READER, subscriptions=[("feed", str(feed_id))])
+    await poll(db, config, fetcher, feed_id)
+    second = [item(s[1]), *first]
+    raw_server.set("/dateonly.xml", rss(second).encode(), RSS)
+    undated = await poll(db, config, fetcher, feed_id)
+    await route_new_stories(db, config, undated.new_story_ids)
+    raw_server.set("/dateonly.xml", rss([item(s[2], pubDate=_pub(midnight)), *second]).encode(), RSS)
+    today = await poll(db, config, fetcher, feed_id)
+    await route_new_stories(db, config, today.new_story_ids)
+    assert await _rows(db, READER, outbox.STORY) == {*undated.new_story_ids, *today.new_story_ids}
+
+
+@pytest.mark.parametrize("zone", ["GMT", "+0300"])
+async def test_a_date_only_feed_sends_yesterdays_last_story_after_midnight(
+    db: Database, config: Config, fetcher: Fetcher, raw_server: RawServer, feed_server: FeedServer, zone: str
+) -> None:
+    """Just after midnight (in the feed's zone) one poll finds the last item of yesterday and the
+    first of today, both dated at midnight: both are news. An item of three days ago put back in
+    the feed is not: a date without a time of day gets one day more, no more."""
+    now, s = utcnow(), feed_server.stories
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def day(days_ago: int) -> str:
+        return (midnight - timedelta(days=days_ago)).strftime("%a, %d %b %Y 00:00:00 ") + zone
+
+    first = [item(s[0], pubDate=day(1))]
+    url = raw_server.set("/midnight.xml", rss(first).encode(), RSS)
+    feed_id = await add_feed(db, url)
+    await add_subscriber(db, READER, subscriptions=[("feed", str(feed_id))])
+    await poll(db, config, fetcher, feed_id)
+    news = [item(s[1], pubDate=day(0)), item(s[2], pubDate=day(1))]
+    put_back = item(s[3], pubDate=day(3))
+    raw_server.set("/midnight.xml", rss([*news, put_back, *first]).encode(), RSS)
+    result = await poll(db, config, fetcher, feed_id)
+    assert len(result.new_story_ids) == 3
+    await route_new_stories(db, config, result.new_story_ids)
+    async with db.read() as session:
+        titles = dict((await session.execute(select(Story.id, Story.title))).all())
+    assert {titles[i] for i in await _rows(db, READER, outbox.STORY)} == {s[1].title, s[2].title}
+
+
+async def test_an_undated_story_is_not_the_date_its_feed_is_measured_by(
+    any_db: Database, config: Config
+) -> None:
+    """An earlier poll's undated story (dated when fetched) is no evidence that the feed's dates
+    run to now: a story dated ten hours before it is still that feed's news."""
+    db, now = any_db, utcnow()
+    feed_id = await _feed(db)
+    await add_subscriber(db, READER, subscriptions=[("feed", str(feed_id))])
+    earlier = now - timedelta(minutes=10)
+    await _add_story(db, feed_id, "خبر بلا تاريخ", earlier, earlier)
+    story = await _add_story(db, feed_id, "خبر بتاريخ متأخر", earlier - timedelta(hours=10), now)
+    assert await route_new_stories(db, config, [story]) == 1
+    assert await _rows(db, READER, outbox.STORY) == {story}
+
+
+async def test_a_date_only_story_found_with_an_undated_one_is_news(any_db: Database, config: Config) -> None:
+    """One poll lists an undated item (dated when fetched, 18:00) and one dated today with no time
+    of day (00:00): both are news. A story of the same poll dated 00:00:01 has a time of day and is
+    old news, as the feed's undated item shows it lists what is new now."""
+    db = any_db
+    feed_id = await _feed(db)
+    await add_subscriber(db, READER, subscriptions=[("feed", str(feed_id))])
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    fetched = midnight + timedelta(hours=18)
+    undated = await _add_story(db, feed_id, "خبر بلا تاريخ", fetched, fetched)
+    today = await _add_story(db, feed_id, "خبر اليوم بلا ساعة", midnight, fetched)
+    timed = await _add_story(db, feed_id, "خبر بعد منتصف الليل", midnight + timedelta(seconds=1), fetched)
+    await route_new_stories(db, config, [undated, today, timed])
+    assert await _rows(db, READER, outbox.STORY) == {undated, today}

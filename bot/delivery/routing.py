@@ -26,7 +26,9 @@ would flood its readers with stale cards. It stays stored (search, /latest) and 
 digest whose period it belongs to (dated since the chat's last digest), but no card is sent, nor a
 notice about it. Measured against the feed's own newest date, not our clock: a feed whose dates
 all run late (a date without a time of day, a wrong time zone) loses nothing, and an undated item
-is dated when it was fetched, so it is always news.
+is dated when it was fetched, so it is always news. A feed polled less often (its interval, or what
+its server asked for: Cache-Control, Retry-After, <ttl>) gets two of those waits; an earlier poll's
+undated item is not the feed's newest date, and a date with no time of day gets a day more.
 
 A card waits in the outbox until the sender takes it (minutes, in a fan-out to thousands of chats;
 hours, behind quiet hours): it follows the reader's subscriptions until then (`rematch_cards`).
@@ -226,35 +228,72 @@ async def _late(session: Any, stories: Sequence[Story], window: timedelta) -> se
     back after an outage is measured against the fresh items it lists now). One indexed read per
     feed and poll; nothing is late when `window` is zero (delivery.max_story_age = 0: off).
 
-    A feed polled less often than `window` allows gets two of its intervals: what a poll every 12
-    hours finds is up to 12 hours old and still that feed's news."""
+    A feed polled less often than `window` allows gets two of its waits between polls: what a poll
+    every 12 hours finds is up to 12 hours old and still that feed's news, whether the 12 hours are
+    its configured interval or what its server asked for (Cache-Control, Retry-After, <ttl>). An
+    undated item (dated when it was fetched) is not a date to measure by, and a date with no time
+    of day gets a day more: yesterday's last item, listed next to today's first, is news."""
     if window <= timedelta(0):
         return set()
     polls: dict[tuple[int, datetime], list[Story]] = defaultdict(list)
     for story in stories:
         if story.feed_id is not None and story.fetched_at is not None:
             polls[(story.feed_id, story.fetched_at)].append(story)
-    intervals = dict(
-        (
-            await session.execute(select(Feed.id, Feed.interval).where(Feed.id.in_({f for f, _ in polls})))
-        ).all()
-    )
+    waits = await _poll_waits(session, {f for f, _ in polls})
     late: set[int] = set()
     for (feed_id, fetched), found in polls.items():
-        allowed = max(window, timedelta(seconds=2 * float(intervals.get(feed_id) or 0)))
+        allowed = max(window, 2 * waits.get(feed_id, timedelta(0)))
         oldest = min(as_utc(s.published_at) for s in found)
         # Only a story dated after the oldest by more than the window can make any of them late:
-        # the (feed, date) index reads those alone.
+        # the (feed, date) index reads those alone. A date equal to the fetch time is the poller's
+        # stand-in for none (or for one in the future): an earlier poll's is no date of the feed's
+        # (after it, a date-only item looks hours old); this poll's says the feed lists news now.
         newest = await session.scalar(
             select(func.max(Story.published_at)).where(
                 Story.feed_id == feed_id,
                 Story.published_at > oldest + allowed,
                 Story.fetched_at <= fetched,
+                or_(Story.published_at != Story.fetched_at, Story.fetched_at == fetched),
             )
         )
         if newest is not None:
-            late |= {s.id for s in found if as_utc(s.published_at) + allowed < as_utc(newest)}
+            newest = as_utc(newest)
+            undated = newest == as_utc(fetched)
+            late |= {
+                s.id
+                for s in found
+                if as_utc(s.published_at) + _day_slack(s, newest, undated) + allowed < newest
+            }
     return late
+
+
+async def _poll_waits(session: Any, feed_ids: set[int]) -> dict[int, timedelta]:
+    """How long the bot waits between successful polls of each feed: its configured interval, or
+    the longer wait its last successful poll set (next_check_at, from health.success_delay). After
+    a failure next_check_at is a backoff, not a poll's reach: the interval alone counts then."""
+    rows = await session.execute(
+        select(
+            Feed.id, Feed.interval, Feed.next_check_at, Feed.last_success_at, Feed.consecutive_errors
+        ).where(Feed.id.in_(feed_ids))
+    )
+    waits: dict[int, timedelta] = {}
+    for feed_id, interval, next_at, success_at, errors in rows.all():
+        wait = timedelta(seconds=float(interval or 0))
+        if next_at is not None and success_at is not None and not errors:
+            wait = max(wait, as_utc(next_at) - as_utc(success_at))
+        waits[feed_id] = wait
+    return waits
+
+
+def _day_slack(story: Story, newest: datetime, undated: bool) -> timedelta:
+    """A day for a story dated with no time of day: on the hour to the second, at the newest
+    story's time of day (midnight in the feed's zone, which need not be UTC), or at any hour when
+    the newest is this poll's undated item (no feed date to compare). Its item may have been
+    written at any time that day."""
+    at = as_utc(story.published_at)
+    if at.minute or at.second or at.microsecond or not (undated or at.time() == newest.time()):
+        return timedelta(0)
+    return timedelta(days=1)
 
 
 def _in_digest_period(story: Story, chat: _Chat) -> bool:
