@@ -432,8 +432,11 @@ async def test_a_date_only_story_found_with_an_undated_one_is_news(any_db: Datab
     old news, as the feed's undated item shows it lists what is new now."""
     db = any_db
     feed_id = await _feed(db)
-    await add_subscriber(db, READER, subscriptions=[("feed", str(feed_id))])
     midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    # A reader since yesterday: the poll at 18:00 may be in the past or the future of the clock.
+    await add_subscriber(
+        db, READER, since=midnight - timedelta(days=1), subscriptions=[("feed", str(feed_id))]
+    )
     fetched = midnight + timedelta(hours=18)
     undated = await _add_story(db, feed_id, "خبر بلا تاريخ", fetched, fetched)
     today = await _add_story(db, feed_id, "خبر اليوم بلا ساعة", midnight, fetched)
