@@ -35,6 +35,23 @@ def make_config(tmp_path: Path, *, base_url: str = "http://127.0.0.1:9/bot", **s
     return parse_config(raw, source="test config")
 
 
+def write_run_config(folder: Path, *, token_env: str, api_base_url: str, database_url: str) -> Path:
+    """A config.toml for `akhbar run` in a child process: the token from `token_env`, a short poll."""
+    config = folder / "config.toml"
+    config.write_text(
+        f"""
+[telegram]
+token_env = "{token_env}"
+api_base_url = "{api_base_url}"
+poll_timeout = 1
+[database]
+url = "{database_url}"
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
 @pytest.fixture
 def config_factory(tmp_path: Path) -> Callable[..., Config]:
     def factory(**sections: Any) -> Config:

@@ -28,6 +28,7 @@ from bot.db.database import Database
 from bot.db.instance_lock import AnotherInstanceRunning, acquire
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, FakeTelegramThread, RateLimits
 from tests.fakes.telegram_plugin import FakeTelegramFactory
+from tests.helpers import write_run_config
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN_ENV = "AKHBAR_OPS_TOKEN"
@@ -172,19 +173,10 @@ def _free_port() -> int:
 
 
 def _config(tmp_path: Path, api_base_url: str) -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[telegram]
-token_env = "{TOKEN_ENV}"
-api_base_url = "{api_base_url}"
-poll_timeout = 1
-[database]
-url = "sqlite+aiosqlite:///{tmp_path / "akhbar.sqlite3"}"
-""",
-        encoding="utf-8",
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'akhbar.sqlite3'}"
+    return write_run_config(
+        tmp_path, token_env=TOKEN_ENV, api_base_url=api_base_url, database_url=database_url
     )
-    return config
 
 
 async def _start(config: Path) -> asyncio.subprocess.Process:

@@ -23,6 +23,7 @@ import pytest
 from bot.cli import main
 from bot.commands import run_cmd
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegramThread, RateLimits
+from tests.helpers import write_run_config
 
 TOKEN_ENV = "AKHBAR_DB_TOKEN"
 DROP_OVERRIDE = [
@@ -33,19 +34,7 @@ DROP_OVERRIDE = [
 
 
 def _config(tmp_path: Path, url: str, api_base_url: str = "http://127.0.0.1:9/bot") -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[telegram]
-token_env = "{TOKEN_ENV}"
-api_base_url = "{api_base_url}"
-poll_timeout = 1
-[database]
-url = "{url}"
-""",
-        encoding="utf-8",
-    )
-    return config
+    return write_run_config(tmp_path, token_env=TOKEN_ENV, api_base_url=api_base_url, database_url=url)
 
 
 def _sqlite(path: Path | str) -> str:
