@@ -129,8 +129,11 @@ async def test_a_feed_back_after_an_outage_sends_its_fresh_stories_not_its_backl
                 return bool(await session.scalar(select(Feed.consecutive_errors).where(Feed.id == feed_id)))
 
         await _until(failing, "a failed poll")
-        # Published while the feed could not be read: two before the last digest, two after it,
-        # all hours older than what the outlet publishes as the feed comes back.
+        # Listed while the feed could not be read: two dated before the last digest, two after it,
+        # all hours older than what the outlet publishes as the feed comes back. All are dated
+        # before the bot first read the feed (moments ago, not hours: the clock runs on), which did
+        # not list them: as far as the bot can tell, put back, not delayed by the outage
+        # (tests/test_digest_backlog.py has an outage of a day on a stopped clock).
         backlog = [
             _dated(s[2], "b0", now - timedelta(hours=20)),
             _dated(s[3], "b1", now - timedelta(hours=16)),
@@ -150,7 +153,8 @@ async def test_a_feed_back_after_an_outage_sends_its_fresh_stories_not_its_backl
         new = await _story_ids(db, feed_id, fresh)
         assert [c["plain_text"].split("\n")[0] for c in cards] == [f.title.strip() for f in fresh]
         assert await _rows(db, READER, outbox.STORY) == set(new)  # no card of the backlog, none waiting
-        # The digest lists the stories of its period (since the last digest), late ones included.
+        # The digest lists the stories of its period (since the last digest), late ones included;
+        # the two dated before the bot's first read, and before the last digest, are in none.
         assert await _rows(db, DIGEST_READER, outbox.DIGEST_ITEM) == {*old[2:], *new}
         assert await run_digests(db, cfg, now=now + timedelta(hours=16)) == 1
         async with db.read() as session:

@@ -22,13 +22,17 @@ status "digest" that is never sent alone; the digest job gathers them (digest.py
 A story is a card only while it is news: one dated more than `delivery.max_story_age` before the
 newest story its feed had listed by then (`_late`) is old news found late. That is the backlog of a
 feed back after an outage or a pause, or an old item an outlet put back in its feed: pushed, it
-would flood its readers with stale cards. It stays stored (search, /latest) and still goes into a
-digest whose period it belongs to (dated since the chat's last digest), but no card is sent, nor a
-notice about it. Measured against the feed's own newest date, not our clock: a feed whose dates
-all run late (a date without a time of day, a wrong time zone) loses nothing, and an undated item
-is dated when it was fetched, so it is always news. A feed polled less often (its interval, or what
-its server asked for: Cache-Control, Retry-After, <ttl>) gets two of those waits; an earlier poll's
-undated item is not the feed's newest date, and a date with no time of day gets a day more.
+would flood its readers with stale cards. It stays stored (search, /latest) and no card is sent,
+nor a notice about it. A digest is one capped message, no flood: a late story still goes into a
+digest reader's next digest when it is dated since their last digest, or when it was published
+while its feed was not read (after the feed's poll before the one that found it: an outage, a
+pause; no digest could list it) and since the chat came. One dated before that earlier poll, which
+did not list it, is an old item put back: in no digest either (`_missed`, `_in_digest_period`).
+Measured against the feed's own newest date, not our clock: a feed whose dates all run late (a date
+without a time of day, a wrong time zone) loses nothing, and an undated item is dated when it was
+fetched, so it is always news. A feed polled less often (its interval, or what its server asked
+for: Cache-Control, Retry-After, <ttl>) gets two of those waits; an earlier poll's undated item is
+not the feed's newest date, and a date with no time of day gets a day more.
 
 A card waits in the outbox until the sender takes it (minutes, in a fan-out to thousands of chats;
 hours, behind quiet hours): it follows the reader's subscriptions until then (`rematch_cards`).
@@ -154,7 +158,7 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
             chat = chats.get(chat_id)
             if chat is None or fetched < as_utc(chat.since):
                 continue
-            if story.id in late and not _in_digest_period(story, chat):
+            if story.id in late and not _in_digest_period(story, chat, missed=late[story.id]):
                 continue
             row: dict[str, Any] = {
                 "chat_id": chat_id,
@@ -183,11 +187,12 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
             rows.append(row)
     if late:
         log.info(
-            "%d of %d stories dated more than %s before their feed's newest: no cards (digests of "
-            "their period still list them)",
+            "%d of %d stories dated more than %s before their feed's newest: no cards (%d published "
+            "while their feed was not read; digests of their period, or of that time, still list them)",
             len(late),
             len(stories),
             timedelta(seconds=config.delivery.max_story_age),
+            sum(late.values()),
         )
     if not rows:
         return 0
@@ -222,11 +227,13 @@ async def route_new_stories(db: Database, config: Config, story_ids: Sequence[in
     return created
 
 
-async def _late(session: Any, stories: Sequence[Story], window: timedelta) -> set[int]:
-    """The ids of these stories that are old news: dated more than `window` before the newest story
+async def _late(session: Any, stories: Sequence[Story], window: timedelta) -> dict[int, bool]:
+    """The ids of these stories that are old news, each with whether it was published while its
+    feed was not read (`_missed`). Old news: dated more than `window` before the newest story
     their feed had listed by the poll that found them (that poll's own stories included, so a feed
     back after an outage is measured against the fresh items it lists now). One indexed read per
-    feed and poll; nothing is late when `window` is zero (delivery.max_story_age = 0: off).
+    feed and poll, and one more for a poll that found old news; nothing is late when `window` is
+    zero (delivery.max_story_age = 0: off).
 
     A feed polled less often than `window` allows gets two of its waits between polls: what a poll
     every 12 hours finds is up to 12 hours old and still that feed's news, whether the 12 hours are
@@ -234,13 +241,13 @@ async def _late(session: Any, stories: Sequence[Story], window: timedelta) -> se
     undated item (dated when it was fetched) is not a date to measure by, and a date with no time
     of day gets a day more: yesterday's last item, listed next to today's first, is news."""
     if window <= timedelta(0):
-        return set()
+        return {}
     polls: dict[tuple[int, datetime], list[Story]] = defaultdict(list)
     for story in stories:
         if story.feed_id is not None and story.fetched_at is not None:
             polls[(story.feed_id, story.fetched_at)].append(story)
     waits = await _poll_waits(session, {f for f, _ in polls})
-    late: set[int] = set()
+    late: dict[int, bool] = {}
     for (feed_id, fetched), found in polls.items():
         allowed = max(window, 2 * waits.get(feed_id, timedelta(0)))
         oldest = min(as_utc(s.published_at) for s in found)
@@ -256,15 +263,52 @@ async def _late(session: Any, stories: Sequence[Story], window: timedelta) -> se
                 or_(Story.published_at != Story.fetched_at, Story.fetched_at == fetched),
             )
         )
-        if newest is not None:
-            newest = as_utc(newest)
-            undated = newest == as_utc(fetched)
-            late |= {
-                s.id
-                for s in found
-                if as_utc(s.published_at) + _day_slack(s, newest, undated) + allowed < newest
-            }
+        if newest is None:
+            continue
+        newest = as_utc(newest)
+        undated = newest == as_utc(fetched)
+        # Each late story with the latest moment it may have been written (a date-only one: any
+        # time that day).
+        written: dict[int, datetime] = {}
+        for s in found:
+            at = as_utc(s.published_at) + _day_slack(s, newest, undated)
+            if at + allowed < newest:
+                written[s.id] = at
+        if written:
+            late |= await _missed(session, feed_id, fetched, written)
     return late
+
+
+# The outlet's clock and ours differ, and a feed may be served from a cache for a few minutes: a
+# story dated just before a poll may not have been listed by it yet.
+_LISTING_SLACK = timedelta(minutes=5)
+
+
+async def _missed(
+    session: Any, feed_id: int, fetched: datetime, written: Mapping[int, datetime]
+) -> dict[int, bool]:
+    """For each of these late stories of one poll (`fetched`), whether it was published while its
+    feed was not read: after the feed's last poll before this one, which would have listed it had
+    it been in the feed then (an outage, a pause: no digest has listed it). One published before
+    that poll is an old item the outlet put back.
+
+    That earlier poll is the last one that stored a story of the feed, the one trace of a poll
+    routing can read: by the time it runs, the feed's last_success_at is this poll's or a later
+    one's, and a poll that stored nothing (a 304, nothing new) leaves none. So the gap counted may
+    be wider than the outage, never narrower: of a feed that stored nothing for a while, what is
+    dated within that while goes to the digest too, and nothing is lost."""
+    earliest = min(written.values()) + _LISTING_SLACK
+    # Bounded by the earliest moment that could make a story not missed, so the fetched_at index
+    # reads a range, not the feed's whole history.
+    previous = await session.scalar(
+        select(func.max(Story.fetched_at)).where(
+            Story.feed_id == feed_id, Story.fetched_at < fetched, Story.fetched_at >= earliest
+        )
+    )
+    if previous is None:
+        return dict.fromkeys(written, True)
+    seen_until = as_utc(previous) - _LISTING_SLACK
+    return {story_id: at > seen_until for story_id, at in written.items()}
 
 
 async def _poll_waits(session: Any, feed_ids: set[int]) -> dict[int, timedelta]:
@@ -296,13 +340,18 @@ def _day_slack(story: Story, newest: datetime, undated: bool) -> timedelta:
     return timedelta(days=1)
 
 
-def _in_digest_period(story: Story, chat: _Chat) -> bool:
+def _in_digest_period(story: Story, chat: _Chat, *, missed: bool) -> bool:
     """Whether a late story still belongs in the chat's next digest: a digest reader, and the story
-    dated within the period that digest covers (since the last one, or since the chat came). An
-    instant reader gets no card of it: /latest and search have it."""
+    dated within the period that digest covers (since the last one, or since the chat came), or
+    published while its feed was not read (`missed`: the digests of that time could not list it)
+    and since the chat came. An old item put back in its feed is in none; an instant reader gets
+    no card of it: /latest and search have it."""
     if chat.mode != "digest":
         return False
-    return as_utc(story.published_at) >= as_utc(chat.last_digest_at or chat.since)
+    published = as_utc(story.published_at)
+    if published >= as_utc(chat.last_digest_at or chat.since):
+        return True
+    return missed and published >= as_utc(chat.since)
 
 
 async def _changed_since(
