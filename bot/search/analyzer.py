@@ -62,7 +62,8 @@ Operators: a word written with a leading "-" (or after NOT) excludes the stories
 alternatives of whole word groups (`query_branches`: «الولايات المتحدة أو روسيا» is both words of
 the first name, or روسيا). A followed keyword reads no operator (`keyword_groups`), and its words
 must stand near one another (`matches`: «حزب الله» is a phrase, not any حزب and any «الله»). In
-/search, quotes are not phrases: the quoted words are searched as words.
+/search, a quoted part of the query is a phrase matched by this same rule
+(bot.search.service.quoted_phrases); parse_query itself reads the quoted words as words.
 
 What matches (tested in tests/test_search_analyzer.py):
   اللاجئين ↔ لاجئ، اللاجئون، للاجئين، واللاجئين؛ سوريا ↔ السورية، السوريين، سورية، وسوريا، بسوريا؛
@@ -469,6 +470,13 @@ def _joined_letters(chunks: list[str]) -> list[str]:
         else:
             out.append(chunk)
     return out
+
+
+# Quote marks around a phrase a /search hit must hold as written (bot.search.service): the ASCII
+# one, the Arabic keyboard's « » and the curly ones phones type (“ ” „). Each mark opens or closes,
+# whichever is due, so «» typed the wrong way round in a right-to-left field still pair. Not single
+# quotes: "what's" is a word.
+QUOTES = frozenset('"«»“”„＂')
 
 
 def has_operators(query: str) -> bool:

@@ -15,9 +15,11 @@ from bot.search.service import SearchHit, SearchPage
 TEXTS = {
     "usage": {
         "ar": "اكتب ما تبحث عنه بعد الأمر، مثل:\n/search اللاجئين\n/search الانتخابات في لبنان\n"
-        "/search سوريا -روسيا (بلا ما يذكر روسيا)\n/search سوريا أو لبنان (أيٌّ منهما)",
+        "/search سوريا -روسيا (بلا ما يذكر روسيا)\n/search سوريا أو لبنان (أيٌّ منهما)\n"
+        "/search «حزب الله» (العبارة كما كُتبت بين علامتي التنصيص)",
         "en": "Type what you are looking for after the command, e.g.:\n/search refugees\n/search اللاجئين\n"
-        "/search Syria -Russia (leaving out stories that mention Russia)\n/search Syria OR Lebanon (either)",
+        "/search Syria -Russia (leaving out stories that mention Russia)\n/search Syria OR Lebanon (either)\n"
+        '/search "Security Council" (the words in quotes, together as written)',
     },
     "no_words": {
         "ar": "لم أجد في «{query}» كلمة أبحث بها. اكتب كلمة أو أكثر، مثل: /search سوريا",
@@ -47,6 +49,13 @@ TEXTS = {
     },
     # More matches than are ranked (service.RANK_CANDIDATES): the pages show that many, the newest.
     "over": {"ar": "أكثر من {count}", "en": "over {count}"},
+    # A quoted phrase in more stories than are checked (service.CHECK_CANDIDATES): the holders found.
+    "at_least": {"ar": "{count} على الأقل", "en": "at least {count}"},
+    # No story holds the quoted phrase: what the words find without the quotes.
+    "unquoted": {
+        "ar": "لا يوجد خبر فيه ما بين علامتي التنصيص كما كُتب؛ هذه نتائج كلماته دون علامتي التنصيص.",
+        "en": "No story has the quoted words together as written; these are the results without the quotes.",
+    },
     "page": {"ar": "الصفحة {page} من {pages}", "en": "Page {page} of {pages}"},
     "expired": {
         "ar": "انتهت صلاحية هذا البحث، أرسل /search من جديد.",
@@ -110,7 +119,11 @@ def results_message(page: SearchPage, query: str, lang: str, tz: str) -> str:
     total = number(page.reachable, lang)
     if page.total > page.reachable:
         total = text(TEXTS, "over", lang, count=total)
+    elif page.at_least:
+        total = text(TEXTS, "at_least", lang, count=total)
     head = [say("header", lang, query=short_query(query), total=total)]
+    if page.unquoted:
+        head.append(say("unquoted", lang))
     if page.relaxed:
         head.append(say("relaxed", lang))
     blocks = [hit_block(page.offset + i + 1, hit, lang, tz) for i, hit in enumerate(page.hits)]

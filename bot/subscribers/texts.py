@@ -49,7 +49,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "/unfollow — إيقاف متابعة كلمة\n"
             "/topics — المواضيع المتاحة\n"
             "/latest — أحدث الأخبار من اشتراكاتك، مثل: /latest 5\n"
-            "/search — البحث في الأخبار\n"
+            "/search — البحث في الأخبار (ضع العبارة بين علامتي تنصيص لتجدها كما كُتبت، مثل: /search «حزب الله»)\n"
             "/settings — فوري أو ملخص دوري، المنطقة الزمنية، عدد الجمل، ساعات الهدوء، معاينة الروابط، تجميع الخبر الواحد\n"
             "/language — تغيير اللغة\n"
             "/stop — إيقاف كل الاشتراكات\n"
@@ -65,7 +65,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "/unfollow — stop following a keyword\n"
             "/topics — the topics you can follow\n"
             "/latest — the latest news from your subscriptions, e.g. /latest 5\n"
-            "/search — search the news\n"
+            '/search — search the news (put words in quotes to find them together as written, e.g. /search "Security Council")\n'
             "/settings — instant or digest, time zone, sentences, quiet hours, link previews, one card per story\n"
             "/language — change the language\n"
             "/stop — end every subscription\n"
