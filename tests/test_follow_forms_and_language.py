@@ -103,6 +103,17 @@ async def test_a_phrase_is_one_keyword_in_any_of_its_forms(bot: Any, fake_telegr
         assert "ليست لديك اشتراكات بعد" in await said(fake_telegram, "/mysubs")
 
 
+async def test_a_keyword_followed_in_quotes_is_its_words(bot: Any, fake_telegram: FakeTelegram) -> None:
+    """/search reads quotes as a phrase; a reader who quotes a /follow by habit follows the words,
+    listed without the marks and one keyword with the unquoted form."""
+    async with bot:
+        await said(fake_telegram, "/start")
+        assert "«حزب الله»" in await said(fake_telegram, '/follow "حزب الله"')
+        assert await said(fake_telegram, "/follow «حزب الله»") == "أنت تتابع «حزب الله» من قبل."
+        assert _keywords(await said(fake_telegram, "/mysubs")) == ["حزب الله"]
+        assert await said(fake_telegram, "/unfollow حزب الله") == "أوقفت متابعة «حزب الله»."
+
+
 async def test_unsubscribe_by_another_form_of_a_followed_word(bot: Any, fake_telegram: FakeTelegram) -> None:
     async with bot:
         await said(fake_telegram, "/start")

@@ -27,7 +27,7 @@ from bot.delivery import outbox
 from bot.delivery.digest import restart_period
 from bot.delivery.routing import rematch_cards, story_terms
 from bot.delivery.schedule import quiet_until
-from bot.search.analyzer import Positions, has_operators, keyword_groups, matches
+from bot.search.analyzer import QUOTES, Positions, has_operators, keyword_groups, matches
 from bot.subscribers import prefs
 from summarizer.normalize import fold_letters, plain_letters, strip_diacritics, tokens
 
@@ -364,7 +364,7 @@ def keyword_target(keyword: str) -> str:
     every word of what it follows (routing reads no operator), so «غزة -حماس» would bring exactly
     the Hamas stories it was meant to leave out. A keyword stored with «أو» before operators
     existed keeps needing both words (`keyword_key`)."""
-    display = " ".join(keyword.split())
+    display = typed_keyword(keyword)
     target = stored_keyword(display)
     if max(len(display), len(target)) > MAX_KEYWORD_CHARS:
         raise SubscriptionError("keyword_too_long", limit=MAX_KEYWORD_CHARS)
@@ -373,6 +373,13 @@ def keyword_target(keyword: str) -> str:
     if not keyword_groups(target):
         raise SubscriptionError("keyword_empty", keyword=display)
     return target
+
+
+def typed_keyword(keyword: str) -> str:
+    """The keyword as the chat typed it, without quote marks: /search reads «حزب الله» in quotes as
+    a phrase, and a followed keyword of several words is one already, so a reader who quotes it by
+    habit follows the words (not «"حزب الله"», shown and stored with its marks)."""
+    return " ".join("".join(" " if ch in QUOTES else ch for ch in keyword).split())
 
 
 def stored_keyword(typed: str) -> str:
@@ -528,7 +535,7 @@ async def follow(db: Database, chat_id: int, keyword: str) -> Followed:
 
     SubscriptionError when the keyword is unusable, the chat unregistered or at its limit.
     """
-    display = " ".join(keyword.split())
+    display = typed_keyword(keyword)
     existing = await _subscribe(db, chat_id, "keyword", keyword_target(display), display)
     if existing is None:
         return Followed(display, True)
