@@ -104,6 +104,8 @@ async def _note(
     only some of the words (without it, «سوريا زلزال» would list earthquakes as if in Syria)."""
     if page.relaxed:
         return say("inline_relaxed", lang)
+    if page.unquoted and found:
+        return say("inline_unquoted", lang)
     if found or offset > 0:
         return None
     if page.error:

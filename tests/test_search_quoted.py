@@ -191,3 +191,26 @@ async def test_help_and_the_search_hint_tell_about_quotes(bot_factory: Any, fake
         )
         [help_ar] = await fake_telegram.converse(USER_ID, "/help")
         assert "ضع العبارة بين علامتي تنصيص لتجدها كما كُتبت" in help_ar["plain_text"]
+
+
+@pytest.mark.parametrize(
+    ("language", "note"),
+    [
+        ("ar", "لا خبر فيه العبارة كما كُتبت؛ هذه فيها كلماتها"),
+        ("en", "No story has the quoted words together; these have them apart"),
+    ],
+)
+async def test_inline_says_when_no_story_holds_the_quoted_phrase(
+    tmp_path: Path, bot_factory: Any, fake_telegram: Any, language: str, note: str
+) -> None:
+    db = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'akhbar.sqlite3'}")
+    try:
+        await store(db, AKP)
+    finally:
+        await db.close()
+    async with bot_factory():
+        update = await fake_telegram.inline_query('"حزب الله"', language_code=language)
+        answer = await fake_telegram.wait_for_inline_answer(update["inline_query"]["id"])
+        # The AKP story has both words apart: listed, but not as if it held the phrase.
+        assert [r["title"] for r in answer["results"]] == [AKP[0]]
+        assert answer["button"] == {"text": note, "start_parameter": "search"}

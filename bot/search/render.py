@@ -69,6 +69,11 @@ TEXTS = {
         "ar": "لا خبر فيه كل الكلمات؛ هذه فيها بعضها",
         "en": "No story has every word; these have some",
     },
+    # Above inline results of a quoted query no story holds as written (/search says "unquoted").
+    "inline_unquoted": {
+        "ar": "لا خبر فيه العبارة كما كُتبت؛ هذه فيها كلماتها",
+        "en": "No story has the quoted words together; these have them apart",
+    },
     "source_label": {"ar": "المصدر", "en": "Source"},
 }
 
