@@ -367,6 +367,17 @@ class Config(_Strict):
         dupes = sorted({u for u in urls if urls.count(u) > 1})
         if dupes:
             raise ValueError(f"feeds: duplicate url {dupes[0]!r}")
+        # A tag naming no topic puts the feed's stories in a topic nobody can subscribe to: a typo
+        # ("Economy" for «اقتصاد») would silently do nothing.
+        known = {t.name for t in self.topics}
+        for i, feed in enumerate(self.feeds):
+            for j, tag in enumerate(feed.topics):
+                if tag not in known:
+                    defined = ", ".join(repr(n) for n in sorted(known)) or "none"
+                    raise ValueError(
+                        f"feeds[{i}].topics[{j}]: {tag!r} is not the name of a [[topics]] entry "
+                        f"(defined: {defined})"
+                    )
         return self
 
     def token(self) -> str | None:

@@ -23,6 +23,8 @@ def test_shipped_config_is_valid_and_lists_arabic_outlets() -> None:
     assert config.fetch.min_interval == 60
     assert config.fetch.allow_private_addresses is False
     assert all(t.keywords for t in config.topics)
+    # Every feed's topic tag names a topic a reader can subscribe to.
+    assert {tag for f in config.feeds for tag in f.topics} <= {t.name for t in config.topics}
 
 
 @pytest.mark.parametrize(
@@ -54,6 +56,13 @@ def test_shipped_config_is_valid_and_lists_arabic_outlets() -> None:
             "feeds: duplicate name 'x'",
         ),
         ({"topics": [{"name": "t", "keywords": []}]}, "topics[0].keywords: List should have at least 1 item"),
+        (
+            {
+                "feeds": [{"url": "https://a.org/rss", "name": "a", "topics": ["اقتصاد", "Sport"]}],
+                "topics": [{"name": "اقتصاد", "keywords": ["نفط"]}, {"name": "رياضة", "keywords": ["دوري"]}],
+            },
+            "feeds[0].topics[1]: 'Sport' is not the name of a [[topics]] entry (defined: 'اقتصاد', 'رياضة')",
+        ),
         ({"summary": {"sentences": 0}}, "summary.sentences: Input should be greater than or equal to 1"),
     ],
 )

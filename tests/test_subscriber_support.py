@@ -19,7 +19,7 @@ from bot.services import services
 
 FEEDS = [
     {"name": "الجزيرة نت", "url": "http://127.0.0.1:9/aljazeera.xml", "interval": 60},
-    {"name": "BBC عربي", "url": "http://127.0.0.1:9/bbc.xml", "interval": 60, "topics": ["عالم"]},
+    {"name": "BBC عربي", "url": "http://127.0.0.1:9/bbc.xml", "interval": 60},
 ]
 TOPICS = [
     {"name": "سوريا", "name_en": "Syria", "keywords": ["سوريا", "دمشق", "حلب"]},
