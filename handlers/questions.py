@@ -43,7 +43,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, say("question_too_long", ctx.lang))
         return
     if questions.is_greeting(text):
-        await reply(update, say("greeting", ctx.lang))
+        await reply(update, say("thanks" if questions.is_thanks(text) else "greeting", ctx.lang))
         return
     await context.bot.send_chat_action(ctx.chat_id, ChatAction.TYPING)
     answer = await questions.find(ctx.svc.db, text, chat_id=ctx.chat_id, limit=ANSWER_SIZE)

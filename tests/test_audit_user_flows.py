@@ -233,21 +233,26 @@ async def test_whats_new_with_quiet_subscriptions_does_not_claim_there_is_no_new
 
 # "شكرا لك" or the full "السلام عليكم ورحمة الله وبركاته" was searched as a news topic:
 # "لم أجد أخبارًا عن «شكرا لك»".
+# A thanks was then answered with a hello («أهلًا بك!» to «شكرا»): it gets a "you're welcome".
 @pytest.mark.parametrize(
-    ("text", "lang"),
+    ("text", "lang", "answer"),
     [
-        ("شكرا لك", "ar"),
-        ("شكراً جزيلاً", "ar"),
-        ("السلام عليكم ورحمة الله وبركاته", "ar"),
-        ("thank you very much", "en"),
+        ("شكرا لك", "ar", "العفو!"),
+        ("شكراً جزيلاً", "ar", "العفو!"),
+        ("مشكور", "ar", "العفو!"),
+        ("يعطيك العافية", "ar", "العفو!"),
+        ("السلام عليكم ورحمة الله وبركاته", "ar", "أهلًا بك!"),
+        ("thank you very much", "en", "You're welcome!"),
+        ("thanks!", "en", "You're welcome!"),
+        ("hello", "en", "Hello!"),
     ],
 )
-async def test_courtesies_get_a_greeting_not_a_news_search(
-    text: str, lang: str, bot: Any, fake_telegram: FakeTelegram
+async def test_courtesies_get_a_courtesy_not_a_news_search(
+    text: str, lang: str, answer: str, bot: Any, fake_telegram: FakeTelegram
 ) -> None:
     async with bot:
         reply = await say(fake_telegram, text, lang=lang)
-    assert reply.startswith("أهلًا بك!" if lang == "ar" else "Hello!")
+    assert reply.startswith(answer)
 
 
 # The apology after a failure followed the Telegram app's language, not the one the user chose.

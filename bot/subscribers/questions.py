@@ -119,7 +119,10 @@ _HELLO_PHRASES = {
         "good afternoon",
     )
 }
-_GREETINGS = _HELLO_WORDS | _HELLO_PHRASES | _words("شكرا شكراً thanks") | {normalize("thank you")} | _LEAD_INS
+_THANKS = _words("شكرا شكراً مشكور مشكورين تسلم تسلمي thanks thx ty") | {
+    normalize(w) for w in ("thank you", "يعطيك العافية", "الله يعطيك العافية", "جزاك الله خيرا")
+}
+_GREETINGS = _HELLO_WORDS | _HELLO_PHRASES | _THANKS | _LEAD_INS
 _PUNCT = re.compile(r"[؟?!.,،؛;:\"«»()\[\]…]+")
 
 
@@ -215,6 +218,16 @@ _COURTESY_TAIL = _words(
 
 
 def is_greeting(question: str) -> bool:
+    return _courtesy(question) in _GREETINGS
+
+
+def is_thanks(question: str) -> bool:
+    """A thanks said alone ("شكرا جزيلا", "thank you so much"): answered as one, not with a hello."""
+    return _courtesy(question) in _THANKS
+
+
+def _courtesy(question: str) -> str:
+    """The words of a message that may be only a courtesy, without what merely lengthens one."""
     words = normalize(" ".join(_PUNCT.sub(" ", question).split())).split()
     if len(words) > 3 and words[-3:] == ["how", "are", "you"]:
         del words[-3:]
@@ -223,7 +236,7 @@ def is_greeting(question: str) -> bool:
     # "السلام عليكم يا شباب", "مرحبا يا بوت": whoever the greeting is addressed to is not a topic.
     if len(words) > 2 and words[-2] == "يا":
         del words[-2:]
-    return " ".join(words) in _GREETINGS
+    return " ".join(words)
 
 
 def match_topic(topic: str, topics: list[Topic]) -> Topic | None:

@@ -421,6 +421,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "أهلًا بك! اكتب اسم موضوع مثل «سوريا» أو «النفط» وسأبحث لك في الأخبار، أو أرسل /help.",
         "en": "Hello! Type a topic such as «Syria» or «oil» and I will search the news, or send /help.",
     },
+    "thanks": {
+        "ar": "العفو! اكتب أي موضوع متى شئت وسأبحث لك في الأخبار.",
+        "en": "You're welcome! Type any topic whenever you like and I will search the news.",
+    },
     # /language without a language: the choice, the current one marked on its button.
     "language_choose": {
         "ar": "اختر اللغة التي أكلمك بها:",
