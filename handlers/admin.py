@@ -56,7 +56,7 @@ from bot.admin.feeds import (
     resume_feed,
 )
 from bot.admin.opml import MAX_OPML_BYTES, OpmlError, OpmlFeed, export_opml, parse_opml
-from bot.admin.queries import feed_detail, list_feeds
+from bot.admin.queries import FeedRow, feed_detail, list_feeds
 from bot.clock import as_utc, utcnow
 from bot.config import parse_duration
 from bot.db.models import Feed, Subscriber
@@ -127,6 +127,10 @@ def _rtl(message: str, lang: str) -> str:
         return message
     lines = []
     for line in message.split("\n"):
+        if line.startswith("<pre>"):
+            # Technical detail in English (`_technical`): laid out left to right, as it is written.
+            lines.append(line)
+            continue
         visible = html.unescape(_TAG.sub("", line)).lstrip()
         # Telegram takes a paragraph's direction from its first letter (digits and symbols are weak).
         letter = _LETTER.search(visible)
@@ -386,7 +390,7 @@ def _render_add(result: AddFeedResult, lang: str, svc: Services, *, typed: str) 
                     lang,
                     "added_malformed",
                     entries=number(result.entries, lang),
-                    detail=_e(clip(result.malformed, 200)),
+                    detail=_technical(result.malformed, lang, limit=200),
                 )
             )
         return "\n\n".join(lines)
@@ -400,8 +404,14 @@ def _render_add(result: AddFeedResult, lang: str, svc: Services, *, typed: str) 
         )
     if result.code == "duplicate_name":
         return _t(lang, "add_duplicate_name", name=_e(result.existing), id=result.feed_id)
-    if result.code in ("not_feed", "empty"):
-        return _t(lang, f"add_{result.code}")
+    if result.code == "empty":
+        return _t(lang, "add_empty")
+    if result.code == "not_feed":
+        message = _t(lang, "add_not_feed", reason=_e(_not_feed_words(result.detail, lang)))
+        if _is_html_page(result.detail, lang):  # the words say it all
+            return message
+        # A broken document: where the parser stopped is what the admin tells the outlet.
+        return message + "\n" + _technical(result.detail, lang)
     link = _e(result.url or "")
     if result.code == "discovered_not_feed":
         detail = f"{link}\n{fetch_error_html(result.reason, lang)}" if result.reason else link
@@ -418,6 +428,25 @@ def _render_add(result: AddFeedResult, lang: str, svc: Services, *, typed: str) 
     if discovered:
         return _t(lang, "add_discovered_failed", reason=_e(said), link=link)
     return _t(lang, "add_fetch_failed", reason=_e(said))
+
+
+def _not_feed_words(reason: str, lang: str) -> str:
+    """Why a fetched link gave no feed, in the words /feed, the import report and the alert use; for
+    an HTML page (/addfeed and an import look for a feed link in it first) that it names none."""
+    said = fetch_error_text(reason, lang) or text(FETCH_ERRORS, "unknown", lang)
+    return said + _t(lang, "no_feed_link") if _is_html_page(reason, lang) else said
+
+
+def _is_html_page(reason: str, lang: str) -> bool:
+    return fetch_error_text(reason, lang) == text(FETCH_ERRORS, "html_page", lang)
+
+
+def _technical(detail: str, lang: str, *, limit: int = 500) -> str:
+    """The fetcher's or the parser's own reason (English) as a block of its own under a label, not
+    a phrase of the reply: in an Arabic reply, English text laid out right to left among Arabic
+    words reads garbled (its punctuation and parentheses move), and is no sentence of it."""
+    block = f"<pre><code>{_e(clip(detail, limit))}</code></pre>"
+    return _t(lang, "technical_detail", detail=block)
 
 
 # -- /removefeed /pausefeed /resumefeed ---------------------------------------------------------
@@ -553,12 +582,16 @@ async def _feeds_page(
                 status=_status(row.status, row.consecutive_errors, row.last_success_at is None, lang),
                 last_success=_when(row.last_success_at, tz, lang),
                 errors=number(row.consecutive_errors, lang),
-                per_day=decimal(row.items_per_day, lang),
+                per_day=_per_day(row, lang),
                 subs=number(row.subscribers, lang),
             )
         )
     parts.append(_t(lang, "feeds_footer"))
     return _rtl("\n\n".join(parts), lang), _pager("feeds", result.page, result.pages, lang)
+
+
+def _per_day(row: FeedRow, lang: str) -> str:
+    return _t(lang, "per_day_new") if row.new else decimal(row.items_per_day, lang)
 
 
 def _pager(listing: str, page: int, pages: int, lang: str) -> InlineKeyboardMarkup | None:
@@ -619,7 +652,7 @@ async def feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             last_checked=_when(detail.last_checked_at, tz, lang, "not_yet"),
             last_success=_when(row.last_success_at, tz, lang),
             errors=number(row.consecutive_errors, lang),
-            per_day=decimal(row.items_per_day, lang),
+            per_day=_per_day(row, lang),
             subs=number(row.subscribers, lang),
             stories=number(detail.stories_total, lang),
         )
@@ -634,7 +667,7 @@ async def feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 "feed_last_error",
                 when=_when(detail.last_error_at, tz, lang, "not_yet"),
                 reason=_error_reason(detail.last_error, lang),
-                detail=_e(detail.last_error[:500]),
+                detail=_technical(detail.last_error, lang),
             )
         )
     else:
@@ -647,7 +680,7 @@ async def feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _error_reason(error: str, lang: str) -> str:
-    """The last error in words (the raw error is shown beside it, as code)."""
+    """The last error in words (the raw error is shown under them, as technical detail)."""
     return _e(fetch_error_text(error, lang) or text(FETCH_ERRORS, "unknown", lang))
 
 
@@ -835,12 +868,14 @@ async def opml_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 def _opml_refusal(exc: OpmlError, lang: str) -> str:
     """Why the file is refused, with the limit it passed (and for too many feeds, how many it has)."""
+    key = "opml_feed_file_link" if exc.code == "feed_file" and exc.link else f"opml_{exc.code}"
     reason = _t(
         lang,
-        f"opml_{exc.code}",
+        key,
         count=number(exc.count, lang),
         limit=number(exc.limit, lang),
         size=decimal(exc.limit / 1024 / 1024, lang),
+        link=_e(exc.link),
     )
     return _t(lang, "import_bad_file", reason=reason)
 
@@ -912,6 +947,8 @@ def _import_reason(result: AddFeedResult, lang: str) -> str:
         return _t(lang, "import_why_discovered", link=_e(clip(result.url or "", 100)))
     if code == "invalid_url":
         return _t(lang, "import_why_invalid")
+    if code == "not_feed":
+        return _e(_not_feed_words(result.detail, lang))
     # A fetch or a parse that failed: in the words /addfeed, /feed and the admins' alert use.
     said = fetch_error_text(result.detail, lang)
     if said is not None or not result.detail:
@@ -967,13 +1004,14 @@ def _import_progress(started: Message, lang: str) -> Callable[[int, int], Awaita
 
 async def _document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An .opml/.xml file: an import when an admin sends it. In a group, a member sharing some XML
-    file sent no command: answering "admins only" there is noise, so it is left alone."""
+    file sent no command: answering "admins only" there is noise, so it is left alone. In private
+    the sender is told that importing a file is for admins (not "this command": they sent none)."""
     chat, user = update.effective_chat, update.effective_user
-    if (
-        chat is not None
-        and chat.type != "private"
-        and not services(context).is_admin(user.id if user else None)
-    ):
+    if not services(context).is_admin(user.id if user else None):
+        if (chat is None or chat.type == "private") and update.effective_message is not None:
+            log.info("refused an OPML file from non-admin %s", user.id if user else None)
+            lang = language_for(user.language_code if user else None)
+            await update.effective_message.reply_text(_t(lang, "refused_file"))
         return
     await opml_document(update, context)
 
@@ -1018,10 +1056,11 @@ def _describe_entry(entry: audit.AuditEntry, tz: str, lang: str) -> str:
         details.append(
             _t(
                 lang,
-                "audit_import",
+                "audit_import_skipped" if data.get("skipped") else "audit_import",
                 added=number(data.get("added", 0), lang),
                 duplicates=number(data.get("duplicates", 0), lang),
                 refused=number(data.get("refused", 0), lang),
+                skipped=number(data.get("skipped", 0), lang),
             )
         )
     if "feeds" in data:

@@ -7,6 +7,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "عذرًا، هذا الأمر للمشرفين فقط.",
         "en": "Sorry, this command is for admins only.",
     },
+    # A file sent by someone who is not an admin: it was no command.
+    "refused_file": {
+        "ar": "عذرًا، استيراد ملفات المصادر للمشرفين فقط.",
+        "en": "Sorry, only admins can import feed lists.",
+    },
+    # The fetcher's or the parser's own reason (English), set apart below the words for it: what
+    # an admin quotes to the outlet or looks up, not a sentence of the reply.
+    "technical_detail": {
+        "ar": "التفاصيل التقنية:\n{detail}",
+        "en": "Technical detail:\n{detail}",
+    },
     # /addfeed
     "addfeed_usage": {
         "ar": "أرسل الأمر مع رابط الخلاصة أو رابط الموقع:\n"
@@ -50,9 +61,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "⚠️ تعذّر جلب الرابط، والسبب:\n{detail}",
         "en": "⚠️ Could not reach the link: {detail}",
     },
+    # Fetched, but no feed could be read from it: {reason} in the words an import report uses.
     "add_not_feed": {
-        "ar": "⚠️ هذا الرابط ليس خلاصة أخبار، ولا تشير الصفحة إلى أي خلاصة.",
-        "en": "⚠️ That link is not a news feed, and the page does not point to one.",
+        "ar": "⚠️ لم يُضف المصدر: {reason}.",
+        "en": "⚠️ Not added: {reason}.",
+    },
+    # After the words for an HTML page, when /addfeed (or an import) found no feed link in it.
+    "no_feed_link": {
+        "ar": "، ولا تشير الصفحة إلى أي خلاصة",
+        "en": ", and the page does not point to one",
     },
     "add_empty": {
         "ar": "⚠️ ردّ الخادم على هذا الرابط بصفحة فارغة: لا أخبار فيها ولا رابط خلاصة. جرّب لاحقًا أو تحقق من الرابط.",
@@ -74,9 +91,9 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "added_malformed": {
         "ar": "تنبيه: مستند الخلاصة غير سليم البنية، وعدد ما قُرئ منه من عناصر: {entries}، "
-        "وقد تفوت البوتَ بعضُ أخباره.\n<code>{detail}</code>",
+        "وقد تفوت البوتَ بعضُ أخباره.\n{detail}",
         "en": "Note: the feed's document is malformed; {entries} {entries:item was|items were} read from it, "
-        "and some of its stories may be missed.\n<code>{detail}</code>",
+        "and some of its stories may be missed.\n{detail}",
     },
     "add_duplicate_url": {
         "ar": "ℹ️ هذا المصدر موجود من قبل: <b>{existing}</b> (رقم {id}).",
@@ -130,8 +147,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "Remove it from config.toml to drop it for good, or pause it with /pausefeed.",
     },
     "paused": {
-        "ar": "⏸ أُوقف المصدر <b>{name}</b> (رقم {id}). يبقى موقوفًا حتى بعد إعادة التشغيل إلى أن تستأنفه بالأمر /resumefeed.",
-        "en": "⏸ Paused <b>{name}</b> (#{id}). It stays paused across restarts until you /resumefeed it.",
+        "ar": "⏸ أُوقف المصدر <b>{name}</b> (رقم {id}). يبقى موقوفًا حتى بعد إعادة التشغيل إلى أن تستأنفه بالأمر: /resumefeed {id}",
+        "en": "⏸ Paused <b>{name}</b> (#{id}). It stays paused across restarts until you resume it: /resumefeed {id}",
     },
     "already_paused": {
         "ar": "ℹ️ المصدر <b>{name}</b> (رقم {id}) موقوف من قبل.",
@@ -194,9 +211,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "Items/day: {per_day} · subscribers: {subs} · stories stored: {stories}",
     },
     "feed_last_error": {
-        "ar": "آخر خطأ ({when}): {reason}\n<code>{detail}</code>",
-        "en": "Last error ({when}): {reason}\n<code>{detail}</code>",
+        "ar": "آخر خطأ ({when}): {reason}\n{detail}",
+        "en": "Last error ({when}): {reason}\n{detail}",
     },
+    # Items per day before a day of history: a figure from a few hours would be a guess.
+    "per_day_new": {"ar": "جديد", "en": "new"},
     "feed_no_error": {"ar": "لا أخطاء مسجلة.", "en": "No error recorded."},
     "feed_latest": {"ar": "أحدث القصص:", "en": "Latest stories:"},
     "not_yet": {"ar": "لم يُفحص بعد", "en": "not yet"},
@@ -279,6 +298,15 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "opml_not_xml": {"ar": "ليس ملفًا صالحًا لقائمة مصادر.", "en": "it is not a valid OPML/XML file."},
     "opml_not_opml": {"ar": "ليس ملف قائمة مصادر.", "en": "it is not an OPML file."},
+    # An RSS/Atom document sent as a file: the admin meant to add that feed.
+    "opml_feed_file": {
+        "ar": "ليس ملف قائمة مصادر، بل يبدو خلاصة أخبار. لإضافة خلاصة أرسل رابطها مع الأمر /addfeed.",
+        "en": "it is not an OPML file but looks like a news feed. To add a feed, send its link with /addfeed.",
+    },
+    "opml_feed_file_link": {
+        "ar": "ليس ملف قائمة مصادر، بل يبدو خلاصة أخبار. لإضافتها أرسل:\n/addfeed {link}",
+        "en": "it is not an OPML file but looks like a news feed. To add it, send:\n/addfeed {link}",
+    },
     "opml_no_feeds": {"ar": "لا يذكر أي مصدر.", "en": "it lists no feed."},
     "opml_too_large": {
         "ar": "حجمه أكبر من المسموح، والحد الأقصى: {size} ميغابايت.",
@@ -353,6 +381,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "audit_import": {
         "ar": "أُضيف {added}، ومكرر {duplicates}، ورُفض {refused}",
         "en": "{added} added, {duplicates} {duplicates:duplicate|duplicates}, {refused} refused",
+    },
+    # As the import's own report counts them: entries skipped unchecked are listed too.
+    "audit_import_skipped": {
+        "ar": "أُضيف {added}، ومكرر {duplicates}، ورُفض {refused}، وتُرك دون فحص {skipped}",
+        "en": "{added} added, {duplicates} {duplicates:duplicate|duplicates}, {refused} refused, "
+        "{skipped} skipped unchecked",
     },
     "audit_recipients": {"ar": "عدد المستلمين: {count}", "en": "to {count} {count:subscriber|subscribers}"},
     "audit_feeds": {"ar": "عدد المصادر: {count}", "en": "{count} {count:feed|feeds}"},

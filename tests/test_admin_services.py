@@ -246,7 +246,9 @@ async def test_feed_listing_shows_health_usage_and_the_last_error(db: Database) 
     page = await list_feeds(db, page=0, per_page=5)
     assert (page.total, page.pages, len(page.rows)) == (12, 3, 5)
     row = page.rows[0]
-    assert (row.consecutive_errors, row.items_per_day, row.subscribers) == (3, 2.0, 1)
+    # Added just now, its 14 items all from today: under a day of history, so "new", and the count
+    # so far rather than 14 spread over the whole week.
+    assert (row.consecutive_errors, row.items_per_day, row.new, row.subscribers) == (3, 14.0, True, 1)
     last = await list_feeds(db, page=99, per_page=5)
     assert last.page == 2 and [r.id for r in last.rows] == [11, 12]
 

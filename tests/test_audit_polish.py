@@ -147,13 +147,13 @@ async def test_an_admins_opml_upload_is_still_imported_not_answered_with_the_hin
     assert len(fake_telegram.sent_messages(ADMIN_ID)) == 2  # the import's answer and /help's, no hint
 
 
-async def test_a_non_admins_opml_upload_is_still_refused_as_an_admin_command(
+async def test_a_non_admins_opml_upload_is_refused_as_an_admin_file(
     bot: Any, fake_telegram: FakeTelegram
 ) -> None:
     async with bot:
         await fake_telegram.document(USER_ID, "feeds.opml", b"<opml/>")
         [reply] = await fake_telegram.wait_for_messages(USER_ID, count=1, timeout=10)
-    assert reply["plain_text"] == "عذرًا، هذا الأمر للمشرفين فقط."
+    assert reply["plain_text"] == "عذرًا، استيراد ملفات المصادر للمشرفين فقط."
 
 
 @pytest.mark.parametrize("kind", ["photo", "sticker"])

@@ -15,6 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from email.utils import format_datetime
+from urllib.parse import urlsplit
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
@@ -36,14 +37,16 @@ _TRUE = frozenset({"true", "1", "yes"})
 
 class OpmlError(Exception):
     """An unusable OPML file. `code` is for translated messages, `reason` for logs and the CLI;
-    `count` and `limit` say by how much a limit was passed (bytes for too_large, feeds for too_many)."""
+    `count` and `limit` say by how much a limit was passed (bytes for too_large, feeds for too_many);
+    `link`, for a feed sent instead of a list (feed_file), the address it gives for itself, if any."""
 
-    def __init__(self, code: str, reason: str, *, count: int = 0, limit: int = 0) -> None:
+    def __init__(self, code: str, reason: str, *, count: int = 0, limit: int = 0, link: str = "") -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
         self.count = count
         self.limit = limit
+        self.link = link
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,13 @@ def parse_opml(data: bytes) -> list[OpmlFeed]:
         root = fromstring(_as_utf8(data))
     except (ET.ParseError, DefusedXmlException, ValueError) as exc:
         raise OpmlError("not_xml", f"not an XML file: {exc}") from None
+    if _local(root.tag) in _FEED_ROOTS:
+        # An RSS/Atom document: the admin meant to add that feed, which /addfeed does by its link.
+        raise OpmlError(
+            "feed_file",
+            f"a news feed (<{_local(root.tag)}>), not an OPML file: add it with its link",
+            link=_self_link(root),
+        )
     if _local(root.tag) != "opml":
         raise OpmlError("not_opml", f"not an OPML file (root element is <{_local(root.tag)}>)")
     feeds = [entry for outline in root.iter() if (entry := _entry(outline)) is not None]
@@ -89,6 +99,28 @@ def parse_opml(data: bytes) -> list[OpmlFeed]:
             limit=MAX_OUTLINES,
         )
     return feeds
+
+
+# The root elements of RSS 2.0 / 0.9x, Atom and RSS 1.0 (RDF) documents.
+_FEED_ROOTS = frozenset({"rss", "feed", "rdf"})
+
+
+def _self_link(root: ET.Element) -> str:
+    """The http(s) address a feed document gives for itself (<atom:link rel="self">), or ""."""
+    for element in root.iter():
+        if _local(element.tag) == "link" and (element.get("rel") or "").strip().lower() == "self":
+            href = (element.get("href") or "").strip()
+            if _is_web(href):
+                return href
+    return ""
+
+
+def _is_web(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[oops": no address to write
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def _entry(outline: ET.Element) -> OpmlFeed | None:
@@ -136,7 +168,8 @@ def export_opml(feeds: list[Feed], *, title: str = "Akhbar feeds") -> bytes:
 
 def _outline_attributes(feed: Feed) -> dict[str, str]:
     attrs = {"type": "rss", "text": feed.name, "title": feed.name, "xmlUrl": feed.url}
-    if feed.site_url:
+    # A web page only: an Atom feed's <link> may be missing, and then its id ("urn:…") was stored.
+    if feed.site_url and _is_web(feed.site_url):
         attrs["htmlUrl"] = feed.site_url
     if feed.language:
         attrs["language"] = feed.language

@@ -17,6 +17,8 @@ from bot.db.models import Feed, Story, Subscriber, Subscription
 # "Items per day" is averaged over this window, by publication time: the first poll of a new feed
 # stores its whole backlog at once, which would inflate a count by fetch time.
 RATE_WINDOW_DAYS = 7
+# Less history than this and a feed's rate is not given (FeedRow.new): a few hours' items are no day.
+MIN_HISTORY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,9 @@ class FeedRow:
     consecutive_errors: int
     items_per_day: float
     subscribers: int
+    # Under a day of history (added today, its items all from today): `items_per_day` is then the
+    # count so far, a lower bound, and /feeds says "new" rather than a rate.
+    new: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,14 +116,18 @@ async def _rows(session: AsyncSession, feeds: list[Feed]) -> list[FeedRow]:
     if not feeds:
         return []
     ids = [f.id for f in feeds]
-    since = utcnow() - timedelta(days=RATE_WINDOW_DAYS)
-    counts = _pairs(
-        await session.execute(
-            select(Story.feed_id, func.count())
-            .where(Story.feed_id.in_(ids), Story.published_at >= since)
-            .group_by(Story.feed_id)
-        )
-    )
+    now = utcnow()
+    since = now - timedelta(days=RATE_WINDOW_DAYS)
+    recent = {
+        feed_id: (int(n), oldest)
+        for feed_id, n, oldest in (
+            await session.execute(
+                select(Story.feed_id, func.count(), func.min(Story.published_at))
+                .where(Story.feed_id.in_(ids), Story.published_at >= since)
+                .group_by(Story.feed_id)
+            )
+        ).all()
+    }
     subs = _pairs(
         await session.execute(
             select(Subscription.target, func.count())
@@ -131,20 +140,37 @@ async def _rows(session: AsyncSession, feeds: list[Feed]) -> list[FeedRow]:
             .group_by(Subscription.target)
         )
     )
-    return [
-        FeedRow(
-            id=f.id,
-            name=f.name,
-            url=f.url,
-            status=f.status,
-            origin=f.origin,
-            last_success_at=_utc(f.last_success_at),
-            consecutive_errors=f.consecutive_errors or 0,
-            items_per_day=round(int(counts.get(f.id, 0)) / RATE_WINDOW_DAYS, 1),
-            subscribers=int(subs.get(str(f.id), 0)),
+    rows = []
+    for f in feeds:
+        count, oldest = recent.get(f.id, (0, None))
+        history = _history(f, oldest, since, now)
+        days = max(history, MIN_HISTORY).total_seconds() / 86400
+        rows.append(
+            FeedRow(
+                id=f.id,
+                name=f.name,
+                url=f.url,
+                status=f.status,
+                origin=f.origin,
+                last_success_at=_utc(f.last_success_at),
+                consecutive_errors=f.consecutive_errors or 0,
+                items_per_day=round(count / days, 1),
+                subscribers=int(subs.get(str(f.id), 0)),
+                new=history < MIN_HISTORY,
+            )
         )
-        for f in feeds
-    ]
+    return rows
+
+
+def _history(feed: Feed, oldest: datetime | None, since: datetime, now: datetime) -> timedelta:
+    """How much of the rate window the feed's items were seen for: since it was added, or since its
+    oldest item in the window when the first poll brought a backlog (a feed added an hour ago whose
+    items span three days has three days of history). Dividing a new feed's count by the whole
+    window understated its rate up to sevenfold."""
+    start = _utc(feed.created_at) or since
+    if oldest is not None:
+        start = min(start, as_utc(oldest))
+    return now - max(start, since)
 
 
 def _pairs(result: Any) -> dict[Any, int]:
