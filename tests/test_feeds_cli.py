@@ -99,6 +99,8 @@ def test_add_list_pause_resume_remove(
         "ID", "NAME", "STATUS", "LAST", "SUCCESS", "ERRORS", "ITEMS/DAY", "SUBSCRIBERS", "ORIGIN"
     ]  # fmt: skip
     assert "مصدر الطرفية" in out and "never" in out
+    # Added a moment ago: its items per day are not known yet (not its count spread over a week).
+    assert out.splitlines()[1].split()[-3] == "new"
 
     assert main(["--config", cfg, "feeds", "pause", "1"]) == 0
     assert _stored(tmp_path)[0][2] == "paused"

@@ -250,7 +250,7 @@ def _table(rows: list[FeedRow]) -> str:
             r.status,
             r.last_success_at.strftime("%Y-%m-%d %H:%M") if r.last_success_at else "never",
             str(r.consecutive_errors),
-            f"{r.items_per_day:g}",
+            "new" if r.new else f"{r.items_per_day:g}",
             str(r.subscribers),
             r.origin,
         )
