@@ -70,12 +70,12 @@ async def test_an_admin_who_never_sent_start_gets_alerts_in_the_language_of_thei
         bot_factory, fake_telegram, feed_server, lang
     )
     if lang == "en":
-        assert alert.startswith("⚠️ Admin alert\n⚠️ Feed “Sky News” (#1) was paused after 2 failures")
+        assert alert.startswith("⚠️ Admin alert\nFeed “Sky News” (#1) was paused after 2 failures")
         assert "Last error: HTTP 404 Not Found" in alert and "/resumefeed 1" in alert
         assert not ARABIC.search(alert), alert
         assert "Subscribers: 0 active" in stats
     else:
-        assert alert.startswith("⚠️ تنبيه للمشرفين\n⚠️ أُوقف المصدر «Sky News» (رقم 1)")
+        assert alert.startswith("⚠️ تنبيه للمشرفين\nأُوقف المصدر «Sky News» (رقم 1)")
         assert "آخر خطأ: ردّ الخادم برمز الخطأ 404" in alert
         assert "المشتركون النشطون: ٠" in stats
     # Remembering the admin's language made them no reader: no row, so no stories and no count.

@@ -209,13 +209,13 @@ def paused_alert_texts(
         since_ar = f"آخر جلب ناجح: {local_time(last_success, lang='ar', tz=tz, now=now)}."
         since_en = f"Last successful fetch: {local_time(last_success, lang='en', tz=tz, now=now)}."
     text_ar = (
-        f"⚠️ أُوقف المصدر «{safe}» (رقم {feed_id}) {after_ar}.\n"
+        f"أُوقف المصدر «{safe}» (رقم {feed_id}) {after_ar}.\n"
         f"آخر خطأ: {html.escape(error_text_ar(reason))}\n"
         f"{since_ar}\n"
         f"لن تُجلب أخباره حتى يُستأنف: /resumefeed {feed_id}"
     )
     text_en = (
-        f"⚠️ Feed “{safe}” (#{feed_id}) was paused {after_en}.\n"
+        f"Feed “{safe}” (#{feed_id}) was paused {after_en}.\n"
         f"Last error: {html.escape(reason)}\n"
         f"{since_en}\n"
         f"It will not be polled until resumed: /resumefeed {feed_id}"
