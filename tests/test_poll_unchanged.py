@@ -155,3 +155,30 @@ async def test_a_connection_the_server_closed_while_idle_is_not_reused(
         again = await fetcher.fetch(url, etag='"v1"')
     assert again.not_modified
     assert len(peers) == 2 and peers[0] != peers[1]  # a new connection for the second poll
+
+
+async def test_an_etag_outside_ascii_is_sent_back_as_the_server_sent_it(
+    config_factory: Callable[..., Config],
+) -> None:
+    """A server whose ETag has a byte outside ASCII (a stray «é», Arabic in UTF-8): the second
+    poll failed with an encoding error, and so did every poll after it."""
+    sent = ['"r\xe9v-1"'.encode("latin-1"), '"نسخة-2"'.encode()]
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if "if-none-match" in request.headers:
+            return httpx.Response(304)
+        etag = sent[0] if request.url.path == "/latin" else sent[1]
+        return httpx.Response(200, content=b"<rss/>", headers=[(b"ETag", etag)])
+
+    async with Fetcher(config_factory().fetch, transport=httpx.MockTransport(handler)) as fetcher:
+        for path in ("/latin", "/arabic"):
+            first = await fetcher.fetch(f"http://feeds.example{path}")
+            again = await fetcher.fetch(f"http://feeds.example{path}", etag=first.etag)
+            assert again.not_modified
+        # A validator an earlier release stored from httpx's UTF-8 reading: a plain GET, no error.
+        plain = await fetcher.fetch("http://feeds.example/arabic", etag='"نسخة-2"')
+        assert plain.status == 200
+    conditional = [r.headers.raw for r in seen if "if-none-match" in r.headers]
+    assert [{k.lower(): v for k, v in raw}[b"if-none-match"] for raw in conditional] == sent

@@ -435,11 +435,11 @@ class Fetcher:
     async def _fetch(
         self, url: str, *, etag: str | None, last_modified: str | None, accept: str
     ) -> FetchResult:
-        headers = {"Accept": _ACCEPT[accept]}  # over the defaults in self._headers
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
+        headers: dict[str, str | bytes] = {"Accept": _ACCEPT[accept]}  # over the defaults in self._headers
+        for name, value in (("If-None-Match", etag), ("If-Modified-Since", last_modified)):
+            sent = _validator_out(value)
+            if sent:
+                headers[name] = sent
         seen = [url]
         current = url
         permanent: str | None = None
@@ -474,8 +474,8 @@ class Fetcher:
                         continue
                     result_headers = {k.lower(): v for k, v in response.headers.items()}
                     result_headers["content-location"] = current
-                    new_etag = response.headers.get("etag")
-                    new_modified = response.headers.get("last-modified")
+                    new_etag = _validator_in(response, b"etag")
+                    new_modified = _validator_in(response, b"last-modified")
                     if response.status_code == 304:
                         await _drain(response)
                         return FetchResult(
@@ -510,13 +510,14 @@ class Fetcher:
                 finally:
                     await response.aclose()
 
-    async def _send(self, url: str, headers: dict[str, str]) -> httpx.Response:
+    async def _send(self, url: str, headers: dict[str, str | bytes]) -> httpx.Response:
         """GET url, the response's body not read yet: what httpx.AsyncClient.send(stream=True)
         does for this Fetcher's settings."""
         if self._closed:
             raise RuntimeError("Cannot send a request, as the fetcher has been closed.")
         merged = self._headers.copy()
-        merged.update(headers)
+        # As bytes: a validator outside ASCII is the server's own bytes (`_validator_out`).
+        merged.update({k.encode(): v if isinstance(v, bytes) else v.encode() for k, v in headers.items()})
         request = httpx.Request("GET", _url(url), headers=merged, extensions={"timeout": self._timeout})
         if self._cookies:
             self._cookies.set_cookie_header(request)
@@ -547,6 +548,29 @@ class Fetcher:
                 raise FetchError(f"body larger than {_size(limit)}")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _validator_in(response: httpx.Response, name: bytes) -> str | None:
+    """An ETag or Last-Modified as the server sent its bytes, read one byte a letter (Latin-1), so
+    that `_validator_out` gives the server back exactly what it sent. httpx's own reading guesses
+    the encoding (UTF-8 first), and an ETag in Arabic or with a stray é then could not be sent
+    back at all: every later poll failed."""
+    for key, value in response.headers.raw:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _validator_out(value: str | None) -> str | bytes | None:
+    """A stored validator as a request header: plain ASCII as it is, otherwise its bytes
+    (`_validator_in`). One stored by an earlier release from httpx's UTF-8 reading (letters
+    Latin-1 cannot hold) is not sent: the poll is then an unconditional GET, never a failure."""
+    if not value or value.isascii():
+        return value or None
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return None
 
 
 @functools.lru_cache(maxsize=4096)
