@@ -49,7 +49,7 @@ _DROP_TAGS = frozenset(
 _FURNITURE_LINE = re.compile(
     r"^(?:"
     r"شارك(?: القصه| الخبر| المقال| هذا المقال| علي .{1,20})?|مشاركه|شارك عبر.*|"
-    r"تابع(?:نا| القراءه)?(?: علي .{1,30})?|تابعونا(?: علي .{1,30})?|"
+    r"تابع(?:نا| القراءه)?(?: علي .{1,30})?|تابعو(?:نا|ا)(?: علي .{1,30})?|"
     r"اقرا (?:ايضا|المزيد|كذلك)\s*:?|المزيد\s*:?|للمزيد\s*:?|"
     r"اغلاق|close|share|print|طباعه|تعليقات|اضف تعليق|"
     r"(?:مصدر|حقوق) الصوره.*|image (?:source|caption|copyright).*|getty images|"
@@ -81,6 +81,35 @@ _DATELINE = re.compile(
     r"^[^.!?؟\n]{0,60}\((?:CNN|AFP|Reuters|AP|رويترز|أ ف ب|أ\.ف\.ب|د ب أ|الأناضول)\)\s*[-–—]+\s*(?=\S)"
 )
 _SOURCES_HEADER = re.compile(r"^(?:المصادر|المصدر|مصادر)\s*:?\s*$")
+# A bare "اقرأ أيضا" / "شاهد أيضا" line heads the linked headlines that follow it (BBC: 28 in ANT),
+# and a linked headline may end with a full stop, so the headline filter alone lets it through.
+_RELATED_HEADER = re.compile(r"^(?:اقرا|شاهد) (?:ايضا|كذلك)\s*:?\s*$")
+_RELATED_MAX_WORDS = 20
+# An outlet's byline inside the lead: "دبي - العربية.نت: أعلن …"; like the dateline, the card names
+# the outlet.
+_BYLINE = re.compile(
+    r"^[^.!?؟\n:،]{2,30}?\s[-–—]\s*(?:العربية\.نت|العربية نت|سكاي نيوز عربية|فرانس ?24|بي بي سي)\s*[:\-–—]\s*(?=\S)"
+)
+# A promo sentence in a paragraph: France 24's "تابعوا المباراة مباشرة على موقع فرانس24." (62 in
+# ANT), Sky News' "تابعوا على موقع وتطبيق …", CNN's "شاهد هذا الفيديو ضمن سلسلة CNN التي نعرضها على
+# موقعنا …", "… تابعونا على تويتر @…". Only the imperative opening a sentence: "وتابعوا" is "and they
+# went on", "الذين تابعوا المباراة" and "شاهد عيان" are news. Promos close their paragraph, so the
+# rest of the line goes with them.
+_PROMO = re.compile(
+    r"(?:^|(?<=[.!?؟…\"'»”])\s)\s*(?:تابعوا [^.!?؟\n]*?"
+    r"(?:موقع|مواقع|قنا[ةت]|مباشر|بث|تطبيق|حساب|تويتر|فيسبوك|تلغرام|تلجرام|يوتيوب|[إا]نستغرام|التواصل|@)"
+    r"|شاهدو?ا? [^.!?؟\n]*?فيديو[^.!?؟\n]*?(?:سلسلة|موقعنا)"
+    r"|[^.!?؟\n]{0,60}\bتابعونا\b).*$"
+)
+# A line that ends with an account handle ("حساب القناة على تويتر: @SkyNewsArabia") is a follow link.
+_HANDLE_END = re.compile(r"@[A-Za-z0-9_]{2,}\W*$")
+_HANDLE_LINE_MAX_WORDS = 12
+# "لمتابعة المباراة على الحواسيب اللوحية، اضغط هنا..." after France 24's match promos.
+_CLICK_HERE = re.compile(r"(?:اضغط|انقر) هنا")
+# List markup at the head of a line ("- تعلن المفوضية …", "• شراكة بين …"): the dash is not part of
+# the sentence, as an <li> is not.
+_LIST_MARKS = "-–•*·"
+_LIST_MARK = re.compile(r"^[-–•*·]\s+(?=\S)")
 # Disclaimers and credits, furniture when they make up a short line.
 _DISCLAIMER = re.compile(
     r"لا (?:يعكس|تعكس|يعبر|تعبر) بالضروره|تمثل راي كاتبها|تمثل راي كتابها|حقوق النشر محفوظه|"
@@ -217,10 +246,13 @@ def clean_paragraphs(text_or_html: str, title: str | None = None) -> tuple[list[
         text = _ENTITY.sub(lambda m: html.unescape(m.group()), text)
     lines = [_tidy(line) for line in _INVISIBLE.sub("", text).splitlines()]
     lines = [_DATELINE.sub("", line) if "(" in line[:80] else line for line in lines]
+    lines = [_BYLINE.sub("", line) if " - " in line[:40] or "–" in line[:40] else line for line in lines]
+    lines = [_PROMO.sub("", line).rstrip() if "تابع" in line or "شاهد" in line else line for line in lines]
     lines = unwrap([line for line in lines if line])
     if title is None:
         title = _repeated_headline(lines)
-    return remove_furniture(lines, title), title
+    body = remove_furniture(lines, title)
+    return [_LIST_MARK.sub("", line) if line[0] in _LIST_MARKS else line for line in body], title
 
 
 def _repeated_headline(lines: list[str]) -> str | None:
@@ -283,6 +315,7 @@ def remove_furniture(lines: list[str], title: str | None = None) -> list[str]:
     title_tokens = tokens(title) if title else []
     keep = [True] * len(lines)
     in_sources = False
+    in_related = False
     seen: set[str] = set()
     # A headline repeated near the top (the page's title printed twice) is the title.
     repeated = {n for n in norms[:6] if norms[:6].count(n) > 1 and not _FINAL.search(n)}
@@ -295,8 +328,16 @@ def remove_furniture(lines: list[str], title: str | None = None) -> list[str]:
                 keep[i] = False
                 continue
             in_sources = False
+        if in_related:
+            if len(toks) <= _RELATED_MAX_WORDS and not (norm.startswith("و") and _FINAL.search(line)):
+                keep[i] = False
+                continue
+            in_related = False
         if _SOURCES_HEADER.match(norm):
             in_sources = True
+            keep[i] = False
+        elif _RELATED_HEADER.match(norm):
+            in_related = True
             keep[i] = False
         elif (
             not toks
@@ -306,6 +347,9 @@ def remove_furniture(lines: list[str], title: str | None = None) -> list[str]:
             or _CAPTION.search(norm)
             or (len(toks) <= 40 and _DISCLAIMER.search(norm))
             or _is_date_line(toks)
+            or (
+                len(toks) <= _HANDLE_LINE_MAX_WORDS and (_HANDLE_END.search(line) or _CLICK_HERE.search(norm))
+            )
             or _is_credit(toks, line)
             or norm in repeated
             or (title_tokens and _is_title(toks, title_tokens))

@@ -43,6 +43,42 @@ _DEPENDENT_START = frozenset(
         وهم هو هي هم فيما بينما كما أما وأما لذلك ولذلك بذلك وبذلك وعليه"""
     )
 )
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+# A speech verb opening a sentence and followed at once by the quote ("وقال: «…»", "وأضاف "…"",
+# "وتابع قائلا …") names no speaker: the sentence before it does. Not "وقال إن …" / "وأضاف أن …":
+# reported speech reads whole more often, and EASC's annotators took it alone (only the soft
+# `dependent` penalty applies to it). Likewise "في وقت …"
+# ("while … did", not "في وقت سابق" nor "في وقت يتأهب فيه …، توعد …", whose main clause follows) and
+# "ما أدى …" / "مما أدى …" ("which led to …") continue the sentence before them. «وقالت "وفا" إن …»
+# names its speaker in quotes. Such a sentence is taken only with the one before it. Normalised forms.
+_SPEECH_VERBS = _words(
+    "قال قالت اضاف اضافت تابع تابعت اوضح اوضحت اشار اشارت اكد اكدت ذكر ذكرت لفت لفتت اختتم اختتمت "
+    "شدد شددت استطرد استطردت استدرك استدركت زاد زادت مضي مضت اعتبر اعتبرت كشف كشفت بين بينت"
+)
+_LEANS_ON_PREVIOUS = re.compile(
+    r"^[وف]?(?:(?:" + "|".join(_SPEECH_VERBS) + r")"
+    r"(?:\s*:|\s*[\"«“](?![^\"«»“”]{1,30}[\"»”]\s*(?:ان|انه|انها|في|عن)\s)"
+    r"|\s+(?:قائلا|قائله|بالقول)(?=\s|$|[:،,]))"
+    r"|في وقت (?!سابق|لاحق|مبكر|متاخر|قصير|قياسي|واحد|مضي|ما\b|من\b|كان|[يت])|م?ما ادي\b)"
+)
+_LEANS_FIRST_WORDS = frozenset(w for v in _SPEECH_VERBS for w in (v, "و" + v, "ف" + v)) | {"في", "ما", "مما"}
+# Conjunctions written as words of their own (see _conjunction for و and ف).
+_CONJUNCTIONS = frozenset(tokens("لكن ثم كما أما بينما فيما إلا غير بيد حيث إذ أو أم بل حتى كذلك أيضا"))
+_OPENING_MARKS = "\"«“'( "
+# Words that begin with a root و, not with the conjunction (normalised): roots whose feminine
+# perfect is four letters (وصلت، وقعت), and nouns longer than a root.
+_WAW_ROOTS = frozenset(
+    _words("وصف وقع وجد وعد ورد وقف وضع وصل ولد وجه وفد وقت وسط وزن وثق ورث وكل وفق وفر ودع")
+)
+_WAW_NOUNS = tuple(_words("وزير وزرا وزار وكال واشنطن ولاي وحد وثيق وطن وسيل وسائل وظيف وقود وكيل وكلا"))
+# "لكن السؤال الذي نود مناقشته هنا، هو: هل …؟" announces the question the story answers: a teaser,
+# however long.
+_TEASER_QUESTION = re.compile(r"^(?:\S+\s){0,2}السءال\b.{0,120}?\sهو\s*:")
 SHORT_WORDS = 8
 _TERM_TABLE_MAX = 500_000
 
@@ -90,6 +126,9 @@ class Model:
     # A sentence of fewer words than this ("دفاع جديد.", "• صانع الأغاني.", "وقال ترامب \"سنرى\".")
     # is a fragment of a list or a rhetorical beat: never taken after the first sentence. 0: off.
     fragment_words: int = 0
+    # The duplicate threshold for a sentence that opens a paragraph after the first without a
+    # conjunction (a second lead restating the first in other words). 0: `duplicate` for all.
+    restatement: float = 0.0
 
     @classmethod
     def load(cls, path: Path = _MODEL_FILE) -> Model:
@@ -106,6 +145,7 @@ class Model:
             duplicate=float(data.get("duplicate", 0.0)),
             teaser_words=int(data.get("teaser_words", 0)),
             fragment_words=int(data.get("fragment_words", 0)),
+            restatement=float(data.get("restatement", 0.0)),
         )
 
     def vector(self) -> np.ndarray:
@@ -126,6 +166,10 @@ class Analysis:
     words: list[int]  # word counts (normalised tokens), as a word budget counts them
     features: np.ndarray  # sentences × FEATURES
     similarity: np.ndarray  # sentences × sentences cosine, zero diagonal
+    # Reading rules for selection (see select); None: worked out from `sentences` when needed.
+    leans_back: np.ndarray | None = None  # needs the sentence before it (a quote without its speaker)
+    teaser: np.ndarray | None = None  # announces a question ("السؤال الذي … هو: …؟")
+    opener: np.ndarray | None = None  # opens a paragraph after the first, without a conjunction
 
 
 def terms(text: str, stemmer_name: str = "light") -> list[str]:
@@ -162,7 +206,8 @@ def analyse(
     term_of = _term_table(stemmer_name)
     if len(term_of) > _TERM_TABLE_MAX:
         term_of.clear()  # a long-running bot meets new words for ever; memory stays bounded
-    toks = [_TOKEN.findall(normalize(s)) for s in sentences]
+    normed = [normalize(s) for s in sentences]
+    toks = [_TOKEN.findall(s) for s in normed]
 
     vocab: dict[str, int] = {}
     cells: list[int] = []  # row * width + column, one entry per term occurrence; width set below
@@ -228,7 +273,62 @@ def analyse(
             row_f[F["bare_quote"]] = 1.0 if share > 0.5 and _OPENING_QUOTE.match(s) else 0.0
         row_f[F["dependent"]] = 1.0 if toks[i] and toks[i][0] in _DEPENDENT_START else 0.0
         row_f[F["question"]] = 1.0 if s.rstrip("\"'»”’)]").endswith(("؟", "?")) else 0.0
-    return Analysis(list(sentences), counts, feats, sim)
+    leans_back, teaser, opener = _reading(sentences, normed, toks, paragraph_starts)
+    return Analysis(list(sentences), counts, feats, sim, leans_back, teaser, opener)
+
+
+def _reading(
+    sentences: Sequence[str],
+    norms: Sequence[str],
+    toks: Sequence[Sequence[str]],
+    paragraph_starts: Sequence[bool],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The masks select() reads (Analysis.leans_back, .teaser, .opener) from normalised sentences."""
+    n = len(norms)
+    leans_back = np.zeros(n, dtype=bool)
+    teaser = np.zeros(n, dtype=bool)
+    opener = np.zeros(n, dtype=bool)
+    story: set[str] = set()  # filled only for a paragraph opening with ف (rare)
+    for i, (norm, ts) in enumerate(zip(norms, toks, strict=True)):
+        if not ts:
+            continue
+        if ts[0] in _LEANS_FIRST_WORDS and _LEANS_ON_PREVIOUS.match(norm):
+            leans_back[i] = i > 0
+        if "السءال" in norm and _TEASER_QUESTION.match(norm):
+            teaser[i] = True
+        if i > 0 and paragraph_starts[i]:
+            if ts[0][0] == "ف" and not story:
+                story.update(t for words in toks for t in words)
+            opener[i] = not _conjunction(ts[0], sentences[i], story)
+    return leans_back, teaser, opener
+
+
+def _conjunction(first: str, sentence: str, story: set[str]) -> bool:
+    """Whether a sentence's first word (normalised) is or begins with a conjunction.
+
+    و and ف are written joined to the next word, and many news words begin with those letters
+    (وصف، وصلت، واصل، وزير، وفد، واشنطن، فرنسا، فاز), so a separate-word test decides: "و+word"
+    is a conjunction unless the word is one of و's own (a three-letter root such as وصف and its
+    feminine وصفت, a form III verb such as واصل, a noun such as وزير); "ف+word" only when the rest
+    is a word of its own (فقد، فالرئيس) or one the story uses.
+    """
+    if first in _CONJUNCTIONS:
+        return True
+    if len(first) < 3 or first[0] not in "وف":
+        return False
+    rest = first[1:]
+    raw = sentence.lstrip(_OPENING_MARKS)[1:2]
+    if raw in ("أ", "إ", "آ") or rest in stop_words() or (rest.startswith("ال") and len(rest) >= 4):
+        return True
+    if first[0] == "ف":
+        return rest in story
+    own_word = (
+        len(first) == 3
+        or (len(first) == 4 and first[:3] in _WAW_ROOTS)
+        or (first.startswith("وا") and len(first) <= 5)
+        or first.startswith(_WAW_NOUNS)
+    )
+    return not own_word
 
 
 def _lexrank(sim: np.ndarray, threshold: float = 0.1, damping: float = 0.15) -> np.ndarray:
@@ -277,23 +377,39 @@ def select(
         floor = model.short_min_score
     # Never a second pick: teaser questions and fragments (see Model), and a sentence that
     # announces what follows ("… جاءت على النحو التالي:"), whose list the summary would not hold.
+    leans_back, teaser, opener = _masks(analysis)
+    question = analysis.features[:, F["question"]] > 0
     not_after_first = (
-        ((analysis.features[:, F["question"]] > 0) & (words < model.teaser_words))
+        (question & ((words < model.teaser_words) | teaser))
         | (words < model.fragment_words)
         | np.array([s.rstrip().endswith(":") for s in analysis.sentences])
     )
+    # A feed item that is the outlet's abstract alone ends mid-sentence ("… أصبح يبعد مسافة 3 كم
+    # عن"): in a text that otherwise ends its sentences, a last sentence without a final stop was
+    # cut short, and a summary never ends on it after its first pick.
+    no_final = analysis.features[:, F["no_final"]] > 0
+    if n > 1 and no_final[-1] and not no_final[:-1].all():
+        not_after_first[-1] = True
+    # A paragraph after the first that opens without a conjunction and says the lead again in
+    # other words (France 24's body restating its standfirst) is a restatement at a lower cosine.
+    restates = np.where(opener, model.restatement, model.duplicate)
     chosen: list[int] = []
+    waiting = leans_back.copy()  # until the sentence before is chosen
     total = 0
     while len(chosen) < limit:
         if chosen and max_words is not None:
             open_ &= words <= max_words - total
-        if not open_.any():
+        # A quote without its speaker only follows the sentence that names the speaker.
+        ready = open_ & ~waiting if chosen else open_
+        if not ready.any():
             break
-        candidates = np.where(open_, base - model.redundancy * penalty, -np.inf)
+        candidates = np.where(ready, base - model.redundancy * penalty, -np.inf)
         best = int(np.argmax(candidates))  # ties go to the earlier sentence
         if chosen and candidates[best] < floor:
             break
         chosen.append(best)
+        if best + 1 < n:
+            waiting[best + 1] = False
         open_[best] = False
         open_ &= ~not_after_first
         total += int(words[best])
@@ -301,5 +417,20 @@ def select(
             break
         np.maximum(penalty, analysis.similarity[best], out=penalty)
         if model.duplicate > 0:
-            open_ &= analysis.similarity[best] < model.duplicate
+            # The later sentence of a pair decides the threshold: it is the one that restates.
+            later = np.arange(n) > best
+            threshold = (
+                np.where(later, restates, restates[best]) if model.restatement > 0 else model.duplicate
+            )
+            open_ &= analysis.similarity[best] < threshold
     return sorted(chosen)
+
+
+def _masks(analysis: Analysis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if analysis.leans_back is not None and analysis.teaser is not None and analysis.opener is not None:
+        return analysis.leans_back, analysis.teaser, analysis.opener
+    # An Analysis built by hand (the training scripts mix similarities): work the masks out again.
+    norms = [normalize(s) for s in analysis.sentences]
+    toks = [_TOKEN.findall(s) for s in norms]
+    starts = list(analysis.features[:, F["para_first"]] > 0)
+    return _reading(analysis.sentences, norms, toks, starts)

@@ -58,11 +58,14 @@ _LETTER_NAMES = frozenset(
         "زي",
     ]
 )
+# ... nor before a domain ending spelled in Arabic: "العربية.نت" is Al Arabiya's site, a name.
+_DOMAIN = re.compile(r"(?:نت|كوم)(?![\u0621-\u064A\u064B-\u0652\u0640])")
 _LETTERS_BEFORE = re.compile(r"[\u0621-\u064A\u064B-\u0652\u0640]+$")
 _LETTERS_AFTER = re.compile(r"[\u0621-\u064A\u064B-\u0652\u0640]+")
 _OPENERS = {"«": "»", "(": ")", "[": "]", "{": "}", "“": "”"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
 _QUOTE_CHAR = re.compile(r'["«»“”()\[\]{}]')
+_NEW_SENTENCE = re.compile(r"[.!?؟]\s+و[\u0621-\u064A]{2,}")
 _WORD_BEFORE = re.compile(r"(\S+)$")
 _HAS_WORD = re.compile(r"[0-9A-Za-z\u0621-\u064A\u0660-\u0669\u06F0-\u06F9]")
 _NUMBER = re.compile(r"^[\d\u0660-\u0669\u06F0-\u06F9]+$")
@@ -153,7 +156,7 @@ def _piece_spans(line: str) -> list[tuple[int, int]]:
         glued = end < len(line) and not line[end].isspace()
         if glued and not _GLUED.search(line[start : m.start()]):
             continue  # only a stop glued to an Arabic word is a typo; "3.5" and "U.S" are not
-        if glued and _spelled_abbreviation(line[start : m.start()], line[end:]):
+        if glued and (_spelled_abbreviation(line[start : m.start()], line[end:]) or _DOMAIN.match(line, end)):
             continue
         if m.group(1) == "." and not _ends_sentence(line[start : m.start()]):
             continue
@@ -221,7 +224,13 @@ def _protected_spans(line: str) -> list[tuple[int, int]]:
                     del stack[k:]
                     break
     # Straight double quotes pair up in order; an odd last one is a typo and protects nothing.
-    spans.extend(zip(straight[::2], straight[1::2], strict=False))
+    pairs = list(zip(straight[::2], straight[1::2], strict=False))
+    if len(straight) % 2:
+        # One quote never closes, so the pairs may be wrong: «قناة "الإخبارية الرسمية بأن "قوات …
+        # الرياض". وأضافت "الإخبارية" …» pairs the second and third marks across a sentence end.
+        # A pair that holds a stop and then a new sentence opening with و is not a quotation.
+        pairs = [p for p in pairs if not _NEW_SENTENCE.search(line, p[0], p[1])]
+    spans.extend(pairs)
     return spans
 
 
