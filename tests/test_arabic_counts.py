@@ -30,8 +30,11 @@ CATALOGS = {
     "story buttons": story_buttons.TEXTS,
     "admin": admin_texts.TEXTS,
 }
-# A counted placeholder followed by an Arabic word; «غيرها» ("… and 3 others") is not a noun it counts.
-_COUNTED_NOUN = re.compile(r"\{(?:count|limit|total|entries|errors|n)\}[ \t]*(?!غيرها)[\u0621-\u064a]")
+# A counted placeholder followed by an Arabic word; «غيرها» ("… and 3 others") and «على الأقل» ("at
+# least") are not nouns it counts.
+_COUNTED_NOUN = re.compile(
+    r"\{(?:count|limit|total|entries|errors|n)\}[ \t]*(?!غيرها|على الأقل)[\u0621-\u064a]"
+)
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGS))
