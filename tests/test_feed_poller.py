@@ -402,24 +402,6 @@ async def test_story_and_entry_are_written_together(
     assert len(entries) == count == 4 and all(story_id for (story_id,) in entries)
 
 
-async def test_items_per_day_and_health(
-    db: Database, config: Config, fetcher: Fetcher, feed_server: FeedServer
-) -> None:
-    from bot.feeds.health import feed_health
-
-    now = utcnow()
-    recent = [
-        story.variant(str(i), published=now - timedelta(hours=i * 12))
-        for i, story in enumerate(feed_server.stories[:6])
-    ]
-    feed_id = await add_feed(db, feed_server.add_feed("n", recent), "n")
-    await poll_feed(db, config, fetcher, feed_id)
-    (health,) = await feed_health(db)
-    assert health.feed_id == feed_id and health.stories_total == 6
-    assert health.items_per_day == 6.0  # a new feed: per day since it was added (at least one day)
-    assert health.last_success_at is not None and health.consecutive_errors == 0
-
-
 async def test_parsing_and_summaries_in_worker_processes(
     db: Database, config_factory: Callable[..., Config], feed_server: FeedServer
 ) -> None:

@@ -11,7 +11,7 @@
 - cpu.py       where that CPU work runs: a worker thread, or fetch.parse_processes worker processes.
 - fulltext.py  article pages for short leads (feeds with full_text = true), cached in ArticleCache.
 - poller.py    one poll of one feed: `poll_feed(db, config, fetcher, feed_id) -> PollResult`.
-- health.py    next poll time, backoff, auto-pause with an admin alert, `feed_health` (items per day),
+- health.py    next poll time, backoff, auto-pause with an admin alert,
                `feed_move`/`move_texts` (a feed that moved, for /feed).
 - scheduler.py the JobQueue tick that polls due feeds and routes new stories: `start`, `stop`,
                `reschedule`.

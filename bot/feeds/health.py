@@ -18,12 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from bot.clock import as_utc, utcnow
 from bot.config import Config
 from bot.db.database import Database
-from bot.db.models import Feed, Story
+from bot.db.models import Feed
 from bot.feeds.models import FeedAlias, FeedPollState
 from bot.i18n import Catalog, ar_digits, clip, decimal, number
 from bot.i18n import text as i18n_text
@@ -416,57 +416,6 @@ def fetch_error_html(reason: str, lang: str, *, limit: int = 300) -> str:
 def error_text_ar(reason: str) -> str:
     """An Arabic rendering of a fetch/parse error reason (no English words in Arabic messages)."""
     return fetch_error_text(reason, "ar") or i18n_text(FETCH_ERRORS, "unknown", "ar")
-
-
-@dataclass(frozen=True)
-class FeedHealth:
-    feed_id: int
-    name: str
-    url: str
-    status: str
-    last_success_at: datetime | None
-    last_checked_at: datetime | None
-    last_error: str | None
-    last_error_at: datetime | None
-    consecutive_errors: int
-    next_check_at: datetime | None
-    items_per_day: float
-    stories_total: int
-
-
-async def feed_health(db: Database, *, days: int = 7, now: datetime | None = None) -> list[FeedHealth]:
-    """Every feed's health, with items per day over the last `days` days (or since it was added)."""
-    now = now or utcnow()
-    since = now - timedelta(days=days)
-    async with db.read() as session:
-        feeds = (await session.scalars(select(Feed).order_by(Feed.id))).all()
-        recent_rows = await session.execute(
-            select(Story.feed_id, func.count()).where(Story.published_at >= since).group_by(Story.feed_id)
-        )
-        recent: dict[int | None, int] = {fid: n for fid, n in recent_rows.all()}
-        total_rows = await session.execute(select(Story.feed_id, func.count()).group_by(Story.feed_id))
-        totals: dict[int | None, int] = {fid: n for fid, n in total_rows.all()}
-    out = []
-    for feed in feeds:
-        created = as_utc(feed.created_at) if feed.created_at else since
-        span_days = max(1.0, (now - max(since, created)).total_seconds() / 86400)
-        out.append(
-            FeedHealth(
-                feed_id=feed.id,
-                name=feed.name,
-                url=feed.url,
-                status=feed.status,
-                last_success_at=_aware(feed.last_success_at),
-                last_checked_at=_aware(feed.last_checked_at),
-                last_error=feed.last_error,
-                last_error_at=_aware(feed.last_error_at),
-                consecutive_errors=feed.consecutive_errors or 0,
-                next_check_at=_aware(feed.next_check_at),
-                items_per_day=round(recent.get(feed.id, 0) / span_days, 1),
-                stories_total=totals.get(feed.id, 0),
-            )
-        )
-    return out
 
 
 def _aware(value: datetime | None) -> datetime | None:
