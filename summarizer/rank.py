@@ -392,7 +392,8 @@ def select(
         not_after_first[-1] = True
     # A paragraph after the first that opens without a conjunction and says the lead again in
     # other words (France 24's body restating its standfirst) is a restatement at a lower cosine.
-    restates = np.where(opener, model.restatement, model.duplicate)
+    # (restatement 0: the rule is off, every pair is held to `duplicate`.)
+    restates = np.where(opener, model.restatement or model.duplicate, model.duplicate)
     chosen: list[int] = []
     waiting = leans_back.copy()  # until the sentence before is chosen
     total = 0
@@ -419,10 +420,7 @@ def select(
         if model.duplicate > 0:
             # The later sentence of a pair decides the threshold: it is the one that restates.
             later = np.arange(n) > best
-            threshold = (
-                np.where(later, restates, restates[best]) if model.restatement > 0 else model.duplicate
-            )
-            open_ &= analysis.similarity[best] < threshold
+            open_ &= analysis.similarity[best] < np.where(later, restates, restates[best])
     return sorted(chosen)
 
 
