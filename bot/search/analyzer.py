@@ -441,12 +441,18 @@ _LONGEST_NAME = max(map(len, _ENGLISH))
 _OR = normalize("أو")
 
 
+def is_or(token: str) -> bool:
+    """Whether a typed word is the OR operator: "OR" or «أو» in any spelling (not lower-case "or",
+    a word of English questions)."""
+    return token == "OR" or normalize(token) == _OR
+
+
 def _chunks(query: str) -> Iterator[tuple[str, list[str]]]:
     """(operator, tokens) for each word as typed: "-" or "NOT" before it excludes it, "OR" or
     «أو» before it starts another alternative ("|"); "" otherwise."""
     pending = ""
     for chunk in _joined_letters(query.split()):
-        if chunk in ("NOT", "OR") or normalize(chunk) == _OR:
+        if chunk == "NOT" or is_or(chunk):
             pending = "-" if chunk == "NOT" else "|"
             continue
         operator = pending

@@ -65,6 +65,7 @@ from bot.search.analyzer import (
     PHRASE_SLACK,
     QUOTES,
     Group,
+    is_or,
     keyword_groups,
     matches,
     parse_query,
@@ -477,13 +478,6 @@ class Phrases(NamedTuple):
     excluded: tuple[str, ...]  # phrases no hit holds ("-" or NOT before the quote mark)
 
 
-_OR = normalize("أو")
-
-
-def _is_or(token: str) -> bool:
-    return token == "OR" or normalize(token) == _OR
-
-
 def _pieces(query: str) -> list[tuple[bool, str]]:
     """(quoted, text) of the runs between quote marks; an unclosed quote runs to the end."""
     pieces, inside, start = [], False, 0
@@ -521,7 +515,7 @@ def quoted_phrases(query: str) -> Phrases | None:
         if not inside:
             before = piece
             for token in piece.split():
-                if _is_or(token):
+                if is_or(token):
                     if words[-1]:
                         words.append([])
                         required.append([])
@@ -537,7 +531,7 @@ def quoted_phrases(query: str) -> Phrases | None:
             excluded.append(phrase)
         else:
             required[-1].append(phrase)
-            words[-1].extend(w.lstrip("-") for w in phrase.split() if w != "NOT" and not _is_or(w))
+            words[-1].extend(w.lstrip("-") for w in phrase.split() if w != "NOT" and not is_or(w))
     kept = [(" ".join(w), tuple(r)) for w, r in zip(words, required, strict=True) if w]
     if not excluded and not any(r for _, r in kept):
         return None
