@@ -153,3 +153,37 @@ def test_near_duplicate_detection(ant_stories: list[Story]) -> None:
     assert same_story(story.title, story.abstract, edited, story.text)  # lead vs full body
     assert not same_story(story.title, story.abstract, ant_stories[1].title, ant_stories[1].abstract)
     assert fingerprint("قصير", "جدا") is None
+
+
+def _atom_with_base(base: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="{base}">
+<title>أخبار</title>
+<entry xml:base="section/"><title>خبر أول</title><id>tag:a,1</id>
+<link href="story-1.html"/><updated>2018-03-01T10:00:00Z</updated>
+<summary>أعلنت الحكومة اليوم خطة جديدة.</summary></entry>
+<entry><title>خبر ثان</title><id>tag:a,2</id>
+<link href="/top/story-2.html"/><updated>2018-03-01T09:00:00Z</updated>
+<summary>وصل الوفد إلى العاصمة صباح اليوم.</summary></entry>
+</feed>""".encode()
+
+
+def test_relative_links_resolve_against_each_documents_xml_base() -> None:
+    # feedparser's base resolution is memoised (parser.py): two feeds with their own bases, parsed
+    # one after the other, must each keep theirs.
+    first = parse_feed(_atom_with_base("https://one.example/news/"), url="https://feeds.example/a.xml")
+    assert [e.url for e in first.entries] == [
+        "https://one.example/news/section/story-1.html",
+        "https://one.example/top/story-2.html",
+    ]
+    second = parse_feed(_atom_with_base("https://two.example/ar/"), url="https://feeds.example/b.xml")
+    assert [e.url for e in second.entries] == [
+        "https://two.example/ar/section/story-1.html",
+        "https://two.example/top/story-2.html",
+    ]
+    # A base that is no web address (javascript:) is ignored: links resolve against the feed's URL.
+    unsafe = parse_feed(_atom_with_base("javascript:alert(1)//"), url="https://feeds.example/c/feed.xml")
+    assert [e.url for e in unsafe.entries] == [
+        "https://feeds.example/c/section/story-1.html",
+        "https://feeds.example/top/story-2.html",
+    ]
