@@ -69,8 +69,8 @@ def _summarize(text: str, title: str | None, count: int, max_words: int | None, 
             if _has_words(s):
                 sents.append(s)
                 starts.append(j == 0)
-    if not sents:
-        return []
+    if len(sents) < 2:
+        return sents  # nothing to choose (a feed item's abstract is often one sentence)
     model = default_model()
     analysis = analyse(sents, starts, title, model.stemmer, with_lexrank=bool(model.weights.get("lexrank")))
     if max_words is not None:
