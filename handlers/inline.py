@@ -20,10 +20,10 @@ from telegram import (
 from telegram.ext import Application, ContextTypes, InlineQueryHandler
 
 from bot.db.database import Database
-from bot.delivery.format import clip_title
+from bot.delivery.format import clip_title, safe_url
 from bot.feeds.work import untitled
 from bot.i18n import language_for
-from bot.search.render import description, result_description, safe_url, say, shared_story
+from bot.search.render import description, result_description, say, shared_story
 from bot.search.service import MAX_LIMIT, SearchHit, SearchPage, has_stories, recent, search
 from bot.services import services
 from bot.subscribers import questions

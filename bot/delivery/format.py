@@ -105,10 +105,12 @@ def rtl_story(line_html: str, visible: str, lang: str) -> str:
     return rtl(line_html, visible, lang)
 
 
+# A link a card, a search result or an inline answer may carry: a web address (escaped where written).
+_SAFE_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
+
+
 def safe_url(url: str | None) -> str | None:
-    if url and re.match(r"^https?://\S+$", url.strip(), re.IGNORECASE):
-        return url.strip()
-    return None
+    return url.strip() if url and _SAFE_URL.match(url.strip()) else None
 
 
 @lru_cache(maxsize=256)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 
-from bot.delivery.format import MAX_SUMMARY_CHARS, clip_title, local_time
+from bot.delivery.format import MAX_SUMMARY_CHARS, clip_title, local_time, safe_url
 from bot.i18n import RLM, arabic_led_by_latin, clip, latin_first, number, rtl, text
 from bot.search.service import SearchHit, SearchPage
 
@@ -77,8 +77,6 @@ TEXTS = {
     "source_label": {"ar": "المصدر", "en": "Source"},
 }
 
-_SAFE_URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
-
 
 def say(key: str, lang: str, **values: object) -> str:
     # Example lines start with "/search": marked right-to-left in Arabic, as every reply does.
@@ -94,10 +92,6 @@ def meta_line(hit: SearchHit, lang: str, tz: str) -> str:
     """'BBC عربي · ١٤:٠٥': the source and time under a result's title, as a card shows them (the
     date on another day, the year in another year; plain text, not escaped)."""
     return f"{hit.source} · {local_time(hit.published_at, lang=lang, tz=tz)}"
-
-
-def safe_url(url: str | None) -> str | None:
-    return url.strip() if url and _SAFE_URL.match(url.strip()) else None
 
 
 def linked_title(hit: SearchHit) -> str:
