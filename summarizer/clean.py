@@ -14,13 +14,13 @@ from __future__ import annotations
 import html
 import re
 
-from summarizer.normalize import normalize, tokens
+from summarizer.normalize import INVISIBLE, normalize, tokens
 
 _TAG = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*|/[a-zA-Z][a-zA-Z0-9]*|!--)[^>]*>")
 _PAGE = re.compile(r"<(?:!doctype|html|body|head)\b", re.IGNORECASE)
 _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#x[0-9a-fA-F]{2,5});")
 # Invisible characters that only break comparisons: BOM, bidi marks, zero-width (non-)joiners.
-_INVISIBLE = re.compile(r"[\ufeff\u200b\u200c\u200d\u200e\u200f\u202a-\u202e\u2066-\u2069\u00ad]")
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 # C0 controls (tab and line breaks aside) and noncharacters: lxml refuses a document holding one
 # (a CMS export's stray \x02 would leave the whole page unparsed); a vertical tab or form feed is a
 # line break that an editor typed.

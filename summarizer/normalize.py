@@ -8,8 +8,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Harakat, Quranic marks, superscript alef and tatweel carry no meaning for matching.
-_DIACRITICS = re.compile(r"[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]")
+# Characters that show nothing: a soft hyphen a CMS hyphenates with (الحكو&shy;مة), the zero-width
+# (non-)joiners a Persian keyboard types inside words, direction marks and embeddings, the BOM. Inside
+# a word they would cut it in two for every comparison.
+INVISIBLE = "\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+# Harakat, Quranic marks, superscript alef and tatweel carry no meaning for matching; nor does what
+# is invisible.
+_DIACRITICS = re.compile(f"[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640{INVISIBLE}]")
 _LETTERS = str.maketrans(
     {
         "أ": "ا",

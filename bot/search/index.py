@@ -20,7 +20,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, text
@@ -122,11 +122,13 @@ async def reindex_all(db: Database) -> int:
     return count
 
 
-def reanalyse_all_sync(session: Session) -> None:
+def reanalyse_all_sync(session: Session, only: Callable[[str, str], bool] | None = None) -> None:
     """Analyse every story again and replace its index rows, in the caller's transaction: what a
     migration that changes how the analyzer reads words runs once (search_0006, 0007, 0008), in
-    batches of 500 stories."""
+    batches of 500 stories. `only(title, text)`: the stories the change can touch (the rest are
+    read, not rewritten)."""
     ids = session.scalars(text("SELECT id FROM stories WHERE duplicate_of IS NULL ORDER BY id")).all()
+    changed = 0
     for start in range(0, len(ids), 500):
         rows = session.execute(
             text("SELECT id, title, text, summary FROM stories WHERE id IN :ids").bindparams(
@@ -134,10 +136,14 @@ def reanalyse_all_sync(session: Session) -> None:
             ),
             {"ids": list(ids[start : start + 500])},
         ).all()
-        terms = [(story_id, *story_terms(title, body, summary)) for story_id, title, body, summary in rows]
-        replace_story_rows_sync(session, terms)
+        terms = [
+            (story_id, *story_terms(title, body, summary))
+            for story_id, title, body, summary in rows
+            if only is None or only(title or "", body or "")
+        ]
+        changed += replace_story_rows_sync(session, terms)
     session.flush()
-    if session.get_bind().dialect.name == "sqlite" and ids:
+    if session.get_bind().dialect.name == "sqlite" and changed:
         # Merge the segments the rewrite left behind, as reindex_all does.
         session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
 
