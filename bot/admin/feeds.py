@@ -355,7 +355,11 @@ async def add_feed(
             )
 
     explicit = name is not None
-    base_name = name or (suggested_name or "").strip()[:MAX_NAME] or title or _host(feed_url)
+    # A channel without a title is named after its site (the channel's link) before the feed's own
+    # host, which is often a feed service's (feeds.feedburner.com) and no outlet's name.
+    base_name = (
+        name or (suggested_name or "").strip()[:MAX_NAME] or title or _site_host(site_url) or _host(feed_url)
+    )
     base_name = " ".join(base_name.split())[:MAX_NAME]
     if wait_turn is not None:
         await wait_turn()
@@ -915,7 +919,9 @@ async def _unique_name(session: AsyncSession, base: str, url: str) -> str:
     taken = {name_key(n) for n in (await session.scalars(select(Feed.name))).all()}
     if name_key(base) not in taken:
         return base
-    for candidate in (f"{base} ({_host(url)})", *(f"{base} ({i})" for i in range(2, 1000))):
+    # The feed's host tells two feeds of one name apart, unless the name is that host already.
+    by_host = [f"{base} ({_host(url)})"] if name_key(_host(url)) != name_key(base) else []
+    for candidate in (*by_host, *(f"{base} ({i})" for i in range(2, 1000))):
         candidate = candidate[:MAX_NAME]
         if name_key(candidate) not in taken:
             return candidate
@@ -963,3 +969,12 @@ def _raise_for_status(result: Any, error_type: type[Exception]) -> None:
 
 def _host(url: str) -> str:
     return urlsplit(url).hostname or url
+
+
+def _site_host(url: str | None) -> str | None:
+    """The host of a channel's web address (None when it is not one)."""
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return None
+    return parts.hostname if parts.scheme.lower() in ("http", "https") else None
