@@ -187,3 +187,20 @@ def test_relative_links_resolve_against_each_documents_xml_base() -> None:
         "https://feeds.example/c/section/story-1.html",
         "https://feeds.example/top/story-2.html",
     ]
+
+
+def test_a_feedburner_item_links_to_the_article_behind_the_redirect() -> None:
+    document = """<?xml version="1.0"?>
+<rss version="2.0" xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"><channel><title>t</title>
+<item><title>خبر</title><link>http://feedproxy.google.com/~r/site/~3/abc/</link>
+<feedburner:origLink>https://www.site.example/news/1?utm_source=feedburner</feedburner:origLink>
+<description>أعلنت الحكومة اليوم خطة جديدة.</description></item>
+<item><title>خبر آخر</title><link>http://feedproxy.google.com/~r/site/~3/def/</link>
+<feedburner:origLink>javascript:alert(1)</feedburner:origLink>
+<description>وصل الوفد إلى العاصمة.</description></item>
+</channel></rss>""".encode()
+    first, second = parse_feed(document, url="https://feeds.feedburner.com/site").entries
+    assert first.url == "https://www.site.example/news/1"  # the card's link, tracking stripped
+    # The key stays the feed's own link: items stored before keep their identity (nothing resent).
+    assert first.key == entry_key(None, "http://feedproxy.google.com/~r/site/~3/abc/", "خبر", None)
+    assert second.url == "http://feedproxy.google.com/~r/site/~3/def/"  # no web address: the link

@@ -531,6 +531,10 @@ def _absolute(link: str, base: str) -> str:
     return normalize_url(_schemeless(urljoin(base, link), base)) if link else ""
 
 
+def _web(url: str) -> str:
+    return url if url.lower().startswith(("http://", "https://")) else ""
+
+
 def _enclosure(raw: Any) -> str:
     """An item's enclosure (a podcast's audio, a video) as its link when it has no other."""
     for link in raw.get("links") or []:
@@ -577,8 +581,13 @@ def _entry(raw: Any, base: str) -> tuple[ParsedEntry, datetime | str | None, str
     """The entry, and the date and text its key was made from (see _distinct_keys)."""
     link = _absolute(str(raw.get("link") or ""), base)
     # The enclosure is the story's link, not its key's: an item keyed by its title and date
-    # before would come back under a new key, as new.
-    url = link or _absolute(_enclosure(raw), base)
+    # before would come back under a new key, as new. So is FeedBurner's origLink, the article
+    # behind its feedproxy redirect: what a reader opens, and what another feed of the outlet lists.
+    url = (
+        _web(_absolute(str(raw.get("feedburner_origlink") or ""), base))
+        or link
+        or _absolute(_enclosure(raw), base)
+    )
     title = plain_title(_unmojibaked(str(raw.get("title") or "")))
     published, dated = _dates(raw)
     summary = _unescaped_markup(_unmojibaked(str(raw.get("summary") or "")))
