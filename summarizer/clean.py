@@ -6,7 +6,10 @@ share/follow/close buttons, "continue reading" and "read also" links, source lis
 date lines, the title repeated in the body, agency credits and disclaimers, separators, and the
 short headline-like lines between paragraphs (subheadings and "related story" links), which are
 not sentences of the story. If that would leave nothing (a feed description that is one headline),
-the lines are kept: furniture removal never turns a real input into an empty one.
+the lines are kept: furniture removal never turns a real input into an empty one. A list that a
+line ending in a colon announces ("… على النحو التالي:") is the story's own and stays, however
+headline-like its items. In HTML, a block that is only links (a related-stories list, a Google News
+cluster of other outlets' headlines) goes, and so does a read-more link set inside a paragraph.
 """
 
 from __future__ import annotations
@@ -44,6 +47,21 @@ _BLOCK_TAGS = frozenset(
 _DROP_TAGS = frozenset(
     _words("script style noscript figure figcaption nav aside form button iframe svg select template")
 )
+# Blocks that are furniture when their text is only links (see _is_link_list), and the elements
+# that may hold a link's source or time beside it.
+_LINK_LIST_TAGS = frozenset(_words("li p div dd dt"))
+_LABEL_TAGS = frozenset(_words("font small cite time"))
+_LABEL_MAX_WORDS = 4
+_HAS_WORD_CHAR = re.compile(r"[^\W_]")
+# Inline elements that may hold a read-more link inside a paragraph, and the forms it takes.
+_INLINE_TAGS = frozenset(_words("a strong b span em i"))
+_INLINE_MORE = re.compile(r"(?:اقرا (?:ايضا|المزيد|كذلك)|شاهد (?:ايضا|كذلك)|للمزيد)(?!\w)")
+# The raw letters the forms open with, diacritics allowed: a cheap look that spares most inline
+# elements the rest. Empty text may still open with a child's ("<strong><a>اقرأ أيضا</a></strong>").
+_INLINE_MORE_RAW = re.compile(
+    r"\s*(?:$|[اأإآ][\u064b-\u0652]*ق|ش[\u064b-\u0652]*ا|ل[\u064b-\u0652]*ل[\u064b-\u0652]*م)"
+)
+_SPACE_CHARS = " \t\n\u00a0"
 
 # Lines that are page furniture in their entirety (compared after normalize()).
 _FURNITURE_LINE = re.compile(
@@ -65,6 +83,9 @@ _FURNITURE_START = re.compile(
     r"\*\s*نقلا عن|نقلا عن .{1,40}$|"
     r"المصدر\s*:|المصادر\s*:|اخر تحديث|تاريخ النشر|نشر في\s*:?|"
     r"ظهرت المقاله .{0,300}اولا علي|the post .{0,300}appeared first on|read more|continue reading|"
+    # English CMS footers: "This article originally appeared on …", "Originally published at …".
+    r"(?:this|the) (?:article|post|story) (?:was )?(?:originally |first )?(?:appeared|published) (?:first )?(?:on|at|in)\b|"
+    r"originally published (?:at|on)\b|"
     r"(?:اقرا|تابع) (?:الخبر|المقال|القصه) كاملا|لقراءه المزيد|"
     r"يمكنكم (?:استلام|تسلم) اشعارات|اضغط هنا|"
     r"\*\*)",
@@ -201,20 +222,38 @@ def _fragment_to_text(html: str) -> str:
 
 
 def _lxml_fragment_text(root) -> str:  # type: ignore[no-untyped-def]
+    linked = root.find(".//a") is not None
+    if linked and _is_link_list(root):
+        return ""  # a Google News story cluster: other outlets' headlines, no text of its own
     for el in list(root.iter()):
         tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in _DROP_TAGS or not tag:  # comments and processing instructions have no str tag
-            parent = el.getparent()
-            if parent is not None:
-                tail = el.tail
-                parent.remove(el)
-                if tail:
-                    _append_text(parent, tail)
+        if (
+            tag in _DROP_TAGS
+            or not tag  # comments and processing instructions have no str tag
+            or (
+                linked
+                and tag in _LINK_LIST_TAGS
+                and not _has_word(el.text)
+                and el is not root
+                and _is_link_list(el)
+            )
+            or (tag in _INLINE_TAGS and _INLINE_MORE_RAW.match(el.text or "") and _is_inline_more(el))
+        ):
+            _remove(el)
             continue
         if tag in _BLOCK_TAGS:
             el.text = "\n" + (el.text or "")
             el.tail = "\n" + (el.tail or "")
     return str(root.text_content())
+
+
+def _remove(el) -> None:  # type: ignore[no-untyped-def]
+    parent = el.getparent()
+    if parent is not None:
+        tail = el.tail
+        parent.remove(el)
+        if tail:
+            _append_text(parent, tail)
 
 
 def _append_text(parent, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -225,6 +264,72 @@ def _append_text(parent, text: str) -> None:  # type: ignore[no-untyped-def]
         last.tail = (last.tail or "") + text
     else:
         parent.text = (parent.text or "") + text
+
+
+def _is_link_list(el) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a block's text is links and nothing else but a short source label: related-story
+    links, or Google News' cluster of other outlets' headlines ("<li><a>headline</a>&nbsp;&nbsp;
+    <font>المصري اليوم</font></li>"). A link holding a long sentence that ends with a stop is a
+    paragraph some CMS wrapped in a link, and stays."""
+    links: list[str] = []
+    labels: list[str] = []
+    if not _split_links(el, links, labels):
+        return False
+    if not any(_HAS_LETTER.search(link) for link in links):
+        return False
+    if sum(len(label.split()) for label in labels) > _LABEL_MAX_WORDS:
+        return False
+    return not any(len(link.split()) > _HEADLINE_MAX_WORDS and _FINAL.search(link.rstrip()) for link in links)
+
+
+def _split_links(el, links: list[str], labels: list[str]) -> bool:  # type: ignore[no-untyped-def]
+    """Collect the text of el's links and labels; False as soon as other text shows up."""
+    if _has_word(el.text):
+        return False
+    for child in el:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag == "a":
+            links.append(child.text_content())
+        elif tag in _LABEL_TAGS:
+            labels.append(child.text_content())
+        elif tag and tag not in _DROP_TAGS and not _split_links(child, links, labels):
+            return False
+        if _has_word(child.tail):
+            return False
+    return True
+
+
+def _is_inline_more(el) -> bool:  # type: ignore[no-untyped-def]
+    """A read-more link set inside a paragraph ("… سرير. <strong>اقرأ أيضاً: الحكومة تقر خطة
+    جديدة</strong> وقال …"): the line rules see it only at the start of a line. One that opens its
+    line is left to them ("<p><b>اقرأ أيضا</b></p>" also takes the headlines under it), and so is
+    a bare "<b>للمزيد</b>" that the words after it complete ("… من التفاصيل زوروا الموقع")."""
+    # Its opening words are enough: its own text's or its first child's.
+    text = (el.text or "").lstrip(_SPACE_CHARS)
+    if not text and len(el):
+        text = (el[0].text or "").lstrip(_SPACE_CHARS)
+    if not text or not _INLINE_MORE_RAW.match(text) or not _INLINE_MORE.match(normalize(text[:30])):
+        return False
+    followed = _has_word(el.tail) or el.getnext() is not None
+    norm = normalize(el.text_content()).lstrip(_SPACE_CHARS)
+    match = _INLINE_MORE.match(norm)
+    if followed and match is not None and not _has_word(norm[match.end() :]):
+        return False
+    return followed or _has_word(_text_before(el))
+
+
+def _text_before(el) -> str | None:  # type: ignore[no-untyped-def]
+    """The text just before el inside its parent: the previous sibling (unless a link) and its tail."""
+    prev = el.getprevious()
+    if prev is None:
+        parent = el.getparent()
+        return parent.text if parent is not None else None
+    before = "" if prev.tag == "a" else prev.text_content()
+    return before + (prev.tail or "")
+
+
+def _has_word(text: str | None) -> bool:
+    return bool(text) and bool(_HAS_WORD_CHAR.search(text))  # type: ignore[arg-type]
 
 
 def clean_text(text_or_html: str, title: str | None = None) -> str:
@@ -317,6 +422,10 @@ def remove_furniture(lines: list[str], title: str | None = None) -> list[str]:
     in_sources = False
     in_related = False
     seen: set[str] = set()
+    # A list announced by the line before it ("… على النحو التالي:") is the story's own, however
+    # headline-like its items: `listed` holds such announcing lines and their items.
+    listed: set[int] = set()
+    announced: list[int] = []  # the open list: its announcing line, then its headline-like items
     # A headline repeated near the top (the page's title printed twice) is the title.
     repeated = {n for n in norms[:6] if norms[:6].count(n) > 1 and not _FINAL.search(n)}
     counts = [0] * len(lines)
@@ -336,9 +445,11 @@ def remove_furniture(lines: list[str], title: str | None = None) -> list[str]:
         if _SOURCES_HEADER.match(norm):
             in_sources = True
             keep[i] = False
+            announced = _close_list(announced, listed)
         elif _RELATED_HEADER.match(norm):
             in_related = True
             keep[i] = False
+            announced = _close_list(announced, listed)
         elif (
             not toks
             or not _HAS_LETTER.search(line)
@@ -356,10 +467,18 @@ def remove_furniture(lines: list[str], title: str | None = None) -> list[str]:
             or norm in seen
         ):
             keep[i] = False
+        elif line.endswith(":"):
+            announced = [*_close_list(announced, listed), i]
+        elif announced:
+            if counts[i] > _HEADLINE_MAX_WORDS and _FINAL.search(line):
+                announced = _close_list(announced, listed)  # a paragraph: the list is over
+            elif _is_headline(line, counts[i]):
+                announced.append(i)
         seen.add(norm)
+    _close_list(announced, listed)
     body = [i for i, k in enumerate(keep) if k]
     # Headline-like lines between paragraphs: subheadings and links to related stories.
-    prose = [lines[i] for i in body if not _is_headline(lines[i], counts[i])]
+    prose = [lines[i] for i in body if i in listed or not _is_headline(lines[i], counts[i])]
     if prose:
         return prose
     if body:
@@ -372,6 +491,15 @@ def remove_furniture(lines: list[str], title: str | None = None) -> list[str]:
         if _HAS_LETTER.search(line)
         and not (_FURNITURE_LINE.match(norm) or _FURNITURE_START.match(norm) or _DISCLAIMER.search(norm))
     ]
+
+
+def _close_list(announced: list[int], listed: set[int]) -> list[int]:
+    """Keep an announced list of two headline-like items or more. A colon line with one under it
+    is a section heading over its subheading ("احذروا من السلبيات:" / "الأضرار البدنية"), or
+    over prose that needs no keeping ("في الحمام:" / "أبقي الغطاء مغلقا."), as in EASC."""
+    if len(announced) > 2:
+        listed.update(announced)
+    return []
 
 
 def _is_date_line(toks: list[str]) -> bool:
