@@ -379,15 +379,20 @@ def select(
     # announces what follows ("… جاءت على النحو التالي:"), whose list the summary would not hold.
     leans_back, teaser, opener = _masks(analysis)
     question = analysis.features[:, F["question"]] > 0
+    announces = np.array([s.rstrip().endswith(":") for s in analysis.sentences])
     not_after_first = (
-        (question & ((words < model.teaser_words) | teaser))
-        | (words < model.fragment_words)
-        | np.array([s.rstrip().endswith(":") for s in analysis.sentences])
+        (question & ((words < model.teaser_words) | teaser)) | (words < model.fragment_words) | announces
     )
     # A feed item that is the outlet's abstract alone ends mid-sentence ("… أصبح يبعد مسافة 3 كم
     # عن"): in a text that otherwise ends its sentences, a last sentence without a final stop was
     # cut short, and a summary never ends on it after its first pick.
     no_final = analysis.features[:, F["no_final"]] > 0
+    # Nor on the items of a list the story announces ("… على النحو التالي:" then lines without a
+    # stop): without their announcement they are half of something unnamed.
+    item = False
+    for i in range(1, n):
+        item = bool(no_final[i] and (announces[i - 1] or item))
+        not_after_first[i] |= item
     if n > 1 and no_final[-1] and not no_final[:-1].all():
         not_after_first[-1] = True
     # A paragraph after the first that opens without a conjunction and says the lead again in

@@ -95,10 +95,10 @@ def test_a_list_announced_by_a_colon_is_kept(text: str, expected: list[str]) -> 
     body = clean_text(text, "مجلس الوزراء يقر حزمة قرارات")
     assert body.split("\n\n") == expected
     assert clean_text(body, "مجلس الوزراء يقر حزمة قرارات") == body  # stored text cleans to itself
-    # whatever the card picks comes from the kept text, list marks aside
+    # The card: neither list marks nor items without the line announcing them (see below).
     card = summarize(text, title="مجلس الوزراء يقر حزمة قرارات", sentences=6)
     assert card and all(not s.startswith(("•", "-")) for s in card)
-    assert any(s in expected[1:] or s in DECISIONS for s in card[1:])
+    assert not set(card[1:]) & {*expected[1:], *DECISIONS}
 
 
 def test_related_stories_without_an_announcing_colon_still_go() -> None:
@@ -160,3 +160,16 @@ def test_an_english_cms_footer_goes(footer: str) -> None:
     html = f"<p>{S1} {S2}</p><p>{footer}</p>"
     assert clean_text(html) == f"{S1} {S2}"
     assert summarize(html, sentences=3) == [S1, S2]
+
+
+def test_a_card_shows_no_list_items_without_the_line_that_announces_them() -> None:
+    # The first case above: the card took the lead, then two of the three decisions with nothing
+    # saying what they were (the announcing sentence ends in a colon, never a later pick).
+    text = (
+        f"<p>{LEAD} وجاءت أبرز القرارات على النحو التالي:</p><ul>"
+        + "".join(f"<li>{d}</li>" for d in DECISIONS)
+        + f"</ul><p>{S1}</p><p>{S2}</p>"
+    )
+    card = summarize(text, title="مجلس الوزراء يقر حزمة قرارات", sentences=3)
+    assert not set(card) & set(DECISIONS)
+    assert len(card) == 3  # the prose is there to take instead
