@@ -46,10 +46,16 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         saved = (
             "settings_saved_to_digest" if before != "digest" and sub.mode == "digest" else "settings_saved"
         )
-        text = say(saved, ctx.lang) + "\n\n" + settings_text(sub, ctx.lang)
+        text = say(saved, ctx.lang) + "\n\n" + _screen(ctx, sub)
         await reply(update, text, main_keyboard(sub, ctx.lang))
         return
-    await reply(update, settings_text(sub, ctx.lang), main_keyboard(sub, ctx.lang))
+    await reply(update, _screen(ctx, sub), main_keyboard(sub, ctx.lang))
+
+
+def _screen(ctx: ChatContext, sub: Subscriber) -> str:
+    """The settings as they stand; for a chat that /stop-ped, with the reminder that they apply
+    once it comes back (the settings screen alone would read as if news were on its way)."""
+    return settings_text(sub, ctx.lang) + ctx.stopped_note()
 
 
 def _change_from_button(parts: list[str]) -> dict[str, object] | None:
@@ -93,11 +99,11 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if len(parts) >= 3 and parts[1] == "m":
         markup = section_keyboard(parts[2], sub, ctx.lang)
         await query.answer()
-        await edit(update, settings_text(sub, ctx.lang), markup or main_keyboard(sub, ctx.lang))
+        await edit(update, _screen(ctx, sub), markup or main_keyboard(sub, ctx.lang))
         return
     if parts[1:2] == ["b"]:
         await query.answer()
-        await edit(update, settings_text(sub, ctx.lang), main_keyboard(sub, ctx.lang))
+        await edit(update, _screen(ctx, sub), main_keyboard(sub, ctx.lang))
         return
     changes = _change_from_button(parts)
     if changes is None:
@@ -105,7 +111,7 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     sub = await service.update_settings(ctx.svc.db, ctx.chat_id, config=ctx.svc.config, **changes)
     await query.answer(say("settings_saved", ctx.lang))
-    await edit(update, settings_text(sub, ctx.lang), main_keyboard(sub, ctx.lang))
+    await edit(update, _screen(ctx, sub), main_keyboard(sub, ctx.lang))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -95,7 +95,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # The group's admins stopped its news: a member's /start must not undo that.
         await reply(update, say("start_stopped_member", ctx.lang))
         return
-    await ctx.register()
+    await ctx.register(resume=True)
     if ctx.private and context.args == [SEARCH_PAYLOAD]:
         # Inline mode's button under an empty answer ("type a word", "no stories for …") leads here:
         # the user came to search, so say how, rather than the general welcome.
@@ -158,7 +158,7 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, say("language_unknown", ctx.lang, value=clip(typed)))
         return
     await service.set_language(ctx.svc.db, ctx.chat_id, wanted, config=ctx.svc.config)
-    await reply(update, say(ctx.key("language_set"), wanted))
+    await reply(update, say(ctx.key("language_set"), wanted) + ctx.stopped_note(wanted))
 
 
 async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -173,7 +173,7 @@ async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await service.set_language(ctx.svc.db, ctx.chat_id, wanted, config=ctx.svc.config)
     await query.answer()
     # The choice is replaced by its outcome, said in the language just chosen.
-    await edit(update, say(ctx.key("language_set"), wanted))
+    await edit(update, say(ctx.key("language_set"), wanted) + ctx.stopped_note(wanted))
 
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -7,6 +7,7 @@ first (a group's subscriptions belong to its administrators).
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import replace
 
 from telegram import Update
@@ -219,7 +220,9 @@ async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await query.answer(say("gone", ctx.lang), show_alert=True)
     else:
         label = labels.get(removed.id) or removed.display or removed.target
-        await query.answer(answer("toggled_off", ctx.lang, name=label))
+        # /unfollow's list says what /unfollow typed says; /unsubscribe's, what /unsubscribe does.
+        said = "toggled_unfollowed" if words_only else "toggled_off"
+        await query.answer(answer(said, ctx.lang, name=label))
     if not items:
         await edit(update, ctx.say("no_keywords" if words_only else "no_subscriptions"))
     else:
@@ -274,27 +277,51 @@ async def mysubs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # ---------------------------------------------------------------- /follow, /unfollow
 
 
+# What separates several words typed to /follow or /unfollow at once: «النفط، الذهب» is two words,
+# not one phrase with a comma. A comma between digits is a number's (5,000).
+_SEPARATORS = re.compile(r"[،؛;]|,(?!\d)|(?<!\d),")
+
+
+def _keywords_in(text: str) -> list[str]:
+    """The words typed, each once, in the order typed."""
+    parts = (" ".join(part.split()) for part in _SEPARATORS.split(text))
+    return list(dict.fromkeys(part for part in parts if part))
+
+
 async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = await _changer(update, context)
     if ctx is None:
         return
-    keyword = " ".join(_arg_text(context).split())
-    if not keyword:
+    keywords = _keywords_in(_arg_text(context))
+    if not keywords:
         await reply(update, say("follow_usage", ctx.lang))
         return
+    said: list[str] = []
+    # No more than a chat may follow: past that every word would only repeat the limit.
+    for keyword in keywords[: service.MAX_KEYWORDS]:
+        lines, full = await _follow_one(ctx, keyword)
+        said += lines
+        if full:
+            break
+    for part in split_html("\n\n".join(said)):
+        await reply(update, part)
+
+
+async def _follow_one(ctx: ChatContext, keyword: str) -> tuple[list[str], bool]:
+    """What following one word says; and whether the chat is at its limit (the rest would fail)."""
     try:
         done = await service.follow(ctx.svc.db, ctx.chat_id, keyword)
     except SubscriptionError as exc:
         # The limits it names are counts, written in the reply's digits like every other count.
         values = {k: number(v, ctx.lang) if isinstance(v, int) else v for k, v in exc.values.items()}
-        await reply(update, say(exc.code, ctx.lang, **{"keyword": clip(keyword), **values}))
-        return
+        error = say(exc.code, ctx.lang, **{"keyword": clip(keyword), **values})
+        return [error], exc.code == "too_many_keywords"
     # Another form of a word already followed is named as the chat follows it (and /mysubs lists it).
     said = [ctx.say("followed" if done.added else "already_following", keyword=done.keyword)]
     # Said of what the reader typed as several words: "MBS" is matched as «محمد بن سلمان», one name.
     if done.added and len(done.keyword.split()) > 1 and follow_checks.is_phrase(done.keyword):
         said.append(ctx.say("follow_phrase", keyword=done.keyword))
-    await reply(update, "\n\n".join(said + await _follow_warnings(ctx, done.keyword)))
+    return said + await _follow_warnings(ctx, done.keyword), False
 
 
 async def _follow_warnings(ctx: ChatContext, keyword: str) -> list[str]:
@@ -324,19 +351,38 @@ async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             await reply(update, say("unfollow_usage", ctx.lang))
         return
+    for part in split_html("\n".join(await _unfollow_typed(ctx, keyword))):
+        await reply(update, part)
+
+
+async def _unfollow_typed(ctx: ChatContext, keyword: str) -> list[str]:
+    """Stop following what was typed; a line for each word stopped, and one for those not followed."""
+    # The whole text first: a phrase followed with its comma before /follow split on commas.
     removed = await service.unfollow(ctx.svc.db, ctx.chat_id, keyword)
-    if removed:
-        # Named as the chat followed it: «مدرسة» typed here may stop «المدرسة».
-        await reply(update, say("unfollowed", ctx.lang, keyword=_names(removed, ctx.lang)))
-        return
+    # Named as the chat followed it: «مدرسة» typed here may stop «المدرسة».
+    said = [say("unfollowed", ctx.lang, keyword=_names(removed, ctx.lang))] if removed else []
+    missing: list[str] = []
+    parts = [] if removed else [p for p in _keywords_in(keyword) if p != keyword]
+    for part in parts[: service.MAX_KEYWORDS]:
+        removed = await service.unfollow(ctx.svc.db, ctx.chat_id, part)
+        if removed:
+            said.append(say("unfollowed", ctx.lang, keyword=_names(removed, ctx.lang)))
+        else:
+            missing.append(clip(part))
+    if not said and not missing:
+        missing.append(clip(keyword))
+    if missing:
+        said.append(await _not_following(ctx, _names(missing, ctx.lang)))
+    return said
+
+
+async def _not_following(ctx: ChatContext, keyword: str) -> str:
     followed = [
         i.label for i in await service.describe_subscriptions(ctx.svc.db, ctx.chat_id) if i.kind == "keyword"
     ]
     if followed:
-        names = join_names(followed, ctx.lang)
-        await reply(update, say("not_following", ctx.lang, keyword=clip(keyword), keywords=names))
-    else:
-        await reply(update, say("not_following_any", ctx.lang, keyword=clip(keyword)))
+        return say("not_following", ctx.lang, keyword=keyword, keywords=join_names(followed, ctx.lang))
+    return say("not_following_any", ctx.lang, keyword=keyword)
 
 
 def _names(words: list[str], lang: str) -> str:

@@ -53,18 +53,32 @@ class ChatContext:
         group = f"{key}.group"
         return group if not self.private and group in TEXTS else key
 
-    async def register(self, *, news_here: bool = False) -> Subscriber:
+    async def register(self, *, news_here: bool = False, resume: bool = False) -> Subscriber:
         """The chat's subscriber row, created or re-activated (commands that change things).
         `news_here`: the command sets up what the chat follows, so in a forum its news goes to this
-        topic from now on (/settings or /language looked at in another topic move nothing)."""
+        topic from now on (/settings or /language looked at in another topic move nothing).
+        A chat that /stop-ped stays stopped unless `resume` (/start): changing a setting or closing
+        a menu asks for no news. Turning a subscription on does (service._subscribe)."""
         self.subscriber = await service.ensure_subscriber(
-            self.svc.db, self.svc.config, self.chat_id, self.chat_type, self.lang, self.title
+            self.svc.db, self.svc.config, self.chat_id, self.chat_type, self.lang, self.title, resume=resume
         )
         if news_here and self.changing and self.subscriber.thread_id != self.thread_id and not self.private:
             # News follows the admins to the topic they set the chat up from.
             self.subscriber = await service.set_thread(self.svc.db, self.chat_id, self.thread_id)
         self.lang = _lang(self.subscriber.language)
         return self.subscriber
+
+    @property
+    def stopped(self) -> bool:
+        """The chat /stop-ped and has not come back: nothing is sent to it."""
+        return service.is_stopped(self.subscriber)
+
+    def stopped_note(self, lang: str | None = None) -> str:
+        """A reminder, after a change a stopped chat made, that it still gets nothing ("" if it
+        is not stopped); in `lang` when the reply is said in another (the language just chosen)."""
+        if not self.stopped:
+            return ""
+        return "\n\n" + say(self.key("stopped_note"), lang or self.lang)
 
     @property
     def tz(self) -> str:

@@ -77,11 +77,16 @@ async def ensure_subscriber(
     chat_type: str = "private",
     language: str = "ar",
     title: str | None = None,
+    *,
+    resume: bool = True,
 ) -> Subscriber:
     """The chat's subscriber row, created (or re-activated) as needed.
 
     A new or returning chat starts its `since` now, so it never receives a flood of older stories.
     The language is only set on creation: later, /language is the user's choice and wins.
+    A chat that blocked the bot or removed it is re-activated: it is talking to the bot again, so
+    it is reachable. One that /stop-ped stays stopped unless `resume` (/start, the bot added back to
+    a group): looking at /settings or closing an old menu is no request for news.
     """
     now = utcnow()
     async with db.write() as session:
@@ -105,15 +110,24 @@ async def ensure_subscriber(
             )
             session.add(sub)
         else:
-            if not sub.active:
-                sub.active, sub.inactive_reason, sub.since = True, None, now
-                await _drop_queued(session, chat_id, "queued before the chat left")
+            if not sub.active and (resume or sub.inactive_reason != STOPPED):
+                await _reactivate(session, sub, now)
             if title and sub.title != title:
                 sub.title = title
             if chat_type and sub.chat_type != chat_type:
                 sub.chat_type = chat_type
         await session.flush()
         return sub
+
+
+async def _reactivate(session: AsyncSession, sub: Subscriber, now: datetime) -> None:
+    sub.active, sub.inactive_reason, sub.since = True, None, now
+    await _drop_queued(session, sub.chat_id, "queued before the chat left")
+
+
+def is_stopped(sub: Subscriber | None) -> bool:
+    """Whether the chat /stop-ped and has not opted in again (its settings may still change)."""
+    return sub is not None and not sub.active and sub.inactive_reason == STOPPED
 
 
 # What a chat that leaves stops getting: stories, digests and broadcasts still queued, and the
@@ -155,7 +169,10 @@ async def set_inactive(db: Database, chat_id: int, reason: str) -> bool:
         sub = await session.get(Subscriber, chat_id)
         if sub is None:
             return False
-        sub.active, sub.inactive_reason = False, reason
+        if sub.inactive_reason != STOPPED:
+            # A chat that /stop-ped and then blocked the bot is still one that asked for no news:
+            # unblocking and opening /settings must not bring it back.
+            sub.active, sub.inactive_reason = False, reason
         await _drop_queued(session, chat_id, f"chat inactive: {reason}"[:200])
         return True
 
@@ -318,35 +335,67 @@ class Target:
     label: str
 
 
+@dataclass(frozen=True)
+class _Name:
+    """A feed's or topic's name in the forms a typed name is compared with."""
+
+    key: str  # its words, normalised: «BBC عربي» → "bbc عربي"
+    terms: frozenset[tuple[str, ...]]  # as search and following read it (`keyword_key`)
+
+    @classmethod
+    def of(cls, name: str) -> _Name:
+        return cls(_key(name), keyword_key(name))
+
+    def same(self, wanted: _Name) -> bool:
+        """The name itself, however it is written: «الاقتصاد» is «اقتصاد», «سورية» and «السورية»
+        are «سوريا» (as a search for one finds the others), «فرانس٢٤» is «فرانس 24»."""
+        if self.key == wanted.key or self.key.replace(" ", "") == wanted.key.replace(" ", ""):
+            return True
+        return bool(wanted.terms) and same_key(self.terms, wanted.terms)
+
+    def has(self, wanted: _Name) -> bool:
+        """A part of the name: whole words of it in any form («الجزيرة» of «الجزيرة نت»), or the
+        start of one of its words («سكاي نيو»). Not any letters inside a word: «بي» is in «عربي»,
+        and would name every Arabic service."""
+        spaced = f" {self.key} "
+        if f" {wanted.key} " in spaced or (len(wanted.key) >= 3 and f" {wanted.key}" in spaced):
+            return True
+        return bool(wanted.terms) and all(any(set(g) & set(h) for h in self.terms) for g in wanted.terms)
+
+
 def resolve_target(text: str, feeds: Sequence[Feed], topics: Sequence[Topic]) -> list[Target]:
     """What `/subscribe <text>` names: a feed id, a feed or topic name, or a unique part of one.
+
+    Names are compared as search reads them (the article, ة/ه, nisba and variant spellings), so a
+    topic is found by any form of its name. A topic's keywords are not names of it: «/subscribe
+    نفط» subscribing to all of «اقتصاد» (or «غزة» to all of «فلسطين») would bring far more than
+    asked; /follow is for a word.
 
     Returns every candidate when the text is ambiguous (the handler lists them) and [] when
     nothing fits.
     """
-    wanted = _key(text)
-    if not wanted:
+    wanted_key = _key(text)
+    if not wanted_key:
         return []
-    by_feed = [Target("feed", str(f.id), f.name) for f in feeds]
-    by_topic = [Target("topic", t.name, t.name) for t in topics]
-    if wanted.isdigit():
-        return [t for t in by_feed if t.target == wanted]
-    exact: list[Target] = []
-    for feed, target in zip(feeds, by_feed, strict=True):
-        if _key(feed.name) == wanted:
-            exact.append(target)
-    for topic, target in zip(topics, by_topic, strict=True):
-        if wanted in (_key(topic.name), _key(topic.name_en or "")):
-            exact.append(target)
-    if exact:
-        return exact
-    partial = [t for f, t in zip(feeds, by_feed, strict=True) if wanted in _key(f.name)]
-    partial += [
-        t
-        for topic, t in zip(topics, by_topic, strict=True)
-        if wanted in _key(topic.name) or (topic.name_en and wanted in _key(topic.name_en))
+    if wanted_key.isdigit():
+        return [Target("feed", str(f.id), f.name) for f in feeds if str(f.id) == wanted_key]
+    wanted = _Name.of(text)
+    named: list[tuple[Target, list[_Name]]] = [
+        (Target("feed", str(f.id), f.name), [_Name.of(f.name)]) for f in feeds
     ]
-    return partial
+    named += [
+        (Target("topic", t.name, t.name), [_Name.of(n) for n in (t.name, t.name_en) if n]) for t in topics
+    ]
+    # As typed first: a name written exactly wins over one that only reads alike.
+    for fits in (
+        lambda n: n.key == wanted.key,
+        lambda n: n.same(wanted),
+        lambda n: n.has(wanted),
+    ):
+        found = [target for target, names in named if any(fits(n) for n in names)]
+        if found:
+            return found
+    return []
 
 
 # ---------------------------------------------------------------- subscriptions
@@ -465,7 +514,8 @@ async def _subscribe(
         raise ValueError(f"unknown subscription kind {kind!r}")
     try:
         async with db.write() as session:
-            if await session.get(Subscriber, chat_id) is None:
+            subscriber = await session.get(Subscriber, chat_id)
+            if subscriber is None:
                 raise SubscriptionError("not_registered")
             if kind == "keyword":
                 keywords = await _keyword_rows(session, chat_id)
@@ -487,6 +537,9 @@ async def _subscribe(
             session.add(
                 Subscription(chat_id=chat_id, kind=kind, target=target, display=display, created_at=utcnow())
             )
+            if not subscriber.active:
+                # Turning a subscription on is asking for news: a /stop-ped chat is back.
+                await _reactivate(session, subscriber, utcnow())
             await session.flush()
             await rematch_held(session, chat_id, utcnow())
     except IntegrityError:

@@ -140,6 +140,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "toggled_on": {"ar": "✓ اشتركت في «{name}»", "en": "✓ Subscribed to «{name}»"},
     "toggled_off": {"ar": "ألغيت الاشتراك في «{name}»", "en": "Unsubscribed from «{name}»"},
+    # A button in /unfollow's list of followed words: said as /unfollow typed says it.
+    "toggled_unfollowed": {"ar": "أوقفت متابعة «{name}»", "en": "Stopped following «{name}»"},
     "gone": {
         "ar": "هذا الخيار لم يعد متاحًا.",
         "en": "That choice is no longer available.",
@@ -293,6 +295,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "أوقفت كل اشتراكاتك، ولن أرسل إليك أخبارًا بعد الآن. أرسل /start متى أردت العودة.",
         "en": "All your subscriptions have ended and I will send you no more news. Send /start to come back.",
     },
+    # Added to what a /stop-ped chat changed (settings, language): the change is kept, yet nothing
+    # comes until it opts in again.
+    "stopped_note": {
+        "ar": "اشتراكك موقوف؛ أرسل /start لاستئنافه.",
+        "en": "Your subscription is stopped; send /start to resume it.",
+    },
     # /settings
     "settings_saved": {"ar": "حُفظ ✓", "en": "Saved ✓"},
     "settings_saved_to_digest": {
@@ -348,12 +356,12 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "settings_bad_tz_offset": {
         "ar": (
-            "لا أعرف منطقة زمنية فرقها عن غرينتش «{value}». اكتب ساعات كاملة من -١٢ إلى +١٤، "
-            "أو اسم مدينتك، مثل: /settings المنطقة القاهرة"
+            "لا أعرف منطقة زمنية فرقها عن غرينتش «{value}». اكتب الفرق بالساعات من -١٢ إلى +١٤، "
+            "أو بالساعات والدقائق لمنطقة فرقها كذلك مثل +٥:٣٠، أو اسم مدينتك، مثل: /settings المنطقة القاهرة"
         ),
         "en": (
-            "No time zone is «{value}» from UTC. Type whole hours from -12 to +14, or your city, "
-            "e.g. /settings timezone Cairo"
+            "No time zone is «{value}» from UTC. Type hours from -12 to +14, or the hours and minutes "
+            "of a zone that has them such as +5:30, or your city, e.g. /settings timezone Cairo"
         ),
     },
     "settings_how_tz": {
@@ -481,6 +489,10 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "en": "This chat has no subscriptions yet.\nSend /subscribe to choose sources, or /follow with a keyword.",
     },
+    "stopped_note.group": {
+        "ar": "أخبار هذه المحادثة موقوفة؛ يستطيع مشرفوها استئنافها بالأمر /start.",
+        "en": "This chat's news is stopped; its admins can send /start to resume it.",
+    },
     "stopped.group": {
         "ar": "أوقفت كل اشتراكات هذه المحادثة، ولن أنشر فيها أخبارًا بعد الآن. يستطيع مشرفوها إعادتها بالأمر /start.",
         "en": "All of this chat's subscriptions have ended and I will post no more news here. "
@@ -512,7 +524,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "Welcome back to <b>Akhbar</b> 📰\n"
             "Your {count} {count:subscription|subscriptions} {count:is|are} as you left {count:it|them}, "
             "and {count:its|their} news comes to you.\n"
-            "/subscribe to change them, /help for every command."
+            "/subscribe to change {count:it|them}, /help for every command."
         ),
     },
     "welcome_back_empty": {
