@@ -26,6 +26,7 @@ from bot.delivery import outbox
 from bot.delivery.digest import run_digests
 from bot.delivery.routing import route_new_stories
 from bot.delivery.sender import MAX_IN_FLIGHT, Sender
+from bot.subscribers import service as subscriber_service
 from tests.fakes.telegram_api import FakeTelegram, RateLimits
 from tests.helpers import ADMIN_ID
 from tests.test_routing import add_feed, add_story, add_subscriber, rows
@@ -451,3 +452,20 @@ async def test_a_group_that_muted_the_bot_is_not_failed_and_gets_news_again_once
     assert sub is not None and sub.active
     assert await status_of(db, group) == ["withdrawn", "withdrawn", "sent"]
     assert sender.stats["failed"] == 0
+
+
+async def test_a_stopped_chat_that_turns_out_blocked_is_still_stopped(
+    fake_telegram: FakeTelegram, bot: Bot, db: Database, config_factory: Any
+) -> None:
+    # "blocked" would let the chat come back the next time it opens /settings (subscribers.service
+    # resumes a blocked chat that talks to the bot, never a stopped one).
+    config = config_factory()
+    await add_subscriber(db, 33)
+    await subscriber_service.set_inactive(db, 33, subscriber_service.STOPPED)
+    fake_telegram.block_chat(33)
+    await outbox.enqueue_text(db, 33, "تنبيه", kind="alert", dedup_key="a")
+    async with sending(bot, db, config):
+        await until(lambda: _no_pending(db, 33))
+    async with db.read() as session:
+        sub = await session.get(Subscriber, 33)
+    assert sub is not None and (sub.active, sub.inactive_reason) == (False, "stopped")

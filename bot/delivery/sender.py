@@ -58,7 +58,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
@@ -73,6 +73,7 @@ from bot.delivery import outbox, wire
 from bot.delivery.card import edit_of
 from bot.delivery.grouping import card_gone
 from bot.i18n import ar_digits, text
+from bot.subscribers.service import STOPPED
 
 log = logging.getLogger(__name__)
 
@@ -753,10 +754,13 @@ class Sender:
 
         async def write() -> None:
             async with self.db.write() as session:
+                # A chat that /stop-ped keeps saying so: gone as well, it still asked for no news,
+                # and talking to the bot again must not bring it back (subscribers.service).
+                kept = case((Subscriber.inactive_reason == STOPPED, STOPPED), else_=reason[:200])
                 await session.execute(
                     update(Subscriber)
                     .where(Subscriber.chat_id == claimed.chat_id)
-                    .values(active=False, inactive_reason=reason[:200], updated_at=utcnow())
+                    .values(active=False, inactive_reason=kept, updated_at=utcnow())
                 )
                 await session.execute(
                     update(Outbox)
