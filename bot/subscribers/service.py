@@ -121,7 +121,9 @@ async def ensure_subscriber(
 
 
 async def _reactivate(session: AsyncSession, sub: Subscriber, now: datetime) -> None:
-    sub.active, sub.inactive_reason, sub.since = True, None, now
+    # The digest period starts now too: measured from the last digest before the chat left, this
+    # morning's slot would be owed, and a digest headed with a time long past sent at once.
+    sub.active, sub.inactive_reason, sub.since, sub.last_digest_at = True, None, now, now
     await _drop_queued(session, sub.chat_id, "queued before the chat left")
 
 
@@ -270,10 +272,30 @@ def _held(chat_id: int, now: datetime) -> ColumnElement[bool]:
 
 async def _held_to_digest(session: AsyncSession, chat_id: int, now: datetime) -> None:
     """A chat that picks digest mode gets the stories its quiet hours still hold in its next
-    digest, not as separate cards when the quiet hours end; the dedup key stays, so never twice."""
+    digest, not as separate cards when the quiet hours end; the dedup key stays, so never twice.
+    Other outlets' stories a held card lists («وأيضًا في») go with it: the digest lists them
+    under its item again (grouping.fold_digest), where they would otherwise be in nothing."""
+    held = (
+        await session.execute(
+            select(Outbox.id, Outbox.story_id).where(
+                _held(chat_id, now), Outbox.status == outbox.PENDING, Outbox.story_id.is_not(None)
+            )
+        )
+    ).all()
+    if not held:
+        return
+    hosts = {story_id for _, story_id in held}
+    grouped = (
+        await session.execute(
+            select(Outbox.id, Outbox.payload).where(
+                Outbox.chat_id == chat_id, Outbox.status == outbox.GROUPED
+            )
+        )
+    ).all()
+    listed = [row_id for row_id, payload in grouped if (payload or {}).get("into_story") in hosts]
     await session.execute(
         update(Outbox)
-        .where(_held(chat_id, now), Outbox.status == outbox.PENDING, Outbox.story_id.is_not(None))
+        .where(Outbox.id.in_([row_id for row_id, _ in held] + listed))
         .values(kind=outbox.DIGEST_ITEM, status=outbox.DIGEST_WAIT)
     )
 
