@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_asyncio
 from sqlalchemy import select, update
 from telegram import Bot
@@ -427,17 +428,21 @@ async def test_stories_waiting_for_a_digest_are_sent_when_the_chat_switches_to_i
     assert "خبر ينتظر الموجز" in digest.payload["text"]
 
 
+@pytest.mark.parametrize(
+    ("chat_type", "refusal"),
+    [
+        ("supergroup", "Bad Request: not enough rights to send text messages to the chat"),
+        # A channel whose admins took the bot's right to post: each story was a failed delivery,
+        # and the operator's hourly alert counted them.
+        ("channel", "Bad Request: need administrator rights in the channel chat"),
+    ],
+)
 async def test_a_group_that_muted_the_bot_is_not_failed_and_gets_news_again_once_it_may_post(
-    fake_telegram: FakeTelegram, bot: Bot, db: Database, config_factory: Any
+    fake_telegram: FakeTelegram, bot: Bot, db: Database, config_factory: Any, chat_type: str, refusal: str
 ) -> None:
     group = -1004444
-    await add_subscriber(db, group, chat_type="supergroup")
-    fake_telegram.fail_next(
-        "sendMessage",
-        times=2,
-        error_code=400,
-        description="Bad Request: not enough rights to send text messages to the chat",
-    )
+    await add_subscriber(db, group, chat_type=chat_type)
+    fake_telegram.fail_next("sendMessage", times=2, error_code=400, description=refusal)
     await queue(db, group, "الأول", key="a")
     await queue(db, group, "الثاني", key="b")
     async with sending(bot, db, config_factory()) as sender:

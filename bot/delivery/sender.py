@@ -98,11 +98,15 @@ DB_ATTEMPT_TIMEOUT = 30.0
 MAX_DB_BACKOFF = 30.0
 STOP_RETRY = 0.5
 _PART_SUFFIX = re.compile(r"#\d+$")
-# Telegram's answers to editing a message that is no longer there (the reader deleted it).
+# Telegram's answers when the chat does not let the bot post: a group that muted it (or went
+# read-only), a channel whose admins took away its right to post.
 _NO_RIGHTS = re.compile(
-    r"not enough rights to send|have no rights to send|CHAT_WRITE_FORBIDDEN|CHAT_RESTRICTED", re.I
+    r"not enough rights to send|have no rights to send|CHAT_WRITE_FORBIDDEN|CHAT_RESTRICTED|"
+    r"need administrator rights in the channel chat|CHAT_ADMIN_REQUIRED",
+    re.I,
 )
 _TOPIC_GONE = re.compile(r"message thread not found|TOPIC_CLOSED|TOPIC_DELETED", re.I)
+# Telegram's answers to editing a message that is no longer there (the reader deleted it).
 _MESSAGE_GONE = re.compile(r"message to edit not found|message can't be edited|message_id_invalid", re.I)
 # Kinds that stop when their chat becomes inactive or is forgotten (an admin alert still reaches an
 # admin who /stop-ped, an answer a chat that never subscribed).
@@ -555,8 +559,9 @@ class Sender:
                 # The admins deleted or closed the topic the news went to: General takes it over.
                 await self._topic_gone(claimed)
             elif _NO_RIGHTS.search(exc.message):
-                # The group muted the bot (or made itself read-only): not a delivery failure, and not
-                # a chat that left. Telegram says nothing when posting is allowed again (a timed
+                # The group muted the bot (or made itself read-only; a channel's admins took away its
+                # right to post): not a delivery failure, and not a chat that left. Telegram says
+                # nothing when posting is allowed again (a timed
                 # restriction ends, the group's permissions change), so the chat stays subscribed:
                 # each story tries once, and the first that goes through means it is back.
                 self.stats["forbidden"] += 1
