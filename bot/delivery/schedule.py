@@ -69,6 +69,18 @@ def latest_slot(now: datetime, times: Iterable[str], tz: str) -> datetime | None
     return best
 
 
+def next_slot(now: datetime, times: Iterable[str], tz: str) -> datetime | None:
+    """The first digest time after `now` (UTC): when the next digest comes."""
+    moments = [m for m in (parse_hhmm(t) for t in times) if m is not None]
+    local = as_utc(now).astimezone(zone(tz))
+    for days_ahead in (0, 1, 2):
+        day = local + timedelta(days=days_ahead)
+        later = [c for c in (_at(day, moment, tz) for moment in moments) if c > as_utc(now)]
+        if later:
+            return min(later)
+    return None
+
+
 def slot_key(slot: datetime, tz: str) -> str:
     """'2024-05-01T20:00' in the subscriber's zone: names a digest in its dedup key."""
     return as_utc(slot).astimezone(zone(tz)).strftime("%Y-%m-%dT%H:%M")

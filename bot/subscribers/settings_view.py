@@ -15,10 +15,14 @@ Callback data:
 from __future__ import annotations
 
 import html
+from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.clock import utcnow
 from bot.db.models import Subscriber
+from bot.delivery.format import local_time
+from bot.delivery.schedule import next_slot
 from bot.i18n import number
 from bot.subscribers import prefs
 from bot.subscribers.texts import rtl
@@ -31,6 +35,7 @@ LABELS: dict[str, dict[str, str]] = {
     "instant": {"ar": "فوري", "en": "Instant"},
     "digest": {"ar": "ملخص دوري", "en": "Digest"},
     "digest_times": {"ar": "أوقات الملخص", "en": "Digest times"},
+    "next_digest": {"ar": "الملخص التالي", "en": "Next digest"},
     "tz": {"ar": "المنطقة الزمنية", "en": "Time zone"},
     "sent": {"ar": "جمل الملخص", "en": "Sentences per summary"},
     "quiet": {"ar": "ساعات الهدوء", "en": "Quiet hours"},
@@ -99,10 +104,17 @@ def values(sub: Subscriber, lang: str) -> dict[str, str]:
     }
 
 
-def settings_text(sub: Subscriber, lang: str) -> str:
+def settings_text(sub: Subscriber, lang: str, now: datetime | None = None) -> str:
     current = values(sub, lang)
     lines = [label("title", lang)]
     lines += [f"{label(key, lang)}: {html.escape(value)}" for key, value in current.items()]
+    if sub.mode == "digest":
+        # When the first digest comes is what a reader who just chose the times wonders (a time
+        # already past today waits for tomorrow).
+        moment = next_slot(now or utcnow(), sub.digest_times, sub.timezone)
+        if moment is not None:
+            when = local_time(moment, lang=lang, tz=sub.timezone, now=now)
+            lines.insert(3, f"{label('next_digest', lang)}: {html.escape(when)}")
     lines += ["", label("hint", lang)]
     return rtl("\n".join(lines), lang)
 
