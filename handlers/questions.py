@@ -57,7 +57,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             # As /latest says it: with subscriptions, "no stories" would be untrue, only theirs are quiet.
             subscribed = bool(await service.list_subscriptions(ctx.svc.db, ctx.chat_id))
-            await reply(update, say("latest_none_subscribed" if subscribed else "latest_none", ctx.lang))
+            await reply(update, ctx.say("latest_none_subscribed" if subscribed else "latest_none"))
         return
     if answer.topic:
         await reply(update, say("question_header", ctx.lang, topic=answer.topic))
@@ -105,7 +105,10 @@ class _AnswersTheBot(filters.MessageFilter):
     """A reply to something the bot said in conversation ("nothing found, try another word", a
     page of /search results: «وإيران؟»): with privacy mode Telegram delivers it without a mention,
     and the member is answering the bot. A reply to a story card (its buttons are "more" and the
-    source's link) is the members talking about the news, not to the bot; so is a reply to a menu."""
+    source's link) is the members talking about the news, not to the bot; so is a reply to a menu.
+    So is a comment under a channel post in its discussion group, even a post the bot wrote: the
+    comment replies to Telegram's copy of it, whose author is the channel (every comment there
+    would otherwise be a question)."""
 
     def filter(self, message: Message) -> bool:
         replied = message.reply_to_message
@@ -130,8 +133,13 @@ def _conversational(markup: InlineKeyboardMarkup | None) -> bool:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private_messages = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    # Telegram's copy of a channel post in its discussion group is the channel speaking, not a
+    # member asking, though it may mention the bot (the channel's copy of the bot's own /help).
     group_mentions = (
-        filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & (_MentionsTheBot() | _AnswersTheBot())
+        filters.ChatType.GROUPS
+        & filters.UpdateType.MESSAGE
+        & ~filters.IS_AUTOMATIC_FORWARD
+        & (_MentionsTheBot() | _AnswersTheBot())
     )
     # A message sent "via" an inline bot is a result the user picked (one of our story cards posted
     # in this chat, say), not a question to answer.

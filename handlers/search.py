@@ -13,7 +13,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.db.database import Database
 from bot.i18n import language_for, pager_row
@@ -22,6 +22,7 @@ from bot.search.render import results_message, say, short_query
 from bot.search.service import SearchPage, has_stories, search
 from bot.services import services
 from bot.subscribers import questions
+from bot.subscribers.chat import COMMAND_UPDATES
 
 PAGE_SIZE = 5
 PREFIX = "search:"
@@ -87,8 +88,10 @@ async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     # "/search @akhbar_bot سوريا": the bot's own name is no search word.
     mention = f"@{context.bot.username}".casefold()
     query = " ".join(word for word in context.args or [] if word.casefold() != mention).strip()
+    # In a channel every reply is a post its readers would be notified of.
+    quiet = update.effective_chat is not None and update.effective_chat.type == ChatType.CHANNEL
     if not query:
-        await message.reply_text(say("usage", lang))
+        await message.reply_text(say("usage", lang), disable_notification=quiet)
         return
     text_html, page = await _answer(svc.db, query, 0, lang, tz)
     markup = _keyboard(page, await queries.remember(svc.db, query), lang, query) if page.has_more else None
@@ -97,6 +100,7 @@ async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         reply_markup=markup,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
         do_quote=update.effective_chat is not None and update.effective_chat.type != ChatType.PRIVATE,
+        disable_notification=quiet,
     )
 
 
@@ -136,9 +140,8 @@ def _button(data: str) -> tuple[int, int, str | None, str | None]:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(
-        CommandHandler(
-            "search", search_command, filters=filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
-        )
+        # COMMAND_UPDATES: not the copies of a channel's posts in its discussion group.
+        CommandHandler("search", search_command, filters=COMMAND_UPDATES)
     )
     application.add_handler(
         CallbackQueryHandler(search_page, pattern=r"^search:\d+:\d+(?::(?:ar|en)(?::[0-9a-f]{1,40})?)?$")

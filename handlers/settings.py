@@ -46,7 +46,7 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         saved = (
             "settings_saved_to_digest" if before != "digest" and sub.mode == "digest" else "settings_saved"
         )
-        text = say(saved, ctx.lang) + "\n\n" + _screen(ctx, sub)
+        text = ctx.say(saved) + "\n\n" + _screen(ctx, sub)
         await reply(update, text, main_keyboard(sub, ctx.lang))
         return
     await reply(update, _screen(ctx, sub), main_keyboard(sub, ctx.lang))

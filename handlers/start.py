@@ -115,12 +115,14 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     ctx = await chat_context(update, context)
     if ctx is None:
         return
-    message = say("help", ctx.lang)
+    mention = f"@{context.bot.username}"
+    if ctx.lang == "ar":  # a Latin name inside an Arabic sentence, kept left-to-right on its own
+        mention = f"\u200e{mention}\u200e"
+    # A group's help says how to ask there (mention the bot, or reply to it), a channel's says no
+    # more than its admins can do: advice from a private chat would do nothing in either.
+    message = ctx.say("help", bot=mention)
     if context.bot.supports_inline_queries and context.bot.username:
         # Nothing else tells a user that "@bot word" works in their other chats.
-        mention = f"@{context.bot.username}"
-        if ctx.lang == "ar":  # a Latin name inside an Arabic sentence, kept left-to-right on its own
-            mention = f"\u200e{mention}\u200e"
         message += "\n" + say("help_inline", ctx.lang, bot=mention)
     if ctx.private and ctx.svc.is_admin(ctx.user_id):
         # Admins have more commands (their menu lists them); their help should too. Not in groups,

@@ -32,11 +32,15 @@ from summarizer.normalize import normalize
 ALL_WORDS = {normalize(w) for w in ("all", "الكل", "كل", "الجميع", "جميع")}
 
 
-async def _changer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ChatContext | None:
-    """The chat's context, registered, when the sender may change it; None (after saying why) if not."""
+async def _changer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, news_here: bool = False
+) -> ChatContext | None:
+    """The chat's context, registered, when the sender may change it; None (after saying why) if not.
+    `news_here`: the command sets the chat up (/subscribe, /follow), so in a forum its news moves to
+    this topic; opening /unsubscribe or /unfollow in another topic must not carry the news there."""
     ctx = await changing_chat(update, context)
     if ctx is not None:
-        await ctx.register(news_here=True)
+        await ctx.register(news_here=news_here)
     return ctx
 
 
@@ -66,7 +70,7 @@ async def _described(ctx: ChatContext) -> list[service.SubscriptionItem]:
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ctx = await _changer(update, context)
+    ctx = await _changer(update, context, news_here=True)
     if ctx is None:
         return
     db = ctx.svc.db
@@ -134,6 +138,8 @@ async def subscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
                 kind, target, display = "topic", topic.name, topic.name
                 name = keyboards.topic_label(topic, ctx.lang)
             now_on = await service.toggle(db, ctx.chat_id, kind, target, display)
+            if now_on:  # a page turn, or a subscription turned off, moves nothing
+                await ctx.news_here()
             notice = answer("toggled_on" if now_on else "toggled_off", ctx.lang, name=name)
     except (LookupError, ValueError, IndexError):
         await query.answer(say("gone", ctx.lang), show_alert=True)
@@ -289,7 +295,7 @@ def _keywords_in(text: str) -> list[str]:
 
 
 async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ctx = await _changer(update, context)
+    ctx = await _changer(update, context, news_here=True)
     if ctx is None:
         return
     keywords = _keywords_in(_arg_text(context))
@@ -425,6 +431,8 @@ async def topic_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await query.answer()
     else:
         now_on = await service.toggle(ctx.svc.db, ctx.chat_id, "topic", topic.name, topic.name)
+        if now_on:
+            await ctx.news_here()
         name = keyboards.topic_label(topic, ctx.lang)
         await query.answer(answer("toggled_on" if now_on else "toggled_off", ctx.lang, name=name))
     markup = keyboards.topics_keyboard(items, await _subscribed(ctx), page, ctx.lang)
@@ -448,7 +456,7 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     stories = await service.latest_stories(ctx.svc.db, ctx.chat_id, count)
     if not stories:
         subscribed = bool(await service.list_subscriptions(ctx.svc.db, ctx.chat_id))
-        await reply(update, say("latest_none_subscribed" if subscribed else "latest_none", ctx.lang))
+        await reply(update, ctx.say("latest_none_subscribed" if subscribed else "latest_none"))
         return
     await send_cards(update, ctx, stories)
 

@@ -64,10 +64,14 @@ def _sender(update: Update, user_id: int) -> int:
 
 
 def _group_chatter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """A group's own conversation is not for the bot: only what is addressed to it counts."""
+    """A group's own conversation is not for the bot: only what is addressed to it counts. Nor is
+    the copy Telegram posts in a discussion group of each post of its channel: counted, the copies
+    of a busy channel (keyed by the channel, as its posts are) would drop its admins' commands."""
     message, chat = update.message, update.effective_chat
     if message is None or chat is None or chat.type == ChatType.PRIVATE:
         return False
+    if message.is_automatic_forward:
+        return True
     words = message.text or ""
     replied = message.reply_to_message
     to_bot = replied is not None and replied.from_user is not None and replied.from_user.id == context.bot.id

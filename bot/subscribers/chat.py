@@ -49,9 +49,14 @@ class ChatContext:
 
     def key(self, key: str) -> str:
         """The catalog key in a group's own words where it has them (the chat is its members, not
-        one reader): for a text said in another language than the chat's, e.g. the one just chosen."""
-        group = f"{key}.group"
-        return group if not self.private and group in TEXTS else key
+        one reader), and a channel's where they differ again (its readers cannot write to the bot):
+        for a text said in another language than the chat's, e.g. the one just chosen."""
+        if self.private:
+            return key
+        for own in (f"{key}.{self.chat_type}", f"{key}.group"):
+            if own in TEXTS:
+                return own
+        return key
 
     async def register(self, *, news_here: bool = False, resume: bool = False) -> Subscriber:
         """The chat's subscriber row, created or re-activated (commands that change things).
@@ -62,11 +67,18 @@ class ChatContext:
         self.subscriber = await service.ensure_subscriber(
             self.svc.db, self.svc.config, self.chat_id, self.chat_type, self.lang, self.title, resume=resume
         )
-        if news_here and self.changing and self.subscriber.thread_id != self.thread_id and not self.private:
-            # News follows the admins to the topic they set the chat up from.
-            self.subscriber = await service.set_thread(self.svc.db, self.chat_id, self.thread_id)
+        if news_here:
+            await self.news_here()
         self.lang = _lang(self.subscriber.language)
         return self.subscriber
+
+    async def news_here(self) -> None:
+        """In a forum, the chat's news goes to this topic from now on: the admins just set up what
+        it follows from here (/subscribe, /follow, a subscription turned on). Looking at a list or
+        removing something from another topic moves nothing. Call after register()."""
+        sub = self.subscriber
+        if sub is not None and self.changing and not self.private and sub.thread_id != self.thread_id:
+            self.subscriber = await service.set_thread(self.svc.db, self.chat_id, self.thread_id)
 
     @property
     def stopped(self) -> bool:
@@ -161,8 +173,12 @@ async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
 
 
 # Commands are answered in private chats and groups (messages) and in channels (channel posts);
-# an edited message does not run a command a second time.
-COMMAND_UPDATES = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+# an edited message does not run a command a second time. Telegram copies every channel post into
+# the channel's discussion group (an automatic forward): the channel's /help, or the bot's own
+# post, is not a command said in the group, and was answered already in the channel.
+COMMAND_UPDATES = (
+    filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+) & ~filters.IS_AUTOMATIC_FORWARD
 
 
 async def changing_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ChatContext | None:
@@ -188,14 +204,17 @@ async def changing_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> C
 async def reply(
     update: Update, text_html: str, markup: InlineKeyboardMarkup | None = None, *, preview: bool = False
 ) -> None:
-    message = update.effective_message
+    message, chat = update.effective_message, update.effective_chat
     if message is None:
         return
+    chat_type = chat.type if chat is not None else Chat.PRIVATE
     await message.reply_text(
         text_html,
         reply_markup=markup,
         link_preview_options=LinkPreviewOptions(is_disabled=not preview),
-        do_quote=update.effective_chat is not None and update.effective_chat.type != Chat.PRIVATE,
+        do_quote=chat_type != Chat.PRIVATE,
+        # A channel's admin setting it up (a menu, the settings) must not ping every reader.
+        disable_notification=chat_type == Chat.CHANNEL,
     )
 
 

@@ -32,11 +32,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "welcome_group": {
         "ar": (
             "أهلًا! أنا بوت <b>أخبار</b> 📰 أرسل ملخصات الأخبار العربية.\n"
-            "يستطيع مشرفو هذه المحادثة اختيار المصادر بالأمر /subscribe، و/help لقائمة الأوامر."
+            "يستطيع مشرفو هذه المحادثة اختيار المصادر بالأمر /subscribe، و/help لقائمة الأوامر.\n"
+            "/language لتغيير لغة الرسائل."
         ),
         "en": (
             "Hello! I am <b>Akhbar</b> 📰, I post summaries of Arabic news.\n"
-            "Administrators of this chat can choose the sources with /subscribe; /help lists the commands."
+            "Administrators of this chat can choose the sources with /subscribe; /help lists the commands.\n"
+            "/language changes the language."
         ),
     },
     "help": {
@@ -54,7 +56,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "/language — تغيير اللغة\n"
             "/stop — إيقاف كل الاشتراكات\n"
             "/forget — حذف كل ما أحفظه عنك\n\n"
-            "ويمكنك أن تكتب سؤالًا عن موضوع مثل «ما الجديد عن سوريا؟» أو «سوريا» فقط."
+            "ويمكنك أن تكتب سؤالًا عن موضوع مثل «ما الجديد عن سوريا؟» أو «سوريا» فقط.\n"
+            "ولتصل الأخبار إلى مجموعة أو قناة: أضفني إلى المجموعة، أو مشرفًا في القناة، ثم أرسل فيها /subscribe."
         ),
         "en": (
             "<b>Akhbar commands</b>\n"
@@ -70,7 +73,82 @@ TEXTS: dict[str, dict[str, str]] = {
             "/language — change the language\n"
             "/stop — end every subscription\n"
             "/forget — delete everything I keep about you\n\n"
-            "You can also ask about a topic: «what's new about Syria?» or just «Syria»."
+            "You can also ask about a topic: «what's new about Syria?» or just «Syria».\n"
+            "For news in a group or channel: add me to the group, or as an admin of the channel, "
+            "then send /subscribe there."
+        ),
+    },
+    # /help in a group: what its members can do there ({bot} is the bot's @username), and that
+    # only its admins change what it follows.
+    "help.group": {
+        "ar": (
+            "<b>أوامر أخبار في هذه المحادثة</b>\n"
+            "/subscribe — اختيار المصادر والمواضيع التي تُنشر أخبارها هنا (أو /subscribe الكل لكل المصادر، أو مع اسم مصدر)\n"
+            "/unsubscribe — إلغاء اشتراك\n"
+            "/mysubs — اشتراكات هذه المحادثة\n"
+            "/follow — متابعة كلمة في كل المصادر، مثل: /follow النفط\n"
+            "/unfollow — إيقاف متابعة كلمة\n"
+            "/topics — المواضيع المتاحة\n"
+            "/latest — أحدث الأخبار من اشتراكات هذه المحادثة، مثل: /latest 5\n"
+            "/search — البحث في الأخبار (ضع العبارة بين علامتي تنصيص لتجدها كما كُتبت، مثل: /search «حزب الله»)\n"
+            "/settings — فوري أو ملخص دوري، المنطقة الزمنية، عدد الجمل، ساعات الهدوء، معاينة الروابط، تجميع الخبر الواحد\n"
+            "/language — تغيير لغة الرسائل في هذه المحادثة\n"
+            "/stop — إيقاف أخبار هذه المحادثة\n"
+            "/forget — حذف كل ما أحفظه عن هذه المحادثة\n\n"
+            "مشرفو المحادثة وحدهم يغيّرون ما تتابعه وإعداداتها.\n"
+            "ولتسألني عن موضوع اذكرني في رسالتك، مثل «{bot} سوريا»، أو ردّ على إحدى إجاباتي."
+        ),
+        "en": (
+            "<b>Akhbar commands in this chat</b>\n"
+            "/subscribe — choose the sources and topics whose news is posted here (or /subscribe all, or /subscribe with a source name)\n"
+            "/unsubscribe — remove a subscription\n"
+            "/mysubs — this chat's subscriptions\n"
+            "/follow — follow a keyword in every source, e.g. /follow oil\n"
+            "/unfollow — stop following a keyword\n"
+            "/topics — the topics you can follow\n"
+            "/latest — the latest news from this chat's subscriptions, e.g. /latest 5\n"
+            '/search — search the news (put words in quotes to find them together as written, e.g. /search "Security Council")\n'
+            "/settings — instant or digest, time zone, sentences, quiet hours, link previews, one card per story\n"
+            "/language — change the language of this chat's messages\n"
+            "/stop — end this chat's news\n"
+            "/forget — delete everything I keep about this chat\n\n"
+            "Only this chat's admins change what it follows and its settings.\n"
+            "To ask me about a topic, mention me, e.g. «{bot} Syria», or reply to one of my answers."
+        ),
+    },
+    # /help in a channel: said to its admins (only they post there); its readers cannot ask.
+    "help.channel": {
+        "ar": (
+            "<b>أوامر أخبار في هذه القناة</b>\n"
+            "/subscribe — اختيار المصادر والمواضيع التي تُنشر أخبارها هنا (أو /subscribe الكل لكل المصادر، أو مع اسم مصدر)\n"
+            "/unsubscribe — إلغاء اشتراك\n"
+            "/mysubs — اشتراكات هذه القناة\n"
+            "/follow — نشر الأخبار التي تذكر كلمة من كل المصادر، مثل: /follow النفط\n"
+            "/unfollow — إيقاف متابعة كلمة\n"
+            "/topics — المواضيع المتاحة\n"
+            "/latest — أحدث الأخبار من اشتراكات هذه القناة، مثل: /latest 5\n"
+            "/search — البحث في الأخبار (ضع العبارة بين علامتي تنصيص لتجدها كما كُتبت، مثل: /search «حزب الله»)\n"
+            "/settings — فوري أو ملخص دوري، المنطقة الزمنية، عدد الجمل، ساعات الهدوء، معاينة الروابط، تجميع الخبر الواحد\n"
+            "/language — تغيير لغة الرسائل في هذه القناة\n"
+            "/stop — إيقاف أخبار هذه القناة\n"
+            "/forget — حذف كل ما أحفظه عن هذه القناة\n\n"
+            "لا يستطيع قرّاء القناة سؤالي فيها؛ يسألونني في محادثة خاصة معي."
+        ),
+        "en": (
+            "<b>Akhbar commands in this channel</b>\n"
+            "/subscribe — choose the sources and topics whose news is posted here (or /subscribe all, or /subscribe with a source name)\n"
+            "/unsubscribe — remove a subscription\n"
+            "/mysubs — this channel's subscriptions\n"
+            "/follow — post the stories that mention a keyword, from every source, e.g. /follow oil\n"
+            "/unfollow — stop following a keyword\n"
+            "/topics — the topics you can follow\n"
+            "/latest — the latest news from this channel's subscriptions, e.g. /latest 5\n"
+            '/search — search the news (put words in quotes to find them together as written, e.g. /search "Security Council")\n'
+            "/settings — instant or digest, time zone, sentences, quiet hours, link previews, one card per story\n"
+            "/language — change the language of this channel's posts\n"
+            "/stop — end this channel's news\n"
+            "/forget — delete everything I keep about this channel\n\n"
+            "Readers cannot ask me in the channel; they can in a private chat with me."
         ),
     },
     # Appended to /help when inline mode is switched on for the bot (@BotFather /setinline).
@@ -281,6 +359,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "لا أخبار من اشتراكاتك بعد. ستصلك الجديدة فور وصولها، أو أرسل /subscribe لتضيف مصادر.",
         "en": "Nothing from your subscriptions yet. New stories reach you as they arrive; /subscribe adds more.",
     },
+    # In a group any member may ask, and only its admins choose what it follows.
+    "latest_none.group": {
+        "ar": "لا توجد أخبار بعد. يستطيع مشرفو هذه المحادثة اختيار مصادرها بالأمر /subscribe لتُنشر أخبارها هنا فور وصولها.",
+        "en": "No stories yet. This chat's admins can choose its sources with /subscribe, and their stories are posted here as they arrive.",
+    },
+    # In a channel the one asking is an admin (only they post there).
+    "latest_none.channel": {
+        "ar": "لا توجد أخبار بعد. اختر مصادر هذه القناة بالأمر /subscribe لتُنشر أخبارها فيها فور وصولها.",
+        "en": "No stories yet. Choose this channel's sources with /subscribe to post their stories here as they arrive.",
+    },
+    "latest_none_subscribed.group": {
+        "ar": "لا أخبار من اشتراكات هذه المحادثة بعد. ستُنشر الجديدة هنا فور وصولها، ويستطيع المشرفون إضافة مصادر بالأمر /subscribe.",
+        "en": "Nothing from this chat's subscriptions yet. New stories are posted here as they arrive; admins can add more with /subscribe.",
+    },
     # /language
     "language_set": {
         "ar": "حسنًا، سأكلمك بالعربية من الآن.",
@@ -306,6 +398,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "settings_saved_to_digest": {
         "ar": "حُفظ ✓ ستصلك الأخبار من الآن في ملخص عند هذه الأوقات، لا فور وصولها.",
         "en": "Saved ✓ From now on your news comes in a digest at these times, not as it arrives.",
+    },
+    "settings_saved_to_digest.group": {
+        "ar": "حُفظ ✓ ستُنشر أخبار هذه المحادثة من الآن في ملخص عند هذه الأوقات، لا فور وصولها.",
+        "en": "Saved ✓ From now on this chat's news is posted in a digest at these times, not as it arrives.",
     },
     "settings_unknown": {
         "ar": "لا أعرف الإعداد «{value}». الإعدادات: الوضع، الأوقات، المنطقة، الجمل، الهدوء، المعاينة، التجميع.",
