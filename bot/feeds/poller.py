@@ -179,16 +179,19 @@ def write_outage(db: Database) -> Outage:
 async def poll_feed(db: Database, config: Config, fetcher: Fetcher, feed_id: int) -> PollResult:
     """Poll a feed once, whatever its status or schedule (the scheduler decides when)."""
     try:
-        result = await _poll(db, config, fetcher, feed_id)
+        try:
+            result = await _poll(db, config, fetcher, feed_id)
+        except IntegrityError:
+            # Another process (say `akhbar digest` next to the bot) stored the same entries first;
+            # nothing of this poll was stored, and polled again it finds them there.
+            log.info("feed %s: entries stored concurrently by another poller; polling again", feed_id)
+            result = await _poll(db, config, fetcher, feed_id)
     except asyncio.CancelledError:
         raise
-    except IntegrityError:
-        # Another process (say `akhbar digest` next to the bot) stored the same entries first.
-        # Nothing of this poll was stored: unrecorded, so that a constraint failing on every try
-        # (a bug) does not have the feed fetched on every tick.
-        log.warning("feed %s: entries stored concurrently by another poller; will retry", feed_id)
-        return PollResult(feed_id, error="stored concurrently by another process", unrecorded=True)
     except Exception as exc:
+        # A constraint that fails twice in a row is no race (a bug, or id sequences left behind the
+        # rows a hand copy brought in): the feed's failure like any other, so it shows in /feed and
+        # the feed list, the feed backs off, and the admins are told if it pauses.
         return await record_crash(db, config, feed_id, exc)
     if result.error != _NOT_FOUND:
         write_outage(db).recovered()  # the poll's outcome was written
