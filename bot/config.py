@@ -183,6 +183,16 @@ class DatabaseConfig(_Strict):
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
+        if (
+            value.startswith("postgresql")
+            and "@" in value.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[0]
+        ):
+            # "user:top@secret@host": the host would read "secret@host", and the message naming it
+            # would show half the password. Nothing of the URL is repeated here.
+            raise ValueError(
+                "a character of the user name or password needs percent-encoding: write @ as %40 "
+                "(also : as %3A, / as %2F, # as %23, % as %25)"
+            )
         return value
 
     @field_validator("keep_history")

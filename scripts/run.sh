@@ -42,9 +42,10 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-if ! .venv/bin/python -c "import bot, telegram" 2>/dev/null || [ pyproject.toml -nt .venv/.installed ]; then
+if ! .venv/bin/python -c "import bot, telegram, asyncpg" 2>/dev/null || [ pyproject.toml -nt .venv/.installed ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e .
+    # With the PostgreSQL driver: switching [database] url to PostgreSQL needs no install step.
+    .venv/bin/python -m pip install --quiet -e ".[postgres]"
     touch .venv/.installed
 fi
 # ${args[@]+...}: bash before 4.4 (macOS) calls an empty array unbound under `set -u`.

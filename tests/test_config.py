@@ -144,3 +144,13 @@ def test_a_relative_sqlite_path_is_beside_the_config_wherever_the_command_is_typ
     assert load_config(ops / "config.toml").database.url == "sqlite+aiosqlite:////srv/a.sqlite3"
     (ops / "config.toml").write_text('[database]\nurl = "postgresql+asyncpg://akhbar@db/akhbar"\n', "utf-8")
     assert load_config(ops / "config.toml").database.url == "postgresql+asyncpg://akhbar@db/akhbar"
+
+
+def test_a_password_with_an_unencoded_at_sign_is_refused_without_showing_it() -> None:
+    # Read as the host "secret@db.example", the connection error named half the password.
+    with pytest.raises(ConfigError) as info:
+        parse_config({"database": {"url": "postgresql+asyncpg://akhbar:top@secret@db.example/news"}})
+    assert "write @ as %40" in str(info.value)
+    assert "secret" not in str(info.value) and "top" not in str(info.value)
+    encoded = parse_config({"database": {"url": "postgresql+asyncpg://akhbar:top%40secret@db.example/news"}})
+    assert encoded.database.url.endswith("@db.example/news")

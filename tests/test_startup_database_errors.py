@@ -222,3 +222,14 @@ def test_the_write_check_leaves_a_good_database_as_it_was(tmp_path: Path) -> Non
     with sqlite3.connect(path) as connection:
         assert connection.execute("SELECT name FROM sqlite_master ORDER BY name").fetchall() == tables
     connection.close()
+
+
+def test_a_missing_postgresql_driver_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    # It said «Cannot reach the database … and that the database server is running».
+    for name in [m for m in sys.modules if m == "asyncpg" or m.startswith("asyncpg.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "asyncpg", None)  # what an import of a missing package meets
+    message = asyncio.run(run_cmd.database_message("postgresql+asyncpg://akhbar@db.example/news", "pg.toml"))
+    assert message is not None
+    assert "driver (asyncpg) is not installed" in message and ".[postgres]" in message
+    assert "server is running" not in message

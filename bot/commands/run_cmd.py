@@ -53,6 +53,11 @@ Cannot reach the database {url}:
 Check [database] url in {config}, and that the database server is running.
 """
 
+NO_DRIVER = """\
+[database] url in {config} names PostgreSQL, and its driver (asyncpg) is not installed:
+    .venv/bin/pip install -e '.[postgres]'      (./scripts/run.sh installs it)
+"""
+
 # SQLite has no server: what to do depends on what is wrong with the file.
 DAMAGED_FILE = """\
 The database file {path} is damaged:
@@ -265,6 +270,8 @@ async def database_message(url: str, config_path: object) -> str | None:
     if failure is None:
         return None
     path = _sqlite_path(url)
+    if isinstance(failure, ModuleNotFoundError) and failure.name == "asyncpg":
+        return NO_DRIVER.format(config=config_path)
     if path is None:
         return NO_DATABASE.format(url=shown_url(url), reason=_reason(failure), config=config_path)
     code = _sqlite_code(failure)
