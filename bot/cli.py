@@ -28,7 +28,11 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "feeds": ("feeds_cmd", "list, add, remove, pause, resume, import and export feeds", True),
     "search": ("search_cmd", "search stored stories by keyword", True),
     "eval": ("eval_cmd", "measure summary quality (ROUGE) on EASC or ANT", False),
-    "db": ("db_cmd", "apply or inspect database migrations, or back up a SQLite database", True),
+    "db": (
+        "db_cmd",
+        "apply or inspect database migrations, back up a SQLite database, or copy an instance to another database",
+        True,
+    ),
 }
 
 
