@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 import signal
 import sys
@@ -474,3 +475,30 @@ async def test_a_stopped_chat_that_turns_out_blocked_is_still_stopped(
     async with db.read() as session:
         sub = await session.get(Subscriber, 33)
     assert sub is not None and (sub.active, sub.inactive_reason) == (False, "stopped")
+
+
+@pytest.mark.parametrize("lost", [True, False])
+async def test_a_lost_database_connection_is_one_log_line_not_a_traceback(
+    bot: Bot, db: Database, config_factory: Any, caplog: pytest.LogCaptureFixture, lost: bool
+) -> None:
+    # A PostgreSQL restart mid fan-out logged a hundred lines of asyncpg and SQLAlchemy traceback at
+    # ERROR for an event the next lines said was over (a QA pass); anything else keeps its traceback.
+    from sqlalchemy.exc import DBAPIError
+
+    sender = Sender(bot, db, config_factory(), idle_poll=0.2)
+
+    async def cycle() -> None:
+        await sender.stop()  # one failing cycle, then the loop ends
+        error = DBAPIError("SELECT 1", {}, ConnectionResetError("connection was closed in the middle"))
+        error.connection_invalidated = lost
+        raise error
+
+    sender._cycle = cycle  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.sender"):
+        await asyncio.wait_for(sender.run(), 5)
+    [record] = [r for r in caplog.records if "cycle failed" in r.getMessage()]
+    if lost:
+        assert record.levelno == logging.WARNING and record.exc_info is None
+        assert "database connection lost (ConnectionResetError: connection was closed" in record.getMessage()
+    else:
+        assert record.levelno == logging.ERROR and record.exc_info is not None

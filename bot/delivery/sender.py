@@ -201,10 +201,19 @@ class Sender:
                     await self._cycle()
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    # Once, not every five seconds while the database is down.
+                except Exception as exc:
+                    # Once, not every five seconds while the database is down; a lost connection (a
+                    # PostgreSQL restart) in one line, as the expected event it is: a traceback of a
+                    # hundred lines is for what nobody expected.
                     if not self._cycle_failing:
-                        log.exception("delivery sender cycle failed; retrying every 5 s")
+                        if _connection_lost(exc):
+                            reason = _first_line(exc)
+                            log.warning(
+                                "delivery sender cycle failed: database connection lost (%s); retrying",
+                                reason,
+                            )
+                        else:
+                            log.exception("delivery sender cycle failed; retrying every 5 s")
                     self._cycle_failing = True
                     await self._wait(5.0)
                 else:
@@ -921,3 +930,17 @@ async def _move_subscriber(session: Any, sub: Subscriber, new: int) -> None:
             subscription.chat_id = new
     await session.flush()
     await session.delete(sub)
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """A database connection dropped or refused (the server restarting), not a fault of ours."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    lost = ("CannotConnectNowError", "ConnectionDoesNotExistError")  # asyncpg's, not wrapped
+    return isinstance(exc, (ConnectionError, sa_exc.DisconnectionError)) or type(exc).__name__ in lost
+
+
+def _first_line(exc: BaseException) -> str:
+    """The driver's own error, first line (SQLAlchemy's wrapper adds its statement and a link)."""
+    orig = getattr(exc, "orig", None) or exc
+    return f"{type(orig).__name__}: {str(orig).splitlines()[0] if str(orig) else ''}"[:300]
