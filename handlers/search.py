@@ -11,7 +11,6 @@ the check was added ("search:<id>:<offset>", "search:<id>:<offset>:<language>") 
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update
-from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
@@ -22,7 +21,7 @@ from bot.search.render import results_message, say, short_query
 from bot.search.service import SearchPage, has_stories, search
 from bot.services import services
 from bot.subscribers import questions
-from bot.subscribers.chat import COMMAND_UPDATES
+from bot.subscribers.chat import COMMAND_UPDATES, reply
 
 PAGE_SIZE = 5
 PREFIX = "search:"
@@ -80,28 +79,20 @@ async def _answer(db: Database, query: str, offset: int, lang: str, tz: str) -> 
 
 
 async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None:
+    if update.effective_message is None:
         return
     svc = services(context)
     lang, tz = await _prefs(update, svc.db, svc.config.delivery.default_timezone)
     # "/search @akhbar_bot سوريا": the bot's own name is no search word.
     mention = f"@{context.bot.username}".casefold()
     query = " ".join(word for word in context.args or [] if word.casefold() != mention).strip()
-    # In a channel every reply is a post its readers would be notified of.
-    quiet = update.effective_chat is not None and update.effective_chat.type == ChatType.CHANNEL
+    # Replied as every command is (chat.reply): quoted outside private chats, silent in a channel.
     if not query:
-        await message.reply_text(say("usage", lang), disable_notification=quiet)
+        await reply(update, say("usage", lang))
         return
     text_html, page = await _answer(svc.db, query, 0, lang, tz)
     markup = _keyboard(page, await queries.remember(svc.db, query), lang, query) if page.has_more else None
-    await message.reply_text(
-        text_html,
-        reply_markup=markup,
-        link_preview_options=LinkPreviewOptions(is_disabled=True),
-        do_quote=update.effective_chat is not None and update.effective_chat.type != ChatType.PRIVATE,
-        disable_notification=quiet,
-    )
+    await reply(update, text_html, markup)
 
 
 async def search_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
