@@ -28,9 +28,8 @@ from bot.db.copy import (
     check_source,
     copy_database,
     occupied_tables,
-    one_line,
 )
-from bot.db.database import Database, DatabaseFromNewerRelease, in_memory, shown_url
+from bot.db.database import Database, DatabaseFromNewerRelease, in_memory, one_line, shown_url
 from bot.db.instance_lock import AnotherInstanceRunning, InstanceLock, acquire
 from bot.db.migrate import current
 

@@ -258,13 +258,15 @@ async def database_too_new(url: str) -> str | None:
 
 async def database_problem(url: str) -> str | None:
     """Why the database cannot be reached (or, SQLite, written), in one line, or None when it can."""
+    from bot.db.database import one_line
+
     failure = await _database_failure(url)
-    return None if failure is None else _reason(failure)
+    return None if failure is None else one_line(failure)
 
 
 async def database_message(url: str, config_path: object) -> str | None:
     """What to tell the operator about a database the bot cannot use, or None when it can."""
-    from bot.db.database import shown_url
+    from bot.db.database import one_line, shown_url
 
     failure = await _database_failure(url)
     if failure is None:
@@ -273,9 +275,9 @@ async def database_message(url: str, config_path: object) -> str | None:
     if isinstance(failure, ModuleNotFoundError) and failure.name == "asyncpg":
         return NO_DRIVER.format(config=config_path)
     if path is None:
-        return NO_DATABASE.format(url=shown_url(url), reason=_reason(failure), config=config_path)
+        return NO_DATABASE.format(url=shown_url(url), reason=one_line(failure), config=config_path)
     code = _sqlite_code(failure)
-    where = {"path": path, "name": os.path.basename(path), "reason": _reason(failure), "config": config_path}
+    where = {"path": path, "name": os.path.basename(path), "reason": one_line(failure), "config": config_path}
     if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return DAMAGED_FILE.format(**where)
     if code in (_SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_PERM) or isinstance(failure, OSError):
@@ -286,14 +288,14 @@ async def database_message(url: str, config_path: object) -> str | None:
 
 
 def migration_failed(url: str, error: BaseException) -> str:
-    from bot.db.database import shown_url
+    from bot.db.database import one_line, shown_url
 
     path = _sqlite_path(url)
     if path is None:
         advice = MIGRATION_ADVICE_OTHER
     else:
         advice = MIGRATION_ADVICE_SQLITE.format(path=path, name=os.path.basename(path))
-    return MIGRATION_FAILED.format(url=shown_url(url), reason=_reason(error), advice=advice)
+    return MIGRATION_FAILED.format(url=shown_url(url), reason=one_line(error), advice=advice)
 
 
 async def _database_failure(url: str) -> BaseException | None:
@@ -329,12 +331,6 @@ async def _try_a_write(connection: AsyncConnection) -> None:
         await raw.exec_driver_sql("CREATE TABLE akhbar_write_check (x)")
     finally:
         await raw.exec_driver_sql("ROLLBACK")
-
-
-def _reason(exc: BaseException) -> str:
-    cause = getattr(exc, "orig", None) or exc
-    detail = str(cause).strip().splitlines()
-    return f"{type(cause).__name__}: {detail[0] if detail else ''}".rstrip(": ")
 
 
 def _sqlite_code(exc: BaseException) -> int | None:

@@ -23,7 +23,7 @@ from sqlalchemy import Column, DateTime, Table, bindparam, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import as_utc
-from bot.db.database import Database, shown_url
+from bot.db.database import Database, one_line, shown_url
 from bot.db.migrate import current
 from bot.db.models import Base
 
@@ -218,10 +218,3 @@ async def _compare_counts(
             raise CopyFailed(f"the table {table.name} has {there} rows in the source but {here} in the copy")
         copied.append(CopiedTable(table.name, here))
     return copied
-
-
-def one_line(exc: BaseException) -> str:
-    """The driver's error in one line (SQLAlchemy's message repeats the statement and its rows)."""
-    cause = getattr(exc, "orig", None) or exc
-    lines = str(cause).strip().splitlines()
-    return f"{type(cause).__name__}: {lines[0] if lines else ''}".rstrip(": ")

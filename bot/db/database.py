@@ -146,6 +146,14 @@ def _ensure_parent_dir(url: str) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def one_line(exc: BaseException) -> str:
+    """A database error as messages show it: the driver's own error, its first line (SQLAlchemy's
+    wrapper repeats the statement, its rows and a link)."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
 def shown_url(url: str) -> str:
     """The database URL as messages and logs may show it: its password hidden."""
     return make_url(url).render_as_string(hide_password=True)

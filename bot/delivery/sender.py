@@ -67,7 +67,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, Re
 
 from bot.clock import as_utc, utcnow
 from bot.config import Config
-from bot.db.database import Database
+from bot.db.database import Database, one_line
 from bot.db.models import Outbox, Subscriber, Subscription
 from bot.delivery import outbox, wire
 from bot.delivery.card import edit_of
@@ -207,7 +207,7 @@ class Sender:
                     # hundred lines is for what nobody expected.
                     if not self._cycle_failing:
                         if _connection_lost(exc):
-                            reason = _first_line(exc)
+                            reason = one_line(exc)[:300]
                             log.warning(
                                 "delivery sender cycle failed: database connection lost (%s); retrying",
                                 reason,
@@ -938,9 +938,3 @@ def _connection_lost(exc: BaseException) -> bool:
         return True
     lost = ("CannotConnectNowError", "ConnectionDoesNotExistError")  # asyncpg's, not wrapped
     return isinstance(exc, (ConnectionError, sa_exc.DisconnectionError)) or type(exc).__name__ in lost
-
-
-def _first_line(exc: BaseException) -> str:
-    """The driver's own error, first line (SQLAlchemy's wrapper adds its statement and a link)."""
-    orig = getattr(exc, "orig", None) or exc
-    return f"{type(orig).__name__}: {str(orig).splitlines()[0] if str(orig) else ''}"[:300]
