@@ -6,7 +6,7 @@ so "08:00" is 08:00 on the wall clock whatever the offset is that day.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, time, timedelta
 
 from bot.clock import as_utc
@@ -53,32 +53,27 @@ def quiet_until(now: datetime, quiet_start: str | None, quiet_end: str | None, t
 
 def latest_slot(now: datetime, times: Iterable[str], tz: str) -> datetime | None:
     """The most recent digest time at or before `now` (UTC), looking back two days at most."""
-    moments = [m for m in (parse_hhmm(t) for t in times) if m is not None]
-    if not moments:
-        return None
-    local = as_utc(now).astimezone(zone(tz))
-    best: datetime | None = None
-    for days_back in (0, 1, 2):
-        day = local - timedelta(days=days_back)
-        for moment in moments:
-            candidate = _at(day, moment, tz)
-            if candidate <= as_utc(now) and (best is None or candidate > best):
-                best = candidate
-        if best is not None:
-            return best
-    return best
+    return max(_nearest_day(now, times, tz, -1, lambda slot: slot <= as_utc(now)), default=None)
 
 
 def next_slot(now: datetime, times: Iterable[str], tz: str) -> datetime | None:
     """The first digest time after `now` (UTC): when the next digest comes."""
+    return min(_nearest_day(now, times, tz, 1, lambda slot: slot > as_utc(now)), default=None)
+
+
+def _nearest_day(
+    now: datetime, times: Iterable[str], tz: str, step: int, keep: Callable[[datetime], bool]
+) -> list[datetime]:
+    """The digest times (UTC) that `keep` accepts on the nearest local day that has any: today,
+    then one and two days away in the direction of `step`."""
     moments = [m for m in (parse_hhmm(t) for t in times) if m is not None]
     local = as_utc(now).astimezone(zone(tz))
-    for days_ahead in (0, 1, 2):
-        day = local + timedelta(days=days_ahead)
-        later = [c for c in (_at(day, moment, tz) for moment in moments) if c > as_utc(now)]
-        if later:
-            return min(later)
-    return None
+    for days in (0, 1, 2):
+        day = local + timedelta(days=step * days)
+        kept = [slot for slot in (_at(day, moment, tz) for moment in moments) if keep(slot)]
+        if kept:
+            return kept
+    return []
 
 
 def slot_key(slot: datetime, tz: str) -> str:
