@@ -105,16 +105,16 @@ def values(sub: Subscriber, lang: str) -> dict[str, str]:
 
 
 def settings_text(sub: Subscriber, lang: str, now: datetime | None = None) -> str:
-    current = values(sub, lang)
     lines = [label("title", lang)]
-    lines += [f"{label(key, lang)}: {html.escape(value)}" for key, value in current.items()]
-    if sub.mode == "digest":
-        # When the first digest comes is what a reader who just chose the times wonders (a time
-        # already past today waits for tomorrow).
-        moment = next_slot(now or utcnow(), sub.digest_times, sub.timezone)
-        if moment is not None:
-            when = local_time(moment, lang=lang, tz=sub.timezone, now=now)
-            lines.insert(3, f"{label('next_digest', lang)}: {html.escape(when)}")
+    for key, value in values(sub, lang).items():
+        lines.append(f"{label(key, lang)}: {html.escape(value)}")
+        if key == "digest_times" and sub.mode == "digest":
+            # When the first digest comes is what a reader who just chose the times wonders (a
+            # time already past today waits for tomorrow).
+            moment = next_slot(now or utcnow(), sub.digest_times, sub.timezone)
+            if moment is not None:
+                when = local_time(moment, lang=lang, tz=sub.timezone, now=now)
+                lines.append(f"{label('next_digest', lang)}: {html.escape(when)}")
     lines += ["", label("hint", lang)]
     return rtl("\n".join(lines), lang)
 
