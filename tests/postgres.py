@@ -38,6 +38,17 @@ requires_postgres = pytest.mark.skipif(
 )
 
 
+def database_url(request: pytest.FixtureRequest, sqlite_path: Path) -> str:
+    """For a fixture parametrised ["sqlite", "postgresql"]: the SQLite file `sqlite_path`, or a
+    new, empty PostgreSQL schema of the test's own (`pg_url`); skipped without a server."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{sqlite_path}"
+    if not ADMIN_URL:
+        pytest.skip("no PostgreSQL server: AKHBAR_TEST_POSTGRES_URL is not set")
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
 async def _admin_execute(sql: str) -> None:
     import asyncpg  # the `postgres` extra; only needed when a server is there
 

@@ -29,7 +29,7 @@ from bot.search.service import search
 from bot.subscribers.service import ensure_subscriber, follow, list_subscriptions, update_settings
 from tests.fakes.feed_server import FeedServer
 from tests.helpers import make_config
-from tests.postgres import ADMIN_URL, pg_url
+from tests.postgres import database_url, pg_url
 from tests.test_feed_poller import add_feed
 
 __all__ = ["pg_url"]  # a fixture, used by name
@@ -74,12 +74,7 @@ async def instance(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Ins
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def target_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'target' / 'akhbar.sqlite3'}"
-    if not ADMIN_URL:
-        pytest.skip("no PostgreSQL server: AKHBAR_TEST_POSTGRES_URL is not set")
-    url: str = request.getfixturevalue("pg_url")  # a new, empty schema of its own
-    return url
+    return database_url(request, tmp_path / "target" / "akhbar.sqlite3")
 
 
 async def copy(instance: Instance, target: str) -> int:

@@ -29,7 +29,7 @@ from bot.services import services
 from bot.sync import sync_config
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import ADMIN_ID
-from tests.postgres import ADMIN_URL, pg_url
+from tests.postgres import database_url, pg_url
 from tests.test_admin_chat import ask
 from tests.test_audit_feeds import RawServer, poll, raw_server, rss
 from tests.test_audit_feeds import add_feed as add_raw_feed
@@ -43,12 +43,7 @@ RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'lifecycle.sqlite3'}"
-    if not ADMIN_URL:
-        pytest.skip("no PostgreSQL server: AKHBAR_TEST_POSTGRES_URL is not set")
-    url: str = request.getfixturevalue("pg_url")
-    return url
+    return database_url(request, tmp_path / "lifecycle.sqlite3")
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from bot.delivery.sender import Sender
 from bot.subscribers import service
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import make_config
-from tests.postgres import ADMIN_URL, pg_url
+from tests.postgres import database_url, pg_url
 from tests.test_delivery_races import hold, hold_after_first_read, settled, texts_to
 from tests.test_delivery_sender import bot, sending, until
 from tests.test_grouping import SUDAN_F24, SUDAN_SKY
@@ -43,12 +43,7 @@ WAYS = ["feed", "topic", "keyword", "button", "everything"]
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'akhbar.sqlite3'}"
-    if not ADMIN_URL:
-        pytest.skip("no PostgreSQL server: AKHBAR_TEST_POSTGRES_URL is not set")
-    url: str = request.getfixturevalue("pg_url")
-    return url
+    return database_url(request, tmp_path / "akhbar.sqlite3")
 
 
 @pytest.fixture
